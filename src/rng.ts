@@ -1,0 +1,126 @@
+/**
+ * Seeded pseudo-random numbers. Refinery never uses Math.random: every random draw comes from an
+ * Rng built from an explicit seed, and independent streams are derived with `fork`.
+ *
+ * Generator: xoshiro128** (32-bit words, period 2^128 - 1), seeded through splitmix32.
+ * Normals: Marsaglia's polar method on doubles (exact distribution, no tables).
+ */
+import { fail } from './errors.js';
+
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) | 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  private spare: number | undefined;
+  /** The seed words this stream was made from (for provenance). */
+  readonly seed: readonly number[];
+
+  /** `seed` is one or more integers (each taken modulo 2^32); different lists give independent streams. */
+  constructor(...seed: number[]) {
+    if (seed.length === 0) fail('invalid_argument', 'seed', 'at least one integer', 'none');
+    for (const s of seed) {
+      if (!Number.isInteger(s)) fail('invalid_argument', 'seed', 'an integer', String(s));
+    }
+    this.seed = seed;
+    const st = { s: 0x6a09e667 };
+    for (const s of seed) {
+      st.s = (st.s ^ Number(BigInt.asUintN(32, BigInt(s)))) | 0;
+      splitmix32(st);
+      const hi = Math.floor(s / 4294967296);
+      st.s = (st.s ^ (hi | 0)) | 0;
+      splitmix32(st);
+    }
+    this.a = splitmix32(st);
+    this.b = splitmix32(st);
+    this.c = splitmix32(st);
+    this.d = splitmix32(st);
+    if ((this.a | this.b | this.c | this.d) === 0) this.d = 1;
+  }
+
+  /** An independent stream derived from this stream's seed and `labels` (does not advance this stream). */
+  fork(...labels: number[]): Rng {
+    return new Rng(...this.seed, 0x5eed, ...labels);
+  }
+
+  /** Uniform 32-bit unsigned integer. */
+  nextU32(): number {
+    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
+    const t = this.b << 9;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return result;
+  }
+
+  /** Uniform double in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const hi = this.nextU32() >>> 5; // 27 bits
+    const lo = this.nextU32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0) fail('invalid_argument', 'n', 'a positive integer', String(n));
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** Standard normal draw. */
+  normal(): number {
+    if (this.spare !== undefined) {
+      const v = this.spare;
+      this.spare = undefined;
+      return v;
+    }
+    for (;;) {
+      const u = 2 * this.uniform() - 1;
+      const v = 2 * this.uniform() - 1;
+      const s = u * u + v * v;
+      if (s > 0 && s < 1) {
+        const f = Math.sqrt((-2 * Math.log(s)) / s);
+        this.spare = v * f;
+        return u * f;
+      }
+    }
+  }
+
+  fillNormal<T extends Float32Array | Float64Array>(out: T, mean = 0, std = 1): T {
+    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  fillUniform<T extends Float32Array | Float64Array>(out: T, lo = 0, hi = 1): T {
+    const w = hi - lo;
+    for (let i = 0; i < out.length; i++) out[i] = lo + w * this.uniform();
+    return out;
+  }
+
+  /** Fisher-Yates permutation of 0..n-1. */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
