@@ -1,0 +1,40 @@
+/** Composing graphs: copy one graph into another with renamed values, wiring its inputs. */
+import { RefineryError } from '../errors.js';
+import type { Graph, Node } from './graph.js';
+import { fmtShape } from './ops/util.js';
+
+/**
+ * Copy `src` into `dst` under `prefix`, feeding each of src's inputs from the dst value named in
+ * `inputs`. Returns the dst names of src's outputs. Shapes must agree (symbolic dims match anything).
+ */
+export function inline(dst: Graph, src: Graph, prefix: string, inputs: Record<string, string>): Record<string, string> {
+  const rename = new Map<string, string>();
+  for (const v of src.inputs) {
+    const target = inputs[v.name];
+    if (target === undefined) {
+      throw new RefineryError('invalid_argument', [{ path: `${src.name} input ${v.name}`, expected: 'a value to feed it', received: 'none' }]);
+    }
+    const ts = dst.shape(target);
+    const ok = ts.length === v.shape.length && ts.every((d, i) => typeof d !== 'number' || typeof v.shape[i] !== 'number' || d === v.shape[i]);
+    if (!ok) {
+      throw new RefineryError('shape_mismatch', [
+        { path: `${src.name} input ${v.name}`, expected: `shape ${fmtShape(v.shape)}`, received: `${target} of shape ${fmtShape(ts)}` },
+      ]);
+    }
+    rename.set(v.name, target);
+  }
+  if (dst.opset < src.opset) dst.opset = src.opset;
+  for (const [name, t] of src.initializers) {
+    if (rename.has(name)) continue;
+    rename.set(name, dst.addInitializer(prefix + name, t));
+  }
+  const mapName = (n: string) => (n === '' ? '' : (rename.get(n) ?? prefix + n));
+  for (const n of src.nodes) {
+    const copy: Node = { ...n, name: prefix + n.name, inputs: n.inputs.map(mapName), outputs: n.outputs.map(mapName) };
+    for (const o of n.outputs) if (o !== '') rename.set(o, prefix + o);
+    dst.addNode(copy);
+  }
+  const out: Record<string, string> = {};
+  for (const o of src.outputs) out[o] = mapName(o);
+  return out;
+}

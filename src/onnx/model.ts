@@ -1,0 +1,199 @@
+/** Conversion between ONNX ModelProto (files) and Refinery's Graph. */
+import { readFileSync } from 'node:fs';
+import { RefineryError, fail } from '../errors.js';
+import { type Attr, type ConstTensor, type Dim, type DType, Graph, type Node } from './graph.js';
+import { DTYPE_CODES } from './ops/elementwise.js';
+import {
+  AttributeType,
+  type AttributeProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+  DataType,
+  dataTypeName,
+  decodeModel,
+  encodeModel,
+  makeTensor,
+  tensorToArray,
+} from './proto.js';
+
+/** Lowest and highest default-domain opsets Refinery reads. */
+export const MIN_OPSET = 13;
+export const MAX_OPSET = 21;
+
+const CODE_DTYPES = new Map<number, DType>(Object.entries(DTYPE_CODES).map(([k, v]) => [v, k as DType]));
+
+function dtypeOf(code: number, path: string): DType {
+  const d = CODE_DTYPES.get(code);
+  if (d === undefined) fail('invalid_model', path, 'a tensor of type float, double, int8/32/64, uint8 or bool', dataTypeName(code));
+  return d;
+}
+
+function constFromProto(t: TensorProto, path: string): ConstTensor {
+  const arr = tensorToArray(t);
+  if (arr.dataType === DataType.FLOAT16 || arr.dataType === DataType.BFLOAT16) {
+    fail('invalid_model', path, 'float32 weights (convert the model to float32)', dataTypeName(arr.dataType));
+  }
+  const dtype = dtypeOf(arr.dataType, path);
+  return { dtype, dims: arr.dims, data: arr.data as ConstTensor['data'] };
+}
+
+function attrFromProto(a: AttributeProto, node: string): Attr | undefined {
+  const path = `${node} attribute ${a.name}`;
+  switch (a.type) {
+    case AttributeType.INT:
+      return { type: 'int', v: Number(a.i ?? 0) };
+    case AttributeType.FLOAT:
+      return { type: 'float', v: a.f ?? 0 };
+    case AttributeType.INTS:
+      return { type: 'ints', v: (a.ints ?? []).map(Number) };
+    case AttributeType.FLOATS:
+      return { type: 'floats', v: [...(a.floats ?? [])] };
+    case AttributeType.STRING:
+      return { type: 'string', v: new TextDecoder().decode(a.s ?? new Uint8Array()) };
+    case AttributeType.TENSOR:
+      if (!a.t) fail('invalid_model', path, 'a tensor value', 'none');
+      return { type: 'tensor', v: constFromProto(a.t, path) };
+    default:
+      fail('invalid_model', path, 'an int, float, string or tensor attribute (no subgraphs)', `attribute type ${a.type}`);
+  }
+}
+
+function shapeFromProto(v: ValueInfoProto): Dim[] {
+  const dims = v.type?.tensorType?.shape?.dim ?? [];
+  return dims.map((d, i) => (d.dimValue !== undefined && d.dimValue > 0 ? Number(d.dimValue) : d.dimParam || `${v.name}_dim${i}`));
+}
+
+/** Read an ONNX file into a Graph, checking opset and data types; `source` names the file in errors. */
+export function graphFromModel(model: ModelProto, source = 'model'): Graph {
+  const gp = model.graph;
+  if (!gp) fail('invalid_file', source, 'an ONNX model with a graph', 'no graph');
+  const opset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0;
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    fail('invalid_model', `${source} opset`, `default-domain opset ${MIN_OPSET}..${MAX_OPSET} (re-export with torch.onnx.export(..., opset_version=17))`, String(opset));
+  }
+  const g = new Graph();
+  g.name = gp.name || 'graph';
+  g.opset = opset;
+  const initNames = new Set<string>();
+  for (const t of gp.initializer) {
+    const name = t.name ?? '';
+    initNames.add(name);
+    g.addInitializer(name, constFromProto(t, `${source} initializer ${name}`));
+  }
+  for (const v of gp.input) {
+    const name = v.name ?? '';
+    if (initNames.has(name)) continue;
+    const code = v.type?.tensorType?.elemType ?? 0;
+    g.addInput(name, dtypeOf(code, `${source} input ${name}`), shapeFromProto(v));
+  }
+  gp.node.forEach((n, k) => g.addNode(nodeFromProto(n, k, source)));
+  g.outputs = gp.output.map((o) => o.name ?? '');
+  for (const o of g.outputs) {
+    if (!g.values.has(o)) fail('invalid_model', `${source} output ${o}`, 'an output produced by the graph', 'a name no node produces');
+  }
+  return g;
+}
+
+function nodeFromProto(n: NodeProto, k: number, source: string): Node {
+  const op = n.opType ?? '';
+  const name = n.name || `${op}_${k}`;
+  const label = `${source} node ${name} (${op})`;
+  const attrs: Record<string, Attr> = {};
+  for (const a of n.attribute) {
+    const v = attrFromProto(a, label);
+    if (v && a.name) attrs[a.name] = v;
+  }
+  return { name, op, domain: n.domain ?? '', inputs: [...n.input], outputs: [...n.output], attrs };
+}
+
+/** Read and parse an ONNX file. Errors name the file. */
+export function loadGraph(path: string): Graph {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new RefineryError('invalid_file', [{ path, expected: 'a readable ONNX file', received: (e as NodeJS.ErrnoException).code ?? String(e) }]);
+  }
+  return graphFromModel(decodeModel(bytes, path), path);
+}
+
+function attrToProto(name: string, a: Attr): AttributeProto {
+  const base: AttributeProto = { name, floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] };
+  switch (a.type) {
+    case 'int':
+      return { ...base, type: AttributeType.INT, i: a.v };
+    case 'float':
+      return { ...base, type: AttributeType.FLOAT, f: a.v };
+    case 'ints':
+      return { ...base, type: AttributeType.INTS, ints: a.v };
+    case 'floats':
+      return { ...base, type: AttributeType.FLOATS, floats: a.v };
+    case 'string':
+      return { ...base, type: AttributeType.STRING, s: new TextEncoder().encode(a.v) };
+    case 'tensor':
+      return { ...base, type: AttributeType.TENSOR, t: constToProto('', a.v) };
+  }
+}
+
+function constToProto(name: string, t: ConstTensor): TensorProto {
+  return makeTensor(name, t.data, t.dims, DTYPE_CODES[t.dtype]);
+}
+
+function valueInfo(name: string, dtype: DType, shape: Dim[]): ValueInfoProto {
+  return {
+    name,
+    metadataProps: [],
+    type: {
+      tensorType: {
+        elemType: DTYPE_CODES[dtype],
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+/** Serialise a Graph to an ONNX ModelProto (initializers included, only used ones). */
+export function modelFromGraph(g: Graph): ModelProto {
+  const used = new Set<string>();
+  for (const n of g.nodes) for (const i of n.inputs) used.add(i);
+  for (const o of g.outputs) used.add(o);
+  const initializer: TensorProto[] = [];
+  for (const [name, t] of g.initializers) if (used.has(name)) initializer.push(constToProto(name, t));
+  return {
+    irVersion: g.opset <= 18 ? 8 : 10,
+    opsetImport: [{ domain: '', version: g.opset }],
+    producerName: 'refinery',
+    producerVersion: '0.1.0',
+    metadataProps: [],
+    trainingInfo: [],
+    functions: [],
+    graph: {
+      name: g.name,
+      node: g.nodes.map((n) => ({
+        name: n.name,
+        opType: n.op,
+        domain: n.domain,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attrs).map(([k, a]) => attrToProto(k, a)),
+        metadataProps: [],
+      })),
+      initializer,
+      sparseInitializer: [],
+      input: g.inputs.map((v) => valueInfo(v.name, v.dtype, v.shape)),
+      output: g.outputs.map((o) => {
+        const v = g.info(o);
+        return valueInfo(o, v.dtype, v.shape);
+      }),
+      valueInfo: [],
+      quantizationAnnotation: [],
+      metadataProps: [],
+    },
+  };
+}
+
+export function encodeGraph(g: Graph): Uint8Array {
+  return encodeModel(modelFromGraph(g));
+}

@@ -1,0 +1,330 @@
+/** Spatial operators: Conv, ConvTranspose, AveragePool, GlobalAveragePool, MaxPool, Resize, Upsample. */
+import { attrInt, attrInts, attrString, constNumbers, int, ints, type Dim, type Graph, type Node } from '../graph.js';
+import type { GradCtx, OpDef } from './types.js';
+import { fmtShape, shapeError, unsupported } from './util.js';
+
+interface Window {
+  /** Spatial rank. */
+  n: number;
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** begin pads then end pads, explicit (auto_pad resolved). */
+  pads: number[];
+}
+
+function spatial(node: Node, s: readonly Dim[]): number[] {
+  const sp = s.slice(2);
+  if (!sp.every((d) => typeof d === 'number')) unsupported(node, 'static spatial dimensions', fmtShape(s));
+  return sp as number[];
+}
+
+/** Resolve kernel/stride/dilation/pads (including auto_pad) for a forward window over `inSize`. */
+function convWindow(node: Node, kernel: number[], inSize: number[]): Window {
+  const n = kernel.length;
+  const strides = attrInts(node, 'strides') ?? new Array<number>(n).fill(1);
+  const dilations = attrInts(node, 'dilations') ?? new Array<number>(n).fill(1);
+  let pads = attrInts(node, 'pads') ?? new Array<number>(2 * n).fill(0);
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  if (autoPad === 'VALID') pads = new Array<number>(2 * n).fill(0);
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array<number>(2 * n).fill(0);
+    for (let i = 0; i < n; i++) {
+      const out = Math.ceil(inSize[i] / strides[i]);
+      const total = Math.max(0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - inSize[i]);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + n] = total - pads[i];
+    }
+  } else if (autoPad !== 'NOTSET') unsupported(node, 'auto_pad NOTSET, VALID, SAME_UPPER or SAME_LOWER', autoPad);
+  return { n, kernel, strides, dilations, pads };
+}
+
+function convOut(w: Window, inSize: number[], ceil = false): number[] {
+  return inSize.map((d, i) => {
+    const span = d + w.pads[i] + w.pads[i + w.n] - w.dilations[i] * (w.kernel[i] - 1) - 1;
+    return (ceil ? Math.ceil(span / w.strides[i]) : Math.floor(span / w.strides[i])) + 1;
+  });
+}
+
+function windowAttrs(w: Window, group = 1) {
+  return { strides: ints(w.strides), dilations: ints(w.dilations), pads: ints(w.pads), group: int(group) };
+}
+
+function perm01(n: number): number[] {
+  return [1, 0, ...Array.from({ length: n }, (_, i) => i + 2)];
+}
+
+/** Keep the first `kernel` entries of each spatial axis of a [A, B, ...] tensor, then swap A and B. */
+function cropAndSwap(g: Graph, x: string, kernel: number[]): string {
+  const s = g.shape(x).slice(2) as number[];
+  const n = kernel.length;
+  let y = x;
+  if (s.some((d, i) => d !== kernel[i])) {
+    y = g.op('Slice', [x, g.int64s(new Array<number>(n).fill(0)), g.int64s(kernel), g.int64s(kernel.map((_, i) => i + 2))]);
+  }
+  return g.op('Transpose', [y], { perm: ints(perm01(n)) });
+}
+
+function biasGrad(g: Graph, dy: string): string {
+  const r = g.rank(dy);
+  return g.op('ReduceSum', [dy, g.int64s([0, ...Array.from({ length: r - 2 }, (_, i) => i + 2)])], { keepdims: int(0) });
+}
+
+function convInfo(g: Graph, node: Node) {
+  const [x, w] = node.inputs;
+  const xs = g.shape(x);
+  const ws = g.shape(w);
+  if (xs.length < 3 || ws.length !== xs.length) shapeError(node, 'input [N,C,...] and weight of the same rank', `${fmtShape(xs)} and ${fmtShape(ws)}`);
+  const kernel = attrInts(node, 'kernel_shape') ?? spatial(node, ws);
+  const inSize = spatial(node, xs);
+  return { x, w, xs, ws, kernel, inSize, group: attrInt(node, 'group', 1) };
+}
+
+const conv: OpDef = {
+  op: 'Conv',
+  infer(g, node) {
+    const { xs, ws, kernel, inSize, group } = convInfo(g, node);
+    if (typeof xs[1] === 'number' && typeof ws[1] === 'number' && xs[1] !== ws[1] * group) {
+      shapeError(node, `input channels ${ws[1] * group} (weight ${fmtShape(ws)}, group ${group})`, `${xs[1]} (input ${fmtShape(xs)})`);
+    }
+    const win = convWindow(node, kernel, inSize);
+    return [{ dtype: g.dtype(node.inputs[0]), shape: [xs[0], ws[0], ...convOut(win, inSize)] }];
+  },
+  grad(ctx) {
+    const { g, node } = ctx;
+    const dy = ctx.dy[0];
+    if (dy === undefined) return [undefined, undefined, undefined];
+    const { x, w, kernel, inSize, group } = convInfo(g, node);
+    const win = convWindow(node, kernel, inSize);
+    const outSize = g.shape(dy).slice(2) as number[];
+    let dx: string | undefined;
+    if (ctx.needs(0)) {
+      const outputPadding = inSize.map(
+        (d, i) => d - ((outSize[i] - 1) * win.strides[i] - win.pads[i] - win.pads[i + win.n] + win.dilations[i] * (kernel[i] - 1) + 1),
+      );
+      dx = g.op('ConvTranspose', [dy, w], { ...windowAttrs(win, group), kernel_shape: ints(kernel), output_padding: ints(outputPadding) });
+    }
+    let dw: string | undefined;
+    if (ctx.needs(1)) {
+      if (group !== 1) unsupported(node, 'group 1 for the weight gradient', `group ${group}`);
+      const xt = g.op('Transpose', [x], { perm: ints(perm01(win.n)) });
+      const dyt = g.op('Transpose', [dy], { perm: ints(perm01(win.n)) });
+      const full = g.op('Conv', [xt, dyt], { strides: ints(win.dilations), dilations: ints(win.strides), pads: ints(win.pads) });
+      dw = cropAndSwap(g, full, kernel);
+    }
+    const db = node.inputs[2] && ctx.needs(2) ? biasGrad(g, dy) : undefined;
+    return [dx, dw, db];
+  },
+};
+
+function convTransposeWindow(node: Node, kernel: number[], inSize: number[]) {
+  const n = kernel.length;
+  const strides = attrInts(node, 'strides') ?? new Array<number>(n).fill(1);
+  const dilations = attrInts(node, 'dilations') ?? new Array<number>(n).fill(1);
+  const outputPadding = attrInts(node, 'output_padding') ?? new Array<number>(n).fill(0);
+  let pads = attrInts(node, 'pads') ?? new Array<number>(2 * n).fill(0);
+  const outputShape = attrInts(node, 'output_shape');
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  const full = inSize.map((d, i) => strides[i] * (d - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1);
+  if (outputShape || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const target = outputShape ? outputShape.slice(-n) : inSize.map((d, i) => d * strides[i]);
+    pads = new Array<number>(2 * n).fill(0);
+    for (let i = 0; i < n; i++) {
+      const total = full[i] - target[i];
+      if (total < 0) unsupported(node, 'an output_shape reachable without negative padding', `[${target.join(',')}]`);
+      const half = Math.floor(total / 2);
+      // ONNX: SAME_UPPER puts the smaller half at the start, otherwise at the end.
+      pads[i] = autoPad === 'SAME_UPPER' ? half : total - half;
+      pads[i + n] = total - pads[i];
+    }
+  } else if (autoPad === 'VALID') pads = new Array<number>(2 * n).fill(0);
+  const win: Window = { n, kernel, strides, dilations, pads };
+  return { win, outputPadding, outSize: full.map((f, i) => f - pads[i] - pads[i + n]) };
+}
+
+const convTranspose: OpDef = {
+  op: 'ConvTranspose',
+  infer(g, node) {
+    const { xs, ws, kernel, inSize, group } = convInfo(g, node);
+    if (typeof xs[1] === 'number' && typeof ws[0] === 'number' && xs[1] !== ws[0]) {
+      shapeError(node, `input channels ${ws[0]} (weight ${fmtShape(ws)})`, `${xs[1]} (input ${fmtShape(xs)})`);
+    }
+    const { outSize } = convTransposeWindow(node, kernel, inSize);
+    const cout = typeof ws[1] === 'number' ? ws[1] * group : ws[1];
+    return [{ dtype: g.dtype(node.inputs[0]), shape: [xs[0], cout, ...outSize] }];
+  },
+  grad(ctx) {
+    const { g, node } = ctx;
+    const dy = ctx.dy[0];
+    if (dy === undefined) return [undefined, undefined, undefined];
+    const { x, w, kernel, inSize, group } = convInfo(g, node);
+    const { win } = convTransposeWindow(node, kernel, inSize);
+    const dx = ctx.needs(0) ? g.op('Conv', [dy, w], { ...windowAttrs(win, group), kernel_shape: ints(kernel) }) : undefined;
+    let dw: string | undefined;
+    if (ctx.needs(1)) {
+      if (group !== 1) unsupported(node, 'group 1 for the weight gradient', `group ${group}`);
+      const dyt = g.op('Transpose', [dy], { perm: ints(perm01(win.n)) });
+      const xt = g.op('Transpose', [x], { perm: ints(perm01(win.n)) });
+      const full = g.op('Conv', [dyt, xt], { strides: ints(win.dilations), dilations: ints(win.strides), pads: ints(win.pads) });
+      dw = cropAndSwap(g, full, kernel);
+    }
+    const db = node.inputs[2] && ctx.needs(2) ? biasGrad(g, dy) : undefined;
+    return [dx, dw, db];
+  },
+};
+
+function poolInfo(g: Graph, node: Node) {
+  const xs = g.shape(node.inputs[0]);
+  const inSize = spatial(node, xs);
+  const kernel = attrInts(node, 'kernel_shape');
+  if (!kernel) unsupported(node, 'kernel_shape', 'none');
+  const win = convWindow(node, kernel, inSize);
+  const ceil = attrInt(node, 'ceil_mode', 0) === 1;
+  return { xs, inSize, win, ceil, outSize: convOut(win, inSize, ceil) };
+}
+
+const averagePool: OpDef = {
+  op: 'AveragePool',
+  infer(g, node) {
+    const { xs, outSize } = poolInfo(g, node);
+    return [{ dtype: g.dtype(node.inputs[0]), shape: [xs[0], xs[1], ...outSize] }];
+  },
+  grad(ctx) {
+    const { g, node } = ctx;
+    const dy = ctx.dy[0];
+    if (dy === undefined || !ctx.needs(0)) return [undefined];
+    const { xs, inSize, win, ceil, outSize } = poolInfo(g, node);
+    if (ceil && convOut(win, inSize, false).some((d, i) => d !== outSize[i])) {
+      unsupported(node, 'ceil_mode that does not change the output size, for differentiation', 'ceil_mode 1 with partial windows');
+    }
+    const c = xs[1];
+    if (typeof c !== 'number') unsupported(node, 'a static channel count for differentiation', fmtShape(xs));
+    const includePad = attrInt(node, 'count_include_pad', 0) === 1;
+    const hasPad = win.pads.some((p) => p > 0);
+    const kSize = win.kernel.reduce((a, b) => a * b, 1);
+    let scaled: string;
+    let kernelValue: number;
+    if (!hasPad || includePad) {
+      scaled = dy;
+      kernelValue = 1 / kSize;
+    } else {
+      scaled = g.op('Div', [dy, g.float32(countMap(win, inSize, outSize), [1, 1, ...outSize])]);
+      kernelValue = 1;
+    }
+    const kernel = g.float32(new Float32Array(c * kSize).fill(kernelValue), [c, 1, ...win.kernel]);
+    const outputPadding = inSize.map(
+      (d, i) => d - ((outSize[i] - 1) * win.strides[i] - win.pads[i] - win.pads[i + win.n] + win.dilations[i] * (win.kernel[i] - 1) + 1),
+    );
+    return [g.op('ConvTranspose', [scaled, kernel], { ...windowAttrs(win, c), kernel_shape: ints(win.kernel), output_padding: ints(outputPadding) })];
+  },
+};
+
+/** Number of non-padding input elements under each pooling window. */
+function countMap(win: Window, inSize: number[], outSize: number[]): Float32Array {
+  const total = outSize.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(total);
+  for (let flat = 0; flat < total; flat++) {
+    let rem = flat;
+    let count = 1;
+    for (let i = win.n - 1; i >= 0; i--) {
+      const o = rem % outSize[i];
+      rem = Math.floor(rem / outSize[i]);
+      const start = o * win.strides[i] - win.pads[i];
+      let k = 0;
+      for (let j = 0; j < win.kernel[i]; j++) {
+        const p = start + j * win.dilations[i];
+        if (p >= 0 && p < inSize[i]) k++;
+      }
+      count *= k;
+    }
+    out[flat] = Math.max(count, 1);
+  }
+  return out;
+}
+
+const globalAveragePool: OpDef = {
+  op: 'GlobalAveragePool',
+  infer(g, node) {
+    const xs = g.shape(node.inputs[0]);
+    return [{ dtype: g.dtype(node.inputs[0]), shape: [xs[0], xs[1], ...xs.slice(2).map(() => 1)] }];
+  },
+  grad(ctx) {
+    const { g, node } = ctx;
+    const dy = ctx.dy[0];
+    if (dy === undefined || !ctx.needs(0)) return [undefined];
+    const size = spatial(node, g.shape(node.inputs[0])).reduce((a, b) => a * b, 1);
+    return [g.op('Expand', [g.op('Mul', [dy, g.scalar(1 / size)]), g.shapeOf(node.inputs[0])])];
+  },
+};
+
+const maxPool: OpDef = {
+  op: 'MaxPool',
+  infer(g, node) {
+    const { xs, outSize } = poolInfo(g, node);
+    const out = [{ dtype: g.dtype(node.inputs[0]), shape: [xs[0], xs[1], ...outSize] }];
+    if (node.outputs.length > 1) out.push({ dtype: 'int64', shape: [xs[0], xs[1], ...outSize] });
+    return out;
+  },
+  grad(ctx) {
+    return unsupported(ctx.node, 'an operator with a gradient rule (MaxPool has none yet; use AveragePool)', 'MaxPool');
+  },
+};
+
+/** Integer nearest-neighbour upscaling factors of a Resize/Upsample node, or an error. */
+function nearestScales(g: Graph, node: Node): number[] {
+  const xs = g.shape(node.inputs[0]);
+  const mode = attrString(node, 'mode', 'nearest');
+  if (mode !== 'nearest') unsupported(node, "mode 'nearest'", `mode '${mode}'`);
+  let scales: number[] | undefined;
+  if (node.op === 'Upsample') {
+    scales = node.inputs[1] ? constNumbers(g.constValue(node.inputs[1]) ?? unsupported(node, 'constant scales', 'computed scales')) : node.attrs.scales?.type === 'floats' ? node.attrs.scales.v : undefined;
+  } else {
+    const ctm = attrString(node, 'coordinate_transformation_mode', 'half_pixel');
+    const nearestMode = attrString(node, 'nearest_mode', 'round_prefer_floor');
+    const scaleInput = g.opset >= 11 ? node.inputs[2] : node.inputs[1];
+    const sizesInput = g.opset >= 11 ? node.inputs[3] : undefined;
+    const sc = scaleInput ? g.constValue(scaleInput) : undefined;
+    if (sc && sc.data.length > 0) scales = constNumbers(sc);
+    else if (sizesInput) {
+      const sizes = g.constInts(sizesInput, node, 'sizes');
+      scales = sizes.map((s, i) => {
+        const d = xs[i];
+        if (typeof d !== 'number') return i < 2 ? 1 : unsupported(node, 'static spatial input sizes', fmtShape(xs));
+        return s / d;
+      });
+    }
+    const replicates = (ctm === 'asymmetric' && nearestMode === 'floor') || ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || ctm === 'tf_half_pixel_for_nn';
+    if (!replicates) unsupported(node, 'nearest resizing that replicates pixels (asymmetric+floor or half_pixel)', `${ctm} with ${nearestMode}`);
+  }
+  if (!scales) unsupported(node, 'constant scales or sizes', 'none');
+  if (scales.length !== xs.length || scales.some((s) => s < 1 || Math.abs(s - Math.round(s)) > 1e-6) || scales[0] !== 1 || scales[1] !== 1) {
+    unsupported(node, 'integer upscaling factors on the spatial axes only', `scales [${scales.join(',')}]`);
+  }
+  return scales.map(Math.round);
+}
+
+function resizeDef(op: string): OpDef {
+  return {
+    op,
+    infer(g, node) {
+      const xs = g.shape(node.inputs[0]);
+      const scales = nearestScales(g, node);
+      return [{ dtype: g.dtype(node.inputs[0]), shape: xs.map((d, i) => (typeof d === 'number' ? d * scales[i] : d)) }];
+    },
+    grad(ctx: GradCtx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      const none = node.inputs.map(() => undefined);
+      if (dy === undefined || !ctx.needs(0)) return none;
+      const sp = nearestScales(g, node).slice(2);
+      const block = sp.reduce((a, b) => a * b, 1);
+      const pooled = g.op('AveragePool', [dy], { kernel_shape: ints(sp), strides: ints(sp) });
+      const out: (string | undefined)[] = [...none];
+      out[0] = g.op('Mul', [pooled, g.scalar(block)]);
+      return out;
+    },
+  };
+}
+
+export const convOps: OpDef[] = [conv, convTranspose, averagePool, globalAveragePool, maxPool, resizeDef('Resize'), resizeDef('Upsample')];

@@ -1,0 +1,196 @@
+/** Element-wise operators: unary activations, broadcasting arithmetic, comparisons, Where. */
+import { attrFloat, attrInt, int, isFloat, type DType, type Graph, type Node } from '../graph.js';
+import type { GradCtx, OpDef, OutInfo } from './types.js';
+import { broadcast, reduceTo, unsupported } from './util.js';
+
+const sameAsInput = (g: Graph, node: Node): OutInfo[] => [{ dtype: g.dtype(node.inputs[0]), shape: [...g.shape(node.inputs[0])] }];
+
+function unary(op: string, grad: (ctx: GradCtx, x: string, y: string, dy: string) => string): OpDef {
+  return {
+    op,
+    infer: sameAsInput,
+    grad(ctx) {
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined];
+      return [grad(ctx, ctx.node.inputs[0], ctx.node.outputs[0], dy)];
+    },
+  };
+}
+
+const constantUnary = (op: string): OpDef => ({ op, infer: sameAsInput, constantOutput: true });
+
+function broadcastInfer(dtype?: DType) {
+  return (g: Graph, node: Node): OutInfo[] => {
+    let shape = g.shape(node.inputs[0]);
+    for (const i of node.inputs.slice(1)) shape = broadcast(node, shape, g.shape(i));
+    return [{ dtype: dtype ?? g.dtype(node.inputs[0]), shape }];
+  };
+}
+
+function binary(op: string, grad: (ctx: GradCtx, a: string, b: string, y: string, dy: string) => [string | undefined, string | undefined]): OpDef {
+  return {
+    op,
+    infer: broadcastInfer(),
+    grad(ctx) {
+      const dy = ctx.dy[0];
+      if (dy === undefined) return [undefined, undefined];
+      const [a, b] = ctx.node.inputs;
+      const [da, db] = grad(ctx, a, b, ctx.node.outputs[0], dy);
+      return [da && ctx.needs(0) ? reduceTo(ctx.g, da, a) : undefined, db && ctx.needs(1) ? reduceTo(ctx.g, db, b) : undefined];
+    },
+  };
+}
+
+export const elementwiseOps: OpDef[] = [
+  unary('Identity', (_c, _x, _y, dy) => dy),
+  {
+    op: 'Dropout',
+    infer: (g, node) => {
+      const out: OutInfo[] = [{ dtype: g.dtype(node.inputs[0]), shape: [...g.shape(node.inputs[0])] }];
+      if (node.outputs.length > 1) out.push({ dtype: 'bool', shape: [...g.shape(node.inputs[0])] });
+      return out;
+    },
+    grad(ctx) {
+      // Inference graphs only: Dropout is the identity (training_mode must be absent or false).
+      if (ctx.node.inputs[2]) unsupported(ctx.node, 'Dropout without a training_mode input (an eval-mode export)', 'a training_mode input');
+      return [ctx.needs(0) ? ctx.dy[0] : undefined];
+    },
+  },
+  unary('Neg', ({ g }, _x, _y, dy) => g.op('Neg', [dy])),
+  // Relu: dy * 1[y > 0]; Sign(y) is exactly that indicator because y >= 0.
+  unary('Relu', ({ g }, _x, y, dy) => g.op('Mul', [dy, g.op('Sign', [y])])),
+  unary('LeakyRelu', ({ g, node }, x, _y, dy) => {
+    const alpha = attrFloat(node, 'alpha', 0.01);
+    const pos = g.op('Greater', [x, g.scalar(0)]);
+    return g.op('Where', [pos, dy, g.op('Mul', [dy, g.scalar(alpha)])]);
+  }),
+  unary('Elu', ({ g, node }, x, y, dy) => {
+    const alpha = attrFloat(node, 'alpha', 1);
+    const pos = g.op('Greater', [x, g.scalar(0)]);
+    return g.op('Where', [pos, dy, g.op('Mul', [dy, g.op('Add', [y, g.scalar(alpha)])])]);
+  }),
+  unary('Tanh', ({ g }, _x, y, dy) => g.op('Mul', [dy, g.op('Sub', [g.scalar(1), g.op('Mul', [y, y])])])),
+  unary('Sigmoid', ({ g }, _x, y, dy) => g.op('Mul', [dy, g.op('Mul', [y, g.op('Sub', [g.scalar(1), y])])])),
+  unary('Softplus', ({ g }, x, _y, dy) => g.op('Mul', [dy, g.op('Sigmoid', [x])])),
+  unary('Exp', ({ g }, _x, y, dy) => g.op('Mul', [dy, y])),
+  unary('Log', ({ g }, x, _y, dy) => g.op('Div', [dy, x])),
+  unary('Sqrt', ({ g }, _x, y, dy) => g.op('Div', [dy, g.op('Mul', [y, g.scalar(2)])])),
+  unary('Reciprocal', ({ g }, _x, y, dy) => g.op('Neg', [g.op('Mul', [dy, g.op('Mul', [y, y])])])),
+  unary('Abs', ({ g }, x, _y, dy) => g.op('Mul', [dy, g.op('Sign', [x])])),
+  unary('Erf', ({ g }, x, _y, dy) =>
+    g.op('Mul', [dy, g.op('Mul', [g.op('Exp', [g.op('Neg', [g.op('Mul', [x, x])])]), g.scalar(2 / Math.sqrt(Math.PI))])]),
+  ),
+  unary('Softsign', ({ g }, x, _y, dy) => {
+    const d = g.op('Add', [g.scalar(1), g.op('Abs', [x])]);
+    return g.op('Div', [dy, g.op('Mul', [d, d])]);
+  }),
+  {
+    op: 'Cast',
+    infer: (g, node) => [{ dtype: castTarget(node), shape: [...g.shape(node.inputs[0])] }],
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      const from = g.dtype(node.inputs[0]);
+      // Only float-to-float casts carry a gradient; the gradient is cast back.
+      if (dy === undefined || !ctx.needs(0) || !isFloat(from) || !isFloat(castTarget(node))) return [undefined];
+      return [from === castTarget(node) ? dy : g.op('Cast', [dy], { to: int(DTYPE_CODES[from]) })];
+    },
+  },
+  {
+    op: 'Clip',
+    infer: sameAsInput,
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined];
+      const x = node.inputs[0];
+      let mask: string | undefined;
+      if (node.inputs[1]) mask = g.op('GreaterOrEqual', [x, node.inputs[1]]);
+      if (node.inputs[2]) {
+        const m2 = g.op('LessOrEqual', [x, node.inputs[2]]);
+        mask = mask ? g.op('And', [mask, m2]) : m2;
+      }
+      return [mask ? g.op('Where', [mask, dy, g.scalar(0)]) : dy];
+    },
+  },
+  constantUnary('Sign'),
+  constantUnary('Floor'),
+  constantUnary('Ceil'),
+  constantUnary('Round'),
+  { op: 'Not', infer: (g, node) => [{ dtype: 'bool', shape: [...g.shape(node.inputs[0])] }], constantOutput: true },
+  { op: 'IsNaN', infer: (g, node) => [{ dtype: 'bool', shape: [...g.shape(node.inputs[0])] }], constantOutput: true },
+  { op: 'IsInf', infer: (g, node) => [{ dtype: 'bool', shape: [...g.shape(node.inputs[0])] }], constantOutput: true },
+  binary('Add', (_c, _a, _b, _y, dy) => [dy, dy]),
+  binary('Sub', ({ g, needs }, _a, _b, _y, dy) => [dy, needs(1) ? g.op('Neg', [dy]) : undefined]),
+  binary('Mul', ({ g, needs }, a, b, _y, dy) => [needs(0) ? g.op('Mul', [dy, b]) : undefined, needs(1) ? g.op('Mul', [dy, a]) : undefined]),
+  binary('Div', ({ g, needs }, _a, b, y, dy) => {
+    const da = g.op('Div', [dy, b]);
+    return [da, needs(1) ? g.op('Neg', [g.op('Mul', [da, y])]) : undefined];
+  }),
+  binary('Pow', ({ g, needs }, a, b, y, dy) => {
+    // d/da a^b = b a^(b-1); d/db a^b = a^b ln a
+    const da = needs(0) ? g.op('Mul', [dy, g.op('Mul', [b, g.op('Pow', [a, g.op('Sub', [b, g.scalar(1)])])])]) : undefined;
+    const db = needs(1) ? g.op('Mul', [dy, g.op('Mul', [y, g.op('Log', [a])])]) : undefined;
+    return [da, db];
+  }),
+  {
+    op: 'Max',
+    infer: broadcastInfer(),
+    grad: (ctx) => minMaxGrad(ctx, 'GreaterOrEqual'),
+  },
+  {
+    op: 'Min',
+    infer: broadcastInfer(),
+    grad: (ctx) => minMaxGrad(ctx, 'LessOrEqual'),
+  },
+  ...['Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Xor'].map(
+    (op): OpDef => ({ op, infer: broadcastInfer('bool'), constantOutput: true }),
+  ),
+  {
+    op: 'Where',
+    infer: (g, node) => {
+      const [c, a, b] = node.inputs;
+      return [{ dtype: g.dtype(a), shape: broadcast(node, broadcast(node, g.shape(c), g.shape(a)), g.shape(b)) }];
+    },
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      if (dy === undefined) return [undefined, undefined, undefined];
+      const [c, a, b] = node.inputs;
+      const zero = g.scalar(0);
+      return [
+        undefined,
+        ctx.needs(1) ? reduceTo(g, g.op('Where', [c, dy, zero]), a) : undefined,
+        ctx.needs(2) ? reduceTo(g, g.op('Where', [c, zero, dy]), b) : undefined,
+      ];
+    },
+  },
+];
+
+/** Two-input Max/Min: the gradient goes to the selected input (to the first one on ties). */
+function minMaxGrad(ctx: GradCtx, cmp: string): (string | undefined)[] {
+  const { g, node } = ctx;
+  const dy = ctx.dy[0];
+  if (node.inputs.length !== 2) unsupported(node, `${node.op} with 2 inputs for differentiation`, `${node.inputs.length} inputs`);
+  if (dy === undefined) return [undefined, undefined];
+  const [a, b] = node.inputs;
+  const pick = g.op(cmp, [a, b]);
+  const zero = g.scalar(0);
+  return [
+    ctx.needs(0) ? reduceTo(g, g.op('Where', [pick, dy, zero]), a) : undefined,
+    ctx.needs(1) ? reduceTo(g, g.op('Where', [pick, zero, dy]), b) : undefined,
+  ];
+}
+
+
+/** ONNX TensorProto.DataType codes of the dtypes Refinery handles. */
+export const DTYPE_CODES: Record<DType, number> = {
+  float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11,
+};
+
+function castTarget(node: Node): DType {
+  const to = attrInt(node, 'to', 0);
+  const hit = (Object.keys(DTYPE_CODES) as DType[]).find((k) => DTYPE_CODES[k] === to);
+  if (hit === undefined) unsupported(node, 'a cast to float, double, int8/32/64, uint8 or bool', `data type ${to}`);
+  return hit;
+}

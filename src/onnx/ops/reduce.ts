@@ -1,0 +1,141 @@
+/** Reductions and normalisations: ReduceSum, ReduceMean, Softmax, LogSoftmax, BatchNormalization. */
+import { attrFloat, attrInt, attrInts, int, type Dim, type Graph, type Node } from '../graph.js';
+import type { GradCtx, OpDef } from './types.js';
+import { normAxis, staticSize, unsupported } from './util.js';
+
+function reduceAxes(g: Graph, node: Node): number[] {
+  const r = g.rank(node.inputs[0]);
+  const fromInput = node.op === 'ReduceSum' || g.opset >= 18;
+  let axes = fromInput && node.inputs[1] ? g.constInts(node.inputs[1], node, 'axes') : attrInts(node, 'axes');
+  if (!axes || axes.length === 0) {
+    if (attrInt(node, 'noop_with_empty_axes', 0) === 1) return [];
+    axes = Array.from({ length: r }, (_, i) => i);
+  }
+  return axes.map((a) => normAxis(node, a, r)).sort((a, b) => a - b);
+}
+
+function reduceInfer(g: Graph, node: Node) {
+  const s = g.shape(node.inputs[0]);
+  const axes = reduceAxes(g, node);
+  const keep = attrInt(node, 'keepdims', 1) === 1;
+  const out: Dim[] = [];
+  s.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keep) out.push(1);
+  });
+  return [{ dtype: g.dtype(node.inputs[0]), shape: out }];
+}
+
+/** Broadcast a reduction's output gradient back over the reduced axes. */
+function spread(ctx: GradCtx): string | undefined {
+  const { g, node } = ctx;
+  const dy = ctx.dy[0];
+  if (dy === undefined || !ctx.needs(0)) return undefined;
+  const axes = reduceAxes(g, node);
+  const keep = attrInt(node, 'keepdims', 1) === 1;
+  const kept = keep || axes.length === 0 ? dy : g.op('Unsqueeze', [dy, g.int64s(axes)]);
+  return g.op('Expand', [kept, g.shapeOf(node.inputs[0])]);
+}
+
+function reducedCount(g: Graph, node: Node): string {
+  const s = g.shape(node.inputs[0]);
+  const axes = reduceAxes(g, node);
+  const n = staticSize(axes.map((a) => s[a]));
+  if (n !== undefined) return g.scalar(1 / n);
+  const ratio = g.op('Div', [g.op('Size', [node.outputs[0]]), g.op('Size', [node.inputs[0]])]);
+  return g.op('Cast', [ratio], { to: int(1) });
+}
+
+export const reduceOps: OpDef[] = [
+  {
+    op: 'ReduceSum',
+    infer: reduceInfer,
+    grad: (ctx) => [spread(ctx), undefined],
+  },
+  {
+    op: 'ReduceMean',
+    infer: reduceInfer,
+    grad(ctx) {
+      const d = spread(ctx);
+      return [d === undefined ? undefined : ctx.g.op('Mul', [d, reducedCount(ctx.g, ctx.node)]), undefined];
+    },
+  },
+  {
+    op: 'ReduceMax',
+    infer: reduceInfer,
+    grad: (ctx) => unsupported(ctx.node, 'an operator with a gradient rule', 'ReduceMax'),
+  },
+  { op: 'Size', infer: () => [{ dtype: 'int64', shape: [] }], constantOutput: true },
+  {
+    op: 'Softmax',
+    infer: (g, node) => [{ dtype: g.dtype(node.inputs[0]), shape: [...g.shape(node.inputs[0])] }],
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined];
+      const y = node.outputs[0];
+      const axis = normAxis(node, attrInt(node, 'axis', -1), g.rank(y));
+      const dot = g.op('ReduceSum', [g.op('Mul', [dy, y]), g.int64s([axis])], { keepdims: int(1) });
+      return [g.op('Mul', [y, g.op('Sub', [dy, dot])])];
+    },
+  },
+  {
+    op: 'LogSoftmax',
+    infer: (g, node) => [{ dtype: g.dtype(node.inputs[0]), shape: [...g.shape(node.inputs[0])] }],
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined];
+      const y = node.outputs[0];
+      const axis = normAxis(node, attrInt(node, 'axis', -1), g.rank(y));
+      const total = g.op('ReduceSum', [dy, g.int64s([axis])], { keepdims: int(1) });
+      return [g.op('Sub', [dy, g.op('Mul', [g.op('Exp', [y]), total])])];
+    },
+  },
+  {
+    op: 'BatchNormalization',
+    infer(g, node) {
+      if (attrInt(node, 'training_mode', 0) !== 0 || node.outputs.filter((o) => o !== '').length > 1) {
+        unsupported(node, 'BatchNormalization in inference mode (export the model in eval mode)', 'training mode');
+      }
+      return [{ dtype: g.dtype(node.inputs[0]), shape: [...g.shape(node.inputs[0])] }];
+    },
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      const [x, scale, bias, mean, variance] = node.inputs;
+      const none = node.inputs.map(() => undefined);
+      if (dy === undefined) return none;
+      if (ctx.needs(3) || ctx.needs(4)) unsupported(node, 'running statistics that need no gradient', 'a gradient through mean/var');
+      const eps = attrFloat(node, 'epsilon', 1e-5);
+      const r = g.rank(x);
+      const c = g.shape(x)[1];
+      const bshape = [c, ...new Array<number>(Math.max(0, r - 2)).fill(1)];
+      // inv = 1 / sqrt(var + eps), folded to a constant when the statistics are constants.
+      const sc = g.constValue(scale);
+      const vc = g.constValue(variance);
+      const asCol = (v: string) => g.op('Reshape', [v, g.int64s(bshape.map((d) => (typeof d === 'number' ? d : -1)))]);
+      let factor: string;
+      let inv: string | undefined;
+      if (sc && vc && !ctx.needs(1) && typeof c === 'number') {
+        const f = new Float32Array(c);
+        for (let i = 0; i < c; i++) f[i] = Number(sc.data[i]) / Math.sqrt(Number(vc.data[i]) + eps);
+        factor = g.float32(f, bshape as number[]);
+      } else {
+        inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, g.scalar(eps)])])]);
+        factor = asCol(g.op('Mul', [scale, inv]));
+      }
+      const out: (string | undefined)[] = [...none];
+      if (ctx.needs(0)) out[0] = g.op('Mul', [dy, factor]);
+      const sumAxes = g.int64s([0, ...Array.from({ length: r - 2 }, (_, i) => i + 2)]);
+      if (ctx.needs(1)) {
+        const invCol = asCol(inv ?? g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, g.scalar(eps)])])]));
+        const xhat = g.op('Mul', [g.op('Sub', [x, asCol(mean)]), invCol]);
+        out[1] = g.op('ReduceSum', [g.op('Mul', [dy, xhat]), sumAxes], { keepdims: int(0) });
+      }
+      if (ctx.needs(2)) out[2] = g.op('ReduceSum', [dy, sumAxes], { keepdims: int(0) });
+      void bias;
+      return out;
+    },
+  },
+];

@@ -1,0 +1,422 @@
+/** Operators that move data without arithmetic: Reshape, Flatten, Transpose, Concat, Split, Slice, ... */
+import { attrInt, attrInts, constNumbers, int, ints, type Dim, type DType, type Graph, type Node } from '../graph.js';
+import type { OpDef, OutInfo } from './types.js';
+import { filled, fmtShape, isStatic, normAxis, reduceTo, reshapeLike, shapeError, unsupported } from './util.js';
+
+/**
+ * The value of a 1-D int64 shape-like tensor as dims, when it can be known before running: from
+ * constants, or from Shape/Gather/Concat/Unsqueeze/Squeeze/Cast/Slice chains over static shapes
+ * (what PyTorch emits for `x.view(x.size(0), -1)`).
+ */
+export function shapeValue(g: Graph, name: string): Dim[] | undefined {
+  const c = g.constValue(name);
+  if (c) return constNumbers(c);
+  const p = g.producer(name);
+  if (!p) return undefined;
+  switch (p.op) {
+    case 'Shape': {
+      const s = g.shape(p.inputs[0]);
+      const r = s.length;
+      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+      return s.slice(clamp(attrInt(p, 'start', 0)), clamp(attrInt(p, 'end', r)));
+    }
+    case 'Cast':
+    case 'Identity':
+    case 'Squeeze':
+    case 'Unsqueeze':
+      return shapeValue(g, p.inputs[0]);
+    case 'Concat': {
+      const parts = p.inputs.map((i) => shapeValue(g, i));
+      if (parts.some((x) => x === undefined)) return undefined;
+      return (parts as Dim[][]).flat();
+    }
+    case 'Gather': {
+      const data = shapeValue(g, p.inputs[0]);
+      const idx = g.constValue(p.inputs[1]);
+      if (!data || !idx || attrInt(p, 'axis', 0) !== 0) return undefined;
+      return constNumbers(idx).map((i) => data[i < 0 ? i + data.length : i]);
+    }
+    default:
+      return undefined;
+  }
+}
+
+let unknownCounter = 0;
+/** A fresh symbolic dim for sizes that cannot be expressed statically. */
+function unknownDim(): string {
+  return `?${unknownCounter++}`;
+}
+
+function product(dims: readonly Dim[]): Dim {
+  let n = 1;
+  const syms: string[] = [];
+  for (const d of dims) {
+    if (typeof d === 'number') n *= d;
+    else syms.push(d);
+  }
+  if (syms.length === 0) return n;
+  if (syms.length === 1 && n === 1) return syms[0];
+  return unknownDim();
+}
+
+/** Reshape's output shape, resolving 0 (copy) and -1 (infer) with symbolic dims. */
+export function reshapeShape(node: Node, input: readonly Dim[], target: readonly Dim[], allowZero: boolean): Dim[] {
+  const out: Dim[] = target.map((t, i) => (t === 0 && !allowZero ? input[i] : t));
+  const minus = out.findIndex((d) => d === -1);
+  if (minus < 0) return out;
+  let inNum = 1;
+  let outNum = 1;
+  const inSym: string[] = [];
+  const outSym: string[] = [];
+  for (const d of input) {
+    if (typeof d === 'number') inNum *= d;
+    else inSym.push(d);
+  }
+  out.forEach((d, i) => {
+    if (i === minus) return;
+    if (typeof d === 'number') outNum *= d;
+    else outSym.push(d);
+  });
+  const rest = [...inSym];
+  for (const s of outSym) {
+    const k = rest.indexOf(s);
+    if (k < 0) {
+      out[minus] = unknownDim();
+      return out;
+    }
+    rest.splice(k, 1);
+  }
+  if (outNum === 0 || inNum % outNum !== 0) {
+    if (rest.length === 0) shapeError(node, `a shape compatible with ${fmtShape(input)}`, fmtShape(target));
+    out[minus] = unknownDim();
+    return out;
+  }
+  const ratio = inNum / outNum;
+  if (rest.length === 0) out[minus] = ratio;
+  else if (rest.length === 1 && ratio === 1) out[minus] = rest[0];
+  else out[minus] = unknownDim();
+  return out;
+}
+
+function axesInput(g: Graph, node: Node, index: number, attr = 'axes'): number[] | undefined {
+  if (node.inputs[index]) return g.constInts(node.inputs[index], node, attr);
+  return attrInts(node, attr);
+}
+
+const passGrad = (ctx: Parameters<NonNullable<OpDef['grad']>>[0]): (string | undefined)[] => {
+  const dy = ctx.dy[0];
+  const out: (string | undefined)[] = ctx.node.inputs.map(() => undefined);
+  if (dy !== undefined && ctx.needs(0)) out[0] = reshapeLike(ctx.g, dy, ctx.node.inputs[0]);
+  return out;
+};
+
+export const shapeOps: OpDef[] = [
+  {
+    op: 'Constant',
+    constantOutput: true,
+    infer(g, node) {
+      const c = g.constValue(node.outputs[0]) ?? constantAttr(node);
+      return [{ dtype: c.dtype, shape: [...c.dims] }];
+    },
+  },
+  {
+    op: 'Shape',
+    constantOutput: true,
+    infer(g, node) {
+      const r = g.rank(node.inputs[0]);
+      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+      return [{ dtype: 'int64', shape: [Math.max(0, clamp(attrInt(node, 'end', r)) - clamp(attrInt(node, 'start', 0)))] }];
+    },
+  },
+  {
+    op: 'ConstantOfShape',
+    constantOutput: true,
+    infer(g, node) {
+      const shape = shapeValue(g, node.inputs[0]);
+      const len = g.shape(node.inputs[0])[0];
+      const v = node.attrs.value;
+      const dtype: DType = v && v.type === 'tensor' ? v.v.dtype : 'float32';
+      return [{ dtype, shape: shape ?? Array.from({ length: typeof len === 'number' ? len : 0 }, unknownDim) }];
+    },
+  },
+  {
+    op: 'Reshape',
+    infer(g, node) {
+      const target = shapeValue(g, node.inputs[1]);
+      if (!target) {
+        const len = g.shape(node.inputs[1])[0];
+        if (typeof len !== 'number') unsupported(node, 'a shape input of known length', 'a shape of unknown length');
+        return [{ dtype: g.dtype(node.inputs[0]), shape: Array.from({ length: len }, unknownDim) }];
+      }
+      return [{ dtype: g.dtype(node.inputs[0]), shape: reshapeShape(node, g.shape(node.inputs[0]), target, attrInt(node, 'allowzero', 0) === 1) }];
+    },
+    grad: passGrad,
+  },
+  {
+    op: 'Flatten',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const axis = attrInt(node, 'axis', 1);
+      const a = axis < 0 ? axis + s.length : axis;
+      if (a < 0 || a > s.length) shapeError(node, `axis in [-${s.length}, ${s.length}]`, String(axis));
+      return [{ dtype: g.dtype(node.inputs[0]), shape: [product(s.slice(0, a)), product(s.slice(a))] }];
+    },
+    grad: passGrad,
+  },
+  {
+    op: 'Squeeze',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const axes = axesInput(g, node, 1)?.map((a) => normAxis(node, a, s.length));
+      const out = s.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
+      return [{ dtype: g.dtype(node.inputs[0]), shape: out }];
+    },
+    grad: passGrad,
+  },
+  {
+    op: 'Unsqueeze',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const axesRaw = axesInput(g, node, 1);
+      if (!axesRaw) unsupported(node, 'axes', 'none');
+      const r = s.length + axesRaw.length;
+      const axes = axesRaw.map((a) => normAxis(node, a, r));
+      const out: Dim[] = [];
+      let k = 0;
+      for (let i = 0; i < r; i++) out.push(axes.includes(i) ? 1 : s[k++]);
+      return [{ dtype: g.dtype(node.inputs[0]), shape: out }];
+    },
+    grad: passGrad,
+  },
+  {
+    op: 'Transpose',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const perm = attrInts(node, 'perm') ?? s.map((_, i) => s.length - 1 - i);
+      if (perm.length !== s.length) shapeError(node, `perm of length ${s.length}`, `[${perm.join(',')}]`);
+      return [{ dtype: g.dtype(node.inputs[0]), shape: perm.map((p) => s[p]) }];
+    },
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined];
+      const r = g.rank(node.inputs[0]);
+      const perm = attrInts(node, 'perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+      const inv = new Array<number>(r);
+      perm.forEach((p, i) => (inv[p] = i));
+      return [g.op('Transpose', [dy], { perm: ints(inv) })];
+    },
+  },
+  {
+    op: 'Concat',
+    infer(g, node) {
+      const shapes = node.inputs.map((i) => g.shape(i));
+      const r = shapes[0].length;
+      const axis = normAxis(node, attrInt(node, 'axis', 0), r);
+      const out = [...shapes[0]];
+      const along = shapes.map((s) => s[axis]);
+      out[axis] = along.every((d) => typeof d === 'number') ? (along as number[]).reduce((a, b) => a + b, 0) : along.length === 1 ? along[0] : unknownDim();
+      return [{ dtype: g.dtype(node.inputs[0]), shape: out }];
+    },
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      if (dy === undefined) return node.inputs.map(() => undefined);
+      const axis = normAxis(node, attrInt(node, 'axis', 0), g.rank(dy));
+      const sizes = node.inputs.map((i) => g.shape(i)[axis]);
+      if (!isStatic(sizes)) unsupported(node, 'static sizes along the concatenation axis for differentiation', fmtShape(sizes));
+      if (node.inputs.length === 1) return [ctx.needs(0) ? dy : undefined];
+      const parts = g.add('Split', [dy, g.int64s(sizes)], { axis: int(axis) }, node.inputs.length);
+      return parts.map((p, i) => (ctx.needs(i) ? p : undefined));
+    },
+  },
+  {
+    op: 'Split',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const axis = normAxis(node, attrInt(node, 'axis', 0), s.length);
+      let sizes: Dim[] | undefined = axesInput(g, node, 1, 'split');
+      if (!sizes) {
+        const d = s[axis];
+        const k = node.outputs.length;
+        if (typeof d !== 'number') sizes = Array.from({ length: k }, unknownDim);
+        else {
+          const chunk = Math.ceil(d / k);
+          sizes = Array.from({ length: k }, (_, i) => Math.max(0, Math.min(chunk, d - i * chunk)));
+        }
+      }
+      return sizes.map((sz): OutInfo => {
+        const out = [...s];
+        out[axis] = sz;
+        return { dtype: g.dtype(node.inputs[0]), shape: out };
+      });
+    },
+    grad(ctx) {
+      const { g, node } = ctx;
+      if (!ctx.needs(0) || ctx.dy.every((d) => d === undefined)) return [undefined];
+      const axis = normAxis(node, attrInt(node, 'axis', 0), g.rank(node.inputs[0]));
+      const parts = node.outputs.map((o, i) => ctx.dy[i] ?? filled(g, o, 0));
+      return [parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: int(axis) })];
+    },
+  },
+  {
+    op: 'Slice',
+    infer(g, node) {
+      const spec = sliceSpec(g, node);
+      const s = g.shape(node.inputs[0]);
+      const out = [...s];
+      for (const { axis, start, end, step } of spec) {
+        const d = s[axis];
+        if (typeof d !== 'number') {
+          out[axis] = start === 0 && end >= 2 ** 31 - 1 && step === 1 ? d : unknownDim();
+          continue;
+        }
+        const [b, e] = clampSlice(start, end, step, d);
+        out[axis] = step > 0 ? Math.max(0, Math.ceil((e - b) / step)) : Math.max(0, Math.ceil((b - e) / -step));
+      }
+      return [{ dtype: g.dtype(node.inputs[0]), shape: out }];
+    },
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      const none = node.inputs.map(() => undefined);
+      if (dy === undefined || !ctx.needs(0)) return none;
+      const s = g.shape(node.inputs[0]);
+      const r = s.length;
+      const pads = new Array<number>(2 * r).fill(0);
+      for (const { axis, start, end, step } of sliceSpec(g, node)) {
+        const d = s[axis];
+        if (step !== 1) unsupported(node, 'Slice with step 1 for differentiation', `step ${step}`);
+        if (typeof d !== 'number') {
+          if (start === 0 && end >= 2 ** 31 - 1) continue;
+          unsupported(node, 'a static size along sliced axes for differentiation', `axis ${axis} of size ${d}`);
+        }
+        const [b, e] = clampSlice(start, end, step, d);
+        pads[axis] = b;
+        pads[axis + r] = d - Math.max(b, e);
+      }
+      const out: (string | undefined)[] = [...none];
+      out[0] = g.op('Pad', [dy, g.int64s(pads)], {});
+      return out;
+    },
+  },
+  {
+    op: 'Pad',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const pads = padsOf(g, node);
+      return [{ dtype: g.dtype(node.inputs[0]), shape: s.map((d, i) => (typeof d === 'number' ? d + pads[i] + pads[i + s.length] : pads[i] + pads[i + s.length] === 0 ? d : unknownDim())) }];
+    },
+    grad(ctx) {
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      const none = node.inputs.map(() => undefined);
+      if (dy === undefined || !ctx.needs(0)) return none;
+      const mode = node.attrs.mode?.v ?? 'constant';
+      if (mode !== 'constant') unsupported(node, "Pad mode 'constant' for differentiation", String(mode));
+      const s = g.shape(node.inputs[0]);
+      const r = s.length;
+      const pads = padsOf(g, node);
+      if (pads.some((p) => p < 0)) unsupported(node, 'non-negative pads for differentiation', `[${pads.join(',')}]`);
+      const axes: number[] = [];
+      const starts: number[] = [];
+      const ends: number[] = [];
+      for (let i = 0; i < r; i++) {
+        if (pads[i] === 0 && pads[i + r] === 0) continue;
+        axes.push(i);
+        starts.push(pads[i]);
+        ends.push(-pads[i + r] || 2 ** 31 - 1);
+      }
+      const out: (string | undefined)[] = [...none];
+      out[0] = axes.length === 0 ? dy : g.op('Slice', [dy, g.int64s(starts), g.int64s(ends), g.int64s(axes)]);
+      return out;
+    },
+  },
+  {
+    op: 'Expand',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const target = shapeValue(g, node.inputs[1]);
+      if (!target) unsupported(node, 'a target shape known before running', 'a computed shape');
+      const r = Math.max(s.length, target.length);
+      const out: Dim[] = [];
+      for (let i = 0; i < r; i++) {
+        const a = i - (r - s.length) >= 0 ? s[i - (r - s.length)] : 1;
+        const b = i - (r - target.length) >= 0 ? target[i - (r - target.length)] : 1;
+        out.push(a === 1 ? b : b === 1 ? a : a);
+      }
+      return [{ dtype: g.dtype(node.inputs[0]), shape: out }];
+    },
+    grad(ctx) {
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined, undefined];
+      return [reduceTo(ctx.g, dy, ctx.node.inputs[0]), undefined];
+    },
+  },
+  {
+    op: 'Gather',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const axis = normAxis(node, attrInt(node, 'axis', 0), s.length);
+      const idx = g.shape(node.inputs[1]);
+      return [{ dtype: g.dtype(node.inputs[0]), shape: [...s.slice(0, axis), ...idx, ...s.slice(axis + 1)] }];
+    },
+    grad(ctx) {
+      const { g, node } = ctx;
+      if (ctx.dy[0] !== undefined && ctx.needs(0)) unsupported(node, 'Gather on values that need no gradient', 'a gradient through Gather');
+      void g;
+      return [undefined, undefined];
+    },
+  },
+];
+
+function constantAttr(node: Node) {
+  const a = node.attrs.value;
+  if (a && a.type === 'tensor') return a.v;
+  return unsupported(node, 'a Constant with a tensor value', Object.keys(node.attrs).join(',') || 'no value');
+}
+
+interface SliceAxis {
+  axis: number;
+  start: number;
+  end: number;
+  step: number;
+}
+
+function sliceSpec(g: Graph, node: Node): SliceAxis[] {
+  const r = g.rank(node.inputs[0]);
+  const starts = g.constInts(node.inputs[1], node, 'starts');
+  const ends = g.constInts(node.inputs[2], node, 'ends');
+  const axes = node.inputs[3] ? g.constInts(node.inputs[3], node, 'axes') : starts.map((_, i) => i);
+  const steps = node.inputs[4] ? g.constInts(node.inputs[4], node, 'steps') : starts.map(() => 1);
+  return starts.map((start, i) => ({ axis: normAxis(node, axes[i], r), start, end: ends[i], step: steps[i] }));
+}
+
+function clampSlice(start: number, end: number, step: number, d: number): [number, number] {
+  let b = start < 0 ? start + d : start;
+  let e = end < 0 ? end + d : end;
+  if (step > 0) {
+    b = Math.min(Math.max(b, 0), d);
+    e = Math.min(Math.max(e, 0), d);
+  } else {
+    b = Math.min(Math.max(b, -1), d - 1);
+    e = Math.min(Math.max(e, -1), d - 1);
+  }
+  return [b, e];
+}
+
+function padsOf(g: Graph, node: Node): number[] {
+  const r = g.rank(node.inputs[0]);
+  const pads = node.inputs[1] ? g.constInts(node.inputs[1], node, 'pads') : attrInts(node, 'pads', []);
+  if (node.inputs[3]) {
+    const axes = g.constInts(node.inputs[3], node, 'axes').map((a) => normAxis(node, a, r));
+    const full = new Array<number>(2 * r).fill(0);
+    axes.forEach((a, i) => {
+      full[a] = pads[i];
+      full[a + r] = pads[i + axes.length];
+    });
+    return full;
+  }
+  if (pads.length !== 2 * r) shapeError(node, `${2 * r} pads`, String(pads.length));
+  return pads;
+}

@@ -1,0 +1,62 @@
+/** Running graphs with ONNX Runtime (onnxruntime-node). */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { fail } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import type { Graph } from './graph.js';
+import { encodeGraph } from './model.js';
+
+export interface SessionOptions {
+  /** Intra-op threads; default: REFINERY_THREADS or the number of cores. */
+  threads?: number;
+}
+
+export function defaultThreads(): number {
+  const env = process.env.REFINERY_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) fail('invalid_argument', 'REFINERY_THREADS', 'a positive integer', env);
+    return n;
+  }
+  return availableParallelism();
+}
+
+/** A compiled graph. Inputs and outputs are float32 tensors. */
+export class Session {
+  private constructor(
+    private readonly inner: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async create(graph: Graph | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    const bytes = graph instanceof Uint8Array ? graph : encodeGraph(graph);
+    const inner = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: options.threads ?? defaultThreads(),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: true,
+    });
+    return new Session(inner, inner.inputNames, inner.outputNames);
+  }
+
+  /** Run with float32 feeds; returns the requested outputs (default: all) as float32 tensors. */
+  async run(feeds: Record<string, Tensor>, outputs: readonly string[] = this.outputNames): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, t.shape);
+    const result = await this.inner.run(ortFeeds, outputs as string[]);
+    const out: Record<string, Tensor> = {};
+    for (const name of outputs) {
+      const r = result[name];
+      if (r.type !== 'float32') fail('internal', `output ${name}`, 'float32', r.type);
+      out[name] = { data: r.data as Float32Array, shape: r.dims.map(Number) };
+      r.dispose?.();
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.inner.release();
+  }
+}
