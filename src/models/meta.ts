@@ -1,0 +1,79 @@
+/** meta.json beside a generator/discriminator pair: what the latent prior is and what D outputs. */
+import { existsSync, readFileSync } from 'node:fs';
+import { RefineryError, describe, fail } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+
+export const LATENT_PRIORS = ['normal', 'uniform[-1,1]'] as const;
+export type LatentPrior = (typeof LATENT_PRIORS)[number];
+export const D_OUTPUTS = ['logit', 'probability', 'critic'] as const;
+/** logit: log P(real)/P(fake), an estimate of log p_data/p_g; probability: sigmoid of that; critic: WGAN/hinge score. */
+export type DOutput = (typeof D_OUTPUTS)[number];
+
+export interface ModelMeta {
+  latentDim: number;
+  latentPrior: LatentPrior;
+  dataShape: number[];
+  dOutput: DOutput;
+  /** Range of the generator's output, when known (e.g. [-1, 1] for tanh). */
+  outputRange?: [number, number];
+  /** Built-in dataset the pair was trained on, if any. */
+  dataset?: string;
+  /** Anything else recorded by the producer (training options, provenance). */
+  extra?: Record<string, unknown>;
+}
+
+export function parseLatentPrior(value: unknown, path: string): LatentPrior {
+  if (value === 'uniform') return 'uniform[-1,1]';
+  if (typeof value === 'string' && (LATENT_PRIORS as readonly string[]).includes(value)) return value as LatentPrior;
+  return fail('invalid_argument', path, `one of ${LATENT_PRIORS.join(', ')}`, describe(value));
+}
+
+export function parseDOutput(value: unknown, path: string): DOutput {
+  if (typeof value === 'string' && (D_OUTPUTS as readonly string[]).includes(value)) return value as DOutput;
+  return fail('invalid_argument', path, `one of ${D_OUTPUTS.join(', ')}`, describe(value));
+}
+
+/** Read meta.json (snake_case keys as in the fixtures: latent_dim, latent_prior, data_shape, d_output). */
+export function readMeta(path: string): ModelMeta {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new RefineryError('invalid_file', [{ path, expected: 'a JSON object', received: e instanceof SyntaxError ? `invalid JSON (${e.message})` : String((e as NodeJS.ErrnoException).code ?? e) }]);
+  }
+  if (raw === null || typeof raw !== 'object') fail('invalid_file', path, 'a JSON object', describe(raw));
+  const latentDim = raw.latent_dim;
+  if (typeof latentDim !== 'number' || !Number.isInteger(latentDim) || latentDim < 1) fail('invalid_file', `${path}: latent_dim`, 'a positive integer', describe(latentDim));
+  const dataShape = raw.data_shape;
+  if (!Array.isArray(dataShape) || !dataShape.every((d) => Number.isInteger(d) && d > 0)) fail('invalid_file', `${path}: data_shape`, 'a list of positive integers', describe(dataShape));
+  const range = raw.output_range;
+  return {
+    latentDim,
+    latentPrior: parseLatentPrior(raw.latent_prior, `${path}: latent_prior`),
+    dataShape: dataShape as number[],
+    dOutput: parseDOutput(raw.d_output, `${path}: d_output`),
+    outputRange: Array.isArray(range) && range.length === 2 ? [Number(range[0]), Number(range[1])] : undefined,
+    dataset: typeof raw.dataset === 'string' ? raw.dataset : undefined,
+    extra: raw,
+  };
+}
+
+export function metaExists(path: string): boolean {
+  return existsSync(path);
+}
+
+export function writeMeta(path: string, meta: ModelMeta): void {
+  const out: Record<string, unknown> = {
+    ...(meta.extra ?? {}),
+    latent_dim: meta.latentDim,
+    latent_prior: meta.latentPrior,
+    latent_shape: ['batch', meta.latentDim],
+    data_shape: meta.dataShape,
+    d_output: meta.dOutput,
+    d_output_shape: ['batch', 1],
+    dynamic_axis: 'batch',
+  };
+  if (meta.outputRange) out.output_range = meta.outputRange;
+  if (meta.dataset) out.dataset = meta.dataset;
+  writeFileAtomic(path, JSON.stringify(out, null, 2) + '\n');
+}

@@ -1,0 +1,26 @@
+/** Running the generator alone: x = G(z). */
+import { Session, type SessionOptions } from '../onnx/session.js';
+import type { ModelPair } from '../models/pair.js';
+import { encodeGraph } from '../onnx/model.js';
+import type { Tensor } from '../tensor.js';
+
+export class GeneratorRunner {
+  private constructor(
+    private readonly session: Session,
+    private readonly input: string,
+    private readonly output: string,
+  ) {}
+
+  static async create(pair: Pick<ModelPair, 'generator'>, options: SessionOptions = {}): Promise<GeneratorRunner> {
+    const g = pair.generator;
+    return new GeneratorRunner(await Session.create(encodeGraph(g), options), g.inputs[0].name, g.outputs[0]);
+  }
+
+  async generate(z: Tensor): Promise<Tensor> {
+    return (await this.session.run({ [this.input]: z }, [this.output]))[this.output];
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
