@@ -4,7 +4,7 @@
  * central differences along random directions are compared with <grad L, v>.
  */
 import { differentiate } from '../onnx/autodiff.js';
-import { Graph } from '../onnx/graph.js';
+import { type Dim, Graph } from '../onnx/graph.js';
 import { Session } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { numel } from '../tensor.js';
@@ -16,6 +16,8 @@ export interface CheckInput {
   data?: Float32Array;
   /** Whether to check this input's gradient (default true). */
   check?: boolean;
+  /** Shape declared in the graph when it differs from `shape` (e.g. a symbolic batch axis). */
+  graphShape?: Dim[];
 }
 
 export interface CheckResult {
@@ -42,7 +44,7 @@ export async function gradCheck(
   const rng = new Rng(options.seed ?? 7);
   const eps = options.eps ?? 1e-2;
   const g = new Graph();
-  const names = inputs.map((i) => g.addInput(i.name, 'float32', i.shape));
+  const names = inputs.map((i) => g.addInput(i.name, 'float32', i.graphShape ?? i.shape));
   const y = build(g, names);
   const yShape = g.shape(y);
   if (!yShape.every((d) => typeof d === 'number')) throw new Error(`output shape must be static, got ${yShape}`);

@@ -68,6 +68,12 @@ const cases: Case[] = [
   { name: 'ReduceSum keepdims 0', inputs: [{ name: 'a', shape: [2, 3, 4] }], build: (g, [a]) => g.op('ReduceSum', [a, g.int64s([0, 2])], { keepdims: int(0) }) },
   { name: 'ReduceMean keepdims 1', inputs: [{ name: 'a', shape: [2, 3, 4] }], build: op('ReduceMean', { axes: ints([1]), keepdims: int(1) }) },
   { name: 'ReduceMean all', inputs: [{ name: 'a', shape: [2, 3] }], build: op('ReduceMean', { keepdims: int(0) }) },
+  {
+    name: 'ReduceMean over a symbolic batch axis',
+    // The batch size is unknown when the graph is built, so the mean's count is computed at run time.
+    inputs: [{ name: 'a', shape: [4, 3], graphShape: ['batch', 3] }],
+    build: op('ReduceMean', { axes: ints([0]), keepdims: int(0) }),
+  },
   { name: 'Softmax', inputs: [{ name: 'a', shape: [3, 5] }], build: op('Softmax', { axis: int(-1) }) },
   { name: 'Softmax axis 1 of 3', inputs: [{ name: 'a', shape: [2, 3, 4] }], build: op('Softmax', { axis: int(1) }) },
   { name: 'LogSoftmax', inputs: [{ name: 'a', shape: [3, 5] }], build: op('LogSoftmax', { axis: int(1) }) },

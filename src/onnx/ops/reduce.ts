@@ -42,8 +42,9 @@ function reducedCount(g: Graph, node: Node): string {
   const axes = reduceAxes(g, node);
   const n = staticSize(axes.map((a) => s[a]));
   if (n !== undefined) return g.scalar(1 / n);
-  const ratio = g.op('Div', [g.op('Size', [node.outputs[0]]), g.op('Size', [node.inputs[0]])]);
-  return g.op('Cast', [ratio], { to: int(1) });
+  // Cast before dividing: Size is int64, and 1/256 in integers is 0.
+  const size = (v: string) => g.op('Cast', [g.op('Size', [v])], { to: int(1) });
+  return g.op('Div', [size(node.outputs[0]), size(node.inputs[0])]);
 }
 
 export const reduceOps: OpDef[] = [
