@@ -1,7 +1,7 @@
 /** Spatial operators: Conv, ConvTranspose, AveragePool, GlobalAveragePool, MaxPool, Resize, Upsample. */
 import { attrInt, attrInts, attrString, constNumbers, int, ints, type Dim, type Graph, type Node } from '../graph.js';
 import type { GradCtx, OpDef } from './types.js';
-import { fmtShape, shapeError, unsupported } from './util.js';
+import { fmtShape, isStatic, shapeError, unsupported } from './util.js';
 
 interface Window {
   /** Spatial rank. */
@@ -66,6 +66,17 @@ function cropAndSwap(g: Graph, x: string, kernel: number[]): string {
   return g.op('Transpose', [y], { perm: ints(perm01(n)) });
 }
 
+/** No padding, unit dilation, one group: the window positions map one-to-one onto kernel taps. */
+function isDenseWindow(win: Window, group: number): boolean {
+  return group === 1 && win.pads.every((p) => p === 0) && win.dilations.every((d) => d === 1);
+}
+function reshapeTo(g: Graph, x: string, shape: number[]): string {
+  return g.op('Reshape', [x, g.int64s(shape)]);
+}
+/** [N, prod(dims)] -> [N, ...dims] (N kept from the input). */
+function unflatten(g: Graph, x: string, dims: number[]): string {
+  return g.op('Reshape', [x, g.int64s([0, ...dims])]);
+}
 function biasGrad(g: Graph, dy: string): string {
   const r = g.rank(dy);
   return g.op('ReduceSum', [dy, g.int64s([0, ...Array.from({ length: r - 2 }, (_, i) => i + 2)])], { keepdims: int(0) });
@@ -99,7 +110,13 @@ const conv: OpDef = {
     const win = convWindow(node, kernel, inSize);
     const outSize = g.shape(dy).slice(2) as number[];
     let dx: string | undefined;
-    if (ctx.needs(0)) {
+    if (ctx.needs(0) && isDenseWindow(win, group) && outSize.every((d) => d === 1) && inSize.every((d, i) => d === kernel[i])) {
+      // The window covers the whole input (e.g. a DCGAN discriminator's last layer): the input
+      // gradient is the matrix product dy[N, Cout] @ w[Cout, Cin*K], much faster than ConvTranspose.
+      const ws = g.shape(w);
+      if (isStatic(ws)) dx = unflatten(g, g.op('Gemm', [g.op('Flatten', [dy], { axis: int(1) }), reshapeTo(g, w, [ws[0], -1])]), [ws[1], ...kernel]);
+    }
+    if (ctx.needs(0) && dx === undefined) {
       const outputPadding = inSize.map(
         (d, i) => d - ((outSize[i] - 1) * win.strides[i] - win.pads[i] - win.pads[i + win.n] + win.dilations[i] * (kernel[i] - 1) + 1),
       );
@@ -160,7 +177,15 @@ const convTranspose: OpDef = {
     if (dy === undefined) return [undefined, undefined, undefined];
     const { x, w, kernel, inSize, group } = convInfo(g, node);
     const { win } = convTransposeWindow(node, kernel, inSize);
-    const dx = ctx.needs(0) ? g.op('Conv', [dy, w], { ...windowAttrs(win, group), kernel_shape: ints(kernel) }) : undefined;
+    let dx: string | undefined;
+    const outSize = g.shape(dy).slice(2);
+    const ws = g.shape(w);
+    if (ctx.needs(0) && isDenseWindow(win, group) && inSize.every((d) => d === 1) && outSize.every((d, i) => d === kernel[i]) && isStatic(ws)) {
+      // A 1x1 input spread over the whole kernel (e.g. a DCGAN generator's first layer): the input
+      // gradient is dy[N, Cout*K] @ w[Cin, Cout*K]^T, much faster than a Conv with a 1x1 output.
+      const flat = g.op('Gemm', [g.op('Flatten', [dy], { axis: int(1) }), reshapeTo(g, w, [ws[0], -1])], { transB: int(1) });
+      dx = unflatten(g, flat, [ws[0], ...inSize]);
+    } else if (ctx.needs(0)) dx = g.op('Conv', [dy, w], { ...windowAttrs(win, group), kernel_shape: ints(kernel) });
     let dw: string | undefined;
     if (ctx.needs(1)) {
       if (group !== 1) unsupported(node, 'group 1 for the weight gradient', `group ${group}`);

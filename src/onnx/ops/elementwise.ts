@@ -57,12 +57,21 @@ export const elementwiseOps: OpDef[] = [
     },
   },
   unary('Neg', ({ g }, _x, _y, dy) => g.op('Neg', [dy])),
-  // Relu: dy * 1[y > 0]; Sign(y) is exactly that indicator because y >= 0.
-  unary('Relu', ({ g }, _x, y, dy) => g.op('Mul', [dy, g.op('Sign', [y])])),
-  unary('LeakyRelu', ({ g, node }, x, _y, dy) => {
+  // Relu: dy * 1[y > 0]. The indicator is Cast(Greater(y, 0)): ORT's Sign kernel is several times
+  // slower than Greater + Cast, and Where is slower than the Mul. Using the output y (not x) keeps
+  // x free to be fused away (Gemm/Conv + Relu).
+  unary('Relu', ({ g }, _x, y, dy) => g.op('Mul', [dy, positiveMask(g, y)])),
+  unary('LeakyRelu', ({ g, node }, x, y, dy) => {
     const alpha = attrFloat(node, 'alpha', 0.01);
-    const pos = g.op('Greater', [x, g.scalar(0)]);
-    return g.op('Where', [pos, dy, g.op('Mul', [dy, g.scalar(alpha)])]);
+    // For alpha >= 0, y > 0 exactly when x > 0; testing y leaves x (the Conv/Gemm output) with a
+    // single consumer, so ORT can fuse the activation into the Conv (FusedConv) or Gemm.
+    // The slope (1 or alpha) is made as a tensor and multiplied in. ORT's Where is slow (even with
+    // scalar branches); for 0 <= alpha <= 1 the slope is Clip(1[y > 0], alpha, 1), which is exact.
+    const ref = alpha >= 0 ? y : x;
+    const dtype = g.dtype(dy);
+    if (alpha >= 0 && alpha <= 1) return g.op('Mul', [dy, g.op('Clip', [positiveMask(g, y), g.scalar(alpha, dtype), g.scalar(1, dtype)])]);
+    const pos = g.op('Greater', [ref, g.scalar(0, g.dtype(ref))]);
+    return g.op('Mul', [dy, g.op('Where', [pos, g.scalar(1, dtype), g.scalar(alpha, dtype)])]);
   }),
   unary('Elu', ({ g, node }, x, y, dy) => {
     const alpha = attrFloat(node, 'alpha', 1);
@@ -166,6 +175,12 @@ export const elementwiseOps: OpDef[] = [
     },
   },
 ];
+
+/** 1[v > 0] as a tensor of v's (float) dtype. */
+function positiveMask(g: Graph, v: string): string {
+  const dtype = g.dtype(v);
+  return g.op('Cast', [g.op('Greater', [v, g.scalar(0, dtype)])], { to: int(DTYPE_CODES[dtype]) });
+}
 
 /** Two-input Max/Min: the gradient goes to the selected input (to the first one on ties). */
 function minMaxGrad(ctx: GradCtx, cmp: string): (string | undefined)[] {

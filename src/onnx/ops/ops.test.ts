@@ -40,6 +40,8 @@ const cases: Case[] = [
   { name: 'Neg', inputs: [{ name: 'a', shape: [5] }], build: op('Neg') },
   { name: 'Relu', inputs: [{ name: 'a', shape: [4, 5] }], build: op('Relu') },
   { name: 'LeakyRelu', inputs: [{ name: 'a', shape: [4, 5] }], build: op('LeakyRelu', { alpha: float(0.2) }) },
+  { name: 'LeakyRelu alpha > 1', inputs: [{ name: 'a', shape: [4, 5] }], build: op('LeakyRelu', { alpha: float(1.5) }) },
+  { name: 'LeakyRelu alpha < 0', inputs: [{ name: 'a', shape: [4, 5] }], build: op('LeakyRelu', { alpha: float(-0.3) }) },
   { name: 'Elu', inputs: [{ name: 'a', shape: [4, 5] }], build: op('Elu', { alpha: float(0.7) }) },
   { name: 'Tanh', inputs: [{ name: 'a', shape: [4, 5] }], build: op('Tanh') },
   { name: 'Sigmoid', inputs: [{ name: 'a', shape: [4, 5] }], build: op('Sigmoid') },
@@ -106,6 +108,16 @@ const cases: Case[] = [
     name: 'ConvTranspose output_padding, dilation',
     inputs: [{ name: 'x', shape: [1, 2, 3, 4] }, { name: 'w', shape: [2, 3, 3, 2] }],
     build: op('ConvTranspose', { strides: ints([2, 3]), output_padding: ints([1, 2]), dilations: ints([1, 2]), pads: ints([0, 1, 1, 0]) }),
+  },
+  {
+    name: 'Conv whose window covers the input (1x1 output, Gemm gradient)',
+    inputs: [{ name: 'x', shape: [3, 4, 3, 2] }, { name: 'w', shape: [2, 4, 3, 2] }, { name: 'b', shape: [2] }],
+    build: op('Conv'),
+  },
+  {
+    name: 'ConvTranspose from a 1x1 input (Gemm gradient)',
+    inputs: [{ name: 'x', shape: [3, 5, 1, 1] }, { name: 'w', shape: [5, 2, 4, 3] }],
+    build: op('ConvTranspose', { strides: ints([2, 2]) }),
   },
   {
     name: 'Conv 1-D',

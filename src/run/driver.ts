@@ -1,0 +1,46 @@
+/**
+ * The driver: the only code that loops over steps. It runs a kernel for numSteps, keeps the
+ * per-step info records (or their running summary), reports progress and honours cancellation.
+ */
+import { RefineryError } from '../errors.js';
+import { Rng } from '../rng.js';
+import type { Kernel, StepInfo } from './kernel.js';
+
+export interface DriverHooks {
+  /** Called after every step with the step index (1-based) and its info. */
+  onStep?: (step: number, info: StepInfo) => void;
+  signal?: AbortSignal;
+}
+
+export interface InfoSummary {
+  steps: number;
+  /** Mean over steps of each info field. */
+  mean: Record<string, number>;
+  /** The last step's info. */
+  last: StepInfo | undefined;
+  /** Total non-finite rows over all steps. */
+  nonFinite: number;
+}
+
+export function summarize(infos: StepInfo[]): InfoSummary {
+  const mean: Record<string, number> = {};
+  for (const info of infos) for (const [k, v] of Object.entries(info)) mean[k] = (mean[k] ?? 0) + v / infos.length;
+  return { steps: infos.length, mean, last: infos[infos.length - 1], nonFinite: infos.reduce((a, i) => a + i.nonFinite, 0) };
+}
+
+/**
+ * Run `kernel` from `state` for `numSteps`. Step t uses the stream Rng(...seed, t), so a chain is
+ * reproducible from its seed words alone, whatever ran before it.
+ */
+export async function runChain<S>(kernel: Kernel<S>, state: S, numSteps: number, seed: number[], hooks: DriverHooks = {}): Promise<{ state: S; infos: StepInfo[] }> {
+  const infos: StepInfo[] = [];
+  let s = state;
+  for (let t = 0; t < numSteps; t++) {
+    if (hooks.signal?.aborted) throw new RefineryError('cancelled', [{ path: kernel.name, expected: `${numSteps} steps`, received: `a stop after ${t}` }]);
+    const { state: next, info } = await kernel.step(s, new Rng(...seed, t));
+    s = next;
+    infos.push(info);
+    hooks.onStep?.(t + 1, info);
+  }
+  return { state: s, infos };
+}
