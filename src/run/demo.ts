@@ -31,8 +31,9 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, 'out'> = {
   seed: 0,
   n: 10000,
   train: {},
-  numSteps: 100,
-  ddls: { stepSize: 0.01, noise: 1, decay: 1, metropolis: false },
+  numSteps: 300,
+  // MALA keeps every mode (unadjusted Langevin at this step size loses thin latent regions).
+  ddls: { stepSize: 0.003, noise: 1, decay: 1, metropolis: true },
   batchSize: 10000,
 };
 

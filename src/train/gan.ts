@@ -42,6 +42,11 @@ export interface TrainOptions {
   beta2: number;
   /** D updates per G update. */
   dSteps: number;
+  /**
+   * Extra D-only steps after training, with G frozen: a refinement method reads D as a density
+   * ratio for the final G, which needs D trained to (near) optimality against that G (as in DRS).
+   */
+  finetuneD: number;
   gpWeight: number;
   activation: Activation;
   checkpointEvery: number;
@@ -64,6 +69,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'out'> = {
   beta1: 0.5,
   beta2: 0.999,
   dSteps: 1,
+  finetuneD: 3000,
   gpWeight: 0.1,
   activation: 'relu',
   checkpointEvery: 1000,
@@ -196,7 +202,7 @@ function saveCheckpoint(dir: string, s: TrainState, o: TrainOptions): void {
 }
 
 function checkpointOptions(o: TrainOptions): Record<string, unknown> {
-  const { out: _out, resume: _resume, steps: _steps, checkpointEvery: _ce, ...rest } = o;
+  const { out: _out, resume: _resume, steps: _steps, finetuneD: _f, checkpointEvery: _ce, ...rest } = o;
   return rest;
 }
 
@@ -238,6 +244,7 @@ export function validateTrainOptions(o: TrainOptions): void {
   positiveInt(o.layers, '--layers');
   positiveInt(o.dSteps, '--d-steps');
   positiveInt(o.checkpointEvery, '--checkpoint-every');
+  if (!Number.isInteger(o.finetuneD) || o.finetuneD < 0) fail('invalid_argument', '--finetune-d', 'a non-negative integer', String(o.finetuneD));
   if (!Number.isInteger(o.seed)) fail('invalid_argument', '--seed', 'an integer', String(o.seed));
   for (const [v, p] of [[o.lrG, '--lr-g'], [o.lrD, '--lr-d']] as const) if (!(v > 0 && v < 1)) fail('invalid_argument', p, 'a learning rate in (0, 1)', String(v));
   for (const [v, p] of [[o.beta1, '--beta1'], [o.beta2, '--beta2']] as const) if (!(v >= 0 && v < 1)) fail('invalid_argument', p, 'a number in [0, 1)', String(v));
@@ -292,9 +299,11 @@ export async function trainGan(
   let lossD = NaN;
   let lossG = NaN;
   try {
-    while (state.step < o.steps) {
+    const total = o.steps + o.finetuneD;
+    while (state.step < total) {
+      const finetune = state.step >= o.steps;
       const rng = new Rng(o.seed, 1, state.step);
-      for (let k = 0; k < o.dSteps; k++) {
+      for (let k = 0; k < (finetune ? 1 : o.dSteps); k++) {
         const dEff = dEffective();
         const feeds: Record<string, { data: Float32Array; shape: number[] }> = {
           ...feedParams(n.dParams, dEff),
@@ -309,19 +318,21 @@ export async function trainGan(
         if (o.spectralNorm) weightIdx.forEach((i, k2) => spectralBackward(grads[i], dEff[i], state.spectral[k2]));
         adamStep(state.dValues, grads, state.dAdam, { lr: o.lrD, beta1: o.beta1, beta2: o.beta2, eps: 1e-8 });
       }
-      const out = await gSession.run({
-        ...feedParams(n.gParams, state.gValues),
-        ...feedParams(n.dParams, dEffective()),
-        z: { data: rng.fillNormal(new Float32Array(B * o.latentDim)), shape: [B, o.latentDim] },
-      });
-      lossG = out[gGraph.outputs[0]].data[0];
-      adamStep(state.gValues, gGraph.outputs.slice(1).map((name) => out[name].data), state.gAdam, { lr: o.lrG, beta1: o.beta1, beta2: o.beta2, eps: 1e-8 });
-      if (!Number.isFinite(lossD) || !Number.isFinite(lossG)) {
+      if (!finetune) {
+        const out = await gSession.run({
+          ...feedParams(n.gParams, state.gValues),
+          ...feedParams(n.dParams, dEffective()),
+          z: { data: rng.fillNormal(new Float32Array(B * o.latentDim)), shape: [B, o.latentDim] },
+        });
+        lossG = out[gGraph.outputs[0]].data[0];
+        adamStep(state.gValues, gGraph.outputs.slice(1).map((name) => out[name].data), state.gAdam, { lr: o.lrG, beta1: o.beta1, beta2: o.beta2, eps: 1e-8 });
+      }
+      if (!Number.isFinite(lossD) || (!finetune && !Number.isFinite(lossG))) {
         fail('internal', 'training', 'finite losses', `loss_d ${lossD}, loss_g ${lossG} at step ${state.step} (lower the learning rates)`);
       }
       state.step++;
-      if (state.step % 50 === 0 || state.step === o.steps) hooks.onProgress?.({ step: state.step, steps: o.steps, lossD, lossG });
-      if (state.step % o.checkpointEvery === 0 || state.step === o.steps) saveCheckpoint(o.out, state, o);
+      if (state.step % 50 === 0 || state.step === total) hooks.onProgress?.({ step: state.step, steps: total, lossD, lossG });
+      if (state.step % o.checkpointEvery === 0 || state.step === total) saveCheckpoint(o.out, state, o);
       if (hooks.signal?.aborted) {
         saveCheckpoint(o.out, state, o);
         throw new RefineryError('cancelled', [{ path: 'training', expected: 'to run to the end', received: `a stop at step ${state.step} (resume with --resume)` }]);
@@ -344,10 +355,10 @@ export async function trainGan(
     extra: {
       producer: 'refinery train',
       d_output_semantics: o.loss === 'ns' ? 'logit of P(real): an estimate of log p_data/p_g' : `${o.loss} critic score (higher = more real)`,
-      training: { ...checkpointOptions(o), steps: o.steps },
+      training: { ...checkpointOptions(o), steps: o.steps, finetuneD: o.finetuneD },
       final_loss: { d: lossD, g: lossG },
     },
   };
   writeMeta(join(o.out, 'meta.json'), meta);
-  return { dir: o.out, steps: o.steps, seconds, lossD, lossG, resumedFrom, meta };
+  return { dir: o.out, steps: o.steps + o.finetuneD, seconds, lossD, lossG, resumedFrom, meta };
 }

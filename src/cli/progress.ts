@@ -1,0 +1,44 @@
+/** Progress on stderr: a bar with ETA on a terminal, a line every few seconds otherwise. */
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  update(value: number, total: number, label?: string): void;
+  stop(): void;
+}
+
+export function progress(title: string, enabled: boolean): Progress {
+  if (!enabled) return { update() {}, stop() {} };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${title} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} {label}`, stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(value, total, label = '') {
+        if (!started) {
+          bar.start(total, 0, { label });
+          started = true;
+        }
+        bar.setTotal(total);
+        bar.update(value, { label });
+      },
+      stop() {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let last = 0;
+  const t0 = Date.now();
+  return {
+    update(value, total, label = '') {
+      const now = Date.now();
+      if (now - last < 5000 && value < total) return;
+      last = now;
+      const elapsed = (now - t0) / 1000;
+      const eta = value > 0 ? (elapsed * (total - value)) / value : NaN;
+      process.stderr.write(`${title}: ${value}/${total} (${((100 * value) / total).toFixed(0)}%) ${label} elapsed ${elapsed.toFixed(0)}s eta ${Number.isFinite(eta) ? eta.toFixed(0) + 's' : '?'}\n`);
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Targets whose answer is exact, for statistical tests of refinement methods.
+ *
+ * The generator is the identity on a N(0, I) latent, so p_g = N(0, I). The "discriminator" outputs
+ * the exact log density ratio log p_target(x) - log N(x; 0, I) to an isotropic Gaussian mixture
+ * p_target. A method that is correct for an exact logRatio must therefore return draws of
+ * p_target, which we can also sample directly.
+ */
+import { Graph, int } from '../onnx/graph.js';
+import type { ModelPair } from '../models/pair.js';
+import type { Rng } from '../rng.js';
+
+export interface Mixture {
+  /** Component means, [k][d]. */
+  means: number[][];
+  /** Shared isotropic std of every component. */
+  std: number;
+  /** Mixture weights (sum 1). */
+  weights: number[];
+}
+
+export const dim = (m: Mixture): number => m.means[0].length;
+
+/** A bimodal 2-D mixture with unequal weights: mass near the prior but clearly not the prior. */
+export const BIMODAL: Mixture = { means: [[-1, 0.5], [1.2, -0.4]], std: 0.5, weights: [0.35, 0.65] };
+
+/** Exact log p_target(x) - log N(x; 0, I) for one point, in float64. */
+export function exactLogRatio(m: Mixture, x: ArrayLike<number>): number {
+  const d = dim(m);
+  const terms = m.means.map((mu, k) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += (x[j] - mu[j]) ** 2;
+    return Math.log(m.weights[k]) - d * Math.log(m.std) - s / (2 * m.std * m.std);
+  });
+  const top = Math.max(...terms);
+  const lse = top + Math.log(terms.reduce((a, t) => a + Math.exp(t - top), 0));
+  let xx = 0;
+  for (let j = 0; j < d; j++) xx += x[j] * x[j];
+  return lse + xx / 2;
+}
+
+/** n exact draws of the mixture, [n, d] row-major. */
+export function sampleMixture(m: Mixture, n: number, rng: Rng): Float32Array {
+  const d = dim(m);
+  const out = new Float32Array(n * d);
+  const cdf: number[] = [];
+  m.weights.reduce((a, w, k) => (cdf[k] = a + w), 0);
+  for (let i = 0; i < n; i++) {
+    const u = rng.uniform();
+    let k = cdf.findIndex((c) => u < c);
+    if (k < 0) k = m.weights.length - 1;
+    for (let j = 0; j < d; j++) out[i * d + j] = m.means[k][j] + m.std * rng.normal();
+  }
+  return out;
+}
+
+/** Identity generator z -> x on [batch, d]. */
+export function identityGenerator(d: number): Graph {
+  const g = new Graph();
+  g.name = 'identity_generator';
+  const z = g.addInput('z', 'float32', ['batch', d]);
+  g.add('Identity', [z], {}, ['x']);
+  g.outputs = ['x'];
+  return g;
+}
+
+/**
+ * D(x) = log p_target(x) - log N(x; 0, I) as an ONNX graph, output [batch, 1]. `scale` and `shift`
+ * turn it into a wrong ratio (for negative controls): scale * exact + shift.
+ */
+export function exactRatioGraph(m: Mixture, options: { scale?: number; shift?: number } = {}): Graph {
+  const d = dim(m);
+  const k = m.means.length;
+  const s2 = m.std * m.std;
+  const g = new Graph();
+  g.name = 'exact_log_ratio';
+  const x = g.addInput('x', 'float32', ['batch', d]);
+  const meansT = g.constant({ dtype: 'float32', dims: [d, k], data: Float32Array.from({ length: d * k }, (_, i) => m.means[i % k][Math.floor(i / k)]) });
+  const bias = g.constant({
+    dtype: 'float32',
+    dims: [1, k],
+    data: Float32Array.from(m.means, (mu, c) => Math.log(m.weights[c]) - d * Math.log(m.std) - mu.reduce((a, v) => a + v * v, 0) / (2 * s2)),
+  });
+  const xx = g.op('ReduceSum', [g.op('Mul', [x, x]), g.int64s([1])], { keepdims: int(1) });
+  // a_k = (x.mu_k)/s^2 - |x|^2/(2 s^2) + log w_k - d log s - |mu_k|^2/(2 s^2)
+  const a = g.op('Add', [g.op('Sub', [g.op('Mul', [g.op('MatMul', [x, meansT]), g.scalar(1 / s2)]), g.op('Mul', [xx, g.scalar(1 / (2 * s2))])]), bias]);
+  // logsumexp_k a_k = a_0 - log softmax(a)_0
+  const first = (t: string) => g.op('Slice', [t, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
+  const lse = g.op('Sub', [first(a), first(g.op('LogSoftmax', [a], { axis: int(1) }))]);
+  let out = g.op('Add', [lse, g.op('Mul', [xx, g.scalar(0.5)])]);
+  if (options.scale !== undefined && options.scale !== 1) out = g.op('Mul', [out, g.scalar(options.scale)]);
+  if (options.shift) out = g.op('Add', [out, g.scalar(options.shift)]);
+  g.add('Identity', [out], {}, ['logit']);
+  g.outputs = ['logit'];
+  return g;
+}
+
+/** The identity-generator / exact-ratio pair, as loadPair would return it. */
+export function exactPair(m: Mixture, options: { scale?: number; shift?: number } = {}): ModelPair {
+  const d = dim(m);
+  return {
+    generator: identityGenerator(d),
+    discriminator: exactRatioGraph(m, options),
+    meta: { latentDim: d, latentPrior: 'normal', dataShape: [d], dOutput: 'logit' },
+    files: { generator: '<identity>', discriminator: '<exact log ratio>' },
+  };
+}
+
+/** Mixture mean and covariance (exact), for moment tests. */
+export function mixtureMoments(m: Mixture): { mean: number[]; cov: number[][] } {
+  const d = dim(m);
+  const mean = new Array<number>(d).fill(0);
+  m.means.forEach((mu, k) => mu.forEach((v, j) => (mean[j] += m.weights[k] * v)));
+  const cov = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? m.std * m.std : 0)));
+  m.means.forEach((mu, k) => {
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i][j] += m.weights[k] * (mu[i] - mean[i]) * (mu[j] - mean[j]);
+  });
+  return { mean, cov };
+}
