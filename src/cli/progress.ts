@@ -29,10 +29,12 @@ export function progress(title: string, enabled: boolean): Progress {
     };
   }
   let last = 0;
-  const t0 = Date.now();
+  let t0 = 0;
   return {
     update(value, total, label = '') {
       const now = Date.now();
+      // The clock starts at the first update, so a bar created before other work has an honest ETA.
+      if (t0 === 0) t0 = now;
       if (now - last < 5000 && value < total) return;
       last = now;
       const elapsed = (now - t0) / 1000;
