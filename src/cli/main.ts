@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { RefineryError } from '../errors.js';
 import { registerDemo } from './demo.js';
+import { registerRefine } from './refine.js';
 import { registerSample } from './sample.js';
 import { registerTrain } from './train.js';
 
@@ -16,6 +17,7 @@ program
   .showHelpAfterError('(run with --help for usage)');
 registerTrain(program);
 registerSample(program);
+registerRefine(program);
 registerDemo(program);
 
 const controller = new AbortController();

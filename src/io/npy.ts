@@ -361,6 +361,25 @@ export function encodeNpy(data: NpyData, shape: readonly number[], dtype?: NpyDt
     fail('invalid_argument', 'shape', `a shape with ${data.length} elements (the data length)`, `${shapeText(shape)} (${n} elements)`);
   }
 
+  const header = npyHeader(dt, shape);
+  const itemSize = DTYPES[dt].itemSize;
+  const out = new Uint8Array(header.length + data.length * itemSize);
+  out.set(header, 0);
+  const total = header.length;
+  const body = out.subarray(total);
+  body.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  if (!LITTLE_ENDIAN_HOST && itemSize > 1) {
+    for (let o = 0; o < body.length; o += itemSize) body.subarray(o, o + itemSize).reverse();
+  }
+  if (dt === '|b1') for (let k = 0; k < body.length; k++) body[k] = body[k] ? 1 : 0;
+  return out;
+}
+
+/**
+ * The header bytes of a .npy file of `dtype` and `shape` (magic, version, length, dict, padding to
+ * a multiple of 64 bytes); the raw C-order data follows it. Lets large arrays be written in chunks.
+ */
+export function npyHeader(dt: NpyDtype, shape: readonly number[]): Uint8Array {
   const dict = headerDict(dt, shape);
   // Version 1.0 unless the header does not fit its uint16 length field.
   let version = 1;
@@ -373,9 +392,7 @@ export function encodeNpy(data: NpyData, shape: readonly number[], dtype?: NpyDt
   }
   const headerLen = total - preamble;
   const header = dict + ' '.repeat(headerLen - dict.length - 1) + '\n';
-
-  const itemSize = DTYPES[dt].itemSize;
-  const out = new Uint8Array(total + data.length * itemSize);
+  const out = new Uint8Array(total);
   out.set(MAGIC, 0);
   out[6] = version;
   out[7] = 0;
@@ -383,12 +400,6 @@ export function encodeNpy(data: NpyData, shape: readonly number[], dtype?: NpyDt
   if (version === 1) view.setUint16(8, headerLen, true);
   else view.setUint32(8, headerLen, true);
   for (let k = 0; k < header.length; k++) out[preamble + k] = header.charCodeAt(k);
-  const body = out.subarray(total);
-  body.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  if (!LITTLE_ENDIAN_HOST && itemSize > 1) {
-    for (let o = 0; o < body.length; o += itemSize) body.subarray(o, o + itemSize).reverse();
-  }
-  if (dt === '|b1') for (let k = 0; k < body.length; k++) body[k] = body[k] ? 1 : 0;
   return out;
 }
 

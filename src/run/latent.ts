@@ -7,6 +7,7 @@ import { LatentTarget } from '../targets/latent.js';
 import { type DdlsOptions, ddlsInit, ddlsKernel } from '../methods/dynamics/ddls.js';
 import { type DriverHooks, runChain, summarize, type InfoSummary } from './driver.js';
 import type { StepInfo } from './kernel.js';
+import type { MethodRunner } from './types.js';
 
 export function samplePrior(prior: LatentPrior, n: number, d: number, rng: Rng): Float32Array {
   const out = new Float32Array(n * d);
@@ -66,3 +67,32 @@ export async function refineLatentDdls(
   }
   return { before, samples, latents, summary: summarize(infos), seconds: (performance.now() - t0) / 1000 };
 }
+
+export interface DdlsRunOptions extends DdlsOptions {
+  numSteps: number;
+}
+
+/** The DDLS method runner (see `refineLatentDdls`). */
+export const runDdls: MethodRunner<DdlsRunOptions> = async (ctx, o) => {
+  const { numSteps, ...ddls } = o;
+  let chunk = 0;
+  const chunks = Math.ceil(ctx.n / ctx.batchSize);
+  const r = await refineLatentDdls(
+    ctx.pair,
+    { n: ctx.n, seed: ctx.seed, batchSize: ctx.batchSize, numSteps, ddls },
+    {
+      signal: ctx.hooks?.signal,
+      onStep: (t, info) => {
+        ctx.hooks?.onStep?.(t, info);
+        ctx.hooks?.onProgress?.(chunk * numSteps + t, chunks * numSteps);
+      },
+      onChunk: () => chunk++,
+    },
+  );
+  return {
+    samples: r.samples,
+    latents: r.latents,
+    summary: { method: 'ddls', ...ddls, numSteps, acceptance: r.summary.mean.acceptance, gradNorm: r.summary.mean.gradNorm, energy: r.summary.mean.energy, nonFinite: r.summary.nonFinite },
+    seconds: r.seconds,
+  };
+};
