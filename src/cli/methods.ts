@@ -2,6 +2,9 @@
  * The refinement methods the CLI offers: for each id, its runner, the method options it reads and
  * how they become the runner's options. Option parsers name the option in their errors.
  */
+import { InvalidArgumentError } from 'commander';
+import { runDcd } from '../run/dcd.js';
+import { runDot } from '../run/dot.js';
 import { runDdls } from '../run/latent.js';
 import type { MethodRunner } from '../run/types.js';
 import { intArg, numberArg } from './parse.js';
@@ -29,6 +32,20 @@ export interface MethodSpec {
 }
 
 const positive = numberArg((n) => n > 0, 'a positive number');
+
+/** 'none' or a positive number. */
+function clipArg(v: string): number {
+  if (v === 'none') return Infinity;
+  return positive(v);
+}
+
+/** 'lo,hi' with lo < hi, or 'none'. */
+function boxArg(v: string): [number, number] | 'none' {
+  if (v === 'none') return 'none';
+  const parts = v.split(',').map((p) => Number(p));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) throw new InvalidArgumentError(`expected "lo,hi" with lo < hi, or "none", received ${JSON.stringify(v)}`);
+  return parts as [number, number];
+}
 const nonNegative = numberArg((n) => n >= 0, 'a non-negative number');
 
 function option(flags: string, description: string, parse?: (v: string) => unknown): MethodOption {
@@ -43,6 +60,11 @@ const OPTIONS: MethodOption[] = [
   option('--noise <x>', 'dynamics: noise multiplier (1 = Langevin, 0 = gradient descent)', nonNegative),
   option('--decay <x>', 'ddls: step-size decay per step, in (0, 1]', numberArg((n) => n > 0 && n <= 1, 'a number in (0, 1]')),
   option('--metropolis', 'ddls: Metropolis-adjusted Langevin (MALA) correction'),
+  option('--clip <x>', 'dcd: clip each row\'s gradient to this norm, or "none" (default 10)', clipArg),
+  option('--box <lo,hi>', 'dcd, dot: clamp samples into [lo, hi] after each step, or "none" (default: the generator\'s output range)', boxArg),
+  option('--k-eff <x>', 'dot: Lipschitz constant of D (default: estimated over sample pairs)', positive),
+  option('--k-eff-pool <n>', 'dot: samples used to estimate k_eff (default 256)', intArg(2)),
+  option('--dot-delta <x>', 'dot: delta of the safe norm sqrt(|v|^2 + delta) (default 1e-3)', positive),
 ];
 
 export function methodOptions(): MethodOption[] {
@@ -58,6 +80,33 @@ export const METHODS: Record<string, MethodSpec> = {
     runner: runDdls as MethodRunner<never>,
     options: ['numSteps', 'stepSize', 'noise', 'decay', 'metropolis'],
     build: (o) => ({ numSteps: pick(o.numSteps, 100), stepSize: pick(o.stepSize, 0.01), noise: pick(o.noise, 1), decay: pick(o.decay, 1), metropolis: pick(o.metropolis, false) }),
+    needsDiscriminator: true,
+    needsReal: false,
+  },
+  dcd: {
+    id: 'dcd',
+    summary: 'sample-space Langevin with the critic: x += eps/2 clip(grad logRatio(x)) + noise sqrt(eps) xi (drops grad log p_g)',
+    runner: runDcd as MethodRunner<never>,
+    options: ['numSteps', 'stepSize', 'noise', 'clip', 'box'],
+    build: (o) => ({ numSteps: o.numSteps, stepSize: o.stepSize, noise: o.noise, clip: o.clip, box: o.box }),
+    needsDiscriminator: true,
+    needsReal: false,
+  },
+  dot: {
+    id: 'dot',
+    summary: 'discriminator optimal transport in sample space: argmin_x |x - y| - logRatio(x)/k_eff (Tanaka 2019)',
+    runner: runDot as MethodRunner<never>,
+    options: ['numSteps', 'stepSize', 'box', 'kEff', 'kEffPool', 'dotDelta'],
+    build: (o) => ({ space: 'data', numSteps: o.numSteps, stepSize: o.stepSize, box: o.box, kEff: o.kEff, kEffPool: o.kEffPool, delta: o.dotDelta }),
+    needsDiscriminator: true,
+    needsReal: false,
+  },
+  'dot-latent': {
+    id: 'dot-latent',
+    summary: 'discriminator optimal transport in latent space: argmin_z |z - z_y| - logRatio(G(z))/k_eff',
+    runner: runDot as MethodRunner<never>,
+    options: ['numSteps', 'stepSize', 'kEff', 'kEffPool', 'dotDelta'],
+    build: (o) => ({ space: 'latent', numSteps: o.numSteps, stepSize: o.stepSize, kEff: o.kEff, kEffPool: o.kEffPool, delta: o.dotDelta }),
     needsDiscriminator: true,
     needsReal: false,
   },

@@ -5,7 +5,7 @@ export function intArg(min = -Infinity) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`expected ${min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer'}, received ${JSON.stringify(value)}`);
+      throw new InvalidArgumentError(`expected ${min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : min === -Infinity ? 'an integer' : `an integer >= ${min}`}, received ${JSON.stringify(value)}`);
     }
     return n;
   };

@@ -16,7 +16,7 @@ import { printResult, signal } from './common.js';
 import { METHODS, methodIds, methodOptions, type MethodSpec } from './methods.js';
 import { choiceArg, intArg } from './parse.js';
 import { progress } from './progress.js';
-import { writePreview } from './preview.js';
+import { Preview } from './preview.js';
 
 export function registerRefine(program: Command): void {
   const cmd = program
@@ -60,6 +60,7 @@ export function registerRefine(program: Command): void {
     const real = readReal(opts, pair.meta.dataShape, spec);
     const bar = progress(spec.id, !opts.quiet);
     const methodOpts = spec.build(opts);
+    const preview = opts.png ? new Preview(pair.meta) : undefined;
     const result = await runStreamed(
       spec.runner,
       { pair, n: opts.n, seed: opts.seed, batchSize: opts.batchSize, real, hooks: { signal: signal(), onProgress: (d, t) => bar.update(Math.round(d), t) } },
@@ -69,6 +70,7 @@ export function registerRefine(program: Command): void {
         chunkSize: opts.chunkSize,
         resume: opts.resume,
         identity: { method: spec.id, options: methodOpts, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
+        onChunk: (_c, samples, shape) => preview?.add(samples, shape[0]),
       },
     ).finally(() => bar.stop());
     const summary = {
@@ -94,7 +96,7 @@ export function registerRefine(program: Command): void {
     };
     const summaryPath = opts.out.replace(/\.npy$/, '.json');
     writeFileAtomic(summaryPath, JSON.stringify(summary, null, 2) + '\n');
-    if (opts.png) writePreview(opts.png, opts.out, pair.meta, `${spec.id}, n=${opts.n}`);
+    preview?.write(opts.png, `${spec.id}, n=${opts.n}`);
     const s = result.summary;
     const fmt = (k: string) => (typeof s[k] === 'number' ? ` ${k} ${(s[k] as number).toPrecision(4)}` : '');
     printResult(opts.json, summary, `${spec.id}: wrote ${result.shape.join('x')} to ${opts.out} in ${result.seconds.toFixed(1)} s;${fmt('acceptance')}${fmt('gradNorm')}${fmt('nonFinite')}\nsummary: ${summaryPath}`);

@@ -46,7 +46,12 @@ export function readMeta(path: string): ModelMeta {
   if (typeof latentDim !== 'number' || !Number.isInteger(latentDim) || latentDim < 1) fail('invalid_file', `${path}: latent_dim`, 'a positive integer', describe(latentDim));
   const dataShape = raw.data_shape;
   if (!Array.isArray(dataShape) || !dataShape.every((d) => Number.isInteger(d) && d > 0)) fail('invalid_file', `${path}: data_shape`, 'a list of positive integers', describe(dataShape));
-  const range = raw.output_range;
+  // output_range: [lo, hi]; the PyTorch fixtures write generator_output_range: "[-1, 1] (tanh)".
+  let range = raw.output_range;
+  if (range === undefined && typeof raw.generator_output_range === 'string') {
+    const m = /^\s*\[\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*\]/.exec(raw.generator_output_range);
+    if (m) range = [Number(m[1]), Number(m[2])];
+  }
   return {
     latentDim,
     latentPrior: parseLatentPrior(raw.latent_prior, `${path}: latent_prior`),

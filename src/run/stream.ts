@@ -22,6 +22,8 @@ export interface StreamOptions {
   resume: boolean;
   /** Everything that determines the result (method, options, seed, models): checked on resume. */
   identity: Record<string, unknown>;
+  /** Called with each chunk's samples as it is done or read back on resume (e.g. to keep a preview). */
+  onChunk?: (c: number, samples: Float32Array, shape: number[]) => void;
 }
 
 export interface StreamResult {
@@ -84,6 +86,7 @@ export async function runStreamed<O>(runner: MethodRunner<O>, ctx: RunContext, o
       summaries.push({ rows: info.rows, summary: info.summary });
       shape = info.shape;
       resumedChunks++;
+      if (s.onChunk) s.onChunk(c, parseNpy(readFileSync(partPath(c)), partPath(c)).data as Float32Array, info.shape);
       ctx.hooks?.onProgress?.(start + rows, ctx.n);
       continue;
     }
@@ -103,6 +106,7 @@ export async function runStreamed<O>(runner: MethodRunner<O>, ctx: RunContext, o
     const summary = { ...out.summary, seconds: out.seconds };
     writeFileAtomic(infoPath(c), JSON.stringify({ rows, shape, summary }) + '\n');
     summaries.push({ rows, summary });
+    s.onChunk?.(c, out.samples, shape);
     ctx.hooks?.onProgress?.(start + rows, ctx.n);
   }
   const finalShape = [ctx.n, ...(shape ?? []).slice(1)];

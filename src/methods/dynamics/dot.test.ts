@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RefineryError } from '../../errors.js';
+import type { LatentPrior } from '../../models/meta.js';
+import type { ModelPair } from '../../models/pair.js';
+import { Graph, int } from '../../onnx/graph.js';
+import { Rng } from '../../rng.js';
+import { runChain } from '../../run/driver.js';
+import { runDot } from '../../run/dot.js';
+import { DataTarget } from '../../targets/data.js';
+import { identityGenerator } from '../../testing/exact.js';
+import { dotInit, dotKernel, DOT_DEFAULTS, estimateKEff } from './dot.js';
+
+process.env.REFINERY_THREADS ??= '1';
+
+/** D(x) = -a |x - c|^2 (+ logWeight * log(x_0) when given: NaN where x_0 < 0), output [batch, 1]. */
+function quadraticRatio(c: number[], a: number, logWeight = 0): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', c.length]);
+  const diff = g.op('Sub', [x, g.constant({ dtype: 'float32', dims: [1, c.length], data: Float32Array.from(c) })]);
+  const sq = g.op('ReduceSum', [g.op('Mul', [diff, diff]), g.int64s([1])], { keepdims: int(1) });
+  let out = g.op('Mul', [sq, g.scalar(-a)]);
+  if (logWeight !== 0) {
+    const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
+    out = g.op('Add', [out, g.op('Mul', [g.op('Log', [x0]), g.scalar(logWeight)])]);
+  }
+  g.add('Identity', [out], {}, ['logit']);
+  g.outputs = ['logit'];
+  return g;
+}
+
+/** D(x) = w . x + b, output [batch, 1]. */
+function linearRatio(w: number[], b = 0): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', w.length]);
+  const y = g.op('MatMul', [x, g.constant({ dtype: 'float32', dims: [w.length, 1], data: Float32Array.from(w) })]);
+  g.add('Add', [y, g.scalar(b)], {}, ['logit']);
+  g.outputs = ['logit'];
+  return g;
+}
+
+function pairWith(discriminator: Graph, d: number, prior: LatentPrior = 'normal'): ModelPair {
+  return {
+    generator: identityGenerator(d),
+    discriminator,
+    meta: { latentDim: d, latentPrior: prior, dataShape: [d], dOutput: 'logit' },
+    files: { generator: '<identity>', discriminator: '<test>' },
+  };
+}
+
+/**
+ * The exact DOT optimum for D(x) = -a |x - c|^2: by symmetry x* = y + t* u, u = (c - y) / L,
+ * L = |c - y|, where t* in (0, L) solves t / sqrt(t^2 + delta) = 2 (a / K) (L - t) (the left side
+ * increases and the right decreases in t, so bisection in float64 finds the unique root).
+ */
+function exactOptimum(y: ArrayLike<number>, c: number[], a: number, k: number, delta: number): number[] {
+  const L = Math.hypot(...c.map((ci, j) => ci - y[j]));
+  let lo = 0;
+  let hi = L;
+  for (let it = 0; it < 200; it++) {
+    const t = (lo + hi) / 2;
+    if (t / Math.sqrt(t * t + delta) - 2 * (a / k) * (L - t) < 0) lo = t;
+    else hi = t;
+  }
+  const t = (lo + hi) / 2;
+  return c.map((ci, j) => y[j] + (t * (ci - y[j])) / L);
+}
+
+describe('DOT converges to the analytic optimum', () => {
+  const c = [1, 0.5];
+  const a = 1;
+  const k = 1.5;
+  const delta = DOT_DEFAULTS.delta;
+  const n = 64;
+  let field: DataTarget;
+  let y: Float32Array;
+  before(async () => {
+    field = await DataTarget.create(pairWith(quadraticRatio(c, a), 2), true);
+    y = new Rng(21).fillNormal(new Float32Array(n * 2));
+  });
+  after(async () => {
+    await field.release();
+  });
+
+  async function maxError(kRun: number, stepSize: number, steps: number): Promise<{ err: number; moved: number }> {
+    const kernel = dotKernel(field, { ...DOT_DEFAULTS, stepSize, kEff: kRun });
+    const { state, infos } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), steps, [0]);
+    assert.ok(infos.every((i) => i.nonFinite === 0 && i.acceptance === 1));
+    let err = 0;
+    let moved = 0;
+    for (let r = 0; r < n; r++) {
+      const yr = y.subarray(2 * r, 2 * r + 2);
+      const opt = exactOptimum(yr, c, a, k, delta);
+      err = Math.max(err, Math.hypot(state.position[2 * r] - opt[0], state.position[2 * r + 1] - opt[1]));
+      moved = Math.max(moved, Math.hypot(opt[0] - yr[0], opt[1] - yr[1]));
+    }
+    return { err, moved };
+  }
+
+  it('Adam at lr 0.01 (the paper) ends within 2 lr of x*, and at lr 0.001 within 2e-3', async () => {
+    const coarse = await maxError(k, 0.01, 500);
+    assert.ok(coarse.moved > 1, `the optimum is far from y (max ${coarse.moved})`);
+    assert.ok(coarse.err < 0.02, `max |x - x*| = ${coarse.err}`);
+    const fine = await maxError(k, 0.001, 3000);
+    assert.ok(fine.err < 2e-3, `max |x - x*| = ${fine.err}`);
+  });
+
+  it('negative control: with K_eff doubled the end points miss x*(K)', async () => {
+    const wrong = await maxError(2 * k, 0.001, 3000);
+    assert.ok(wrong.err > 0.2, `max |x - x*| = ${wrong.err}`);
+  });
+
+  it('transport cost and objective behave: cost grows from 0, objective decreases', async () => {
+    const kernel = dotKernel(field, { ...DOT_DEFAULTS, kEff: k });
+    const { infos } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), 200, [0]);
+    assert.ok(infos[0].transportCost > 0 && infos[0].transportCost < 0.02);
+    assert.ok(infos[199].transportCost > 0.5);
+    assert.ok(infos[199].objective < infos[0].objective - 0.5, `${infos[0].objective} -> ${infos[199].objective}`);
+    // At x = y the safe-norm gradient is 0, so |grad phi| = |grad logRatio| / K.
+    assert.ok(Math.abs(infos[0].gradNorm - infos[0].ratioGradNorm / k) < 1e-5);
+  });
+});
+
+describe('K_eff', () => {
+  it('of a linear D(x) = w . x is |w| (pairs of normal draws)', () => {
+    const w = [3, -4, 12]; // |w| = 13
+    const n = 200;
+    const pts = new Rng(3).fillNormal(new Float64Array(n * 3));
+    const vals = Float64Array.from({ length: n }, (_, i) => w[0] * pts[3 * i] + w[1] * pts[3 * i + 1] + w[2] * pts[3 * i + 2]);
+    const kEff = estimateKEff(pts, vals, n, 3);
+    assert.ok(kEff <= 13 * (1 + 1e-12) && kEff > 13 * (1 - 2e-3), `K_eff = ${kEff}`);
+  });
+
+  it('skips non-finite values and coincident points; NaN when no pair qualifies', () => {
+    assert.equal(estimateKEff([0, 0, 1, 1], [0, 0.5, Number.NaN, 1], 4, 1), 1);
+    assert.ok(Number.isNaN(estimateKEff([2, 2], [0, 1], 2, 1)));
+  });
+
+  it('runDot estimates |w| in data space (with and without real rows) and in latent space', async () => {
+    const w = [0.6, -0.8];
+    const pair = pairWith(linearRatio(w, 0.3), 2);
+    const real = new Rng(4).fillNormal(new Float32Array(100 * 2), 2, 1);
+    for (const [space, r] of [['data', undefined], ['data', real], ['latent', undefined]] as const) {
+      const out = await runDot({ pair, n: 4, seed: 1, batchSize: 50, real: r }, { space, numSteps: 1, kEffPool: 120 });
+      const kEff = out.summary.kEff as number;
+      assert.ok(kEff <= 1 + 1e-5 && kEff > 0.995, `${space}: K_eff = ${kEff}`);
+      assert.match(String(out.summary.kEffSource), r ? /generated and real/ : space === 'latent' ? /latents/ : /generated samples/);
+    }
+  });
+
+  it('a constant D gives a clear error (suggesting --k-eff); a given --k-eff skips the estimate', async () => {
+    const pair = pairWith(linearRatio([0, 0], 1), 2);
+    await assert.rejects(runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 1 }), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model' && /--k-eff/.test(e.message));
+    const out = await runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 3, kEff: 2 });
+    assert.equal(out.summary.kEff, 2);
+    assert.equal(out.summary.kEffSource, 'given');
+    // Zero gradient: x = y stays optimal (grad phi = 0 at x = y).
+    const base = await runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 0, kEff: 2 });
+    assert.deepEqual(out.samples, base.samples);
+  });
+});
+
+describe('runDot', () => {
+  const c = [1, 0.5];
+  const pair = pairWith(quadraticRatio(c, 1), 2);
+
+  it('latent space with an identity generator equals data space', async () => {
+    const ctx = { pair, n: 40, seed: 6, batchSize: 16 };
+    const data = await runDot(ctx, { space: 'data', numSteps: 50, kEff: 1.5 });
+    const lat = await runDot(ctx, { space: 'latent', numSteps: 50, kEff: 1.5 });
+    assert.equal(lat.summary.method, 'dot-latent');
+    assert.equal(data.latents, undefined);
+    assert.ok(lat.latents !== undefined);
+    for (let i = 0; i < data.samples.length; i++) {
+      assert.ok(Math.abs(data.samples[i] - lat.samples[i]) < 1e-5);
+      assert.ok(Math.abs(lat.latents[i] - lat.samples[i]) < 1e-6);
+    }
+    assert.ok(Math.abs((data.summary.transportCost as number) - (lat.summary.transportCost as number)) < 1e-5);
+    assert.ok((data.summary.logRatioAfter as number) > (data.summary.logRatioBefore as number) + 0.5);
+  });
+
+  it('keeps uniform-prior latents in [-1, 1] (c outside the box)', async () => {
+    const p = pairWith(quadraticRatio([3, -3], 1), 2, 'uniform[-1,1]');
+    const out = await runDot({ pair: p, n: 50, seed: 2, batchSize: 50 }, { space: 'latent', numSteps: 300, kEff: 1 });
+    assert.deepEqual(out.summary.box, [-1, 1]);
+    assert.ok(out.latents!.every((v) => v >= -1 && v <= 1));
+    assert.ok(out.latents!.some((v) => v === 1) && out.latents!.some((v) => v === -1));
+  });
+
+  it('keeps rows whose logRatio is NaN at y and counts them', async () => {
+    const p = pairWith(quadraticRatio([2, 0], 1, 0.01), 2);
+    const n = 60;
+    const base = await runDot({ pair: p, n, seed: 9, batchSize: 25 }, { numSteps: 0, kEff: 1 });
+    const out = await runDot({ pair: p, n, seed: 9, batchSize: 25 }, { numSteps: 20, kEff: 1 });
+    let bad = 0;
+    for (let r = 0; r < n; r++) {
+      if (base.samples[2 * r] < 0) {
+        bad++;
+        assert.equal(out.samples[2 * r], base.samples[2 * r]);
+        assert.equal(out.samples[2 * r + 1], base.samples[2 * r + 1]);
+      } else assert.notEqual(out.samples[2 * r], base.samples[2 * r]);
+    }
+    assert.ok(bad > 10);
+    assert.equal(out.summary.nonFinite, 20 * bad);
+  });
+
+  it('is deterministic', async () => {
+    const ctx = { pair, n: 30, seed: 3, batchSize: 16 };
+    const a = await runDot(ctx, { numSteps: 10 });
+    const b = await runDot(ctx, { numSteps: 10 });
+    assert.deepEqual(a.samples, b.samples);
+    assert.deepEqual(a.summary, b.summary);
+  });
+
+  it('rejects bad options with the CLI option name', async () => {
+    const ctx = { pair, n: 10, seed: 0, batchSize: 10 };
+    const cases: [Parameters<typeof runDot>[1], string][] = [
+      [{ stepSize: 0 }, '--step-size'],
+      [{ kEff: -1 }, '--k-eff'],
+      [{ kEffPool: 1 }, '--k-eff-pool'],
+      [{ delta: 0 }, '--dot-delta'],
+      [{ beta2: 1 }, '--beta2'],
+      [{ numSteps: -1 }, '--num-steps'],
+      [{ space: 'latent', box: [-1, 1] }, '--box'],
+      [{ space: 'nowhere' as 'data' }, '--method'],
+    ];
+    for (const [o, path] of cases) {
+      await assert.rejects(runDot(ctx, o), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_argument' && e.issues[0].path === path, path);
+    }
+  });
+});

@@ -1,0 +1,233 @@
+/**
+ * Runner of DOT (Tanaka 2019) in target space ('data': move y = G(z) to
+ * argmin_x |x - y|_safe - logRatio(x) / K_eff) and in latent space ('latent', CLI dot-latent: move
+ * z_y to argmin_z |z - z_y|_safe - logRatio(G(z)) / K_eff and return G(z*)). See
+ * src/methods/dynamics/dot.ts for the objective and the Adam update.
+ *
+ * K_eff convention (unless given): the maximum of |logRatio(a) - logRatio(b)| / |a - b| over all
+ * pairs of a pool of `kEffPool` generator samples drawn from Rng(seed, 2) together with up to
+ * `kEffPool` rows of ctx.real when given (data space); in latent space the pool is `kEffPool`
+ * prior latents and the ratio is |logRatio(G(a)) - logRatio(G(b))| / |a - b| (the Lipschitz
+ * constant of D o G in z, as in the paper).
+ *
+ * Chunk c draws its latents from Rng(seed, 0, c) (the same starting samples as the other runners).
+ */
+import { fail } from '../errors.js';
+import { type DotOptions, DOT_DEFAULTS, type DotState, dotInit, dotKernel, estimateKEff, transportCosts, validateDot } from '../methods/dynamics/dot.js';
+import type { RatioField } from '../methods/dynamics/dcd.js';
+import type { ModelPair } from '../models/pair.js';
+import { differentiate, onesLike } from '../onnx/autodiff.js';
+import { inline } from '../onnx/compose.js';
+import { Graph } from '../onnx/graph.js';
+import { Session, type SessionOptions } from '../onnx/session.js';
+import { Rng } from '../rng.js';
+import { DataTarget } from '../targets/data.js';
+import { GeneratorRunner } from '../targets/generator.js';
+import { appendLogRatio } from '../targets/logratio.js';
+import type { Tensor } from '../tensor.js';
+import { finiteMean, validateNumSteps, validateRunContext, withDefaults } from './dcd.js';
+import { runChain, summarize } from './driver.js';
+import type { StepInfo } from './kernel.js';
+import { samplePrior } from './latent.js';
+import type { RefineOutput, RunContext } from './types.js';
+
+export type DotSpace = 'data' | 'latent';
+
+export interface DotRunOptions {
+  /** 'data' (CLI --method dot) or 'latent' (--method dot-latent). */
+  space: DotSpace;
+  /** Adam learning rate (--step-size, default 0.01 as in the paper). */
+  stepSize: number;
+  /** Adam steps (--num-steps, default 100). */
+  numSteps: number;
+  /** K_eff; estimated from samples when absent (--k-eff). */
+  kEff?: number;
+  /** Points drawn for the K_eff estimate (--k-eff-pool, default 256; all pairs are used). */
+  kEffPool: number;
+  /** delta of the safe norm sqrt(|v|^2 + delta) (--dot-delta, default 1e-3). */
+  delta: number;
+  /** Adam decays (--beta1 default 0, --beta2 default 0.9). */
+  beta1: number;
+  beta2: number;
+  /**
+   * Data space only: clamp into [lo, hi] after each update (--box lo,hi | none); default
+   * meta.outputRange when recorded. Latent space always keeps a uniform prior's z in [-1, 1].
+   */
+  box?: [number, number] | 'none';
+}
+
+export const DOT_RUN_DEFAULTS: DotRunOptions = { space: 'data', numSteps: 100, kEffPool: 256, ...DOT_DEFAULTS };
+
+/** The graph z -> (logRatio(G(z)) [batch], d logRatio(G(z)) / dz [batch, latentDim]). */
+export function latentRatioGraph(pair: Pick<ModelPair, 'generator' | 'discriminator' | 'meta'>): Graph {
+  const g = new Graph();
+  const z = g.addInput('z', 'float32', ['batch', pair.meta.latentDim]);
+  const x = inline(g, pair.generator, 'g/', { [pair.generator.inputs[0].name]: z })[pair.generator.outputs[0]];
+  const logRatio = appendLogRatio(g, pair.discriminator, x, pair.meta.dOutput);
+  const grad = differentiate(g, { [logRatio]: onesLike(g, logRatio) }, [z]).get(z)!;
+  g.outputs = [g.op('Identity', [logRatio]), g.op('Identity', [grad])];
+  return g;
+}
+
+/** logRatio(G(z)) and its gradient in z, as a RatioField over latents. */
+export class LatentRatioField implements RatioField {
+  private constructor(
+    private readonly session: Session,
+    private readonly names: string[],
+  ) {}
+
+  static async create(pair: Pick<ModelPair, 'generator' | 'discriminator' | 'meta'>, options: SessionOptions = {}): Promise<LatentRatioField> {
+    const g = latentRatioGraph(pair);
+    return new LatentRatioField(await Session.create(g, options), g.outputs);
+  }
+
+  async logRatio(z: Tensor): Promise<Float32Array> {
+    return (await this.session.run({ z }, [this.names[0]]))[this.names[0]].data;
+  }
+
+  async logRatioAndGrad(z: Tensor): Promise<{ logRatio: Float32Array; grad: Float32Array }> {
+    const out = await this.session.run({ z });
+    return { logRatio: out[this.names[0]].data, grad: out[this.names[1]].data };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function validateDotRun(o: DotRunOptions): void {
+  if (o.space !== 'data' && o.space !== 'latent') fail('invalid_argument', '--method', 'dot or dot-latent', String(o.space));
+  validateNumSteps(o.numSteps);
+  if (!Number.isInteger(o.kEffPool) || o.kEffPool < 2) fail('invalid_argument', '--k-eff-pool', 'an integer >= 2', String(o.kEffPool));
+  if (o.kEff !== undefined && !(o.kEff > 0 && Number.isFinite(o.kEff))) fail('invalid_argument', '--k-eff', 'a positive finite number', String(o.kEff));
+  if (o.space === 'latent' && o.box !== undefined) fail('invalid_argument', '--box', 'no --box with dot-latent (a uniform prior keeps z in [-1, 1])', String(o.box));
+}
+
+/**
+ * DOT over ctx.n samples. Data space returns the transported samples x*; latent space returns
+ * G(z*) and the latents z*. The summary records K_eff and how it was obtained.
+ */
+export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = {}): Promise<RefineOutput> {
+  validateRunContext(ctx);
+  const o = withDefaults(DOT_RUN_DEFAULTS, options);
+  validateDotRun(o);
+  const { pair, n, seed, batchSize } = ctx;
+  const latent = o.space === 'latent';
+  const d = pair.meta.latentDim;
+  const dataShape = pair.meta.dataShape;
+  const size = dataShape.reduce((a, b) => a * b, 1);
+  const box: [number, number] | undefined = latent
+    ? pair.meta.latentPrior === 'uniform[-1,1]'
+      ? [-1, 1]
+      : undefined
+    : o.box === 'none'
+      ? undefined
+      : (o.box ?? pair.meta.outputRange);
+  // Validate the kernel options early (kEff placeholder when it will be estimated).
+  validateDot({ stepSize: o.stepSize, kEff: o.kEff ?? 1, delta: o.delta, beta1: o.beta1, beta2: o.beta2, box });
+  if (ctx.real !== undefined && !latent && ctx.real.length % size !== 0) {
+    fail('shape_mismatch', '--real', `rows of ${size} values (data shape [${dataShape.join(', ')}])`, `${ctx.real.length} values`);
+  }
+
+  const samples = new Float32Array(n * size);
+  const latents = latent ? new Float32Array(n * d) : undefined;
+  const costs = new Float64Array(n);
+  const lrBefore = new Float32Array(n);
+  const lrAfter = new Float32Array(n);
+  const infos: StepInfo[] = [];
+  const total = n * Math.max(o.numSteps, 1);
+  const t0 = performance.now();
+  const gen = await GeneratorRunner.create(pair);
+  let field: (RatioField & { logRatio(x: Tensor): Promise<Float32Array>; release(): Promise<void> }) | undefined;
+  let kEff = o.kEff;
+  let kEffPairs = 0;
+  try {
+    field = latent ? await LatentRatioField.create(pair) : await DataTarget.create(pair, true);
+    if (kEff === undefined) {
+      // The pool: prior latents (latent space) or generator samples plus real rows (data space).
+      const m = o.kEffPool;
+      const zPool = samplePrior(pair.meta.latentPrior, m, d, new Rng(seed, 2));
+      let points: Float32Array;
+      let count = m;
+      let width = d;
+      if (latent) points = zPool;
+      else {
+        const realRows = ctx.real ? Math.min(m, ctx.real.length / size) : 0;
+        count = m + realRows;
+        width = size;
+        points = new Float32Array(count * size);
+        for (let s = 0; s < m; s += batchSize) {
+          const rows = Math.min(batchSize, m - s);
+          points.set((await gen.generate({ data: zPool.subarray(s * d, (s + rows) * d), shape: [rows, d] })).data, s * size);
+        }
+        if (realRows > 0) points.set(ctx.real!.subarray(0, realRows * size), m * size);
+      }
+      const values = new Float32Array(count);
+      for (let s = 0; s < count; s += batchSize) {
+        const rows = Math.min(batchSize, count - s);
+        const shape = latent ? [rows, d] : [rows, ...dataShape];
+        values.set(await field.logRatio({ data: points.subarray(s * width, (s + rows) * width), shape }), s);
+      }
+      kEff = estimateKEff(points, values, count, width);
+      kEffPairs = (count * (count - 1)) / 2;
+      if (!(kEff > 0) || !Number.isFinite(kEff)) {
+        fail('invalid_model', 'K_eff estimate', 'a positive finite max |D(a) - D(b)| / |a - b| over sample pairs (or pass --k-eff)', String(kEff));
+      }
+    }
+    const kernel = dotKernel(field, { stepSize: o.stepSize, kEff, delta: o.delta, beta1: o.beta1, beta2: o.beta2, box });
+    for (let c = 0, start = 0; start < n; c++, start += batchSize) {
+      const rows = Math.min(batchSize, n - start);
+      const z = samplePrior(pair.meta.latentPrior, rows, d, new Rng(seed, 0, c));
+      let init: DotState;
+      if (latent) init = dotInit({ data: z, shape: [rows, d] });
+      else {
+        const y = await gen.generate({ data: z, shape: [rows, d] });
+        init = dotInit({ data: y.data, shape: [rows, ...dataShape] });
+      }
+      const rowShape = latent ? [rows, d] : [rows, ...dataShape];
+      lrBefore.set(await field.logRatio({ data: init.position, shape: rowShape }), start);
+      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [seed, 1, c], {
+        signal: ctx.hooks?.signal,
+        onStep: (t, info) => {
+          ctx.hooks?.onStep?.(t, info);
+          ctx.hooks?.onProgress?.(start * o.numSteps + t * rows, total);
+        },
+      });
+      infos.push(...chunkInfos);
+      costs.set(transportCosts(state), start);
+      lrAfter.set(await field.logRatio({ data: state.position, shape: rowShape }), start);
+      if (latent) {
+        latents!.set(state.position, start * d);
+        samples.set((await gen.generate({ data: state.position, shape: [rows, d] })).data, start * size);
+      } else samples.set(state.position, start * size);
+      ctx.hooks?.onProgress?.((start + rows) * Math.max(o.numSteps, 1), total);
+    }
+  } finally {
+    await field?.release();
+    await gen.release();
+  }
+  const s = summarize(infos);
+  return {
+    samples,
+    latents,
+    summary: {
+      method: latent ? 'dot-latent' : 'dot',
+      space: o.space,
+      numSteps: o.numSteps,
+      stepSize: o.stepSize,
+      kEff,
+      kEffSource: o.kEff !== undefined ? 'given' : latent ? `max over ${kEffPairs} pairs of ${o.kEffPool} prior latents (D o G)` : `max over ${kEffPairs} pairs of generated${ctx.real ? ' and real' : ''} samples`,
+      delta: o.delta,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      box: box ?? null,
+      acceptance: 1,
+      gradNorm: s.mean.gradNorm ?? 0,
+      nonFinite: s.nonFinite,
+      logRatioBefore: finiteMean(lrBefore),
+      logRatioAfter: finiteMean(lrAfter),
+      transportCost: finiteMean(costs),
+    },
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
