@@ -68,3 +68,57 @@ test('demo writes the plot, the metrics and the samples', () => {
   assert.ok(readFileSync(join(out, 'before-after.png')).subarray(1, 4).toString() === 'PNG');
   assert.deepEqual(readNpy(join(out, 'ddls-samples.npy')).shape, [400, 2]);
 });
+
+test('malformed models, unsupported operators, shape mismatches and corrupt .npy exit 2 and write nothing', async () => {
+  const { fixturesDir } = await import('../testing/fixtures.js');
+  const { Graph } = await import('../onnx/graph.js');
+  const { encodeGraph } = await import('../onnx/model.js');
+  const { writeFileSync } = await import('node:fs');
+  const fx = fixturesDir();
+  const g = join(fx, 'mlp2d', 'generator.onnx');
+  const d = join(fx, 'mlp2d', 'discriminator.onnx');
+  const truncated = join(root, 'truncated.onnx');
+  writeFileSync(truncated, readFileSync(join(fx, 'dcgan32', 'generator.onnx')).subarray(0, 5000));
+  // A discriminator with an operator Refinery cannot differentiate (Det), in node "weird".
+  const unsupported = new Graph();
+  const x = unsupported.addInput('x', 'float32', ['batch', 2]);
+  unsupported.add('ReduceSum', [x, unsupported.int64s([1])], {}, ['det']);
+  // Built as a supported op, then renamed, since the graph builder refuses unknown operators.
+  Object.assign(unsupported.nodes[unsupported.nodes.length - 1], { op: 'Det', name: 'weird' });
+  unsupported.add('Identity', ['det'], {}, ['logit']);
+  unsupported.outputs = ['logit'];
+  const unsupportedPath = join(root, 'unsupported.onnx');
+  writeFileSync(unsupportedPath, encodeGraph(unsupported));
+  const corrupt = join(root, 'corrupt.npy');
+  writeFileSync(corrupt, 'not an array');
+  const out = join(root, 'never.npy');
+  const cases: [string[], string[]][] = [
+    [['--generator', truncated, '--discriminator', d], ['truncated.onnx', 'ONNX']],
+    [['--generator', g, '--discriminator', unsupportedPath], ['Det', 'weird']],
+    [['--generator', g, '--discriminator', join(fx, 'dcgan32', 'discriminator.onnx')], ['shape', '[batch,2]', '[batch,3,32,32]']],
+    [['--generator', g, '--discriminator', d, '--real', corrupt], ['corrupt.npy', 'NUMPY']],
+    [['--generator', g, '--discriminator', d, '--d-output', 'logit'], ['--d-output', 'critic']],
+  ];
+  for (const [args, words] of cases) {
+    const r = cli('refine', '--method', 'ddls', '--n', '10', '--num-steps', '1', '--out', out, '--quiet', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    for (const w of words) assert.ok(r.stderr.includes(w), `${args.join(' ')}: stderr lacks ${w}:\n${r.stderr}`);
+    assert.ok(!existsSync(out) && !existsSync(`${out}.parts`), 'nothing written');
+  }
+});
+
+test('refine streams, resumes and writes a summary with provenance', () => {
+  const run = join(root, 'run');
+  const out = join(root, 'refined.npy');
+  const r = cli('refine', '--run', run, '--method', 'ddls', '--n', '500', '--chunk-size', '200', '--batch-size', '100', '--num-steps', '3', '--out', out, '--png', join(root, 'refined.png'), '--json', '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual(s.shape, [500, 2]);
+  assert.equal(s.chunks, 3);
+  assert.equal(s.provenance.generator, join(run, 'generator.onnx'));
+  assert.deepEqual(JSON.parse(readFileSync(join(root, 'refined.json'), 'utf8')).shape, [500, 2]);
+  assert.ok(existsSync(join(root, 'refined.png')));
+  const bad = cli('refine', '--run', run, '--method', 'ddls', '--out', out, '--k-eff', '2', '--quiet');
+  assert.equal(bad.code, 2);
+  assert.ok(bad.stderr.includes('--k-eff') && bad.stderr.includes('--method ddls'));
+});
