@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { CALIBRATION_METHODS, calibrate, type Calibration } from '../calibration/calibrate.js';
 import { getDataset } from '../data/dataset.js';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -37,6 +38,7 @@ export function registerRefine(program: Command): void {
     .option('--real <file>', 'held-out real samples (.npy, [m, ...data shape]) for MH starts, calibration and DRE')
     .option('--dataset <name>', 'draw held-out real samples from a built-in dataset instead of --real')
     .option('--real-n <n>', 'real samples drawn with --dataset', intArg(1), 10000)
+    .option('--calibrate <how>', `calibrate D into a density ratio on held-out real data first: ${CALIBRATION_METHODS.join(', ')}`, choiceArg(CALIBRATION_METHODS), 'none')
     .option('--png <file>', 'also write a picture of the samples (scatter for 2-D data, grid for images)')
     .option('--json', 'print the summary as JSON', false)
     .option('--quiet', 'no progress on stderr', false);
@@ -58,21 +60,30 @@ export function registerRefine(program: Command): void {
       dOutput: opts.dOutput === undefined ? undefined : parseDOutput(opts.dOutput, '--d-output'),
     }, spec.needsDiscriminator);
     const real = readReal(opts, pair.meta.dataShape, spec);
+    if (opts.calibrate !== 'none' && real === undefined) fail('invalid_argument', '--real', `held-out real samples for --calibrate ${opts.calibrate} (--real FILE.npy or --dataset NAME)`, 'nothing');
+    if (opts.calibrate !== 'none' && !spec.needsDiscriminator) fail('invalid_argument', '--calibrate', `none for --method ${spec.id} (it does not read D)`, opts.calibrate);
+    let calibration: Calibration | undefined;
+    if (opts.calibrate !== 'none') {
+      calibration = await calibrate(pair, real, { method: opts.calibrate, seed: opts.seed, batchSize: opts.batchSize }, { signal: signal() });
+    }
     const bar = progress(spec.id, !opts.quiet);
     const methodOpts = spec.build(opts);
     const preview = opts.png ? new Preview(pair.meta) : undefined;
     const result = await runStreamed(
       spec.runner,
-      { pair, n: opts.n, seed: opts.seed, batchSize: opts.batchSize, real, hooks: { signal: signal(), onProgress: (d, t) => bar.update(Math.round(d), t) } },
+      { pair: calibration?.pair ?? pair, n: opts.n, seed: opts.seed, batchSize: opts.batchSize, real, hooks: { signal: signal(), onProgress: (d, t) => bar.update(Math.round(d), t) } },
       methodOpts as never,
       {
         out: opts.out,
         chunkSize: opts.chunkSize,
         resume: opts.resume,
-        identity: { method: spec.id, options: methodOpts, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
+        identity: { method: spec.id, options: methodOpts, calibrate: opts.calibrate, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
         onChunk: (_c, samples, shape) => preview?.add(samples, shape[0]),
       },
-    ).finally(() => bar.stop());
+    ).finally(async () => {
+      bar.stop();
+      await calibration?.release();
+    });
     const summary = {
       method: spec.id,
       out: result.out,
@@ -80,6 +91,7 @@ export function registerRefine(program: Command): void {
       seed: opts.seed,
       options: methodOpts,
       summary: result.summary,
+      calibration: calibration?.report ?? null,
       chunks: result.chunks,
       resumedChunks: result.resumedChunks,
       seconds: result.seconds,

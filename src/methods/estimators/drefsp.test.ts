@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RefineryError } from '../../errors.js';
+import { Graph } from '../../onnx/graph.js';
+import { Rng } from '../../rng.js';
+import { DataTarget } from '../../targets/data.js';
+import { BIMODAL, exactLogRatio, exactPair, sampleMixture } from '../../testing/exact.js';
+import { trainDreFsp } from './drefsp.js';
+
+const M = 4000;
+const N = 2000;
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  let c = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < n; i++) {
+    c += (a[i] - ma) * (b[i] - mb);
+    va += (a[i] - ma) ** 2;
+    vb += (b[i] - mb) ** 2;
+  }
+  return c / Math.sqrt(va * vb);
+}
+
+/** Critic on fresh draws of p_data (high-density points), compared with the exact log ratio. */
+async function evaluate(pair: Parameters<typeof DataTarget.create>[0]): Promise<{ corr: number; mae: number; meanAbs: number }> {
+  const x = sampleMixture(BIMODAL, N, new Rng(901));
+  const exact = Float64Array.from({ length: N }, (_, i) => exactLogRatio(BIMODAL, x.subarray(2 * i, 2 * i + 2)));
+  const t = await DataTarget.create(pair, false);
+  const r = await t.logRatio({ data: x, shape: [N, 2] });
+  await t.release();
+  let mae = 0;
+  let meanAbs = 0;
+  for (let i = 0; i < N; i++) {
+    mae += Math.abs(r[i] - exact[i]) / N;
+    meanAbs += Math.abs(r[i]) / N;
+  }
+  return { corr: correlation(r, exact), mae, meanAbs };
+}
+
+test('DRE-F-SP on mixture vs N(0, I) learns the exact log ratio; real = fake gives a critic near 0 (negative control)', async () => {
+  const pair = exactPair(BIMODAL); // identity generator: p_g = N(0, I)
+  const opts = { steps: 1000 };
+  const good = await trainDreFsp({ pair, real: sampleMixture(BIMODAL, M, new Rng(7)), seed: 1 }, opts);
+  const g = await evaluate(good.pair);
+  // Measured: corr 0.993, mean abs error 0.095 (exact log ratio on these points: mean 0.72, sd ~1).
+  assert.ok(g.corr > 0.95, `correlation ${g.corr}`);
+  assert.ok(g.mae < 0.25, `mean abs error ${g.mae}`);
+  // exp(r) is normalised on the generator law (E_pg[p_data/p_g] = 1) to within a few percent.
+  assert.ok(Math.abs(good.report.meanExpFake - 1) < 0.1, `E_fake exp(r) ${good.report.meanExpFake}`);
+  assert.equal(good.pair.meta.dOutput, 'logit');
+  assert.deepEqual(good.critic.outputs, ['logit']);
+
+  const same = await trainDreFsp({ pair, real: new Rng(7).fillNormal(new Float32Array(2 * M)), seed: 1 }, opts);
+  const s = await evaluate(same.pair);
+  // Measured: mean |r| 0.09, corr 0.2. The same thresholds as above must fail.
+  assert.ok(s.meanAbs < 0.25, `mean |r| ${s.meanAbs}`);
+  assert.ok(s.corr < 0.95 && s.mae > 0.25, `negative control passed the positive checks: ${JSON.stringify(s)}`);
+  assert.ok(Math.abs(same.report.lossReal + same.report.lossFake - 2 * Math.log(2)) < 0.05, `loss ${same.report.loss}`);
+});
+
+test('seeded and deterministic', async () => {
+  const pair = exactPair(BIMODAL);
+  const real = sampleMixture(BIMODAL, 200, new Rng(3));
+  const o = { steps: 30, batchSize: 32, hidden: 16 };
+  const a = await trainDreFsp({ pair, real, seed: 4 }, o);
+  const b = await trainDreFsp({ pair, real, seed: 4 }, o);
+  const c = await trainDreFsp({ pair, real, seed: 5 }, o);
+  assert.deepEqual(a.mlp.values, b.mlp.values);
+  assert.equal(a.report.loss, b.report.loss);
+  assert.notDeepEqual(a.mlp.values, c.mlp.values);
+});
+
+test('a feature extractor graph is inlined into the critic: critic(x) = MLP((f(x) - mean) / std)', async () => {
+  const pair = exactPair(BIMODAL);
+  const W = [0.5, -1, 2, 1.5, 0.25, -0.75]; // [2, 3]
+  const f = new Graph();
+  const inp = f.addInput('img', 'float32', ['batch', 2]);
+  f.outputs = [f.op('MatMul', [inp, f.float32(Float32Array.from(W), [2, 3])])];
+  const res = await trainDreFsp({ pair, real: sampleMixture(BIMODAL, 300, new Rng(3)), seed: 2, features: f }, { steps: 40, batchSize: 32, hidden: 8 });
+  assert.equal(res.report.featureDim, 3);
+  assert.equal(res.report.features, 'graph');
+  const n = 50;
+  const x = new Rng(6).fillNormal(new Float32Array(2 * n));
+  const t = await DataTarget.create(res.pair, false);
+  const got = await t.logRatio({ data: x, shape: [n, 2] });
+  await t.release();
+  const { spec, values, mean, std } = res.mlp;
+  for (let i = 0; i < n; i++) {
+    let h: number[] = [0, 1, 2].map((j) => ((x[2 * i] * W[j] + x[2 * i + 1] * W[3 + j]) - mean[j]) / std[j]);
+    for (let l = 0; l + 1 < spec.sizes.length; l++) {
+      const w = values[2 * l];
+      const bias = values[2 * l + 1];
+      const out = spec.sizes[l + 1];
+      const next = Array.from({ length: out }, (_, o) => bias[o] + h.reduce((acc, v, q) => acc + w[o * h.length + q] * v, 0));
+      h = l + 2 < spec.sizes.length ? next.map((v) => Math.max(v, 0)) : next;
+    }
+    assert.ok(Math.abs(got[i] - h[0]) < 1e-4 * Math.max(1, Math.abs(h[0])), `row ${i}: ${got[i]} vs ${h[0]}`);
+  }
+});
+
+test('bad options and inputs are RefineryErrors naming the option', async () => {
+  const pair = exactPair(BIMODAL);
+  const real = sampleMixture(BIMODAL, 50, new Rng(3));
+  const code = (c: string, path: string) => (e: unknown) => e instanceof RefineryError && e.code === c && e.issues[0].path.startsWith(path);
+  await assert.rejects(trainDreFsp({ pair, real, seed: 1 }, { steps: 0 }), code('invalid_argument', '--dre-steps'));
+  await assert.rejects(trainDreFsp({ pair, real, seed: 1 }, { lambda: -1 }), code('invalid_argument', '--dre-lambda'));
+  await assert.rejects(trainDreFsp({ pair, real, seed: 1 }, { hidden: 2.5 }), code('invalid_argument', '--dre-hidden'));
+  await assert.rejects(trainDreFsp({ pair, real, seed: 1 }, { lr: 2 }), code('invalid_argument', '--dre-lr'));
+  await assert.rejects(trainDreFsp({ pair, real, seed: 1 }, { activation: 'gelu' as never }), code('invalid_argument', '--dre-activation'));
+  await assert.rejects(trainDreFsp({ pair, real, seed: 1 }, { numFake: -3 }), code('invalid_argument', '--dre-fakes'));
+  await assert.rejects(trainDreFsp({ pair, real: undefined, seed: 1 }), code('invalid_argument', '--real'));
+  await assert.rejects(trainDreFsp({ pair, real: real.subarray(0, 3), seed: 1 }), code('shape_mismatch', '--real'));
+  const wrongIn = new Graph();
+  const a = wrongIn.addInput('x', 'float32', ['batch', 3]);
+  wrongIn.outputs = [wrongIn.op('Identity', [a])];
+  await assert.rejects(trainDreFsp({ pair, real, seed: 1, features: wrongIn }), code('shape_mismatch', '--dre-features'));
+  const wrongOut = new Graph();
+  const b = wrongOut.addInput('x', 'float32', ['batch', 2]);
+  wrongOut.outputs = [wrongOut.op('ReduceSum', [b, wrongOut.int64s([1])], { keepdims: { type: 'int', v: 0 } })];
+  await assert.rejects(trainDreFsp({ pair, real, seed: 1, features: wrongOut }), code('invalid_model', '--dre-features'));
+});

@@ -1,0 +1,354 @@
+/**
+ * DRE-F-SP: density-ratio estimation in a feature space with the softplus (logistic) loss, the
+ * estimator Ansari, Ang & Soh (2021, "Refining Deep Generative Models via Discriminator Gradient
+ * Flow") use when a model's own discriminator is not a density-ratio estimator (WGAN/MMD critics).
+ * A small MLP r(f(x)) on features f(x) (identity/flatten for low-dimensional data; any ONNX
+ * feature extractor [batch, ...] -> [batch, k] for images) is trained on held-out real samples
+ * (label 1) and fresh generator samples (label 0) to minimise
+ *
+ *   L(r) = E_real softplus(-r(f(x))) + E_fake softplus(r(f(x))) + lambda (E_fake exp(r(f(x))) - 1)^2.
+ *
+ * The first two terms are the logistic loss with equal class weights, minimised over all
+ * functions by r = log p_data(f) / p_g(f) (the log ratio of the feature laws, = log p_data/p_g when
+ * f is injective). The penalty is the normalisation constraint of a density ratio,
+ * E_{p_g}[p_data/p_g] = 1, which holds at that optimum, so it does not move the minimiser;
+ * with finite samples it keeps exp(r) normalised on the generator law (what rejection and
+ * importance weighting consume). Expectations are minibatch means.
+ *
+ * Features are standardised, (f - mean) / std per feature over the pooled real and fake
+ * features (std floored at 1e-6), before the MLP; the standardisation is baked into the critic.
+ * The critic is returned as an ONNX graph x -> logit [batch, 1] (feature extractor inlined,
+ * standardisation, MLP with its weights as initializers) with dOutput 'logit', so any method
+ * uses it through a ModelPair whose discriminator is replaced.
+ *
+ * Training: Adam (beta1 0.9, beta2 0.999) on minibatches of `batchSize` reals and `batchSize`
+ * fakes drawn with replacement from the pools; the loss and its gradients are one ONNX graph
+ * differentiated by Refinery's autodiff. Random streams (all from `seed`): fake chunk c latents
+ * Rng(seed, DRE_STREAM, 0, c); initial weights Rng(seed, DRE_STREAM, 1); minibatch of step t
+ * Rng(seed, DRE_STREAM, 2, t). Same seed and options give a bit-identical critic.
+ */
+import { fail, RefineryError } from '../../errors.js';
+import type { ModelPair } from '../../models/pair.js';
+import { differentiate, onesLike } from '../../onnx/autodiff.js';
+import { inline } from '../../onnx/compose.js';
+import { Graph, int } from '../../onnx/graph.js';
+import { fmtShape } from '../../onnx/ops/util.js';
+import { Session } from '../../onnx/session.js';
+import { Rng } from '../../rng.js';
+import { adamInit, adamStep } from '../../train/adam.js';
+import { type Activation, appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from '../../train/mlp.js';
+import { checkReal, drawFakes } from '../../calibration/calibrate.js';
+import { softplus } from '../../calibration/logistic.js';
+
+export const DRE_ACTIVATIONS = ['relu', 'leaky_relu', 'tanh'] as const;
+
+export interface DreFspOptions {
+  /** Adam steps (CLI --dre-steps). */
+  steps: number;
+  /** Weight of the normalisation penalty (E_fake exp(r) - 1)^2 (CLI --dre-lambda). */
+  lambda: number;
+  /** Width of each hidden layer (CLI --dre-hidden). */
+  hidden: number;
+  /** Number of hidden layers (CLI --dre-layers). */
+  layers: number;
+  /** Hidden activation (CLI --dre-activation). */
+  activation: Activation;
+  /** Adam learning rate (CLI --dre-lr). */
+  lr: number;
+  /** Reals and fakes per minibatch, each (CLI --dre-batch-size). */
+  batchSize: number;
+  /** Fresh generator samples in the fake pool; 0: as many as real samples (CLI --dre-fakes). */
+  numFake: number;
+}
+
+export const DRE_FSP_DEFAULTS: DreFspOptions = {
+  steps: 2000,
+  lambda: 0.01,
+  hidden: 64,
+  layers: 2,
+  activation: 'relu',
+  lr: 1e-3,
+  batchSize: 256,
+  numFake: 0,
+};
+
+/** Stream label of DRE-F-SP draws (Rng(seed, DRE_STREAM, ...)). */
+export const DRE_STREAM = 0xd7e5;
+
+export function validateDreFsp(o: DreFspOptions): void {
+  const positiveInt = (v: number, path: string) => {
+    if (!Number.isInteger(v) || v < 1) fail('invalid_argument', path, 'a positive integer', String(v));
+  };
+  positiveInt(o.steps, '--dre-steps');
+  positiveInt(o.hidden, '--dre-hidden');
+  positiveInt(o.layers, '--dre-layers');
+  positiveInt(o.batchSize, '--dre-batch-size');
+  if (!Number.isInteger(o.numFake) || o.numFake < 0) fail('invalid_argument', '--dre-fakes', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
+  if (!(o.lambda >= 0) || !Number.isFinite(o.lambda)) fail('invalid_argument', '--dre-lambda', 'a non-negative number', String(o.lambda));
+  if (!(o.lr > 0 && o.lr < 1)) fail('invalid_argument', '--dre-lr', 'a learning rate in (0, 1)', String(o.lr));
+  if (!(DRE_ACTIVATIONS as readonly string[]).includes(o.activation)) fail('invalid_argument', '--dre-activation', `one of ${DRE_ACTIVATIONS.join(', ')}`, String(o.activation));
+}
+
+export interface DreFspInput {
+  pair: ModelPair;
+  /** Held-out real samples [m, ...dataShape], m >= 2. */
+  real: Float32Array | undefined;
+  seed: number;
+  /** Feature extractor [batch, ...dataShape] -> [batch, k] (CLI --dre-features); default identity (flattened). */
+  features?: Graph;
+  /** Rows per ONNX batch when generating fakes and extracting features (default 512). */
+  chunkSize?: number;
+}
+
+export interface DreFspReport {
+  method: 'dre-f-sp';
+  seed: number;
+  steps: number;
+  nReal: number;
+  nFake: number;
+  featureDim: number;
+  features: 'identity' | 'graph';
+  options: DreFspOptions;
+  /** Final loss terms over the whole pools (float64): L = lossReal + lossFake + lambda penalty. */
+  loss: number;
+  lossReal: number;
+  lossFake: number;
+  /** (E_fake exp(r) - 1)^2 and E_fake exp(r) on the fake pool. */
+  penalty: number;
+  meanExpFake: number;
+  /** Minibatch loss of the last step. */
+  lastBatchLoss: number;
+  /** Fraction of the pools classified correctly (r > 0 for reals, r < 0 for fakes). */
+  accuracy: number;
+  seconds: number;
+}
+
+export interface DreFspResult {
+  /** x -> logit [batch, 1] = r(f(x)), an estimate of log p_data(x) / p_g(x). */
+  critic: Graph;
+  /** The input pair with the discriminator replaced by the critic (dOutput 'logit'). */
+  pair: ModelPair;
+  report: DreFspReport;
+  /** The trained MLP on standardised features: (f - mean) / std -> r. */
+  mlp: { spec: MlpSpec; params: ParamSpec[]; values: Float32Array[]; mean: Float32Array; std: Float32Array };
+}
+
+export interface DreFspHooks {
+  signal?: AbortSignal;
+  onProgress?: (step: number, steps: number) => void;
+}
+
+/** Check a feature extractor against the data shape; returns k. */
+export function checkFeatures(features: Graph, dataShape: number[]): number {
+  if (features.inputs.length !== 1 || features.outputs.length < 1) fail('invalid_model', '--dre-features', 'a graph with one input [batch, ...data shape] and an output [batch, k]', `${features.inputs.length} inputs, ${features.outputs.length} outputs`);
+  const inShape = features.inputs[0].shape;
+  const ok = inShape.length === dataShape.length + 1 && dataShape.every((d, i) => typeof inShape[i + 1] !== 'number' || inShape[i + 1] === d);
+  if (!ok) fail('shape_mismatch', `--dre-features input ${features.inputs[0].name}`, `shape ${fmtShape(['batch', ...dataShape])}`, fmtShape(inShape));
+  const outShape = features.info(features.outputs[0]).shape;
+  const k = outShape[1];
+  if (outShape.length !== 2 || typeof k !== 'number' || k < 1) fail('invalid_model', `--dre-features output ${features.outputs[0]}`, 'shape [batch, k] with a fixed k', fmtShape(outShape));
+  return k;
+}
+
+/** Append the feature map on x [batch, ...dataShape] to g: the inlined extractor, or a flatten. */
+function appendFeatures(g: Graph, x: string, features: Graph | undefined, prefix: string): string {
+  if (features) return inline(g, features, prefix, { [features.inputs[0].name]: x })[features.outputs[0]];
+  return g.rank(x) === 2 ? x : g.op('Flatten', [x], { axis: int(1) });
+}
+
+/** Append (f - mean) / std then the MLP with its weights as initializers; returns r [batch, 1]. */
+function appendCriticHead(g: Graph, f: string, spec: MlpSpec, params: ParamSpec[], values: Float32Array[], mean: Float32Array, std: Float32Array): string {
+  const k = mean.length;
+  const z = g.op('Div', [g.op('Sub', [f, g.float32(mean, [1, k])]), g.float32(std, [1, k])]);
+  const names = params.map((p, i) => g.addInitializer(p.name, { dtype: 'float32', dims: p.shape, data: values[i] }));
+  return appendMlp(g, spec, z, names);
+}
+
+/** Features of `rows` data rows, in chunks. Identity features are the data itself. */
+async function extract(features: Graph | undefined, data: Float32Array, rows: number, dataShape: number[], k: number, chunk: number, signal?: AbortSignal): Promise<Float32Array> {
+  if (!features) return data;
+  const size = dataShape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(rows * k);
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', ...dataShape]);
+  g.outputs = [g.op('Identity', [appendFeatures(g, x, features, 'f/')])];
+  const session = await Session.create(g);
+  try {
+    for (let start = 0; start < rows; start += chunk) {
+      if (signal?.aborted) throw new RefineryError('cancelled', [{ path: 'dre-f-sp features', expected: 'to finish', received: 'a stop' }]);
+      const r = Math.min(chunk, rows - start);
+      const res = (await session.run({ x: { data: data.subarray(start * size, (start + r) * size), shape: [r, ...dataShape] } }))[g.outputs[0]];
+      if (res.data.length !== r * k) fail('shape_mismatch', '--dre-features output', `${r * k} values`, String(res.data.length));
+      out.set(res.data, start * k);
+    }
+  } finally {
+    await session.release();
+  }
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) fail('invalid_model', '--dre-features', 'finite features', `${out[i]} at row ${Math.floor(i / k)}`);
+  }
+  return out;
+}
+
+const mean = (g: Graph, x: string) => g.op('ReduceMean', [x], { keepdims: int(0) });
+
+/** Loss graph: inputs MLP params, real [B, k], fake [B, k]; outputs loss, lossReal, lossFake, E exp(r_fake), grads. */
+function lossGraph(spec: MlpSpec, params: ParamSpec[], k: number, lambda: number): Graph {
+  const g = new Graph();
+  g.name = 'dre_f_sp_loss';
+  const p = params.map((q) => g.addInput(q.name, 'float32', q.shape));
+  const real = g.addInput('real', 'float32', ['batch', k]);
+  const fake = g.addInput('fake', 'float32', ['batch', k]);
+  const rReal = appendMlp(g, spec, real, p);
+  const rFake = appendMlp(g, spec, fake, p);
+  const lossReal = mean(g, g.op('Softplus', [g.op('Neg', [rReal])]));
+  const lossFake = mean(g, g.op('Softplus', [rFake]));
+  const expFake = mean(g, g.op('Exp', [rFake]));
+  let loss = g.op('Add', [lossReal, lossFake]);
+  if (lambda > 0) {
+    const dev = g.op('Sub', [expFake, g.scalar(1)]);
+    loss = g.op('Add', [loss, g.op('Mul', [g.op('Mul', [dev, dev]), g.scalar(lambda)])]);
+  }
+  const grads = differentiate(g, { [loss]: onesLike(g, loss) }, p);
+  g.outputs = [loss, g.op('Identity', [lossReal]), g.op('Identity', [lossFake]), g.op('Identity', [expFake]), ...p.map((q) => grads.get(q)!)];
+  return g;
+}
+
+/**
+ * Train the DRE-F-SP critic of `input.pair`'s generator against `input.real` (see the module doc)
+ * and return it as a discriminator graph with a training report.
+ */
+export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOptions> = {}, hooks: DreFspHooks = {}): Promise<DreFspResult> {
+  const o: DreFspOptions = { ...DRE_FSP_DEFAULTS, ...options };
+  validateDreFsp(o);
+  const { pair, seed } = input;
+  if (!Number.isInteger(seed)) fail('invalid_argument', '--seed', 'an integer', String(seed));
+  const chunk = input.chunkSize ?? 512;
+  if (!Number.isInteger(chunk) || chunk < 1) fail('invalid_argument', '--batch-size', 'a positive integer', String(chunk));
+  const dataShape = pair.meta.dataShape;
+  const m = checkReal(input.real, dataShape, 2);
+  const k = input.features ? checkFeatures(input.features, dataShape) : dataShape.reduce((a, b) => a * b, 1);
+  const nFake = o.numFake === 0 ? m : o.numFake;
+  const t0 = performance.now();
+
+  const fakes = await drawFakes(pair, nFake, chunk, [seed, DRE_STREAM, 0], hooks.signal);
+  const fReal = await extract(input.features, input.real!, m, dataShape, k, chunk, hooks.signal);
+  const fFake = await extract(input.features, fakes, nFake, dataShape, k, chunk, hooks.signal);
+
+  // Standardisation over the pooled features, in float64.
+  const mu = new Float64Array(k);
+  const sd = new Float64Array(k);
+  const total = m + nFake;
+  for (const [f, rows] of [[fReal, m], [fFake, nFake]] as const) for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) mu[j] += f[i * k + j] / total;
+  for (const [f, rows] of [[fReal, m], [fFake, nFake]] as const) for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) sd[j] += (f[i * k + j] - mu[j]) ** 2 / total;
+  const meanF = Float32Array.from(mu);
+  const stdF = Float32Array.from(sd, (v) => Math.max(Math.sqrt(v), 1e-6));
+  const standardize = (f: Float32Array, rows: number) => {
+    const out = new Float32Array(rows * k);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = (f[i * k + j] - meanF[j]) / stdF[j];
+    return out;
+  };
+  const zReal = standardize(fReal, m);
+  const zFake = standardize(fFake, nFake);
+
+  const spec: MlpSpec = { sizes: [k, ...new Array<number>(o.layers).fill(o.hidden), 1], activation: o.activation, output: 'none' };
+  const params = mlpParams(spec, 'dre.');
+  const values = initParams(params, new Rng(seed, DRE_STREAM, 1));
+  const adam = adamInit(values);
+  const graph = lossGraph(spec, params, k, o.lambda);
+  const session = await Session.create(graph);
+  const B = o.batchSize;
+  const bReal = new Float32Array(B * k);
+  const bFake = new Float32Array(B * k);
+  let lastBatchLoss = NaN;
+  try {
+    for (let t = 0; t < o.steps; t++) {
+      if (hooks.signal?.aborted) throw new RefineryError('cancelled', [{ path: 'dre-f-sp', expected: `${o.steps} steps`, received: `a stop after ${t}` }]);
+      const rng = new Rng(seed, DRE_STREAM, 2, t);
+      for (let i = 0; i < B; i++) {
+        const r = rng.int(m);
+        bReal.set(zReal.subarray(r * k, (r + 1) * k), i * k);
+      }
+      for (let i = 0; i < B; i++) {
+        const r = rng.int(nFake);
+        bFake.set(zFake.subarray(r * k, (r + 1) * k), i * k);
+      }
+      const feeds = Object.fromEntries(params.map((p, i) => [p.name, { data: values[i], shape: p.shape }]));
+      const out = await session.run({ ...feeds, real: { data: bReal, shape: [B, k] }, fake: { data: bFake, shape: [B, k] } });
+      lastBatchLoss = out[graph.outputs[0]].data[0];
+      if (!Number.isFinite(lastBatchLoss)) fail('internal', 'dre-f-sp training', 'a finite loss', `${lastBatchLoss} at step ${t} (lower --dre-lr or --dre-lambda)`);
+      adamStep(values, graph.outputs.slice(4).map((name) => out[name].data), adam, { lr: o.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+      if ((t + 1) % 50 === 0 || t + 1 === o.steps) hooks.onProgress?.(t + 1, o.steps);
+    }
+  } finally {
+    await session.release();
+  }
+
+  // Final loss over the whole pools, in float64 from the trained MLP's outputs.
+  const head = new Graph();
+  const hin = head.addInput('z', 'float32', ['batch', k]);
+  head.outputs = [head.op('Identity', [appendMlp(head, spec, hin, params.map((p, i) => head.addInitializer(p.name, { dtype: 'float32', dims: p.shape, data: values[i] })))])];
+  const hs = await Session.create(head);
+  const scores = async (z: Float32Array, rows: number) => {
+    const out = new Float32Array(rows);
+    for (let s = 0; s < rows; s += chunk) {
+      const r = Math.min(chunk, rows - s);
+      out.set((await hs.run({ z: { data: z.subarray(s * k, (s + r) * k), shape: [r, k] } }))[head.outputs[0]].data, s);
+    }
+    return out;
+  };
+  let rReal: Float32Array;
+  let rFake: Float32Array;
+  try {
+    rReal = await scores(zReal, m);
+    rFake = await scores(zFake, nFake);
+  } finally {
+    await hs.release();
+  }
+  let lossReal = 0;
+  let lossFake = 0;
+  let meanExpFake = 0;
+  let correct = 0;
+  for (let i = 0; i < m; i++) {
+    lossReal += softplus(-rReal[i]) / m;
+    if (rReal[i] > 0) correct++;
+  }
+  for (let i = 0; i < nFake; i++) {
+    lossFake += softplus(rFake[i]) / nFake;
+    meanExpFake += Math.exp(rFake[i]) / nFake;
+    if (rFake[i] < 0) correct++;
+  }
+  const penalty = (meanExpFake - 1) ** 2;
+
+  const critic = new Graph();
+  critic.name = 'dre_f_sp_critic';
+  const inp = pair.discriminator?.inputs[0]?.name ?? 'x';
+  const x = critic.addInput(inp, 'float32', ['batch', ...dataShape]);
+  critic.add('Identity', [appendCriticHead(critic, appendFeatures(critic, x, input.features, 'f/'), spec, params, values, meanF, stdF)], {}, ['logit']);
+  critic.outputs = ['logit'];
+
+  const report: DreFspReport = {
+    method: 'dre-f-sp',
+    seed,
+    steps: o.steps,
+    nReal: m,
+    nFake,
+    featureDim: k,
+    features: input.features ? 'graph' : 'identity',
+    options: o,
+    loss: lossReal + lossFake + o.lambda * penalty,
+    lossReal,
+    lossFake,
+    penalty,
+    meanExpFake,
+    lastBatchLoss,
+    accuracy: correct / (m + nFake),
+    seconds: (performance.now() - t0) / 1000,
+  };
+  return {
+    critic,
+    pair: { ...pair, discriminator: critic, meta: { ...pair.meta, dOutput: 'logit' }, files: { ...pair.files, discriminator: '<dre-f-sp critic>' } },
+    report,
+    mlp: { spec, params, values, mean: meanF, std: stdF },
+  };
+}
