@@ -2,17 +2,22 @@
  * Seeded pseudo-random numbers. Refinery never uses Math.random: every random draw comes from an
  * Rng built from an explicit seed, and independent streams are derived with `fork`.
  *
- * Generator: xoshiro128** (32-bit words, period 2^128 - 1), seeded through splitmix32.
+ * Generator: xoshiro128** (32-bit words, period 2^128 - 1); its state is a hash of the seed words
+ * (each absorbed into four lanes through MurmurHash3's finalizer, then the list length).
  * Normals: Marsaglia's polar method on doubles (exact distribution, no tables).
  */
 import { fail } from './errors.js';
 
-function splitmix32(state: { s: number }): number {
-  state.s = (state.s + 0x9e3779b9) | 0;
-  let z = state.s;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
+const LANE_K = [0x9e3779b9, 0x7f4a7c15, 0xf39cc060, 0x5ced1f4f];
+
+/** MurmurHash3's 32-bit finalizer: a bijection on 32-bit words with full avalanche. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 export class Rng {
@@ -31,18 +36,19 @@ export class Rng {
       if (!Number.isInteger(s)) fail('invalid_argument', 'seed', 'an integer', String(s));
     }
     this.seed = seed;
-    const st = { s: 0x6a09e667 };
+    // Absorb both 32-bit halves of every word, then the list length, into four lanes through a
+    // nonlinear bijection (lane = fmix32(lane ^ w) + k). A linear absorber (xor, then add a
+    // constant) lets different lists collide: Rng(s, 1, 0, 1) was the same stream as Rng(s, 1, 1, 0).
+    const lanes = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a];
+    const absorb = (w: number) => {
+      for (let i = 0; i < 4; i++) lanes[i] = (fmix32((lanes[i] ^ w) >>> 0) + LANE_K[i]) >>> 0;
+    };
     for (const s of seed) {
-      st.s = (st.s ^ Number(BigInt.asUintN(32, BigInt(s)))) | 0;
-      splitmix32(st);
-      const hi = Math.floor(s / 4294967296);
-      st.s = (st.s ^ (hi | 0)) | 0;
-      splitmix32(st);
+      absorb(Number(BigInt.asUintN(32, BigInt(s))));
+      absorb(Math.floor(s / 4294967296) >>> 0);
     }
-    this.a = splitmix32(st);
-    this.b = splitmix32(st);
-    this.c = splitmix32(st);
-    this.d = splitmix32(st);
+    absorb(seed.length);
+    [this.a, this.b, this.c, this.d] = lanes;
     if ((this.a | this.b | this.c | this.d) === 0) this.d = 1;
   }
 

@@ -6,8 +6,9 @@ import { InvalidArgumentError } from 'commander';
 import { runDcd } from '../run/dcd.js';
 import { runDot } from '../run/dot.js';
 import { runDdls } from '../run/latent.js';
+import { runDrs, runMh, runSir } from '../run/selection.js';
 import type { MethodRunner } from '../run/types.js';
-import { intArg, numberArg } from './parse.js';
+import { choiceArg, intArg, numberArg } from './parse.js';
 
 export interface MethodOption {
   /** Commander flags, e.g. '--step-size <x>'. */
@@ -29,6 +30,8 @@ export interface MethodSpec {
   build(opts: Record<string, unknown>): unknown;
   needsDiscriminator: boolean;
   needsReal: boolean;
+  /** Train a DRE-F-SP critic on the real data first and use it as D. */
+  estimator?: 'dre';
 }
 
 const positive = numberArg((n) => n > 0, 'a positive number');
@@ -62,6 +65,22 @@ const OPTIONS: MethodOption[] = [
   option('--metropolis', 'ddls: Metropolis-adjusted Langevin (MALA) correction'),
   option('--clip <x>', 'dcd: clip each row\'s gradient to this norm, or "none" (default 10)', clipArg),
   option('--box <lo,hi>', 'dcd, dot: clamp samples into [lo, hi] after each step, or "none" (default: the generator\'s output range)', boxArg),
+  option('--burn-in <n>', 'drs: proposals scored to estimate the max logRatio M (default 10000)', intArg(1)),
+  option('--exact', 'drs: accept with exp(logRatio - M), the exact rejection sampler (no shift, no gamma)'),
+  option('--gamma <x>', 'drs: fixed shift gamma of F(x)', numberArg()),
+  option('--gamma-percentile <p>', 'drs: gamma as this percentile (0-100) of F on the burn-in (default 95)', numberArg((n) => n >= 0 && n <= 100, 'a number in [0, 100]')),
+  option('--epsilon <x>', 'drs: epsilon in F(x) = s - M - log(1 - exp(s - M - epsilon)) (default 1e-6)', positive),
+  option('--max-proposals <n>', 'drs: give up after this many proposals (default 100 n)', intArg(1)),
+  option('--chain-length <n>', 'mh: independence-sampler steps per output sample (default 100)', intArg(1)),
+  option('--mh-init <how>', 'mh: chain starts: auto (real when given), real or generator', choiceArg(['auto', 'real', 'generator'] as const)),
+  option('--max-restarts <n>', 'mh: restarts of chains that never moved from a real start (default 3)', intArg(0)),
+  option('--pool <k>', 'sir: proposals per returned sample (default 10)', intArg(1)),
+  option('--dre-steps <n>', 'dre-*: Adam steps of the density-ratio network (default 2000)', intArg(1)),
+  option('--dre-lambda <x>', 'dre-*: weight of the normalisation penalty (E_fake exp(r) - 1)^2 (default 0.01)', nonNegative),
+  option('--dre-hidden <n>', 'dre-*: hidden units per layer (default 64)', intArg(1)),
+  option('--dre-layers <n>', 'dre-*: hidden layers (default 2)', intArg(1)),
+  option('--dre-lr <x>', 'dre-*: learning rate (default 1e-3)', positive),
+  option('--dre-features <file>', 'dre-*: ONNX feature extractor x -> [batch, k] (default: identity)'),
   option('--k-eff <x>', 'dot: Lipschitz constant of D (default: estimated over sample pairs)', positive),
   option('--k-eff-pool <n>', 'dot: samples used to estimate k_eff (default 256)', intArg(2)),
   option('--dot-delta <x>', 'dot: delta of the safe norm sqrt(|v|^2 + delta) (default 1e-3)', positive),
@@ -73,7 +92,24 @@ export function methodOptions(): MethodOption[] {
 
 const pick = <T>(v: unknown, d: T): T => (v === undefined ? d : (v as T));
 
+const DRS_OPTIONS = ['burnIn', 'exact', 'gamma', 'gammaPercentile', 'epsilon', 'maxProposals'];
+const MH_OPTIONS = ['chainLength', 'mhInit', 'maxRestarts'];
+const DRE_OPTIONS = ['dreSteps', 'dreLambda', 'dreHidden', 'dreLayers', 'dreLr', 'dreFeatures'];
+const drs = (o: Record<string, unknown>) => ({ burnIn: o.burnIn, exact: o.exact, gamma: o.gamma, gammaPercentile: o.gammaPercentile, epsilon: o.epsilon, maxProposals: o.maxProposals });
+const mh = (o: Record<string, unknown>) => ({ chainLength: o.chainLength, init: o.mhInit, maxRestarts: o.maxRestarts });
+const sir = (o: Record<string, unknown>) => ({ poolMultiplier: o.pool });
+
+function selection(id: string, summary: string, runner: MethodRunner<never>, options: string[], build: (o: Record<string, unknown>) => unknown, dre: boolean): MethodSpec {
+  return { id, summary, runner, options: dre ? [...options, ...DRE_OPTIONS] : options, build, needsDiscriminator: !dre, needsReal: dre, estimator: dre ? 'dre' : undefined };
+}
+
 export const METHODS: Record<string, MethodSpec> = {
+  drs: selection('drs', 'discriminator rejection sampling (Azadi et al. 2019)', runDrs as MethodRunner<never>, DRS_OPTIONS, drs, false),
+  mh: selection('mh', 'Metropolis-Hastings GAN: independence sampler with ratio exp(logRatio) (Turner et al. 2019)', runMh as MethodRunner<never>, MH_OPTIONS, mh, false),
+  sir: selection('sir', 'sampling-importance-resampling with weights exp(logRatio)', runSir as MethodRunner<never>, ['pool'], sir, false),
+  'dre-rs': selection('dre-rs', 'DRE-F-SP critic (softplus loss, feature space) + rejection sampling', runDrs as MethodRunner<never>, DRS_OPTIONS, drs, true),
+  'dre-mh': selection('dre-mh', 'DRE-F-SP critic + Metropolis-Hastings', runMh as MethodRunner<never>, MH_OPTIONS, mh, true),
+  'dre-sir': selection('dre-sir', 'DRE-F-SP critic + importance resampling', runSir as MethodRunner<never>, ['pool'], sir, true),
   ddls: {
     id: 'ddls',
     summary: 'Langevin dynamics on the latent energy -log p0(z) - logRatio(G(z)) (Che et al. 2020)',

@@ -11,6 +11,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32 } from '../io/npy.js';
 import { D_OUTPUTS, LATENT_PRIORS, parseDOutput, parseLatentPrior } from '../models/meta.js';
 import { loadPair } from '../models/pair.js';
+import { trainDreFsp, type DreFspResult } from '../methods/estimators/drefsp.js';
+import { loadGraph } from '../onnx/model.js';
 import { Rng } from '../rng.js';
 import { runStreamed } from '../run/stream.js';
 import { printResult, signal } from './common.js';
@@ -52,7 +54,7 @@ export function registerRefine(program: Command): void {
       }
     }
     if (!opts.out.endsWith('.npy')) fail('invalid_argument', '--out', 'a file name ending in .npy', opts.out);
-    const pair = loadPair({
+    let pair = loadPair({
       run: opts.run,
       generator: opts.generator,
       discriminator: opts.discriminator,
@@ -61,7 +63,17 @@ export function registerRefine(program: Command): void {
     }, spec.needsDiscriminator);
     const real = readReal(opts, pair.meta.dataShape, spec);
     if (opts.calibrate !== 'none' && real === undefined) fail('invalid_argument', '--real', `held-out real samples for --calibrate ${opts.calibrate} (--real FILE.npy or --dataset NAME)`, 'nothing');
-    if (opts.calibrate !== 'none' && !spec.needsDiscriminator) fail('invalid_argument', '--calibrate', `none for --method ${spec.id} (it does not read D)`, opts.calibrate);
+    let dre: DreFspResult | undefined;
+    if (spec.estimator === 'dre') {
+      const features = opts.dreFeatures === undefined ? undefined : loadGraph(opts.dreFeatures);
+      const o = { steps: opts.dreSteps, lambda: opts.dreLambda, hidden: opts.dreHidden, layers: opts.dreLayers, lr: opts.dreLr };
+      const dreBar = progress('dre-f-sp', !opts.quiet);
+      dre = await trainDreFsp({ pair, real: real!, seed: opts.seed, features }, Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)), {
+        signal: signal(),
+        onProgress: (step, steps) => dreBar.update(step, steps),
+      }).finally(() => dreBar.stop());
+      pair = dre.pair;
+    }
     let calibration: Calibration | undefined;
     if (opts.calibrate !== 'none') {
       calibration = await calibrate(pair, real, { method: opts.calibrate, seed: opts.seed, batchSize: opts.batchSize }, { signal: signal() });
@@ -77,7 +89,7 @@ export function registerRefine(program: Command): void {
         out: opts.out,
         chunkSize: opts.chunkSize,
         resume: opts.resume,
-        identity: { method: spec.id, options: methodOpts, calibrate: opts.calibrate, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
+        identity: { method: spec.id, options: methodOpts, calibrate: opts.calibrate, dre: spec.estimator ? [opts.dreSteps, opts.dreLambda, opts.dreHidden, opts.dreLayers, opts.dreLr, opts.dreFeatures] : null, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
         onChunk: (_c, samples, shape) => preview?.add(samples, shape[0]),
       },
     ).finally(async () => {
@@ -92,6 +104,7 @@ export function registerRefine(program: Command): void {
       options: methodOpts,
       summary: result.summary,
       calibration: calibration?.report ?? null,
+      dre: dre?.report ?? null,
       chunks: result.chunks,
       resumedChunks: result.resumedChunks,
       seconds: result.seconds,
