@@ -16,7 +16,9 @@
  * Options: --quick, --case NAME (repeatable, substring match), --threads N, --profile DIR
  * (writes an ORT per-node profile of each case's session to DIR; slows the run down).
  */
+import { execFileSync } from 'node:child_process';
 import { cpus, availableParallelism, platform, arch, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
@@ -27,6 +29,7 @@ import { encodeGraph } from '../onnx/model.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
 import type { Tensor } from '../tensor.js';
 import { fixturesDir } from '../testing/fixtures.js';
+import type { SamplerCase } from './sampler.js';
 
 // ---------------------------------------------------------------------------------------------
 // Case definitions
@@ -274,6 +277,25 @@ function parseArgs(argv: string[]): Options {
   return opts;
 }
 
+/**
+ * Sampler throughput on the dcgan32 fixture: samples/second of DDLS and DGflow (latent, KL) and
+ * peak resident memory, each in its own process. Two sizes of N with the same chunk size show
+ * that memory stays flat in N (streamed chunks).
+ */
+const SAMPLERS: SamplerCase[] = [
+  { name: 'ddls dcgan32 n=256', method: 'ddls', fixture: 'dcgan32', n: 256, batchSize: 64, chunkSize: 256, numSteps: 20 },
+  { name: 'ddls dcgan32 n=1024', method: 'ddls', fixture: 'dcgan32', n: 1024, batchSize: 64, chunkSize: 256, numSteps: 20 },
+  { name: 'dgflow dcgan32 n=256', method: 'dgflow', fixture: 'dcgan32', n: 256, batchSize: 64, chunkSize: 256, numSteps: 20 },
+  { name: 'dgflow dcgan32 n=1024', method: 'dgflow', fixture: 'dcgan32', n: 1024, batchSize: 64, chunkSize: 256, numSteps: 20 },
+];
+
+function measureSampler(c: SamplerCase, opts: Options): Record<string, unknown> {
+  const script = fileURLToPath(new URL('./sampler.js', import.meta.url));
+  const quick = opts.quick ? { ...c, n: Math.min(c.n, 128) * (c.n > 256 ? 2 : 1), chunkSize: 128, numSteps: 5 } : c;
+  const out = execFileSync(process.execPath, [script, JSON.stringify(quick)], { encoding: 'utf8', env: { ...process.env, REFINERY_THREADS: String(opts.threads) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const selected = CASES.filter((c) => opts.filters.length === 0 || opts.filters.some((f) => c.name.includes(f)));
@@ -284,6 +306,13 @@ async function main(): Promise<void> {
     const r = await MEASURE[c.kind](c, opts);
     process.stderr.write(`  median ${r.step.median.toFixed(1)} ms (min ${r.step.min.toFixed(1)}, ${r.step.runs} runs); x${r.speedup_vs_pytorch} vs PyTorch\n`);
     results.push(r);
+  }
+  const samplers: Record<string, unknown>[] = [];
+  for (const c of SAMPLERS.filter((s) => opts.filters.length === 0 || opts.filters.some((f) => s.name.includes(f)))) {
+    process.stderr.write(`bench ${c.name} ...\n`);
+    const r = measureSampler(c, opts);
+    process.stderr.write(`  ${r.samples_per_second} samples/s, peak ${r.peak_rss_mib} MiB\n`);
+    samplers.push(r);
   }
   const doc = {
     benchmark: 'refinery',
@@ -305,6 +334,7 @@ async function main(): Promise<void> {
       ort_handwritten: 'hand-written forward+backward ONNX graph in onnxruntime-node',
     },
     cases: results,
+    samplers,
     total_seconds: round((performance.now() - started) / 1000, 1),
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

@@ -2,7 +2,9 @@
 /** The `refinery` command line. Results go to stdout (`--json` for JSON), progress to stderr. */
 import { Command, CommanderError } from 'commander';
 import { RefineryError } from '../errors.js';
+import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
+import { registerEval } from './eval.js';
 import { registerRefine } from './refine.js';
 import { registerSample } from './sample.js';
 import { registerTrain } from './train.js';
@@ -18,6 +20,8 @@ program
 registerTrain(program);
 registerSample(program);
 registerRefine(program);
+registerEval(program);
+registerBench(program);
 registerDemo(program);
 
 const controller = new AbortController();

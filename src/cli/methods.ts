@@ -3,7 +3,9 @@
  * how they become the runner's options. Option parsers name the option in their errors.
  */
 import { InvalidArgumentError } from 'commander';
+import { loadGraph } from '../onnx/model.js';
 import { runDcd } from '../run/dcd.js';
+import { runDgflow } from '../run/dgflow.js';
 import { runDot } from '../run/dot.js';
 import { runDdls } from '../run/latent.js';
 import { runDrs, runMh, runSir } from '../run/selection.js';
@@ -58,13 +60,17 @@ function option(flags: string, description: string, parse?: (v: string) => unkno
 }
 
 const OPTIONS: MethodOption[] = [
-  option('--num-steps <n>', 'dynamics: steps per chain', intArg(1)),
-  option('--step-size <x>', 'dynamics: step size', positive),
-  option('--noise <x>', 'dynamics: noise multiplier (1 = Langevin, 0 = gradient descent)', nonNegative),
+  option('--num-steps <n>', 'dynamics: steps per chain (ddls 100, dcd 100, dot 100, dgflow 25)', intArg(1)),
+  option('--step-size <x>', 'dynamics: step size (ddls 0.01, dcd 0.01, dot 0.01, dgflow 0.1)', positive),
+  option('--noise <x>', 'ddls, dcd: noise multiplier (1 = Langevin, 0 = gradient descent); dgflow: gamma (default 0.01)', nonNegative),
   option('--decay <x>', 'ddls: step-size decay per step, in (0, 1]', numberArg((n) => n > 0 && n <= 1, 'a number in (0, 1]')),
   option('--metropolis', 'ddls: Metropolis-adjusted Langevin (MALA) correction'),
   option('--clip <x>', 'dcd: clip each row\'s gradient to this norm, or "none" (default 10)', clipArg),
   option('--box <lo,hi>', 'dcd, dot: clamp samples into [lo, hi] after each step, or "none" (default: the generator\'s output range)', boxArg),
+  option('--divergence <f>', 'dgflow: kl, js or logd (default kl)', choiceArg(['kl', 'js', 'logd'] as const)),
+  option('--space <s>', 'dgflow: latent or data (default latent)', choiceArg(['latent', 'data'] as const)),
+  option('--prior-drift', 'dgflow (latent): add grad log p0(z) to the drift (KL with noise 1 is then Langevin on p0 r(G))'),
+  option('--corrector <file>', 'dgflow: ONNX density-ratio corrector x -> logit added to D (for VAEs and flows)'),
   option('--burn-in <n>', 'drs: proposals scored to estimate the max logRatio M (default 10000)', intArg(1)),
   option('--exact', 'drs: accept with exp(logRatio - M), the exact rejection sampler (no shift, no gamma)'),
   option('--gamma <x>', 'drs: fixed shift gamma of F(x)', numberArg()),
@@ -134,6 +140,23 @@ export const METHODS: Record<string, MethodSpec> = {
     runner: runDot as MethodRunner<never>,
     options: ['numSteps', 'stepSize', 'box', 'kEff', 'kEffPool', 'dotDelta'],
     build: (o) => ({ space: 'data', numSteps: o.numSteps, stepSize: o.stepSize, box: o.box, kEff: o.kEff, kEffPool: o.kEffPool, delta: o.dotDelta }),
+    needsDiscriminator: true,
+    needsReal: false,
+  },
+  dgflow: {
+    id: 'dgflow',
+    summary: 'discriminator gradient flow: x += eta s(logRatio) grad logRatio + sqrt(2 gamma eta) xi, KL/JS/log-D (Ansari et al. 2021)',
+    runner: runDgflow as MethodRunner<never>,
+    options: ['numSteps', 'stepSize', 'noise', 'divergence', 'space', 'priorDrift', 'corrector'],
+    build: (o) => ({
+      numSteps: o.numSteps,
+      stepSize: o.stepSize,
+      noise: o.noise,
+      divergence: o.divergence,
+      space: o.space,
+      priorDrift: o.priorDrift,
+      corrector: o.corrector === undefined ? undefined : loadGraph(o.corrector as string),
+    }),
     needsDiscriminator: true,
     needsReal: false,
   },

@@ -79,7 +79,8 @@ export function registerRefine(program: Command): void {
       calibration = await calibrate(pair, real, { method: opts.calibrate, seed: opts.seed, batchSize: opts.batchSize }, { signal: signal() });
     }
     const bar = progress(spec.id, !opts.quiet);
-    const methodOpts = spec.build(opts);
+    // Options not given are left out, so each runner applies its own defaults.
+    const methodOpts = Object.fromEntries(Object.entries(spec.build(opts) as Record<string, unknown>).filter(([, v]) => v !== undefined));
     const preview = opts.png ? new Preview(pair.meta) : undefined;
     const result = await runStreamed(
       spec.runner,
@@ -89,7 +90,7 @@ export function registerRefine(program: Command): void {
         out: opts.out,
         chunkSize: opts.chunkSize,
         resume: opts.resume,
-        identity: { method: spec.id, options: methodOpts, calibrate: opts.calibrate, dre: spec.estimator ? [opts.dreSteps, opts.dreLambda, opts.dreHidden, opts.dreLayers, opts.dreLr, opts.dreFeatures] : null, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
+        identity: { method: spec.id, options: Object.fromEntries(spec.options.map((k) => [k, opts[k] ?? null])), calibrate: opts.calibrate, dre: spec.estimator ? [opts.dreSteps, opts.dreLambda, opts.dreHidden, opts.dreLayers, opts.dreLr, opts.dreFeatures] : null, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
         onChunk: (_c, samples, shape) => preview?.add(samples, shape[0]),
       },
     ).finally(async () => {
@@ -101,7 +102,7 @@ export function registerRefine(program: Command): void {
       out: result.out,
       shape: result.shape,
       seed: opts.seed,
-      options: methodOpts,
+      options: Object.fromEntries(spec.options.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]])),
       summary: result.summary,
       calibration: calibration?.report ?? null,
       dre: dre?.report ?? null,

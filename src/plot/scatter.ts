@@ -16,8 +16,8 @@
  *
  * The output is deterministic: the same input gives the same bytes.
  */
-import { PNG } from 'pngjs';
 import { describe, fail } from '../errors.js';
+import { Canvas, FRAME_COLOR, GRID_COLOR, drawText, fitText, textWidth } from './raster.js';
 
 export interface ScatterPanel {
   title: string;
@@ -55,10 +55,7 @@ export interface ScatterLayout {
 
 export const MARGIN = 10;
 const DEFAULT_COLOR: [number, number, number] = [31, 84, 180];
-const GRID_COLOR = [232, 232, 232];
-const FRAME_COLOR = [150, 150, 150];
 const MARKER_COLOR = [220, 30, 30];
-const TEXT_COLOR = [20, 20, 20];
 
 /** Pixel geometry of a figure with `numPanels` panels. */
 export function scatterLayout(numPanels: number, options: { size?: number; columns?: number }): ScatterLayout {
@@ -178,17 +175,13 @@ export function scatterPng(panels: ScatterPanel[], options: ScatterOptions): Buf
     const cellX = x0 - MARGIN;
     // whole glyphs only: a title wider than the plot area is cut and ends with '..'
     const fit = Math.floor((size + fontScale) / (6 * fontScale));
-    const chars = [...panel.title];
-    const title = chars.length <= fit ? chars.join('') : chars.slice(0, Math.max(0, fit - 2)).join('') + '..';
-    const textWidth = [...title].length * 6 * fontScale - fontScale;
-    const tx = x0 + Math.floor((size - textWidth) / 2);
+    const title = fitText(panel.title, fit);
+    const tx = x0 + Math.floor((size - textWidth(title, fontScale)) / 2);
     const ty = y0 - layout.titleHeight + 4; // 4 px of padding above and below the text
     drawText(img, title, tx, ty, fontScale, cellX, cellX + layout.cellWidth);
   });
 
-  const png = new PNG({ width, height });
-  png.data = img.data;
-  return PNG.sync.write(png, { colorType: 2, deflateLevel: 9, deflateStrategy: 3 });
+  return img.toPng();
 }
 
 function checkBounds(bounds: unknown): [number, number, number, number] {
@@ -200,138 +193,4 @@ function checkBounds(bounds: unknown): [number, number, number, number] {
     bounds[2] < bounds[3];
   if (!ok) fail('invalid_argument', 'bounds', '[xmin, xmax, ymin, ymax] finite with xmin < xmax and ymin < ymax', describe(bounds));
   return bounds as [number, number, number, number];
-}
-
-/** RGBA pixel buffer (alpha always 255) with clipping. */
-class Canvas {
-  readonly data: Buffer;
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
-    this.data = Buffer.alloc(width * height * 4, 255);
-  }
-
-  set(x: number, y: number, rgb: readonly number[]): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const o = 4 * (y * this.width + x);
-    this.data[o] = rgb[0];
-    this.data[o + 1] = rgb[1];
-    this.data[o + 2] = rgb[2];
-  }
-
-  blend(x: number, y: number, rgb: readonly number[], a: number): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const o = 4 * (y * this.width + x);
-    for (let ch = 0; ch < 3; ch++) this.data[o + ch] = Math.round(this.data[o + ch] * (1 - a) + rgb[ch] * a);
-  }
-}
-
-// ---- 5x7 bitmap font: 7 rows of 5 bits (bit 4 = leftmost column), as 14 hex digits ----
-
-const FONT: Record<string, string> = {
-  ' ': '00000000000000',
-  '0': '0e11131519110e',
-  '1': '040c040404040e',
-  '2': '0e11010204081f',
-  '3': '1f02040201110e',
-  '4': '02060a121f0202',
-  '5': '1f101e0101110e',
-  '6': '0608101e11110e',
-  '7': '1f010204080808',
-  '8': '0e11110e11110e',
-  '9': '0e11110f01020c',
-  A: '0e1111111f1111',
-  B: '1e11111e11111e',
-  C: '0e11101010110e',
-  D: '1c12111111121c',
-  E: '1f10101e10101f',
-  F: '1f10101e101010',
-  G: '0e11101711110f',
-  H: '1111111f111111',
-  I: '0e04040404040e',
-  J: '0702020202120c',
-  K: '11121418141211',
-  L: '1010101010101f',
-  M: '111b1515111111',
-  N: '11111915131111',
-  O: '0e11111111110e',
-  P: '1e11111e101010',
-  Q: '0e11111115120d',
-  R: '1e11111e141211',
-  S: '0f10100e01011e',
-  T: '1f040404040404',
-  U: '1111111111110e',
-  V: '11111111110a04',
-  W: '1111111515150a',
-  X: '11110a040a1111',
-  Y: '1111110a040404',
-  Z: '1f01020408101f',
-  a: '00000e010f110f',
-  b: '1010161911111e',
-  c: '00000e1010110e',
-  d: '01010d1311110f',
-  e: '00000e111f100e',
-  f: '0609081c080808',
-  g: '000f11110f010e',
-  h: '10101619111111',
-  i: '04000c0404040e',
-  j: '0200060202120c',
-  k: '10101214181412',
-  l: '0c04040404040e',
-  m: '00001a15151111',
-  n: '00001619111111',
-  o: '00000e1111110e',
-  p: '00001e111e1010',
-  q: '00000d130f0101',
-  r: '00001619101010',
-  s: '00000e100e011e',
-  t: '08081c08080906',
-  u: '0000111111130d',
-  v: '00001111110a04',
-  w: '0000111115150a',
-  x: '0000110a040a11',
-  y: '000011110f010e',
-  z: '00001f0204081f',
-  '.': '00000000000c0c',
-  ',': '000000000c0408',
-  ':': '000c0c000c0c00',
-  '%': '18190204081303',
-  '(': '02040808080402',
-  ')': '08040202020408',
-  '-': '0000001f000000',
-  '+': '0004041f040400',
-  '=': '00001f001f0000',
-  '/': '00010204081000',
-  _: '0000000000001f',
-  '[': '0e08080808080e',
-  ']': '0e02020202020e',
-  '<': '02040810080402',
-  '>': '08040201020408',
-  '*': '0004150e150400',
-  '!': '04040404040004',
-  '?': '0e110102040004',
-  "'": '04040800000000',
-  '#': '0a0a1f0a1f0a0a',
-};
-const BOX = '1f11111111111f';
-
-function drawText(img: Canvas, text: string, x: number, y: number, scale: number, clipLo: number, clipHi: number): void {
-  let cx = x;
-  for (const ch of text) {
-    const glyph = FONT[ch] ?? BOX;
-    for (let row = 0; row < 7; row++) {
-      const bits = parseInt(glyph.slice(2 * row, 2 * row + 2), 16);
-      for (let col = 0; col < 5; col++) {
-        if ((bits & (0x10 >> col)) === 0) continue;
-        for (let a = 0; a < scale; a++) {
-          for (let b = 0; b < scale; b++) {
-            const px = cx + col * scale + b;
-            if (px >= clipLo && px < clipHi) img.set(px, y + row * scale + a, TEXT_COLOR);
-          }
-        }
-      }
-    }
-    cx += 6 * scale;
-  }
 }

@@ -16,7 +16,7 @@ import { Rng } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import type { Tensor } from '../tensor.js';
-import { DRS_DEFAULTS, type DrsOptions, drsCalibrate, drsDecide, validateDrs } from '../methods/selection/drs.js';
+import { DRS_DEFAULTS, type DrsOptions, drsCalibrate, drsDecide, percentileGamma, validateDrs } from '../methods/selection/drs.js';
 import { MH_DEFAULTS, type MhOptions, type MhState, type ProposalBatch, type Proposer, mhInitFromProposals, mhInitFromReal, mhKernel, mhStuckChains, validateMh } from '../methods/selection/mh.js';
 import { SIR_DEFAULTS, type SirOptions, sirSelect, validateSir } from '../methods/selection/sir.js';
 import { runChain } from './driver.js';
@@ -126,7 +126,8 @@ function withDefaults<T extends object>(defaults: T, given: Partial<T>): T {
 /**
  * Discriminator rejection sampling (methods/selection/drs.ts). Burn-in: score `burnIn` proposals,
  * M = their max logRatio, gamma from --gamma or --gamma-percentile. Then propose in batches of
- * ctx.batchSize, raising M to each batch's max, accepting with sigmoid(F - gamma) (or exp(s - M)
+ * ctx.batchSize, raising M to each batch's max (re-deriving a percentile gamma under the new M),
+ * accepting with sigmoid(F - gamma) (or exp(s - M)
  * with `exact`), until n are accepted (the first n in proposal order are returned). More than
  * maxProposals (default 100 n) proposals after the burn-in is an error naming --max-proposals.
  *
@@ -170,6 +171,11 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
         );
       }
       const b = await proposer.propose(rows, new Rng(ctx.seed, 1, j));
+      if (!o.exact && o.gamma === undefined) {
+        let top = params.M;
+        for (const v of b.score) if (Number.isFinite(v) && v > top) top = v;
+        if (top > params.M) params = { ...params, M: top, gamma: percentileGamma(burn, top, o) };
+      }
       const dec = drsDecide(b.score, params, new Rng(ctx.seed, 2, j));
       params = dec.params;
       proposals += rows;

@@ -112,7 +112,8 @@ export function ddlsKernel(target: LatentEnergy, prior: LatentPrior, options: Dd
             fwd += a * a;
             bwd += b * b;
           }
-          const logAlpha = s.energy[r] - ev.energy[r] + (fwd - bwd) / (2 * eps);
+          // A non-finite current energy counts as +Inf, so a row that starts at NaN can still move.
+          const logAlpha = (Number.isFinite(s.energy[r]) ? s.energy[r] : Infinity) - ev.energy[r] + (fwd - bwd) / (2 * eps);
           accept = Math.log(rng.uniform()) < logAlpha;
         }
         if (accept) {

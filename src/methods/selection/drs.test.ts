@@ -113,3 +113,18 @@ test('option validation names the CLI option', () => {
   validateDrs(DRS_DEFAULTS);
   validateDrs({ ...DRS_DEFAULTS, exact: true });
 });
+
+test('a percentile gamma re-derived under a larger M keeps the percentile meaning (5% of burn-in accepted with p >= 1/2)', async () => {
+  const { percentileGamma } = await import('./drs.js');
+  const burn = Float64Array.from({ length: 2000 }, (_, i) => -3 + (3 * i) / 2000); // scores in [-3, 0)
+  const o = { epsilon: 1e-6, gammaPercentile: 95 };
+  const share = (p: DrsParams) => burn.filter((s) => drsAcceptProbability(s, p) >= 0.5).length / burn.length;
+  const before = { M: 0, gamma: percentileGamma(burn, 0, o), epsilon: 1e-6, exact: false };
+  // One outlier raises M by 8.
+  const after = { M: 8, gamma: percentileGamma(burn, 8, o), epsilon: 1e-6, exact: false };
+  assert.ok(Math.abs(share(before) - 0.05) < 0.002 && Math.abs(share(after) - 0.05) < 0.002, `${share(before)} ${share(after)}`);
+  // Negative control: keeping the old gamma accepts none of them with p >= 1/2, and all far less often.
+  const stale = { ...after, gamma: before.gamma };
+  assert.equal(share(stale), 0);
+  assert.ok(drsAcceptProbability(-1, stale) < drsAcceptProbability(-1, after) / 100);
+});

@@ -106,13 +106,21 @@ export function drsCalibrate(burnInScores: ArrayLike<number>, o: DrsOptions): Dr
   let gamma: number | undefined;
   if (!o.exact) {
     if (o.gamma !== undefined) gamma = o.gamma;
-    else {
-      const f: number[] = [];
-      for (let i = 0; i < burnInScores.length; i++) if (Number.isFinite(burnInScores[i])) f.push(drsLogit(burnInScores[i], M, o.epsilon));
-      gamma = percentile(f, o.gammaPercentile);
-    }
+    else gamma = percentileGamma(burnInScores, M, o);
   }
   return { M, gamma, epsilon: o.epsilon, exact: o.exact, finite };
+}
+
+/**
+ * gamma = the gammaPercentile-th percentile of drsLogit(s, M, eps) over the finite burn-in scores,
+ * under the current M. Re-deriving it whenever M rises keeps the acceptance rate of typical
+ * proposals where the percentile put it: one rare, very large score (an unbounded critic far from
+ * the data) would otherwise shift every F down by the jump in M and starve the sampler.
+ */
+export function percentileGamma(burnInScores: ArrayLike<number>, M: number, o: Pick<DrsOptions, 'epsilon' | 'gammaPercentile'>): number {
+  const f: number[] = [];
+  for (let i = 0; i < burnInScores.length; i++) if (Number.isFinite(burnInScores[i])) f.push(drsLogit(burnInScores[i], M, o.epsilon));
+  return percentile(f, o.gammaPercentile);
 }
 
 export interface DrsDecision {

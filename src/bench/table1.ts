@@ -1,0 +1,151 @@
+/**
+ * The Table 1 benchmark of the refinement literature, reproduced: for each seed, train the base
+ * GAN on the 25-Gaussian grid, draw 10k samples with every refinement method, and report mean ±
+ * std over seeds of recovered modes, % high-quality samples and the std of high-quality samples,
+ * with wall time per method. Each method runs with its settings below (chosen for this 2-D task
+ * and recorded in the output).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { getDataset } from '../data/dataset.js';
+import { RefineryError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { writeNpy } from '../io/npy.js';
+import { trainDreFsp } from '../methods/estimators/drefsp.js';
+import { modeMetrics } from '../metrics/modes.js';
+import { loadPair, type ModelPair } from '../models/pair.js';
+import { scatterPng } from '../plot/scatter.js';
+import { Rng } from '../rng.js';
+import { runDcd } from '../run/dcd.js';
+import { runDgflow } from '../run/dgflow.js';
+import { runDot } from '../run/dot.js';
+import { runDdls, samplePrior } from '../run/latent.js';
+import { runDrs, runMh, runSir } from '../run/selection.js';
+import type { MethodRunner, RunContext } from '../run/types.js';
+import { GeneratorRunner } from '../targets/generator.js';
+import { TRAIN_DEFAULTS, trainGan } from '../train/gan.js';
+
+export interface Table1Method {
+  id: string;
+  runner?: MethodRunner<never>;
+  options: Record<string, unknown>;
+  /** Train a DRE-F-SP critic on held-out real data and use it instead of D. */
+  dre?: Record<string, unknown>;
+}
+
+const DRE = { steps: 3000, hidden: 128, layers: 3 };
+
+export const TABLE1_METHODS: Table1Method[] = [
+  { id: 'generator', options: {} },
+  { id: 'drs', runner: runDrs as MethodRunner<never>, options: {} },
+  { id: 'mh', runner: runMh as MethodRunner<never>, options: {} },
+  { id: 'sir', runner: runSir as MethodRunner<never>, options: {} },
+  { id: 'dre-rs', runner: runDrs as MethodRunner<never>, options: {}, dre: DRE },
+  { id: 'dre-mh', runner: runMh as MethodRunner<never>, options: {}, dre: DRE },
+  { id: 'dre-sir', runner: runSir as MethodRunner<never>, options: {}, dre: DRE },
+  { id: 'ddls', runner: runDdls as MethodRunner<never>, options: { numSteps: 300, stepSize: 0.003, noise: 1, decay: 1, metropolis: true } },
+  { id: 'dcd', runner: runDcd as MethodRunner<never>, options: { numSteps: 50, stepSize: 0.001, noise: 0 } },
+  { id: 'dot', runner: runDot as MethodRunner<never>, options: { space: 'data', numSteps: 300, stepSize: 0.01 } },
+  { id: 'dot-latent', runner: runDot as MethodRunner<never>, options: { space: 'latent', numSteps: 300, stepSize: 0.01 } },
+  { id: 'dgflow', runner: runDgflow as MethodRunner<never>, options: { space: 'latent', divergence: 'kl', stepSize: 0.001, numSteps: 100 } },
+];
+
+export interface Table1Options {
+  seeds: number;
+  n: number;
+  out: string;
+  /** Method ids to run (default all). */
+  methods?: string[];
+  trainSteps?: number;
+}
+
+export interface Table1Row {
+  method: string;
+  options: Record<string, unknown>;
+  perSeed: { seed: number; recoveredModes: number; highQualityPercent: number; std: number; seconds: number }[];
+  /** Seeds on which the method failed, with the error. */
+  failures: { seed: number; error: string }[];
+  mean: { recoveredModes: number; highQualityPercent: number; std: number; seconds: number };
+  sd: { recoveredModes: number; highQualityPercent: number; std: number; seconds: number };
+}
+
+function meanSd(xs: number[]): [number, number] {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const v = xs.length > 1 ? xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) : 0;
+  return [m, Math.sqrt(v)];
+}
+
+export async function runTable1(
+  o: Table1Options,
+  hooks: { onStage?: (text: string) => void; signal?: AbortSignal } = {},
+): Promise<{ rows: Table1Row[]; files: { json: string; table: string; plot: string }; seconds: number }> {
+  const t0 = performance.now();
+  const dataset = getDataset('grid25');
+  const methods = o.methods ? TABLE1_METHODS.filter((m) => o.methods!.includes(m.id)) : TABLE1_METHODS;
+  mkdirSync(o.out, { recursive: true });
+  const rows = new Map<string, Table1Row>(methods.map((m) => [m.id, { method: m.id, options: { ...m.options, ...(m.dre ? { dre: m.dre } : {}) }, perSeed: [], failures: [], mean: {} as Table1Row['mean'], sd: {} as Table1Row['sd'] }]));
+  const panels: { title: string; points: Float32Array }[] = [];
+  for (let seed = 0; seed < o.seeds; seed++) {
+    hooks.onStage?.(`seed ${seed}: training the base GAN`);
+    const runDir = join(o.out, `seed-${seed}`, 'run');
+    await trainGan({ ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}), dataset: 'grid25', seed, out: runDir, resume: true }, { signal: hooks.signal });
+    const pair = loadPair({ run: runDir });
+    // Held-out real data for MH starts and DRE-F-SP, from its own stream.
+    const real = dataset.sample(o.n, new Rng(seed, 0x7265616c));
+    let drePair: ModelPair | undefined;
+    for (const m of methods) {
+      hooks.onStage?.(`seed ${seed}: ${m.id}`);
+      const ctx: RunContext = { pair, n: o.n, seed, batchSize: o.n, real, hooks: { signal: hooks.signal } };
+      const t = performance.now();
+      let samples: Float32Array;
+      try {
+      if (!m.runner) {
+        const gen = await GeneratorRunner.create(pair);
+        samples = (await gen.generate({ data: samplePrior(pair.meta.latentPrior, o.n, pair.meta.latentDim, new Rng(seed, 0, 0)), shape: [o.n, pair.meta.latentDim] })).data;
+        await gen.release();
+      } else {
+        if (m.dre) drePair ??= (await trainDreFsp({ pair, real, seed }, m.dre, { signal: hooks.signal })).pair;
+        samples = (await m.runner({ ...ctx, pair: m.dre ? drePair! : pair }, m.options as never)).samples;
+      }
+      } catch (e) {
+        // One method failing (e.g. DRS running out of proposals) is a result to report, not a reason to lose the others.
+        if (!(e instanceof RefineryError) || e.code === 'cancelled') throw e;
+        rows.get(m.id)!.failures.push({ seed, error: e.message });
+        hooks.onStage?.(`seed ${seed}: ${m.id} failed: ${e.message}`);
+        continue;
+      }
+      const seconds = (performance.now() - t) / 1000;
+      const mm = modeMetrics(samples, dataset);
+      rows.get(m.id)!.perSeed.push({ seed, recoveredModes: mm.recoveredModes, highQualityPercent: mm.highQualityPercent, std: mm.std, seconds });
+      writeNpy(join(o.out, `seed-${seed}`, `${m.id}.npy`), samples, [o.n, 2]);
+      if (seed === 0) panels.push({ title: `${m.id}: ${mm.recoveredModes} modes, ${mm.highQualityPercent.toFixed(1)}% HQ`, points: samples });
+    }
+  }
+  for (const r of rows.values()) {
+    for (const k of ['recoveredModes', 'highQualityPercent', 'std', 'seconds'] as const) {
+      const [m, s] = meanSd(r.perSeed.map((p) => p[k]));
+      r.mean[k] = m;
+      r.sd[k] = s;
+    }
+  }
+  const list = [...rows.values()];
+  const files = { json: join(o.out, 'table1.json'), table: join(o.out, 'table1.md'), plot: join(o.out, 'table1.png') };
+  writeFileAtomic(files.json, JSON.stringify({ benchmark: 'table1', dataset: 'grid25', n: o.n, seeds: o.seeds, train: { ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}) }, rows: list, seconds: (performance.now() - t0) / 1000 }, null, 2) + '\n');
+  writeFileAtomic(files.table, formatTable1(list, o.seeds) + '\n');
+  if (panels.length > 0) writeFileAtomic(files.plot, scatterPng(panels, { bounds: dataset.bounds, markers: dataset.modes, columns: 4, size: 300 }));
+  return { rows: list, files, seconds: (performance.now() - t0) / 1000 };
+}
+
+export function formatTable1(rows: Table1Row[], seeds: number): string {
+  const pm = (m: number, s: number, digits: number) => `${m.toFixed(digits)} ± ${s.toFixed(digits)}`;
+  const lines = [
+    `| method | modes (of 25) | % high quality | std | seconds | (${seeds} seed${seeds === 1 ? '' : 's'}) |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) =>
+      r.perSeed.length === 0
+        ? `| ${r.method} | failed | | | | ${r.failures.length} failure(s): ${r.failures[0]?.error.slice(0, 80)} |`
+        : `| ${r.method} | ${pm(r.mean.recoveredModes, r.sd.recoveredModes, 1)} | ${pm(r.mean.highQualityPercent, r.sd.highQualityPercent, 1)} | ${pm(r.mean.std, r.sd.std, 4)} | ${pm(r.mean.seconds, r.sd.seconds, 1)} | ${r.failures.length ? `${r.failures.length} failed seed(s)` : ''} |`,
+    ),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,31 @@
+/** `refinery bench table1`: the 25-Gaussian Table 1 over seeds, as a table, JSON and a PNG grid. */
+import type { Command } from 'commander';
+import { formatTable1, runTable1, TABLE1_METHODS } from '../bench/table1.js';
+import { fail } from '../errors.js';
+import { printResult, signal } from './common.js';
+import { intArg } from './parse.js';
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('reproducible benchmarks');
+  bench
+    .command('table1')
+    .description('train the base GAN per seed on the 25-Gaussian grid and run every refinement method on 10k samples')
+    .option('--seeds <n>', 'seeds (0 .. n-1)', intArg(1), 5)
+    .option('--n <n>', 'samples per method', intArg(1), 10000)
+    .option('--methods <list>', `comma-separated subset of ${TABLE1_METHODS.map((m) => m.id).join(', ')}`)
+    .option('--train-steps <n>', 'GAN training steps per seed', intArg(1))
+    .option('--out <dir>', 'output folder (runs are reused when present)', 'refinery-table1')
+    .option('--json', 'print the result as JSON', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts) => {
+      const ids = TABLE1_METHODS.map((m) => m.id);
+      const methods = opts.methods ? String(opts.methods).split(',').map((s: string) => s.trim()) : undefined;
+      for (const m of methods ?? []) if (!ids.includes(m)) fail('invalid_argument', '--methods', `a comma-separated subset of ${ids.join(', ')}`, JSON.stringify(m));
+      const t0 = Date.now();
+      const r = await runTable1(
+        { seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps },
+        { signal: signal(), onStage: (s) => !opts.quiet && process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) },
+      );
+      printResult(opts.json, r, `${formatTable1(r.rows, opts.seeds)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\nplot: ${r.files.plot}`);
+    });
+}

@@ -1,0 +1,189 @@
+/**
+ * Classifier-based precision-recall curves of Simon, Webster & Rabin 2019, "Revisiting precision
+ * and recall definition for generative model evaluation" (ICML).
+ *
+ * Inputs follow the `Samples` convention of linalg.ts: P = real (reference), Q = fake (model).
+ *
+ * The PRD curve of Sajjadi et al. 2018, α(λ) = ∫ min(λ p, q), β(λ) = α(λ)/λ, is a statement about
+ * binary classification (the bridge to type I / II error rates of Simon et al. 2019): for a classifier f that says "fake" on a
+ * set A and "real" elsewhere,
+ *
+ *   FPR(f) = P(A)       (real rows called fake),   FNR(f) = Q(Aᶜ)   (fake rows called real),
+ *
+ * and ∫ min(λ p, q) = min_A [λ P(A) + Q(Aᶜ)], the minimum being reached by the Bayes set
+ * A = {q > λ p}. Hence
+ *
+ *   α_λ = min_f [λ · FPR(f) + FNR(f)]   (precision),   β_λ = α_λ / λ = min_f [FPR(f) + FNR(f)/λ]   (recall).
+ *
+ * Estimation here: a k-nearest-neighbour classifier (documented choice: non-parametric, so it can
+ * separate any two laws as n grows, unlike a linear model) is fitted on a random `trainFraction`
+ * of each set; its score on a held-out row is c(x) = number of fake rows among the k nearest
+ * training rows (Euclidean, ties by index). The family of classifiers is the thresholds
+ * f_t = "fake iff c(x) ≥ t", t = 0..k+1 (t = 0: always fake, FPR = 1, FNR = 0; t = k+1: always
+ * real, FPR = 0, FNR = 1), with FPR(t), FNR(t) measured on the held-out rows, and
+ * α_λ = min_t [λ FPR(t) + FNR(t)]. (c(x) is a monotone function of the class-prior-corrected
+ * k-NN posterior, so the class sizes do not matter.) Since any fixed family only bounds the
+ * minimum over all classifiers from above, the curve is, up to held-out noise, an upper bound of
+ * the true PRD curve; the minimum over the k + 2 thresholds on the same held-out rows adds a small
+ * optimistic (downward) bias of order sqrt(log(k)/n_test).
+ */
+import { describe, fail } from '../errors.js';
+import { Rng } from '../rng.js';
+import { checkBlockSize, kNearest } from './knn.js';
+import { asFloat64, checkPair, type Samples } from './linalg.js';
+import { maxFBeta, prdLambdas } from './prd.js';
+
+/** Stream label of the train/test split: Rng(seed, CLASSIFIER_PR_STREAM, 0 | 1) for real | fake. */
+export const CLASSIFIER_PR_STREAM = 0x435052;
+
+export interface ClassifierPrOptions {
+  /** neighbours of the k-NN classifier (default round(sqrt(min(N_train, M_train))), at least 1) */
+  k?: number;
+  /** fraction of each set used for training, in (0, 1) (default 0.5) */
+  trainFraction?: number;
+  /** points of the curve: λ = tan θ, θ equally spaced on [1e-10, π/2 - 1e-10] (default 1001) */
+  numAngles?: number;
+  /** seed word of the split (default 0) */
+  seed?: number;
+  /** rows per block of the k-NN pass (default 256; does not change the results) */
+  blockSize?: number;
+}
+
+export interface ClassifierPrResult {
+  /** α_λ per λ (ascending λ) */
+  precision: Float64Array;
+  /** β_λ = α_λ / λ */
+  recall: Float64Array;
+  lambdas: Float64Array;
+  /** FPR(t) for t = 0..k+1 (held-out real rows with score ≥ t) */
+  fpr: Float64Array;
+  /** FNR(t) for t = 0..k+1 (held-out fake rows with score < t) */
+  fnr: Float64Array;
+  /** max F_8 over the curve (recall weighted) */
+  f8: number;
+  /** max F_1/8 over the curve (precision weighted) */
+  f1over8: number;
+  k: number;
+  nRealTrain: number;
+  nFakeTrain: number;
+  nRealTest: number;
+  nFakeTest: number;
+}
+
+/**
+ * PR curve from a classifier's error rates given as ROC points (fpr[t], fnr[t]):
+ * α_λ = min(1, min_t [λ fpr[t] + fnr[t]]), β_λ = min(1, α_λ / λ). Include the trivial classifiers
+ * (1, 0) and (0, 1) among the points for α_λ ≤ min(λ, 1).
+ */
+export function prFromErrorRates(fpr: ArrayLike<number>, fnr: ArrayLike<number>, lambdas: Float64Array): { precision: Float64Array; recall: Float64Array } {
+  if (fpr.length !== fnr.length || fpr.length === 0) fail('shape_mismatch', 'fnr', `${fpr.length} error rates (as fpr)`, `${fnr.length}`);
+  const precision = new Float64Array(lambdas.length);
+  const recall = new Float64Array(lambdas.length);
+  for (let i = 0; i < lambdas.length; i++) {
+    const l = lambdas[i];
+    let a = Infinity;
+    for (let t = 0; t < fpr.length; t++) a = Math.min(a, l * fpr[t] + fnr[t]);
+    a = Math.min(1, Math.max(0, a));
+    precision[i] = a;
+    recall[i] = Math.min(1, a / l);
+  }
+  return { precision, recall };
+}
+
+/**
+ * Classifier-based PR curve of fake against real (file comment: Simon et al. 2019 with a k-NN
+ * classifier). Split: each set is shuffled with Rng(seed, CLASSIFIER_PR_STREAM, 0) (real) /
+ * (…, 1) (fake); the first floor(trainFraction · n) rows train, the rest are held out. Needs at
+ * least k training rows and one held-out row per set. Cost O(n_test · n_train · d).
+ *
+ * Identical laws give a curve near α = min(λ, 1), β = min(1, 1/λ) (through (1, 1)); perfectly
+ * separable laws give α = β = 0.
+ *
+ * Errors: RefineryError naming 'real' / 'fake' (shape, non-finite, too few rows for the split),
+ * 'k', 'trainFraction', 'numAngles', 'seed', 'blockSize'.
+ */
+export function classifierPrCurve(real: Samples, fake: Samples, options: ClassifierPrOptions = {}): ClassifierPrResult {
+  const trainFraction = options.trainFraction ?? 0.5;
+  if (typeof trainFraction !== 'number' || !(trainFraction > 0 && trainFraction < 1)) {
+    fail('invalid_argument', 'trainFraction', 'a number in (0, 1)', describe(options.trainFraction));
+  }
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) fail('invalid_argument', 'seed', 'an integer', describe(options.seed));
+  const blockSize = checkBlockSize(options.blockSize);
+  const lambdas = prdLambdas(options.numAngles ?? 1001);
+  if (options.k !== undefined && (!Number.isSafeInteger(options.k) || options.k < 1)) {
+    fail('invalid_argument', 'k', 'a positive integer', describe(options.k));
+  }
+  checkPair(real, fake, 2, 2);
+  const d = real.d;
+  const split = (x: Samples, label: number, name: string): { train: Float64Array; test: Float64Array; nTrain: number; nTest: number } => {
+    const nTrain = Math.floor(trainFraction * x.n);
+    const nTest = x.n - nTrain;
+    if (nTrain < 1 || nTest < 1) {
+      fail('invalid_argument', name, `enough rows for a train/test split at trainFraction ${trainFraction}`, `${x.n} rows`);
+    }
+    const perm = new Rng(seed, CLASSIFIER_PR_STREAM, label).permutation(x.n);
+    const data = asFloat64(x);
+    const train = new Float64Array(nTrain * d);
+    const test = new Float64Array(nTest * d);
+    for (let r = 0; r < x.n; r++) {
+      const src = data.subarray(perm[r] * d, perm[r] * d + d);
+      if (r < nTrain) train.set(src, r * d);
+      else test.set(src, (r - nTrain) * d);
+    }
+    return { train, test, nTrain, nTest };
+  };
+  const r = split(real, 0, 'real');
+  const f = split(fake, 1, 'fake');
+  const k = options.k ?? Math.max(1, Math.round(Math.sqrt(Math.min(r.nTrain, f.nTrain))));
+  const nTrain = r.nTrain + f.nTrain;
+  if (k > nTrain) {
+    fail('invalid_argument', 'k', `an integer in [1, ${nTrain}] (the number of training rows)`, String(k));
+  }
+  // training set: real rows first (indices < r.nTrain), then fake rows
+  const train = new Float64Array(nTrain * d);
+  train.set(r.train, 0);
+  train.set(f.train, r.nTrain * d);
+  const test = new Float64Array((r.nTest + f.nTest) * d);
+  test.set(r.test, 0);
+  test.set(f.test, r.nTest * d);
+  const nn = kNearest({ data: test, n: r.nTest + f.nTest, d }, { data: train, n: nTrain, d }, k, { blockSize });
+
+  // histograms of the score c(x) = number of fake neighbours, per held-out class
+  const realHist = new Float64Array(k + 1);
+  const fakeHist = new Float64Array(k + 1);
+  for (let i = 0; i < r.nTest + f.nTest; i++) {
+    let c = 0;
+    for (let j = 0; j < k; j++) if (nn.index[i * k + j] >= r.nTrain) c++;
+    if (i < r.nTest) realHist[c]++;
+    else fakeHist[c]++;
+  }
+  // FPR(t) = #{real: c ≥ t} / n_real_test, FNR(t) = #{fake: c < t} / n_fake_test, t = 0..k+1
+  const fpr = new Float64Array(k + 2);
+  const fnr = new Float64Array(k + 2);
+  let realAbove = r.nTest;
+  let fakeBelow = 0;
+  for (let t = 0; t <= k + 1; t++) {
+    fpr[t] = realAbove / r.nTest;
+    fnr[t] = fakeBelow / f.nTest;
+    if (t <= k) {
+      realAbove -= realHist[t];
+      fakeBelow += fakeHist[t];
+    }
+  }
+  const { precision, recall } = prFromErrorRates(fpr, fnr, lambdas);
+  return {
+    precision,
+    recall,
+    lambdas,
+    fpr,
+    fnr,
+    f8: maxFBeta(precision, recall, 8),
+    f1over8: maxFBeta(precision, recall, 1 / 8),
+    k,
+    nRealTrain: r.nTrain,
+    nFakeTrain: f.nTrain,
+    nRealTest: r.nTest,
+    nFakeTest: f.nTest,
+  };
+}

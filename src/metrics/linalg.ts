@@ -1,0 +1,250 @@
+/**
+ * Float64 linear algebra for the sample-based metrics, and the common input convention.
+ *
+ * Input convention of every metric in src/metrics (except modes.ts): a sample set is a
+ * `Samples = { data, n, d }` with `data` a Float32Array or Float64Array holding n rows of d
+ * coordinates, row-major (row i is data[i·d .. i·d + d - 1]). Metrics take `(real, fake, options)`;
+ * all arithmetic is done in float64 (float32 input is widened exactly).
+ *
+ * Matrices here are dense Float64Array, d x d, row-major.
+ */
+import { describe, fail } from '../errors.js';
+
+/** n rows of d coordinates, row-major. */
+export interface Samples {
+  data: Float32Array | Float64Array;
+  n: number;
+  d: number;
+}
+
+/**
+ * Validate one sample set: `data` a Float32Array/Float64Array of length n·d, n and d positive
+ * integers, n ≥ minRows, every value finite. RefineryError invalid_argument with `path` = name
+ * (e.g. 'real') otherwise.
+ */
+export function checkSamples(x: Samples, name: string, minRows = 1): void {
+  if (typeof x !== 'object' || x === null) fail('invalid_argument', name, 'an object {data, n, d}', describe(x));
+  const { data, n, d } = x;
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    fail('invalid_argument', `${name}.data`, 'a Float32Array or Float64Array', describe(data));
+  }
+  if (!Number.isSafeInteger(d) || d < 1) fail('invalid_argument', `${name}.d`, 'a positive integer', describe(d));
+  if (!Number.isSafeInteger(n) || n < 0) fail('invalid_argument', `${name}.n`, 'a non-negative integer', describe(n));
+  if (data.length !== n * d) {
+    fail('invalid_argument', name, `data of length n·d = ${n}·${d} = ${n * d}`, describe(data));
+  }
+  if (n < minRows) fail('invalid_argument', name, `at least ${minRows} rows`, `${n} rows`);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      const row = Math.floor(i / d);
+      fail('invalid_argument', name, 'finite values', `${data[i]} at row ${row}, column ${i - row * d}`);
+    }
+  }
+}
+
+/**
+ * Validate a (real, fake) pair: each by `checkSamples` with its minimum number of rows, and equal
+ * dimensions (RefineryError shape_mismatch naming 'fake' otherwise).
+ */
+export function checkPair(real: Samples, fake: Samples, minReal = 1, minFake = 1): void {
+  checkSamples(real, 'real', minReal);
+  checkSamples(fake, 'fake', minFake);
+  if (real.d !== fake.d) fail('shape_mismatch', 'fake', `d = ${real.d} (the dimension of real)`, `d = ${fake.d}`);
+}
+
+/** The data as a Float64Array (no copy when it already is one). */
+export function asFloat64(x: Samples): Float64Array {
+  return x.data instanceof Float64Array ? x.data : Float64Array.from(x.data);
+}
+
+/** Column means: mu_j = (1/n) Σ_i x_ij. */
+export function mean(x: Samples): Float64Array {
+  const { data, n, d } = x;
+  const mu = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mu[j] += data[i * d + j];
+  for (let j = 0; j < d; j++) mu[j] /= n;
+  return mu;
+}
+
+/**
+ * Unbiased sample covariance S = (1/(n-1)) Σ_i (x_i - mu)(x_i - mu)^T (d x d, row-major, exactly
+ * symmetric), two-pass (centred) for accuracy; `mu` defaults to `mean(x)`. Needs n ≥ 2.
+ */
+export function covariance(x: Samples, mu: Float64Array = mean(x)): Float64Array {
+  const { data, n, d } = x;
+  if (n < 2) fail('invalid_argument', 'n', 'at least 2 rows for a covariance', String(n));
+  const s = new Float64Array(d * d);
+  const c = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) c[j] = data[i * d + j] - mu[j];
+    for (let a = 0; a < d; a++) {
+      const ca = c[a];
+      if (ca === 0) continue;
+      const row = a * d;
+      for (let b = a; b < d; b++) s[row + b] += ca * c[b];
+    }
+  }
+  for (let a = 0; a < d; a++) {
+    for (let b = a; b < d; b++) {
+      const v = s[a * d + b] / (n - 1);
+      s[a * d + b] = v;
+      s[b * d + a] = v;
+    }
+  }
+  return s;
+}
+
+/** C = A B with A m x k, B k x n (row-major). */
+export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let l = 0; l < k; l++) {
+      const ail = a[i * k + l];
+      if (ail === 0) continue;
+      const bo = l * n;
+      const co = i * n;
+      for (let j = 0; j < n; j++) c[co + j] += ail * b[bo + j];
+    }
+  }
+  return c;
+}
+
+/** tr(A) of a d x d matrix. */
+export function trace(a: Float64Array, d: number): number {
+  let t = 0;
+  for (let i = 0; i < d; i++) t += a[i * (d + 1)];
+  return t;
+}
+
+export interface SymmetricEigen {
+  /** eigenvalues, ascending */
+  values: Float64Array;
+  /** d x d row-major; column j is the unit eigenvector of values[j] (absent when not requested) */
+  vectors?: Float64Array;
+  /** number of Jacobi sweeps used */
+  sweeps: number;
+}
+
+/**
+ * Eigendecomposition A = V diag(λ) V^T of a real symmetric d x d matrix by the cyclic Jacobi
+ * method: sweep over all pairs p < q, annihilating a_pq with the plane rotation of angle θ,
+ * t = tan θ = sign(ζ)/(|ζ| + sqrt(ζ² + 1)), ζ = (a_qq - a_pp)/(2 a_pq) (the smaller of the two
+ * roots, |θ| ≤ π/4), applied in Rutishauser's form a' = a - s(b + τ a), b' = b + s(a - τ b) with
+ * τ = s/(1 + c). The off-diagonal mass decreases monotonically and converges quadratically; a_pq is
+ * set to zero without a rotation once it is negligible (|a_pq| < 2^-60 ‖A‖_F, or after 4 sweeps,
+ * when 100|a_pq| does not change a_pp nor a_qq in floating point). Iteration stops when the
+ * off-diagonal part is exactly zero.
+ *
+ * Jacobi is backward stable (the computed λ are exact for A + E with ‖E‖ ≈ ε‖A‖) and V is
+ * orthogonal to working precision. Cost: about 6-10 sweeps of ~3d³ flops each (fine up to a few
+ * hundred dimensions; slow for d ≳ 1000 in JS). Only the upper triangle of `a` is read (the matrix
+ * is taken as symmetric). `a` is not modified.
+ */
+export function symmetricEigen(a: Float64Array, d: number, options: { vectors?: boolean } = {}): SymmetricEigen {
+  if (!(a instanceof Float64Array) || !Number.isSafeInteger(d) || d < 1 || a.length !== d * d) {
+    fail('invalid_argument', 'a', `a Float64Array of ${d} x ${d}`, describe(a));
+  }
+  const wantVectors = options.vectors ?? true;
+  const m = new Float64Array(d * d);
+  let frob2 = 0;
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) {
+      const v = a[i * d + j];
+      if (!Number.isFinite(v)) fail('invalid_argument', 'a', 'finite entries', `${v} at (${i}, ${j})`);
+      m[i * d + j] = v;
+      m[j * d + i] = v;
+      frob2 += i === j ? v * v : 2 * v * v;
+    }
+  }
+  const v = wantVectors ? new Float64Array(d * d) : undefined;
+  if (v) for (let i = 0; i < d; i++) v[i * (d + 1)] = 1;
+  const tiny = Math.sqrt(frob2) * 2 ** -60;
+
+  let sweeps = 0;
+  for (;;) {
+    let off = 0;
+    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += m[p * d + q] * m[p * d + q];
+    if (off === 0) break;
+    if (sweeps >= 100) fail('internal', 'symmetricEigen', 'Jacobi convergence within 100 sweeps', `off-diagonal mass ${off}`);
+    sweeps++;
+    for (let p = 0; p < d - 1; p++) {
+      for (let q = p + 1; q < d; q++) {
+        const apq = m[p * d + q];
+        if (apq === 0) continue;
+        const app = m[p * d + p];
+        const aqq = m[q * d + q];
+        const g = 100 * Math.abs(apq);
+        if (Math.abs(apq) < tiny || (sweeps > 4 && Math.abs(app) + g === Math.abs(app) && Math.abs(aqq) + g === Math.abs(aqq))) {
+          m[p * d + q] = 0;
+          m[q * d + p] = 0;
+          continue;
+        }
+        const h = aqq - app;
+        let t: number;
+        if (Math.abs(h) + g === Math.abs(h)) {
+          t = apq / h; // ζ huge: t ≈ 1/(2ζ)
+        } else {
+          const zeta = h / (2 * apq);
+          t = 1 / (Math.abs(zeta) + Math.sqrt(zeta * zeta + 1));
+          if (zeta < 0) t = -t;
+        }
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        const tau = s / (1 + c);
+        m[p * d + p] = app - t * apq;
+        m[q * d + q] = aqq + t * apq;
+        m[p * d + q] = 0;
+        m[q * d + p] = 0;
+        for (let r = 0; r < d; r++) {
+          if (r === p || r === q) continue;
+          const grp = m[r * d + p];
+          const grq = m[r * d + q];
+          const np = grp - s * (grq + grp * tau);
+          const nq = grq + s * (grp - grq * tau);
+          m[r * d + p] = np;
+          m[p * d + r] = np;
+          m[r * d + q] = nq;
+          m[q * d + r] = nq;
+        }
+        if (v) {
+          for (let r = 0; r < d; r++) {
+            const grp = v[r * d + p];
+            const grq = v[r * d + q];
+            v[r * d + p] = grp - s * (grq + grp * tau);
+            v[r * d + q] = grq + s * (grp - grq * tau);
+          }
+        }
+      }
+    }
+  }
+
+  const order = Array.from({ length: d }, (_, i) => i).sort((i, j) => m[i * d + i] - m[j * d + j] || i - j);
+  const values = new Float64Array(d);
+  for (let j = 0; j < d; j++) values[j] = m[order[j] * (d + 1)];
+  if (!v) return { values, sweeps };
+  const vectors = new Float64Array(d * d);
+  for (let r = 0; r < d; r++) for (let j = 0; j < d; j++) vectors[r * d + j] = v[r * d + order[j]];
+  return { values, vectors, sweeps };
+}
+
+/**
+ * Principal square root of a symmetric positive semi-definite matrix:
+ * A^1/2 = V diag(sqrt(max(λ_i, 0))) V^T from `symmetricEigen` (eigenvalues below zero can only be
+ * rounding and are clamped). The result is exactly symmetric and positive semi-definite.
+ */
+export function sqrtPsd(a: Float64Array, d: number): Float64Array {
+  const { values, vectors } = symmetricEigen(a, d);
+  const v = vectors as Float64Array;
+  const w = new Float64Array(d * d); // V diag(sqrt λ)
+  for (let r = 0; r < d; r++) for (let j = 0; j < d; j++) w[r * d + j] = v[r * d + j] * Math.sqrt(Math.max(values[j], 0));
+  const out = new Float64Array(d * d); // W V^T, upper triangle mirrored
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) {
+      let s = 0;
+      for (let l = 0; l < d; l++) s += w[i * d + l] * v[j * d + l];
+      out[i * d + j] = s;
+      out[j * d + i] = s;
+    }
+  }
+  return out;
+}
