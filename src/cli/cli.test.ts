@@ -122,3 +122,26 @@ test('refine streams, resumes and writes a summary with provenance', () => {
   assert.equal(bad.code, 2);
   assert.ok(bad.stderr.includes('--k-eff') && bad.stderr.includes('--method ddls'));
 });
+
+test('refine reads held-out real images from a folder of PNGs (MH starts on an image GAN)', async () => {
+  const { PNG } = await import('pngjs');
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { fixturesDir } = await import('../testing/fixtures.js');
+  const dir = join(root, 'pngs');
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < 6; i++) {
+    const png = new PNG({ width: 28, height: 28 });
+    for (let p = 0; p < 28 * 28; p++) png.data.set([(p * (i + 3)) % 256, (p * (i + 3)) % 256, (p * (i + 3)) % 256, 255], 4 * p);
+    writeFileSync(join(dir, `img${i}.png`), PNG.sync.write(png));
+  }
+  const fx = join(fixturesDir(), 'mnist_dcgan28');
+  const out = join(root, 'mnist.npy');
+  const r = cli('refine', '--generator', join(fx, 'generator.onnx'), '--discriminator', join(fx, 'discriminator.onnx'), '--method', 'mh', '--n', '6', '--chain-length', '3', '--real', dir, '--out', out, '--png', join(root, 'mnist.png'), '--json', '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).shape, [6, 1, 28, 28]);
+  assert.ok(existsSync(join(root, 'mnist.png')));
+  // A folder of images of the wrong size is refused, naming --real.
+  const bad = cli('refine', '--generator', join(fixturesDir(), 'dcgan32', 'generator.onnx'), '--discriminator', join(fixturesDir(), 'dcgan32', 'discriminator.onnx'), '--method', 'mh', '--n', '2', '--real', dir, '--out', join(root, 'bad.npy'), '--quiet');
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.ok(bad.stderr.includes('--real'), bad.stderr);
+});

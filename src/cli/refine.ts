@@ -2,10 +2,11 @@
  * `refinery refine`: apply one refinement method to N samples of a generator, streamed in
  * chunks to a .npy file (resumable), with a JSON summary beside it and an optional PNG.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CALIBRATION_METHODS, calibrate, type Calibration } from '../calibration/calibrate.js';
 import { getDataset } from '../data/dataset.js';
+import { readImageFolder } from '../data/images.js';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32 } from '../io/npy.js';
@@ -37,7 +38,7 @@ export function registerRefine(program: Command): void {
     .option('--batch-size <n>', 'rows per model call', intArg(1), 10000)
     .option('--chunk-size <n>', 'samples per resumable chunk', intArg(1), 10000)
     .option('--resume', 'continue an interrupted run of the same command', false)
-    .option('--real <file>', 'held-out real samples (.npy, [m, ...data shape]) for MH starts, calibration and DRE')
+    .option('--real <file>', 'held-out real samples (.npy [m, ...data shape], or a folder of PNG images) for MH starts, calibration and DRE')
     .option('--dataset <name>', 'draw held-out real samples from a built-in dataset instead of --real')
     .option('--real-n <n>', 'real samples drawn with --dataset', intArg(1), 10000)
     .option('--calibrate <how>', `calibrate D into a density ratio on held-out real data first: ${CALIBRATION_METHODS.join(', ')}`, choiceArg(CALIBRATION_METHODS), 'none')
@@ -61,7 +62,7 @@ export function registerRefine(program: Command): void {
       latentPrior: opts.latentPrior === undefined ? undefined : parseLatentPrior(opts.latentPrior, '--latent-prior'),
       dOutput: opts.dOutput === undefined ? undefined : parseDOutput(opts.dOutput, '--d-output'),
     }, spec.needsDiscriminator);
-    const real = readReal(opts, pair.meta.dataShape, spec);
+    const real = readReal(opts, pair.meta.dataShape, spec, pair.meta.outputRange);
     if (opts.calibrate !== 'none' && real === undefined) fail('invalid_argument', '--real', `held-out real samples for --calibrate ${opts.calibrate} (--real FILE.npy or --dataset NAME)`, 'nothing');
     let dre: DreFspResult | undefined;
     if (spec.estimator === 'dre') {
@@ -129,12 +130,17 @@ export function registerRefine(program: Command): void {
   });
 }
 
-function readReal(opts: { real?: string; dataset?: string; realN: number; seed: number }, dataShape: number[], spec: MethodSpec): Float32Array | undefined {
+function readReal(opts: { real?: string; dataset?: string; realN: number; seed: number }, dataShape: number[], spec: MethodSpec, outputRange?: [number, number]): Float32Array | undefined {
   if (opts.real !== undefined && opts.dataset !== undefined) fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', `--real ${opts.real} and --dataset ${opts.dataset}`);
   let real: Float32Array | undefined;
   if (opts.real !== undefined) {
-    if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file', opts.real);
-    const t = readNpyFloat32(opts.real);
+    if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file or folder of PNG images', opts.real);
+    const t = statSync(opts.real).isDirectory()
+      ? (() => {
+          const f = readImageFolder(opts.real, { range: outputRange ?? [-1, 1], grayscale: dataShape[0] === 1, option: '--real' });
+          return { data: f.data, shape: f.shape as number[] };
+        })()
+      : readNpyFloat32(opts.real);
     const want = dataShape.join('x');
     if (t.shape.slice(1).join('x') !== want) fail('shape_mismatch', '--real', `an array of shape [m, ${dataShape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
     real = t.data;

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { PNG } from 'pngjs';
+import { RefineryError } from '../errors.js';
+import { Rng } from '../rng.js';
+import { drawShape, getImageDataset, imageFolderDataset, readImageFolder, renderShape, SHAPES28_CLASSES, SHAPES28_SIZE, shapes28 } from './images.js';
+
+const root = mkdtempSync(join(tmpdir(), 'refinery-images-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Write a PNG whose pixel (x, y) has colour f(x, y) = [r, g, b] (alpha 255 unless given). */
+function writePng(path: string, width: number, height: number, f: (x: number, y: number) => number[]): void {
+  const png = new PNG({ width, height });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [r, g, b, a = 255] = f(x, y);
+      png.data.set([r, g, b, a], 4 * (y * width + x));
+    }
+  }
+  writeFileSync(path, PNG.sync.write(png));
+}
+
+const grey = (v: number) => [v, v, v];
+/** Distinct grey levels for image k (values 0..255). */
+const level = (k: number, x: number, y: number) => (k * 61 + x * 17 + y * 29) % 256;
+
+function expectError(fn: () => unknown, code: string, pathIncludes: string, receivedIncludes?: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof RefineryError, `expected a RefineryError, got ${e}`);
+    assert.equal(e.code, code);
+    assert.ok(e.issues[0].path.includes(pathIncludes), `path ${e.issues[0].path} should name ${pathIncludes}`);
+    if (receivedIncludes) assert.ok(e.issues[0].received.includes(receivedIncludes), `received ${e.issues[0].received} should say ${receivedIncludes}`);
+    return true;
+  });
+}
+
+test('a folder of grey PNGs reads back as [n, 1, h, w] in [-1, 1] (or [0, 1]), files sorted', () => {
+  const dir = join(root, 'grey');
+  mkdirSync(dir);
+  const [w, h] = [5, 4];
+  // Written out of order: the reader sorts by name.
+  for (const k of [2, 0, 1]) writePng(join(dir, `img${k}.png`), w, h, (x, y) => grey(level(k, x, y)));
+  const f = readImageFolder(dir);
+  assert.deepEqual(f.shape, [3, 1, h, w]);
+  assert.deepEqual(f.files, ['img0.png', 'img1.png', 'img2.png']);
+  assert.deepEqual([...f.labels], [-1, -1, -1]);
+  for (let k = 0; k < 3; k++) {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) assert.equal(f.data[(k * h + y) * w + x], Math.fround(-1 + (2 / 255) * level(k, x, y)));
+  }
+  const unit = readImageFolder(dir, { range: [0, 1] });
+  assert.equal(unit.data[7], Math.fround(level(0, 2, 1) / 255));
+  assert.equal(Math.min(...unit.data) >= 0 && Math.max(...unit.data) <= 1, true);
+  // Forced RGB: grey replicated in three planes.
+  const rgb = readImageFolder(dir, { grayscale: false });
+  assert.deepEqual(rgb.shape, [3, 3, h, w]);
+  for (let c = 0; c < 3; c++) assert.equal(rgb.data[c * h * w + 6], f.data[6]);
+});
+
+test('colour PNGs read as three planes; grayscale: true gives luma; class subfolders give labels', () => {
+  const dir = join(root, 'rgb');
+  mkdirSync(join(dir, 'b'), { recursive: true });
+  mkdirSync(join(dir, 'a'));
+  const colour = (k: number) => (x: number, y: number) => [level(k, x, y), (level(k, x, y) + 40) % 256, (level(k, x, y) + 90) % 256];
+  writePng(join(dir, 'b', 'x.png'), 3, 2, colour(0));
+  writePng(join(dir, 'a', 'y.png'), 3, 2, colour(1));
+  writeFileSync(join(dir, '.DS_Store'), 'hidden files are skipped');
+  const f = readImageFolder(dir);
+  assert.deepEqual(f.shape, [2, 3, 2, 3]);
+  assert.deepEqual(f.files, [join('a', 'y.png'), join('b', 'x.png')]);
+  assert.deepEqual(f.classes, ['a', 'b']);
+  assert.deepEqual([...f.labels], [0, 1]);
+  // Image 0 is a/y.png (colour(1)); pixel (x=2, y=1) is at offset 5 of each 2x3 plane.
+  const [r, g, b] = colour(1)(2, 1);
+  assert.deepEqual([f.data[5], f.data[6 + 5], f.data[12 + 5]], [r, g, b].map((v) => Math.fround(-1 + (2 / 255) * v)));
+  const luma = readImageFolder(dir, { grayscale: true, range: [0, 255] });
+  assert.deepEqual(luma.shape, [2, 1, 2, 3]);
+  assert.ok(Math.abs(luma.data[5] - (0.299 * r + 0.587 * g + 0.114 * b)) < 1e-3);
+  // Sampling from the folder returns whole stored images.
+  const ds = imageFolderDataset(dir);
+  const s = ds.sampleLabeled(20, new Rng(3));
+  for (let i = 0; i < 20; i++) {
+    const k = s.labels[i];
+    assert.deepEqual([...s.data.subarray(i * 18, (i + 1) * 18)], [...f.data.subarray(k * 18, (k + 1) * 18)]);
+  }
+  assert.ok(new Set(s.labels).size === 2, 'both images drawn in 20 draws');
+});
+
+test('transparent pixels are composited onto black', () => {
+  const dir = join(root, 'alpha');
+  mkdirSync(dir);
+  writePng(join(dir, 'a.png'), 2, 1, (x) => [200, 200, 200, x === 0 ? 255 : 51]);
+  const f = readImageFolder(dir, { range: [0, 255] });
+  assert.deepEqual([...f.data], [200, 40]);
+});
+
+test('mixed sizes are refused, naming the file and both sizes', () => {
+  const dir = join(root, 'mixed');
+  mkdirSync(dir);
+  writePng(join(dir, 'a.png'), 4, 4, () => grey(0));
+  writePng(join(dir, 'b.png'), 4, 5, () => grey(0));
+  expectError(() => readImageFolder(dir), 'shape_mismatch', 'b.png', '4x5');
+  assert.throws(() => readImageFolder(dir), /4x4/);
+});
+
+test('a non-PNG file, a corrupt PNG, an empty or missing folder are refused, naming the file', () => {
+  const dir = join(root, 'notpng');
+  mkdirSync(dir);
+  writePng(join(dir, 'a.png'), 4, 4, () => grey(9));
+  writeFileSync(join(dir, 'notes.txt'), 'not an image');
+  expectError(() => readImageFolder(dir), 'invalid_file', 'notes.txt');
+  const corrupt = join(root, 'corrupt');
+  mkdirSync(corrupt);
+  writeFileSync(join(corrupt, 'c.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('garbage')]));
+  expectError(() => readImageFolder(corrupt), 'invalid_file', 'c.png');
+  const empty = join(root, 'empty');
+  mkdirSync(empty);
+  expectError(() => readImageFolder(empty), 'invalid_argument', '--real-dir');
+  expectError(() => readImageFolder(join(root, 'missing')), 'invalid_argument', '--real-dir');
+  expectError(() => readImageFolder(dir, { range: [1, 1] }), 'invalid_argument', '--pixel-range');
+});
+
+test('shapes28 is deterministic, in [-1, 1], and sample() agrees with sampleLabeled()', () => {
+  const a = shapes28.sample(50, new Rng(7));
+  const b = shapes28.sampleLabeled(50, new Rng(7));
+  const c = shapes28.sample(50, new Rng(8));
+  assert.equal(a.length, 50 * 28 * 28);
+  assert.deepEqual(a, b.data);
+  assert.notDeepEqual(a, c);
+  assert.ok(a.every((v) => v >= -1 && v <= 1));
+  assert.deepEqual(shapes28.shape, [1, 28, 28]);
+  assert.equal(getImageDataset('shapes28'), shapes28);
+  expectError(() => getImageDataset('mnist'), 'invalid_argument', '--dataset');
+});
+
+test('shapes28 classes are balanced (chi-square, 4 classes)', () => {
+  const n = 4000;
+  const { labels } = shapes28.sampleLabeled(n, new Rng(11));
+  const counts = [0, 0, 0, 0];
+  for (const l of labels) counts[l]++;
+  const e = n / 4;
+  const chi2 = counts.reduce((s, c) => s + (c - e) ** 2 / e, 0);
+  // chi-square with 3 degrees of freedom: P(chi2 > 21.1) = 1e-4.
+  assert.ok(chi2 < 21.1, `class counts ${counts} (chi2 ${chi2.toFixed(2)})`);
+  // Negative control: the same test rejects labels with one class under-drawn by 20%.
+  const biased = [e * 1.2 - 50, e + 100, e + 100, e * 0.8 + 50].map(Math.round);
+  assert.ok(biased.reduce((s, c) => s + (c - e) ** 2 / e, 0) > 21.1);
+});
+
+test('shapes28 renders each class with its exact area, anti-aliased, inside the frame', () => {
+  // Area of each shape in units of s^2: circle pi; square (1.7)^2; triangle of circumradius 1.3:
+  // (3 sqrt(3) / 4) 1.3^2; cross of arm half-length 1, half-thickness 0.3: 2 (2 x 0.6) - 0.6^2.
+  const unitArea = [Math.PI, 1.7 * 1.7, ((3 * Math.sqrt(3)) / 4) * 1.3 * 1.3, 2 * 2 * 0.6 - 0.36];
+  const rng = new Rng(5);
+  const img = new Float32Array(28 * 28);
+  const N = SHAPES28_SIZE;
+  const seen = new Set<number>();
+  for (let t = 0; t < 200; t++) {
+    const spec = drawShape(rng);
+    seen.add(spec.cls);
+    renderShape(spec, img, [0, 1]);
+    let mass = 0;
+    let partial = 0;
+    for (const v of img) {
+      mass += v;
+      if (v > 0 && v < 1) partial++;
+    }
+    const area = unitArea[spec.cls] * spec.s * spec.s;
+    // Coverage from the signed distance is exact along straight edges; corners and curvature
+    // leave an error well under a pixel per corner.
+    assert.ok(Math.abs(mass - area) < 0.02 * area + 1, `${SHAPES28_CLASSES[spec.cls]} s=${spec.s.toFixed(2)}: mass ${mass.toFixed(2)} vs area ${area.toFixed(2)}`);
+    assert.ok(partial > 8, 'edges are anti-aliased');
+    for (let i = 0; i < N; i++) {
+      for (const [y, x] of [[0, i], [N - 1, i], [i, 0], [i, N - 1]]) assert.equal(img[y * N + x], 0, 'the border row/column is background');
+    }
+  }
+  assert.equal(seen.size, 4);
+});

@@ -1,0 +1,309 @@
+/**
+ * Image data for training and evaluating image GANs: a folder of PNG files decoded to float32
+ * NCHW tensors, and `shapes28`, a built-in synthetic dataset (28x28 grayscale anti-aliased
+ * shapes of four classes) so image training works with no download.
+ *
+ * Pixels map linearly from 0..255 to a value range, [-1, 1] by default (the range of a tanh
+ * generator): v = lo + (hi - lo) * p / 255.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { PNG } from 'pngjs';
+import { RefineryError, describe, fail } from '../errors.js';
+import type { Rng } from '../rng.js';
+
+/** A source of images of one shape [c, h, w], values in `range`. */
+export interface ImageDataset {
+  /** 'shapes28', or the folder an image folder was read from. */
+  name: string;
+  /** [channels, height, width]. */
+  shape: [number, number, number];
+  range: [number, number];
+  /** Number of stored images (undefined for procedural datasets, which are infinite). */
+  count?: number;
+  /** Known classes ("modes") of the data, when there are any. */
+  classes?: string[];
+  /** n images, [n, c, h, w] row-major; drawn with `rng` (with replacement for stored images). */
+  sample(n: number, rng: Rng): Float32Array;
+  /** As `sample`, with the class index of each image (-1 where unknown). */
+  sampleLabeled(n: number, rng: Rng): { data: Float32Array; labels: Int32Array };
+}
+
+export interface ReadImagesOptions {
+  /** Value range black..white maps to (default [-1, 1]; [0, 1] for probabilities). */
+  range?: [number, number];
+  /**
+   * true: one channel (luma 0.299 R + 0.587 G + 0.114 B); false: three channels (grey replicated);
+   * undefined (default): one channel when every pixel of every image has R = G = B, else three.
+   */
+  grayscale?: boolean;
+  /** CLI option the folder came from, for error paths (default '--real-dir'). */
+  option?: string;
+}
+
+/** A folder of PNGs read into memory. */
+export interface ImageFolder {
+  /** [n, c, h, w] row-major. */
+  data: Float32Array;
+  shape: [number, number, number, number];
+  range: [number, number];
+  /** Paths of the images relative to the folder, in the order of `data` (sorted). */
+  files: string[];
+  /** Class index of each image: the index of its first-level subfolder in `classes`, or -1 for top-level files. */
+  labels: Int32Array;
+  /** Sorted names of the first-level subfolders holding images (ImageFolder layout), or [] when none. */
+  classes: string[];
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function checkRange(range: [number, number], path: string): void {
+  if (!Array.isArray(range) || range.length !== 2 || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || !(range[1] > range[0])) {
+    fail('invalid_argument', path, 'a value range [lo, hi] with lo < hi, finite', describe(range));
+  }
+}
+
+/** All regular files under `dir` (hidden entries skipped), as paths relative to `dir`, sorted by code unit. */
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      if (name.startsWith('.')) continue;
+      const full = join(d, name);
+      const st = statSync(full);
+      if (st.isDirectory()) walk(full);
+      else if (st.isFile()) out.push(relative(dir, full));
+    }
+  };
+  walk(dir);
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Read every PNG under `dir` (recursively; hidden files skipped) into one float32 NCHW tensor.
+ * Each pixel p in 0..255 (16-bit images are rescaled to 8 bits, alpha is composited onto black:
+ * p * a / 255) becomes lo + (hi - lo) * p / 255. All images must have the same width and height;
+ * any other file, or a file that does not decode as a PNG, is an error naming the file.
+ */
+export function readImageFolder(dir: string, options: ReadImagesOptions = {}): ImageFolder {
+  const opt = options.option ?? '--real-dir';
+  const range = options.range ?? [-1, 1];
+  checkRange(range, '--pixel-range');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail('invalid_argument', opt, 'a folder of PNG images', describe(dir));
+  const files = listFiles(dir);
+  if (files.length === 0) fail('invalid_argument', opt, 'a folder holding at least one PNG image', `an empty folder ${dir}`);
+  const decoded: { rgb: Uint8Array; width: number; height: number; grey: boolean }[] = [];
+  let first: { file: string; width: number; height: number } | undefined;
+  for (const file of files) {
+    const full = join(dir, file);
+    const bytes = readFileSync(full);
+    if (bytes.length < 8 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
+      fail('invalid_file', full, `a PNG image (${opt} must hold only PNG files)`, `a file that is not a PNG (${bytes.length} bytes)`);
+    }
+    let png: ReturnType<typeof PNG.sync.read>;
+    try {
+      png = PNG.sync.read(bytes);
+    } catch (e) {
+      throw new RefineryError('invalid_file', [{ path: full, expected: 'a PNG image that decodes', received: `a corrupt PNG (${e instanceof Error ? e.message : String(e)})` }]);
+    }
+    const { width, height, data } = png;
+    if (first === undefined) first = { file, width, height };
+    else if (width !== first.width || height !== first.height) {
+      fail('shape_mismatch', full, `an image of ${first.width}x${first.height} pixels (width x height, as ${first.file})`, `${width}x${height}`);
+    }
+    const rgb = new Uint8Array(width * height * 3);
+    let grey = true;
+    for (let i = 0; i < width * height; i++) {
+      const a = data[4 * i + 3];
+      for (let k = 0; k < 3; k++) rgb[3 * i + k] = a === 255 ? data[4 * i + k] : Math.round((data[4 * i + k] * a) / 255);
+      if (rgb[3 * i] !== rgb[3 * i + 1] || rgb[3 * i] !== rgb[3 * i + 2]) grey = false;
+    }
+    decoded.push({ rgb, width, height, grey });
+  }
+  const { width, height } = first!;
+  const c = (options.grayscale ?? decoded.every((d) => d.grey)) ? 1 : 3;
+  const n = decoded.length;
+  const hw = width * height;
+  const data = new Float32Array(n * c * hw);
+  const [lo, hi] = range;
+  const scale = (hi - lo) / 255;
+  decoded.forEach((d, i) => {
+    const base = i * c * hw;
+    for (let p = 0; p < hw; p++) {
+      const r = d.rgb[3 * p];
+      const g = d.rgb[3 * p + 1];
+      const b = d.rgb[3 * p + 2];
+      if (c === 1) data[base + p] = lo + scale * (d.grey ? r : 0.299 * r + 0.587 * g + 0.114 * b);
+      else {
+        data[base + p] = lo + scale * r;
+        data[base + hw + p] = lo + scale * g;
+        data[base + 2 * hw + p] = lo + scale * b;
+      }
+    }
+  });
+  // ImageFolder layout: images inside first-level subfolders are labelled by the subfolder.
+  const top = files.map((f) => (f.includes(sep) ? f.slice(0, f.indexOf(sep)) : undefined));
+  const classes = [...new Set(top.filter((t): t is string => t !== undefined))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const labels = Int32Array.from(top, (t) => (t === undefined ? -1 : classes.indexOf(t)));
+  return { data, shape: [n, c, height, width], range: [lo, hi], files, labels, classes };
+}
+
+/** An ImageDataset drawing uniformly, with replacement, from the images of a folder. */
+export function imageFolderDataset(dir: string, options: ReadImagesOptions = {}): ImageDataset {
+  return folderDataset(readImageFolder(dir, options), dir);
+}
+
+/** An ImageDataset drawing uniformly, with replacement (index rng.int(n) per image), from `f`. */
+export function folderDataset(f: ImageFolder, name: string): ImageDataset {
+  const [n, c, h, w] = f.shape;
+  const size = c * h * w;
+  const sampleLabeled = (m: number, rng: Rng) => {
+    const data = new Float32Array(m * size);
+    const labels = new Int32Array(m);
+    for (let i = 0; i < m; i++) {
+      const k = rng.int(n);
+      data.set(f.data.subarray(k * size, (k + 1) * size), i * size);
+      labels[i] = f.labels[k];
+    }
+    return { data, labels };
+  };
+  return {
+    name,
+    shape: [c, h, w],
+    range: f.range,
+    count: n,
+    classes: f.classes.length > 0 ? f.classes : undefined,
+    sample: (m, rng) => sampleLabeled(m, rng).data,
+    sampleLabeled,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// shapes28
+
+export const SHAPES28_CLASSES = ['circle', 'square', 'triangle', 'cross'] as const;
+export const SHAPES28_SIZE = 28;
+/** Range of the shape scale s in pixels (circle radius; other shapes are scaled by s alike). */
+export const SHAPES28_SCALE: [number, number] = [5, 8.5];
+/** Minimum distance in pixels between a shape's bounding box and the image border. */
+const MARGIN = 1;
+
+/** Polygons in units of the scale s, centred on the origin, y pointing down (image rows). */
+const POLYGONS: Record<'square' | 'triangle' | 'cross', number[][]> = (() => {
+  const a = 0.85; // square half side
+  const r = 1.3; // triangle circumradius (apex up)
+  const tri = [0, 1, 2].map((k) => {
+    const t = -Math.PI / 2 + (2 * Math.PI * k) / 3;
+    return [r * Math.cos(t), r * Math.sin(t)];
+  });
+  const L = 1; // cross arm half length
+  const T = 0.3; // cross arm half thickness
+  const cross = [
+    [-T, -L], [T, -L], [T, -T], [L, -T], [L, T], [T, T],
+    [T, L], [-T, L], [-T, T], [-L, T], [-L, -T], [-T, -T],
+  ];
+  return { square: [[-a, -a], [a, -a], [a, a], [-a, a]], triangle: tri, cross };
+})();
+
+function bounds(cls: number): [number, number, number, number] {
+  if (cls === 0) return [-1, 1, -1, 1];
+  const poly = POLYGONS[SHAPES28_CLASSES[cls] as 'square' | 'triangle' | 'cross'];
+  const xs = poly.map((p) => p[0]);
+  const ys = poly.map((p) => p[1]);
+  return [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+}
+
+/** Signed distance from (x, y) to a polygon (negative inside): min distance to the edges, sign by crossing number. */
+function polygonSd(poly: number[][], x: number, y: number): number {
+  let d2 = Infinity;
+  let inside = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [ax, ay] = poly[j];
+    const [bx, by] = poly[i];
+    const ex = bx - ax;
+    const ey = by - ay;
+    const t = Math.min(1, Math.max(0, ((x - ax) * ex + (y - ay) * ey) / (ex * ex + ey * ey)));
+    const dx = x - ax - t * ex;
+    const dy = y - ay - t * ey;
+    d2 = Math.min(d2, dx * dx + dy * dy);
+    if (ay > y !== by > y && x < ax + ((y - ay) * ex) / ey) inside = !inside;
+  }
+  return inside ? -Math.sqrt(d2) : Math.sqrt(d2);
+}
+
+/** Geometry of one shapes28 image. */
+export interface ShapeSpec {
+  cls: number;
+  /** Centre in pixel coordinates (pixel (i, j) covers [j, j+1] x [i, i+1]). */
+  cx: number;
+  cy: number;
+  /** Scale in pixels. */
+  s: number;
+}
+
+/**
+ * Render one shape into `out` (28*28 values, row-major) with anti-aliasing by signed distance:
+ * coverage = clamp(1/2 - sd(pixel centre), 0, 1), a one-pixel ramp across the edge, and
+ * value = lo + (hi - lo) * coverage (background lo, shape hi).
+ */
+export function renderShape(spec: ShapeSpec, out: Float32Array, range: [number, number] = [-1, 1], offset = 0): void {
+  const N = SHAPES28_SIZE;
+  const [lo, hi] = range;
+  const poly = spec.cls === 0 ? undefined : POLYGONS[SHAPES28_CLASSES[spec.cls] as 'square' | 'triangle' | 'cross'];
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < N; j++) {
+      const x = (j + 0.5 - spec.cx) / spec.s;
+      const y = (i + 0.5 - spec.cy) / spec.s;
+      const sd = spec.s * (poly === undefined ? Math.hypot(x, y) - 1 : polygonSd(poly, x, y));
+      const cov = Math.min(1, Math.max(0, 0.5 - sd));
+      out[offset + i * N + j] = lo + (hi - lo) * cov;
+    }
+  }
+}
+
+/**
+ * Draw one shape: class uniform over the 4 classes, scale s ~ U(SHAPES28_SCALE), centre uniform
+ * over the positions that keep the shape's bounding box at least 1 pixel inside the image.
+ */
+export function drawShape(rng: Rng): ShapeSpec {
+  const cls = rng.int(SHAPES28_CLASSES.length);
+  const s = SHAPES28_SCALE[0] + (SHAPES28_SCALE[1] - SHAPES28_SCALE[0]) * rng.uniform();
+  const [x0, x1, y0, y1] = bounds(cls);
+  const cx = MARGIN - s * x0 + (SHAPES28_SIZE - 2 * MARGIN - s * (x1 - x0)) * rng.uniform();
+  const cy = MARGIN - s * y0 + (SHAPES28_SIZE - 2 * MARGIN - s * (y1 - y0)) * rng.uniform();
+  return { cls, cx, cy, s };
+}
+
+/**
+ * shapes28: procedural 1x28x28 images of a white filled circle, square, triangle or cross on
+ * black, each class with probability 1/4, random position and size, anti-aliased. The classes are
+ * the dataset's known modes. Values in [-1, 1].
+ */
+export const shapes28: ImageDataset = {
+  name: 'shapes28',
+  shape: [1, SHAPES28_SIZE, SHAPES28_SIZE],
+  range: [-1, 1],
+  classes: [...SHAPES28_CLASSES],
+  sample(n, rng) {
+    return this.sampleLabeled(n, rng).data;
+  },
+  sampleLabeled(n, rng) {
+    const size = SHAPES28_SIZE * SHAPES28_SIZE;
+    const data = new Float32Array(n * size);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const spec = drawShape(rng);
+      labels[i] = spec.cls;
+      renderShape(spec, data, [-1, 1], i * size);
+    }
+    return { data, labels };
+  },
+};
+
+export const IMAGE_DATASET_NAMES = ['shapes28'] as const;
+
+/** The built-in image dataset called `name`; RefineryError invalid_argument (path '--dataset') otherwise. */
+export function getImageDataset(name: string): ImageDataset {
+  if (name === 'shapes28') return shapes28;
+  return fail('invalid_argument', '--dataset', `one of ${IMAGE_DATASET_NAMES.join(', ')}`, describe(name));
+}
