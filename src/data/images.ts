@@ -192,10 +192,8 @@ const MARGIN = 1;
 const POLYGONS: Record<'square' | 'triangle' | 'cross', number[][]> = (() => {
   const a = 0.85; // square half side
   const r = 1.3; // triangle circumradius (apex up)
-  const tri = [0, 1, 2].map((k) => {
-    const t = -Math.PI / 2 + (2 * Math.PI * k) / 3;
-    return [r * Math.cos(t), r * Math.sin(t)];
-  });
+  // Vertices at angles -90, 30 and 150 degrees (exact closed forms: no sin/cos, same bits everywhere).
+  const tri = [[0, -r], [(r * Math.sqrt(3)) / 2, r / 2], [(-r * Math.sqrt(3)) / 2, r / 2]];
   const L = 1; // cross arm half length
   const T = 0.3; // cross arm half thickness
   const cross = [
@@ -254,7 +252,7 @@ export function renderShape(spec: ShapeSpec, out: Float32Array, range: [number, 
     for (let j = 0; j < N; j++) {
       const x = (j + 0.5 - spec.cx) / spec.s;
       const y = (i + 0.5 - spec.cy) / spec.s;
-      const sd = spec.s * (poly === undefined ? Math.hypot(x, y) - 1 : polygonSd(poly, x, y));
+      const sd = spec.s * (poly === undefined ? Math.sqrt(x * x + y * y) - 1 : polygonSd(poly, x, y));
       const cov = Math.min(1, Math.max(0, 0.5 - sd));
       out[offset + i * N + j] = lo + (hi - lo) * cov;
     }
@@ -284,21 +282,21 @@ export const shapes28: ImageDataset = {
   shape: [1, SHAPES28_SIZE, SHAPES28_SIZE],
   range: [-1, 1],
   classes: [...SHAPES28_CLASSES],
-  sample(n, rng) {
-    return this.sampleLabeled(n, rng).data;
-  },
-  sampleLabeled(n, rng) {
-    const size = SHAPES28_SIZE * SHAPES28_SIZE;
-    const data = new Float32Array(n * size);
-    const labels = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const spec = drawShape(rng);
-      labels[i] = spec.cls;
-      renderShape(spec, data, [-1, 1], i * size);
-    }
-    return { data, labels };
-  },
+  sample: (n, rng) => sampleShapes(n, rng).data,
+  sampleLabeled: (n, rng) => sampleShapes(n, rng),
 };
+
+function sampleShapes(n: number, rng: Rng): { data: Float32Array; labels: Int32Array } {
+  const size = SHAPES28_SIZE * SHAPES28_SIZE;
+  const data = new Float32Array(n * size);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const spec = drawShape(rng);
+    labels[i] = spec.cls;
+    renderShape(spec, data, [-1, 1], i * size);
+  }
+  return { data, labels };
+}
 
 export const IMAGE_DATASET_NAMES = ['shapes28'] as const;
 
