@@ -1,6 +1,6 @@
 import { test } from 'node:test';
+import { assertRefineryError } from '../testing/assert.js';
 import assert from 'node:assert/strict';
-import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { classifierPrCurve, prFromErrorRates } from './classifierpr.js';
 import type { Samples } from './linalg.js';
@@ -95,13 +95,7 @@ test('a model that drops one of two modes: precision ≈ 1 at recall ≈ 1/2 (ma
 });
 
 test('errors name the argument', () => {
-  const check = (fn: () => unknown, code: string, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, code);
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = assertRefineryError;
   const ok = { data: new Float64Array(8), n: 4, d: 2 };
   check(() => classifierPrCurve({ data: new Float64Array(2), n: 1, d: 2 }, ok), 'invalid_argument', 'real');
   check(() => classifierPrCurve(ok, { data: new Float64Array([0, 1, NaN, 0]), n: 2, d: 2 }), 'invalid_argument', 'fake');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
+import { assertRefineryError } from '../testing/assert.js';
 import assert from 'node:assert/strict';
-import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { frechetDistance, frechetFromStats, gaussianStats, type GaussianStats } from './frechet.js';
 import type { Samples } from './linalg.js';
@@ -129,13 +129,7 @@ test('singular covariances (n <= d) need no regularisation', () => {
 });
 
 test('errors name real / fake', () => {
-  const check = (fn: () => unknown, code: string, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, code);
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = assertRefineryError;
   const ok = { data: new Float64Array([0, 1, 2, 3]), n: 2, d: 2 };
   check(() => frechetDistance({ data: new Float64Array(2), n: 1, d: 2 }, ok), 'invalid_argument', 'real');
   check(() => frechetDistance(ok, { data: new Float64Array([0, NaN, 1, 1]), n: 2, d: 2 }), 'invalid_argument', 'fake');

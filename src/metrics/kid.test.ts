@@ -1,6 +1,6 @@
 import { test } from 'node:test';
+import { assertRefineryError } from '../testing/assert.js';
 import assert from 'node:assert/strict';
-import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { kid, medianBandwidth, mmd } from './kid.js';
 import type { Samples } from './linalg.js';
@@ -121,13 +121,7 @@ test('MMD² (RBF) is unbiased under one law (z-test) and positive for different 
 });
 
 test('errors name the argument', () => {
-  const check = (fn: () => unknown, code: string, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, code);
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = assertRefineryError;
   const ok = { data: new Float64Array([0, 1, 2, 3]), n: 2, d: 2 };
   check(() => kid({ data: new Float64Array(2), n: 1, d: 2 }, ok), 'invalid_argument', 'real');
   check(() => kid(ok, { data: new Float64Array([0, 0, 0, Infinity]), n: 2, d: 2 }), 'invalid_argument', 'fake');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
+import { assertRefineryError } from '../testing/assert.js';
 import assert from 'node:assert/strict';
-import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { asFloat64, checkPair, checkSamples, covariance, matmul, mean, sqrtPsd, symmetricEigen, trace } from './linalg.js';
 
@@ -118,13 +118,7 @@ test('sqrtPsd: R is symmetric PSD with R R = A; exact on diagonal matrices', () 
 });
 
 test('validation names the argument', () => {
-  const check = (fn: () => unknown, code: string, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, code);
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = assertRefineryError;
   const ok = { data: new Float32Array(6), n: 3, d: 2 };
   check(() => checkSamples({ data: new Float32Array(5), n: 3, d: 2 }, 'real'), 'invalid_argument', 'real');
   check(() => checkSamples({ data: [1, 2] as unknown as Float32Array, n: 1, d: 2 }, 'fake'), 'invalid_argument', 'fake.data');

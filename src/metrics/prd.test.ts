@@ -1,6 +1,6 @@
 import { test } from 'node:test';
+import { assertRefineryError } from '../testing/assert.js';
 import assert from 'node:assert/strict';
-import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import type { Samples } from './linalg.js';
 import { kMeans, maxFBeta, prd, prdFromHistograms, prdLambdas } from './prd.js';
@@ -118,13 +118,7 @@ test('a model that drops one of two modes: precision ≈ 1 at recall ≈ 1/2; F_
 });
 
 test('errors name the argument', () => {
-  const check = (fn: () => unknown, code: string, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, code);
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = assertRefineryError;
   const ok = { data: new Float64Array([0, 1, 2, 3]), n: 2, d: 2 };
   check(() => prd(ok, ok), 'invalid_argument', 'numClusters'); // 20 > 4 pooled rows
   check(() => prd(ok, ok, { numClusters: 0 }), 'invalid_argument', 'numClusters');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
+import { assertRefineryError } from '../testing/assert.js';
 import assert from 'node:assert/strict';
-import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import type { Samples } from './linalg.js';
 import { densityCoverage, improvedPrecisionRecall, prdc } from './prdc.js';
@@ -104,13 +104,7 @@ test('block size does not change the results (7 vs 1000 vs default)', () => {
 });
 
 test('errors name real / fake / k / blockSize', () => {
-  const check = (fn: () => unknown, code: string, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, code);
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = assertRefineryError;
   const four = { data: new Float64Array([0, 1, 2, 3]), n: 4, d: 1 };
   const three = { data: new Float64Array([0, 1, 2]), n: 3, d: 1 };
   check(() => improvedPrecisionRecall(three, four), 'invalid_argument', 'real'); // needs n > k = 3

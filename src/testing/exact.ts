@@ -117,3 +117,19 @@ export function mixtureMoments(m: Mixture): { mean: number[]; cov: number[][] } 
   });
   return { mean, cov };
 }
+
+/** D(x) = -a |x - c|^2 (+ logWeight * log(x_0) when given: NaN where x_0 < 0), output [batch, 1]. */
+export function quadraticRatio(c: number[], a: number, logWeight = 0): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', c.length]);
+  const diff = g.op('Sub', [x, g.constant({ dtype: 'float32', dims: [1, c.length], data: Float32Array.from(c) })]);
+  const sq = g.op('ReduceSum', [g.op('Mul', [diff, diff]), g.int64s([1])], { keepdims: int(1) });
+  let out = g.op('Mul', [sq, g.scalar(-a)]);
+  if (logWeight !== 0) {
+    const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
+    out = g.op('Add', [out, g.op('Mul', [g.op('Log', [x0]), g.scalar(logWeight)])]);
+  }
+  g.add('Identity', [out], {}, ['logit']);
+  g.outputs = ['logit'];
+  return g;
+}

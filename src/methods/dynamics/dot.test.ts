@@ -3,31 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import { RefineryError } from '../../errors.js';
 import type { LatentPrior } from '../../models/meta.js';
 import type { ModelPair } from '../../models/pair.js';
-import { Graph, int } from '../../onnx/graph.js';
+import { Graph } from '../../onnx/graph.js';
 import { Rng } from '../../rng.js';
 import { runChain } from '../../run/driver.js';
 import { runDot } from '../../run/dot.js';
 import { DataTarget } from '../../targets/data.js';
-import { identityGenerator } from '../../testing/exact.js';
+import { identityGenerator, quadraticRatio } from '../../testing/exact.js';
 import { dotInit, dotKernel, DOT_DEFAULTS, estimateKEff } from './dot.js';
 
 process.env.REFINERY_THREADS ??= '1';
 
-/** D(x) = -a |x - c|^2 (+ logWeight * log(x_0) when given: NaN where x_0 < 0), output [batch, 1]. */
-function quadraticRatio(c: number[], a: number, logWeight = 0): Graph {
-  const g = new Graph();
-  const x = g.addInput('x', 'float32', ['batch', c.length]);
-  const diff = g.op('Sub', [x, g.constant({ dtype: 'float32', dims: [1, c.length], data: Float32Array.from(c) })]);
-  const sq = g.op('ReduceSum', [g.op('Mul', [diff, diff]), g.int64s([1])], { keepdims: int(1) });
-  let out = g.op('Mul', [sq, g.scalar(-a)]);
-  if (logWeight !== 0) {
-    const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
-    out = g.op('Add', [out, g.op('Mul', [g.op('Log', [x0]), g.scalar(logWeight)])]);
-  }
-  g.add('Identity', [out], {}, ['logit']);
-  g.outputs = ['logit'];
-  return g;
-}
 
 /** D(x) = w . x + b, output [batch, 1]. */
 function linearRatio(w: number[], b = 0): Graph {
