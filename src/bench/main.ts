@@ -287,6 +287,9 @@ const SAMPLERS: SamplerCase[] = [
   { name: 'ddls dcgan32 n=1024', method: 'ddls', fixture: 'dcgan32', n: 1024, batchSize: 64, chunkSize: 256, numSteps: 20 },
   { name: 'dgflow dcgan32 n=256', method: 'dgflow', fixture: 'dcgan32', n: 256, batchSize: 64, chunkSize: 256, numSteps: 20 },
   { name: 'dgflow dcgan32 n=1024', method: 'dgflow', fixture: 'dcgan32', n: 1024, batchSize: 64, chunkSize: 256, numSteps: 20 },
+  // Streaming at the scale: 50,000 images (600 MB of output) against 5,000, one step each.
+  { name: 'ddls dcgan32 n=5000 streamed', method: 'ddls', fixture: 'dcgan32', n: 5000, batchSize: 250, chunkSize: 1000, numSteps: 1 },
+  { name: 'ddls dcgan32 n=50000 streamed', method: 'ddls', fixture: 'dcgan32', n: 50000, batchSize: 250, chunkSize: 1000, numSteps: 1 },
 ];
 
 function measureSampler(c: SamplerCase, opts: Options): Record<string, unknown> {

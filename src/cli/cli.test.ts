@@ -145,3 +145,43 @@ test('refine reads held-out real images from a folder of PNGs (MH starts on an i
   assert.equal(bad.code, 2, bad.stderr);
   assert.ok(bad.stderr.includes('--real'), bad.stderr);
 });
+
+test('train --model dcgan writes an image run; sample --png draws it as an image grid; options of the other model exit 2', async () => {
+  const { imageGridPng } = await import('../plot/grid.js');
+  const run = join(root, 'dcgan');
+  const t = cli('train', '--model', 'dcgan', '--out', run, '--steps', '3', '--finetune-d', '1', '--width', '4', '--latent-dim', '4', '--batch-size', '8', '--json', '--quiet');
+  assert.equal(t.code, 0, t.stderr);
+  const result = JSON.parse(t.stdout);
+  assert.equal(result.model, 'dcgan');
+  assert.deepEqual(result.meta.dataShape, [1, 28, 28]);
+  assert.equal(result.meta.latentDim, 4);
+  // The DCGAN's own defaults apply where an option is not given (spectral norm on, 2 layers), not the MLP's.
+  assert.equal(result.meta.extra.training.spectralNorm, true);
+  assert.equal(result.meta.extra.training.layers, 2);
+  const out = join(root, 'dcgan-samples.npy');
+  const png = join(root, 'dcgan-samples.png');
+  const s = cli('sample', '--run', run, '--n', '10', '--out', out, '--png', png, '--quiet');
+  assert.equal(s.code, 0, s.stderr);
+  const samples = readNpy(out);
+  assert.deepEqual(samples.shape, [10, 1, 28, 28]);
+  assert.ok(readFileSync(png).equals(imageGridPng(samples.data as Float32Array, samples.shape, { range: [-1, 1] })), 'sample --png is the image grid of the samples');
+  const off = cli('train', '--model', 'dcgan', '--out', join(root, 'dcgan-nosn'), '--steps', '1', '--finetune-d', '0', '--width', '2', '--latent-dim', '2', '--batch-size', '4', '--no-spectral-norm', '--no-pixel-norm', '--json', '--quiet');
+  assert.equal(off.code, 0, off.stderr);
+  assert.equal(JSON.parse(off.stdout).meta.extra.training.spectralNorm, false);
+  assert.equal(JSON.parse(off.stdout).meta.extra.training.pixelNorm, false);
+  const cases: [string[], string[]][] = [
+    [['--model', 'dcgan', '--hidden', '16'], ['--hidden', '--model mlp']],
+    [['--width', '8'], ['--width', '--model dcgan']],
+    [['--model', 'mlp', '--no-pixel-norm'], ['--no-pixel-norm', '--model dcgan']],
+    [['--model', 'dcgan', '--dataset', 'grid25'], ['--dataset', 'shapes28', '"grid25"']],
+    [['--model', 'gan'], ['--model', 'mlp, dcgan', '"gan"']],
+    [['--model', 'dcgan', '--real-dir', join(root, 'pngs'), '--dataset', 'shapes28'], ['--real-dir', 'either']],
+  ];
+  for (const [args, words] of cases) {
+    const dir = join(root, 'never');
+    const r = cli('train', '--out', dir, '--steps', '1', '--quiet', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    for (const w of words) assert.ok(r.stderr.includes(w), `${args.join(' ')}: stderr lacks ${w}:\n${r.stderr}`);
+    assert.ok(!existsSync(dir), 'nothing written');
+  }
+});

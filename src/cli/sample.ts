@@ -1,17 +1,15 @@
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { LATENT_PRIORS, parseLatentPrior } from '../models/meta.js';
 import { loadPair } from '../models/pair.js';
-import { scatterPng } from '../plot/scatter.js';
 import { Rng } from '../rng.js';
 import { samplePrior } from '../run/latent.js';
 import { GeneratorRunner } from '../targets/generator.js';
-import { getDataset } from '../data/dataset.js';
 import { printResult } from './common.js';
 import { intArg } from './parse.js';
+import { Preview } from './preview.js';
 import { progress } from './progress.js';
 
 export function registerSample(program: Command): void {
@@ -25,7 +23,7 @@ export function registerSample(program: Command): void {
     .option('--n <n>', 'number of samples', intArg(1), 10000)
     .option('--seed <n>', 'random seed', intArg(), 0)
     .option('--batch-size <n>', 'rows per generator call', intArg(1), 4096)
-    .option('--png <file>', 'also write a scatter plot (2-D data only)')
+    .option('--png <file>', 'also write a picture of the samples (scatter for 2-D data, grid for images)')
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
@@ -35,6 +33,7 @@ export function registerSample(program: Command): void {
       );
       const { latentDim: d, dataShape, latentPrior } = pair.meta;
       const size = dataShape.reduce((a, b) => a * b, 1);
+      const preview = opts.png ? new Preview(pair.meta) : undefined;
       const out = new Float32Array(opts.n * size);
       const gen = await GeneratorRunner.create(pair);
       const bar = progress('sample', !opts.quiet);
@@ -51,9 +50,9 @@ export function registerSample(program: Command): void {
       }
       mkdirSync(dirname(opts.out), { recursive: true });
       writeNpy(opts.out, out, [opts.n, ...dataShape]);
-      if (opts.png) {
-        const bounds = pair.meta.dataset ? getDataset(pair.meta.dataset).bounds : ([-3, 3, -3, 3] as [number, number, number, number]);
-        writeFileAtomic(opts.png, scatterPng([{ title: `generator, n=${opts.n}`, points: out }], { bounds }));
+      if (preview) {
+        preview.add(out, opts.n);
+        preview.write(opts.png, `generator, n=${opts.n}`);
       }
       printResult(opts.json, { out: opts.out, n: opts.n, shape: [opts.n, ...dataShape], seed: opts.seed, generator: pair.files.generator }, `wrote ${opts.n} samples to ${opts.out}`);
     });

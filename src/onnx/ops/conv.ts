@@ -1,5 +1,5 @@
 /** Spatial operators: Conv, ConvTranspose, AveragePool, GlobalAveragePool, MaxPool, Resize, Upsample. */
-import { attrInt, attrInts, attrString, constNumbers, int, ints, type Dim, type Graph, type Node } from '../graph.js';
+import { attrInt, attrInts, attrString, constNumbers, int, ints, str, type Dim, type Graph, type Node } from '../graph.js';
 import type { GradCtx, OpDef } from './types.js';
 import { fmtShape, isStatic, shapeError, unsupported } from './util.js';
 
@@ -291,10 +291,67 @@ const maxPool: OpDef = {
     if (node.outputs.length > 1) out.push({ dtype: 'int64', shape: [xs[0], xs[1], ...outSize] });
     return out;
   },
+  /**
+   * The incoming gradient goes to the first maximum of each window (PyTorch's convention for
+   * ties), summed where windows overlap. For each kernel offset k, the strided slice x_k of the
+   * (-inf padded) input holds the k-th element of every window; the mask "x_k equals the output
+   * and no earlier offset did" selects dy, and one depthwise ConvTranspose with a one-hot kernel
+   * per offset puts the masked gradients back in place.
+   */
   grad(ctx) {
-    return unsupported(ctx.node, 'an operator with a gradient rule (MaxPool has none yet; use AveragePool)', 'MaxPool');
+    const { g, node } = ctx;
+    const dy = ctx.dy[0];
+    if (dy === undefined || !ctx.needs(0)) return [undefined];
+    const { xs, inSize, win, outSize } = poolInfo(g, node);
+    const c = xs[1];
+    if (typeof c !== 'number') unsupported(node, 'a static channel count for differentiation', fmtShape(xs));
+    const x = node.inputs[0];
+    const y = node.outputs[0];
+    const n = win.n;
+    const axes = g.int64s(Array.from({ length: n }, (_, i) => i + 2));
+    // The extent every window reaches (with ceil_mode a last window may pass the end pad).
+    const cover = outSize.map((o, i) => (o - 1) * win.strides[i] + win.dilations[i] * (win.kernel[i] - 1) + 1);
+    const endPad = inSize.map((d, i) => Math.max(0, cover[i] - win.pads[i] - d));
+    const dtype = g.dtype(x);
+    const padded = g.op('Pad', [x, g.int64s([0, 0, ...win.pads.slice(0, n), 0, 0, ...endPad]), g.scalar(-Infinity, dtype)], { mode: str('constant') });
+    const kSize = win.kernel.reduce((a, b) => a * b, 1);
+    const zero = g.scalar(0, dtype);
+    const parts: string[] = [];
+    let taken: string | undefined;
+    for (let k = 0; k < kSize; k++) {
+      const offset = unravel(k, win.kernel).map((j, i) => j * win.dilations[i]);
+      const xk = g.op('Slice', [padded, g.int64s(offset), g.int64s(offset.map((o, i) => o + (outSize[i] - 1) * win.strides[i] + 1)), axes, g.int64s(win.strides)]);
+      const hit = g.op('Equal', [xk, y]);
+      const first = taken === undefined ? hit : g.op('And', [hit, g.op('Not', [taken])]);
+      taken = taken === undefined ? hit : g.op('Or', [taken, hit]);
+      parts.push(g.op('Unsqueeze', [g.op('Where', [first, dy, zero]), g.int64s([2])]));
+    }
+    // [N, C, K, out...] -> [N, C K, out...]: group c of the ConvTranspose reads its K offsets.
+    const stacked = g.op('Reshape', [g.op('Concat', parts, { axis: int(2) }), g.int64s([0, c * kSize, ...outSize])]);
+    const oneHot = new Float32Array(c * kSize * kSize);
+    for (let ch = 0; ch < c; ch++) for (let k = 0; k < kSize; k++) oneHot[(ch * kSize + k) * kSize + k] = 1;
+    let dx = g.op('ConvTranspose', [stacked, g.float32(oneHot, [c * kSize, 1, ...win.kernel])], {
+      strides: ints(win.strides),
+      dilations: ints(win.dilations),
+      group: int(c),
+      kernel_shape: ints(win.kernel),
+    });
+    // dx covers [0, cover) of the padded input: pad what no window reached, then drop the pads.
+    const tail = inSize.map((d, i) => Math.max(0, win.pads[i] + d - cover[i]));
+    if (tail.some((t) => t > 0)) dx = g.op('Pad', [dx, g.int64s([0, 0, ...tail.map(() => 0), 0, 0, ...tail])], { mode: str('constant') });
+    return [g.op('Slice', [dx, g.int64s(win.pads.slice(0, n)), g.int64s(inSize.map((d, i) => win.pads[i] + d)), axes])];
   },
 };
+
+/** Multi-index of `flat` in a row-major array of shape `dims`. */
+function unravel(flat: number, dims: number[]): number[] {
+  const idx = new Array<number>(dims.length);
+  for (let i = dims.length - 1; i >= 0; i--) {
+    idx[i] = flat % dims[i];
+    flat = Math.floor(flat / dims[i]);
+  }
+  return idx;
+}
 
 /** Integer nearest-neighbour upscaling factors of a Resize/Upsample node, or an error. */
 function nearestScales(g: Graph, node: Node): number[] {

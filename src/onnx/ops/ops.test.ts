@@ -147,6 +147,16 @@ const cases: Case[] = [
   { name: 'AveragePool', inputs: [{ name: 'x', shape: [1, 2, 6, 6] }], build: op('AveragePool', { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }) },
   { name: 'AveragePool padded, count_include_pad 0', inputs: [{ name: 'x', shape: [1, 2, 5, 5] }], build: op('AveragePool', { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }) },
   { name: 'AveragePool padded, count_include_pad 1', inputs: [{ name: 'x', shape: [1, 1, 5, 4] }], build: op('AveragePool', { kernel_shape: ints([3, 2]), pads: ints([1, 0, 1, 1]), count_include_pad: int(1) }) },
+  { name: 'MaxPool 2x2 stride 2', inputs: [{ name: 'x', shape: [2, 3, 6, 6] }], build: op('MaxPool', { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }) },
+  { name: 'MaxPool 3x3 stride 2 padded (overlapping windows)', inputs: [{ name: 'x', shape: [1, 2, 7, 6] }], build: op('MaxPool', { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }) },
+  { name: 'MaxPool ceil_mode (partial last window), dilation', inputs: [{ name: 'x', shape: [1, 1, 8, 7] }], build: op('MaxPool', { kernel_shape: ints([2, 3]), strides: ints([3, 2]), dilations: ints([2, 1]), ceil_mode: int(1) }) },
+  { name: 'MaxPool whose windows miss the last rows and columns', inputs: [{ name: 'x', shape: [1, 2, 7, 7] }], build: op('MaxPool', { kernel_shape: ints([2, 2]), strides: ints([3, 3]) }) },
+  { name: 'MaxPool 1-D, stride 1', inputs: [{ name: 'x', shape: [2, 2, 9] }], build: op('MaxPool', { kernel_shape: ints([3]) }) },
+  {
+    name: 'MaxPool with its Indices output',
+    inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+    build: (g, [x]) => g.add('MaxPool', [x], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }, 2)[0],
+  },
   { name: 'GlobalAveragePool', inputs: [{ name: 'x', shape: [2, 3, 4, 4] }], build: op('GlobalAveragePool') },
   {
     name: 'Constant operand',
