@@ -86,6 +86,7 @@ const OPTIONS: MethodOption[] = [
   option('--dre-hidden <n>', 'dre-*: hidden units per layer (default 64)', intArg(1)),
   option('--dre-layers <n>', 'dre-*: hidden layers (default 2)', intArg(1)),
   option('--dre-lr <x>', 'dre-*: learning rate (default 1e-3)', positive),
+  option('--dre-fakes <n>', 'dre-*: generator samples in the training pool (default 0: as many as real samples; more fakes curb overfitting)', intArg(0)),
   option('--dre-features <file>', 'dre-*: ONNX feature extractor x -> [batch, k] (default: identity)'),
   option('--k-eff <x>', 'dot: Lipschitz constant of D (default: estimated over sample pairs)', positive),
   option('--k-eff-pool <n>', 'dot: samples used to estimate k_eff (default 256)', intArg(2)),
@@ -100,7 +101,7 @@ const pick = <T>(v: unknown, d: T): T => (v === undefined ? d : (v as T));
 
 const DRS_OPTIONS = ['burnIn', 'exact', 'gamma', 'gammaPercentile', 'epsilon', 'maxProposals'];
 const MH_OPTIONS = ['chainLength', 'mhInit', 'maxRestarts'];
-const DRE_OPTIONS = ['dreSteps', 'dreLambda', 'dreHidden', 'dreLayers', 'dreLr', 'dreFeatures'];
+const DRE_OPTIONS = ['dreSteps', 'dreLambda', 'dreHidden', 'dreLayers', 'dreLr', 'dreFakes', 'dreFeatures'];
 const drs = (o: Record<string, unknown>) => ({ burnIn: o.burnIn, exact: o.exact, gamma: o.gamma, gammaPercentile: o.gammaPercentile, epsilon: o.epsilon, maxProposals: o.maxProposals });
 const mh = (o: Record<string, unknown>) => ({ chainLength: o.chainLength, init: o.mhInit, maxRestarts: o.maxRestarts });
 const sir = (o: Record<string, unknown>) => ({ poolMultiplier: o.pool });

@@ -67,7 +67,7 @@ export function registerRefine(program: Command): void {
     let dre: DreFspResult | undefined;
     if (spec.estimator === 'dre') {
       const features = opts.dreFeatures === undefined ? undefined : loadGraph(opts.dreFeatures);
-      const o = { steps: opts.dreSteps, lambda: opts.dreLambda, hidden: opts.dreHidden, layers: opts.dreLayers, lr: opts.dreLr };
+      const o = { steps: opts.dreSteps, lambda: opts.dreLambda, hidden: opts.dreHidden, layers: opts.dreLayers, lr: opts.dreLr, numFake: opts.dreFakes };
       const dreBar = progress('dre-f-sp', !opts.quiet);
       dre = await trainDreFsp({ pair, real: real!, seed: opts.seed, features }, Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)), {
         signal: signal(),
@@ -91,7 +91,7 @@ export function registerRefine(program: Command): void {
         out: opts.out,
         chunkSize: opts.chunkSize,
         resume: opts.resume,
-        identity: { method: spec.id, options: Object.fromEntries(spec.options.map((k) => [k, opts[k] ?? null])), calibrate: opts.calibrate, dre: spec.estimator ? [opts.dreSteps, opts.dreLambda, opts.dreHidden, opts.dreLayers, opts.dreLr, opts.dreFeatures] : null, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
+        identity: { method: spec.id, options: Object.fromEntries(spec.options.map((k) => [k, opts[k] ?? null])), calibrate: opts.calibrate, dre: spec.estimator ? [opts.dreSteps, opts.dreLambda, opts.dreHidden, opts.dreLayers, opts.dreLr, opts.dreFakes, opts.dreFeatures] : null, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
         onChunk: (_c, samples, shape) => preview?.add(samples, shape[0]),
       },
     ).finally(async () => {

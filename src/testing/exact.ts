@@ -6,6 +6,7 @@
  * p_target. A method that is correct for an exact logRatio must therefore return draws of
  * p_target, which we can also sample directly.
  */
+import { inline } from '../onnx/compose.js';
 import { Graph, int } from '../onnx/graph.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Rng } from '../rng.js';
@@ -132,4 +133,18 @@ export function quadraticRatio(c: number[], a: number, logWeight = 0): Graph {
   g.add('Identity', [out], {}, ['logit']);
   g.outputs = ['logit'];
   return g;
+}
+
+/** BIMODAL's exact ratio plus 0 * log(1.5 - x0): NaN wherever x0 > 1.5, the exact value elsewhere. */
+export function nanPair(): ModelPair {
+  const base = exactPair(BIMODAL);
+  const g = new Graph();
+  g.name = 'nan_ratio';
+  const x = g.addInput('x', 'float32', ['batch', 2]);
+  const logit = inline(g, base.discriminator, 'e/', { x })['logit'];
+  const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
+  const mask = g.op('Mul', [g.op('Log', [g.op('Sub', [g.scalar(1.5), x0])]), g.scalar(0)]);
+  g.add('Identity', [g.op('Add', [logit, mask])], {}, ['logit']);
+  g.outputs = ['logit'];
+  return { ...base, discriminator: g };
 }

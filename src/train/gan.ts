@@ -39,7 +39,10 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'out'> = {
   beta1: 0.5,
   beta2: 0.999,
   dSteps: 1,
-  finetuneD: 3000,
+  // D's estimate of the final density ratio keeps improving long after the GAN steps: on the
+  // 25-Gaussian grid (seed 0), DRS reaches 92.5% high quality after 3000 fine-tuning steps, 96.4%
+  // after 10000 and 98.1% after 30000 (98.3% after 50000).
+  finetuneD: 30000,
   gpWeight: 0.1,
   activation: 'relu',
   checkpointEvery: 1000,

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ModelPair } from '../../models/pair.js';
-import { inline } from '../../onnx/compose.js';
-import { Graph } from '../../onnx/graph.js';
 import { Rng } from '../../rng.js';
 import { refineLatentDdls } from '../../run/latent.js';
 import { LatentTarget } from '../../targets/latent.js';
-import { BIMODAL, type Mixture, exactPair, mixtureMoments, sampleMixture } from '../../testing/exact.js';
+import { BIMODAL, type Mixture, exactPair, mixtureMoments, nanPair, sampleMixture } from '../../testing/exact.js';
 import { meanZScores, projectedKs, varianceZScores } from '../../testing/stats.js';
 import type { Tensor } from '../../tensor.js';
 import { type DdlsOptions, type LatentEnergy, ddlsInit, ddlsKernel } from './ddls.js';
@@ -90,20 +88,6 @@ test('DDLS runs are bit-identical for the same seed and differ for another', asy
     assert.notDeepEqual(a.samples, c.samples);
   }
 });
-
-/** BIMODAL's exact ratio plus 0 * log(1.5 - x0): NaN wherever x0 > 1.5, the exact value elsewhere. */
-function nanPair(): ModelPair {
-  const base = exactPair(BIMODAL);
-  const g = new Graph();
-  g.name = 'nan_ratio';
-  const x = g.addInput('x', 'float32', ['batch', 2]);
-  const logit = inline(g, base.discriminator, 'e/', { x })['logit'];
-  const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
-  const mask = g.op('Mul', [g.op('Log', [g.op('Sub', [g.scalar(1.5), x0])]), g.scalar(0)]);
-  g.add('Identity', [g.op('Add', [logit, mask])], {}, ['logit']);
-  g.outputs = ['logit'];
-  return { ...base, discriminator: g };
-}
 
 test('rows whose proposal has a NaN energy are kept in place and counted in nonFinite', async () => {
   const target = await LatentTarget.create(nanPair());

@@ -9,7 +9,7 @@ import { Graph } from '../../onnx/graph.js';
 import { Rng } from '../../rng.js';
 import { runDgflow } from '../../run/dgflow.js';
 import { DgflowField, type Divergence, type DriftField } from '../../targets/flow.js';
-import { BIMODAL, type Mixture, exactLogRatio, exactPair, exactRatioGraph, mixtureMoments, sampleMixture } from '../../testing/exact.js';
+import { BIMODAL, type Mixture, exactLogRatio, exactPair, exactRatioGraph, mixtureMoments, nanPair, sampleMixture } from '../../testing/exact.js';
 import { fixturesDir, relError } from '../../testing/fixtures.js';
 import { meanZScores, projectedKs, varianceZScores } from '../../testing/stats.js';
 import type { Tensor } from '../../tensor.js';
@@ -237,20 +237,6 @@ test('a uniform latent prior keeps the latents in [-1, 1] (reflection)', async (
   assert.ok(out.latents!.some((v) => Math.abs(v) > 0.9), 'the chains should reach the walls');
   assert.deepEqual(out.samples, out.latents);
 });
-
-/** BIMODAL's exact ratio plus 0 * log(1.5 - x0): NaN wherever x0 > 1.5, the exact value elsewhere. */
-function nanPair(): ModelPair {
-  const base = exactPair(BIMODAL);
-  const g = new Graph();
-  g.name = 'nan_ratio';
-  const x = g.addInput('x', 'float32', ['batch', 2]);
-  const logit = inline(g, base.discriminator, 'e/', { x })['logit'];
-  const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
-  const mask = g.op('Mul', [g.op('Log', [g.op('Sub', [g.scalar(1.5), x0])]), g.scalar(0)]);
-  g.add('Identity', [g.op('Add', [logit, mask])], {}, ['logit']);
-  g.outputs = ['logit'];
-  return { ...base, discriminator: g };
-}
 
 test('rows whose new logRatio or drift is not finite keep their position and are counted', async () => {
   const field = await DgflowField.create(nanPair(), { space: 'data', divergence: 'js' });

@@ -78,7 +78,7 @@ test('seeded and deterministic', async () => {
   assert.notDeepEqual(a.mlp.values, c.mlp.values);
 });
 
-test('a feature extractor graph is inlined into the critic: critic(x) = MLP((f(x) - mean) / std)', async () => {
+test('a feature extractor graph is inlined into the critic: critic(x) = clip(MLP((f(x) - mean) / std)) to its range on the training pools', async () => {
   const pair = exactPair(BIMODAL);
   const W = [0.5, -1, 2, 1.5, 0.25, -0.75]; // [2, 3]
   const f = new Graph();
@@ -87,8 +87,12 @@ test('a feature extractor graph is inlined into the critic: critic(x) = MLP((f(x
   const res = await trainDreFsp({ pair, real: sampleMixture(BIMODAL, 300, new Rng(3)), seed: 2, features: f }, { steps: 40, batchSize: 32, hidden: 8 });
   assert.equal(res.report.featureDim, 3);
   assert.equal(res.report.features, 'graph');
-  const n = 50;
+  const n = 60;
+  // 50 points like the training data and 10 far away, where the ReLU MLP extrapolates.
   const x = new Rng(6).fillNormal(new Float32Array(2 * n));
+  for (let i = 2 * 50; i < 2 * n; i++) x[i] *= 40;
+  const [lo, hi] = res.report.range;
+  let outside = 0;
   const t = await DataTarget.create(res.pair, false);
   const got = await t.logRatio({ data: x, shape: [n, 2] });
   await t.release();
@@ -102,8 +106,11 @@ test('a feature extractor graph is inlined into the critic: critic(x) = MLP((f(x
       const next = Array.from({ length: out }, (_, o) => bias[o] + h.reduce((acc, v, q) => acc + w[o * h.length + q] * v, 0));
       h = l + 2 < spec.sizes.length ? next.map((v) => Math.max(v, 0)) : next;
     }
-    assert.ok(Math.abs(got[i] - h[0]) < 1e-4 * Math.max(1, Math.abs(h[0])), `row ${i}: ${got[i]} vs ${h[0]}`);
+    if (h[0] < lo || h[0] > hi) outside++;
+    const want = Math.min(Math.max(h[0], lo), hi);
+    assert.ok(Math.abs(got[i] - want) < 1e-4 * Math.max(1, Math.abs(want)), `row ${i}: ${got[i]} vs ${want} (MLP ${h[0]}, range [${lo}, ${hi}])`);
   }
+  assert.ok(outside > 0, 'no far point left the training range: the clip is untested');
 });
 
 test('bad options and inputs are RefineryErrors naming the option', async () => {

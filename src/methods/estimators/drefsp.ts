@@ -120,6 +120,8 @@ export interface DreFspReport {
   lastBatchLoss: number;
   /** Fraction of the pools classified correctly (r > 0 for reals, r < 0 for fakes). */
   accuracy: number;
+  /** The critic's output is clipped to [min, max] of its values on the training pools. */
+  range: [number, number];
   seconds: number;
 }
 
@@ -324,7 +326,17 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
   critic.name = 'dre_f_sp_critic';
   const inp = pair.discriminator?.inputs[0]?.name ?? 'x';
   const x = critic.addInput(inp, 'float32', ['batch', ...dataShape]);
-  critic.add('Identity', [appendCriticHead(critic, appendFeatures(critic, x, input.features, 'f/'), spec, params, values, meanF, stdF)], {}, ['logit']);
+  // The estimate is only supported where it was trained: clip it to its range on the training
+  // pools. Beyond the data a ReLU critic extrapolates linearly, and importance weights exp(r)
+  // then pick a few far-away generator outliers (SIR collapsed onto them: 5% high quality on the
+  // 25-Gaussian grid before this clip).
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of [rReal, rFake]) for (const v of r) if (Number.isFinite(v)) lo = Math.min(lo, v);
+  for (const v of rReal) if (Number.isFinite(v)) hi = Math.max(hi, v);
+  if (!(lo <= hi)) fail('internal', 'dre-f-sp training', 'finite critic values on the training pools', 'none');
+  const r = appendCriticHead(critic, appendFeatures(critic, x, input.features, 'f/'), spec, params, values, meanF, stdF);
+  critic.add('Clip', [r, critic.scalar(lo), critic.scalar(hi)], {}, ['logit']);
   critic.outputs = ['logit'];
 
   const report: DreFspReport = {
@@ -343,6 +355,7 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
     meanExpFake,
     lastBatchLoss,
     accuracy: correct / (m + nFake),
+    range: [lo, hi],
     seconds: (performance.now() - t0) / 1000,
   };
   return {
