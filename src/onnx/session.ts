@@ -37,6 +37,9 @@ export class Session {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       enableCpuMemArena: true,
+      // Idle worker threads sleep instead of spinning: equal speed on an idle machine (dcgan32,
+      // DDLS/DGflow samplers), 30% faster when another process or a second session shares the cores.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     return new Session(inner, inner.inputNames, inner.outputNames);
   }
