@@ -126,7 +126,7 @@ export async function runTable1(
       const mm = modeMetrics(samples, dataset);
       rows.get(m.id)!.perSeed.push({ seed, recoveredModes: mm.recoveredModes, highQualityPercent: mm.highQualityPercent, std: mm.std, seconds });
       writeNpy(join(o.out, `seed-${seed}`, `${m.id}.npy`), samples, [o.n, 2]);
-      if (seed === 0) panels.push({ title: `${m.id}: ${mm.recoveredModes} modes, ${mm.highQualityPercent.toFixed(1)}% HQ`, points: samples });
+      if (seed === 0) panels.push({ title: `${m.id}: ${mm.recoveredModes} modes, ${mm.highQualityPercent.toFixed(1)}%`, points: samples });
     }
   }
   for (const r of rows.values()) {
@@ -140,7 +140,7 @@ export async function runTable1(
   const files = { json: join(o.out, 'table1.json'), table: join(o.out, 'table1.md'), plot: join(o.out, 'table1.png') };
   writeFileAtomic(files.json, JSON.stringify({ benchmark: 'table1', dataset: 'grid25', n: o.n, seeds: o.seeds, train: { ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}) }, rows: list, seconds: (performance.now() - t0) / 1000 }, null, 2) + '\n');
   writeFileAtomic(files.table, formatTable1(list, o.seeds) + '\n');
-  if (panels.length > 0) writeFileAtomic(files.plot, scatterPng(panels, { bounds: dataset.bounds, markers: dataset.modes, columns: 4, size: 300 }));
+  if (panels.length > 0) writeFileAtomic(files.plot, scatterPng(panels, { bounds: dataset.bounds, markers: dataset.modes, columns: 4, size: 340 }));
   return { rows: list, files, seconds: (performance.now() - t0) / 1000 };
 }
 
