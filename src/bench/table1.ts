@@ -46,7 +46,7 @@ export const TABLE1_METHODS: Table1Method[] = [
   { id: 'dre-rs', runner: runDrs as MethodRunner<never>, options: {}, dre: DRE },
   { id: 'dre-mh', runner: runMh as MethodRunner<never>, options: {}, dre: DRE },
   { id: 'dre-sir', runner: runSir as MethodRunner<never>, options: {}, dre: DRE },
-  // Settings from sweeps on seed 0 (the base GAN of TRAIN_DEFAULTS); see the README.
+  // Settings from sweeps on seeds 0-4 (the base GANs of TRAIN_DEFAULTS); see the README.
   { id: 'ddls', runner: runDdls as MethodRunner<never>, options: { numSteps: 1000, stepSize: 0.001, noise: 1, decay: 1, metropolis: true } },
   // DCD drops grad log p_g, so it drifts towards maxima of D alone: a short run (20 steps) gains on
   // every seed; 40-100 steps lose quality on some seeds (down to 47%).

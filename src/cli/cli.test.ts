@@ -43,6 +43,10 @@ test('train, then sample from the run folder; --json results on stdout', () => {
   assert.equal(result.steps, 35);
   assert.equal(result.meta.dOutput, 'logit');
   for (const f of ['generator.onnx', 'discriminator.onnx', 'meta.json']) assert.ok(existsSync(join(run, f)), f);
+  // Output flags are not training options: a run resumes whatever --json / --quiet say.
+  const resumed = cli('train', '--out', run, '--steps', '30', '--finetune-d', '5', '--hidden', '16', '--layers', '1', '--batch-size', '32', '--resume');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /trained mlp 35 steps/);
   const out = join(root, 'samples.npy');
   const s = cli('sample', '--run', run, '--n', '300', '--batch-size', '128', '--out', out, '--png', join(root, 's.png'), '--json', '--quiet');
   assert.equal(s.code, 0, s.stderr);

@@ -69,8 +69,9 @@ export function registerTrain(program: Command): void {
         if (command.getOptionValueSource(key) === 'cli' && o.model !== model) fail('invalid_argument', o.flag, `an option of --model ${o.model}`, `${o.flag} with --model ${model}`);
       }
       if (model === 'dcgan' && opts.realDir !== undefined && opts.dataset !== undefined) fail('invalid_argument', '--real-dir', 'either --real-dir or --dataset', 'both');
-      // Only what was given on the command line overrides the model's defaults.
-      const given = Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && (command.getOptionValueSource(k) === 'cli' || k === 'out' || k === 'resume')));
+      // Only training options given on the command line override the model's defaults (--json,
+      // --quiet and --model are not training options: they must not enter the resume fingerprint).
+      const given = Object.fromEntries(Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'model'].includes(k)));
       const bar = progress('train', !opts.quiet);
       const hooks = { onProgress: (p: { step: number; steps: number; lossD: number; lossG: number }) => bar.update(p.step, p.steps, `loss_d ${p.lossD.toFixed(3)} loss_g ${p.lossG.toFixed(3)}`), signal: signal() };
       const r = await (model === 'dcgan' ? trainDcgan({ ...C, ...given } as never, hooks) : trainGan({ ...M, ...given } as never, hooks)).finally(() => bar.stop());

@@ -120,7 +120,7 @@ export interface DreFspReport {
   lastBatchLoss: number;
   /** Fraction of the pools classified correctly (r > 0 for reals, r < 0 for fakes). */
   accuracy: number;
-  /** The critic's output is clipped to [min, max] of its values on the training pools. */
+  /** The critic's output is clipped to [least value on the real and fake pools, largest value on the real pool]. */
   range: [number, number];
   seconds: number;
 }
@@ -326,10 +326,10 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
   critic.name = 'dre_f_sp_critic';
   const inp = pair.discriminator?.inputs[0]?.name ?? 'x';
   const x = critic.addInput(inp, 'float32', ['batch', ...dataShape]);
-  // The estimate is only supported where it was trained: clip it to its range on the training
-  // pools. Beyond the data a ReLU critic extrapolates linearly, and importance weights exp(r)
-  // then pick a few far-away generator outliers (SIR collapsed onto them: 5% high quality on the
-  // 25-Gaussian grid before this clip).
+  // The estimate is only supported where it was trained: no lower than its least value on the
+  // training pools, and no higher than its largest value on a real sample (the ratio is largest
+  // where the data are). Beyond the data a ReLU critic extrapolates linearly, and importance
+  // weights exp(r) then pick a few far-away generator outliers (SIR collapsed onto them).
   let lo = Infinity;
   let hi = -Infinity;
   for (const r of [rReal, rFake]) for (const v of r) if (Number.isFinite(v)) lo = Math.min(lo, v);
