@@ -13,6 +13,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
+import { dist2 } from './knn.js';
 import { asFloat64, checkPair, type Samples } from './linalg.js';
 
 /** Stream label of the KID subset draws: Rng(seed, KID_STREAM, subset). */
@@ -104,16 +105,7 @@ const cubic: PairKernel = (a, i, b, j, d) => {
 
 function rbf(sigma: number): PairKernel {
   const c = -1 / (2 * sigma * sigma);
-  return (a, i, b, j, d) => {
-    let s = 0;
-    const ao = i * d;
-    const bo = j * d;
-    for (let l = 0; l < d; l++) {
-      const t = a[ao + l] - b[bo + l];
-      s += t * t;
-    }
-    return Math.exp(c * s);
-  };
+  return (a, i, b, j, d) => Math.exp(c * dist2(a, i, b, j, d));
 }
 
 /** MMD²_u of x (m x d) and y (n x d) under kernel k (formula in the file comment); m, n ≥ 2. */
@@ -187,14 +179,7 @@ export function medianBandwidth(real: Samples, fake: Samples, maxPoints = 1000, 
   const dists = new Float64Array((nz * (nz - 1)) / 2);
   let p = 0;
   for (let a = 0; a < nz; a++) {
-    for (let b = a + 1; b < nz; b++) {
-      let s = 0;
-      for (let l = 0; l < d; l++) {
-        const t = z[a * d + l] - z[b * d + l];
-        s += t * t;
-      }
-      dists[p++] = s;
-    }
+    for (let b = a + 1; b < nz; b++) dists[p++] = dist2(z, a, z, b, d);
   }
   dists.sort();
   return Math.sqrt(dists[(dists.length - 1) >> 1]);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { ballMembership, kNearest, kthNeighbourRadii2 } from './knn.js';
 import type { Samples } from './linalg.js';
+import { assertRefineryError } from '../testing/assert.js';
 
 function bruteForce(q: Samples, r: Samples | undefined, k: number): { dist2: number[]; index: number[] } {
   const ref = r ?? q;
@@ -86,13 +86,7 @@ test('ball membership: closed balls (distance <= radius), counts and coverage by
 });
 
 test('errors: k out of range, bad block size, radii of the wrong length', () => {
-  const check = (fn: () => unknown, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, 'invalid_argument');
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = (fn: () => unknown, path: string): void => assertRefineryError(fn, 'invalid_argument', path);
   const x = { data: new Float64Array(6), n: 3, d: 2 };
   check(() => kNearest(x, undefined, 3), 'k');
   check(() => kNearest(x, x, 4), 'k');

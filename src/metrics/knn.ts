@@ -36,7 +36,7 @@ export function checkBlockSize(blockSize: unknown): number {
 }
 
 /** Squared Euclidean distance between row i of a and row j of b (both d columns). */
-function dist2(a: Float64Array, i: number, b: Float64Array, j: number, d: number): number {
+export function dist2(a: Float64Array, i: number, b: Float64Array, j: number, d: number): number {
   let s = 0;
   const ao = i * d;
   const bo = j * d;

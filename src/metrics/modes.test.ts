@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { grid25 } from '../data/grid25.js';
 import { ring8 } from '../data/ring8.js';
 import { swissroll } from '../data/swissroll.js';
 import { modeMetrics } from './modes.js';
+import { assertRefineryError } from '../testing/assert.js';
 
 /** JS divergence (natural log) between two distributions, straight from the definition. */
 function js(p: number[], q: number[]): number {
@@ -122,13 +122,7 @@ test('points far from the data: no HQ sample', () => {
 });
 
 test('errors name samples / the option', () => {
-  const check = (fn: () => unknown, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, 'invalid_argument');
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = (fn: () => unknown, path: string): void => assertRefineryError(fn, 'invalid_argument', path);
   check(() => modeMetrics(new Float32Array(3), grid25), 'samples');
   check(() => modeMetrics(new Float32Array(0), grid25), 'samples');
   check(() => modeMetrics([0, 0] as unknown as Float32Array, grid25), 'samples');

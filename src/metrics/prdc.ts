@@ -56,16 +56,8 @@ function widen(x: Samples): Samples {
  * too few rows), 'k', 'blockSize'.
  */
 export function improvedPrecisionRecall(real: Samples, fake: Samples, options: ManifoldOptions = {}): PrecisionRecall {
-  const k = checkK(options.k, 3);
-  const blockSize = checkBlockSize(options.blockSize);
-  checkPair(real, fake, k + 1, k + 1);
-  const x = widen(real);
-  const y = widen(fake);
-  const rx = kthNeighbourRadii2(x, k, { blockSize });
-  const ry = kthNeighbourRadii2(y, k, { blockSize });
-  const fakeInReal = ballMembership(y, x, rx, { blockSize }).counts;
-  const realInFake = ballMembership(x, y, ry, { blockSize }).counts;
-  return { precision: fractionPositive(fakeInReal), recall: fractionPositive(realInFake), k };
+  const { precision, recall, k } = bothManifolds(real, fake, checkK(options.k, 3), options.blockSize);
+  return { precision, recall, k };
 }
 
 /**
@@ -93,8 +85,12 @@ export function densityCoverage(real: Samples, fake: Samples, options: ManifoldO
  * fake-in-real pass. Needs N > k and M > k.
  */
 export function prdc(real: Samples, fake: Samples, options: ManifoldOptions = {}): Prdc {
-  const k = checkK(options.k, 5);
-  const blockSize = checkBlockSize(options.blockSize);
+  return bothManifolds(real, fake, checkK(options.k, 5), options.blockSize);
+}
+
+/** Radii of both sample sets and the ball memberships both ways: all four metrics at one k. */
+function bothManifolds(real: Samples, fake: Samples, k: number, block: number | undefined): Prdc {
+  const blockSize = checkBlockSize(block);
   checkPair(real, fake, k + 1, k + 1);
   const x = widen(real);
   const y = widen(fake);

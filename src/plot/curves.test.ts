@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
-import { RefineryError } from '../errors.js';
 import { PALETTE, curvesLayout, prCurvePng } from './curves.js';
+import { assertRefineryError } from '../testing/assert.js';
 
 function pixel(png: PNG, x: number, y: number): [number, number, number] {
   const o = 4 * (y * png.width + x);
@@ -94,13 +94,7 @@ test('deterministic bytes; a valid PNG signature', () => {
 });
 
 test('argument errors', () => {
-  const check = (fn: () => unknown, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, 'invalid_argument');
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = (fn: () => unknown, path: string): void => assertRefineryError(fn, 'invalid_argument', path);
   const ok = { label: 'x', precision: [1], recall: [1] };
   check(() => prCurvePng('x' as unknown as []), 'curves');
   check(() => prCurvePng([{ ...ok, label: 3 as unknown as string }]), 'curves[0].label');

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
-import { RefineryError } from '../errors.js';
 import { MARGIN, scatterLayout, scatterPng } from './scatter.js';
+import { assertRefineryError } from '../testing/assert.js';
 
 const BOUNDS: [number, number, number, number] = [-1, 1, -1, 1];
 
@@ -143,13 +143,7 @@ test('deterministic: identical inputs give identical bytes', () => {
 });
 
 test('argument errors', () => {
-  const check = (fn: () => unknown, path: string): void =>
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof RefineryError);
-      assert.equal(e.code, 'invalid_argument');
-      assert.equal(e.issues[0].path, path);
-      return true;
-    });
+  const check = (fn: () => unknown, path: string): void => assertRefineryError(fn, 'invalid_argument', path);
   const ok = { title: 't', points: new Float32Array(2) };
   check(() => scatterPng([], { bounds: BOUNDS }), 'panels');
   check(() => scatterPng([ok], { bounds: [1, -1, 0, 1] }), 'bounds');

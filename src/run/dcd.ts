@@ -14,7 +14,7 @@ import { GeneratorRunner } from '../targets/generator.js';
 import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
 import { samplePrior } from './latent.js';
-import type { RefineOutput, RunContext } from './types.js';
+import { batchChainHooks, type RefineOutput, type RunContext } from './types.js';
 
 export interface DcdRunOptions {
   /** Langevin step size eps (--step-size, default 0.01). */
@@ -97,13 +97,7 @@ export async function runDcd(ctx: RunContext, options: Partial<DcdRunOptions> = 
       const x0 = await gen.generate({ data: z, shape: [rows, d] });
       const init = await dcdInit(field, { data: x0.data, shape: [rows, ...dataShape] });
       before.push(init.logRatio);
-      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [seed, 1, c], {
-        signal: ctx.hooks?.signal,
-        onStep: (t, info) => {
-          ctx.hooks?.onStep?.(t, info);
-          ctx.hooks?.onProgress?.(start * o.numSteps + t * rows, total);
-        },
-      });
+      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [seed, 1, c], batchChainHooks(ctx, start, rows, o.numSteps, total));
       infos.push(...chunkInfos);
       after.push(state.logRatio);
       samples.set(state.position, start * size);

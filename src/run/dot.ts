@@ -29,7 +29,7 @@ import { finiteMean, validateNumSteps, validateRunContext, withDefaults } from '
 import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
 import { samplePrior } from './latent.js';
-import type { RefineOutput, RunContext } from './types.js';
+import { batchChainHooks, type RefineOutput, type RunContext } from './types.js';
 
 export type DotSpace = 'data' | 'latent';
 
@@ -186,13 +186,7 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
       }
       const rowShape = latent ? [rows, d] : [rows, ...dataShape];
       lrBefore.set(await field.logRatio({ data: init.position, shape: rowShape }), start);
-      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [seed, 1, c], {
-        signal: ctx.hooks?.signal,
-        onStep: (t, info) => {
-          ctx.hooks?.onStep?.(t, info);
-          ctx.hooks?.onProgress?.(start * o.numSteps + t * rows, total);
-        },
-      });
+      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [seed, 1, c], batchChainHooks(ctx, start, rows, o.numSteps, total));
       infos.push(...chunkInfos);
       costs.set(transportCosts(state), start);
       lrAfter.set(await field.logRatio({ data: state.position, shape: rowShape }), start);

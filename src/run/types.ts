@@ -35,3 +35,17 @@ export interface RefineOutput {
 }
 
 export type MethodRunner<O> = (ctx: RunContext, options: O) => Promise<RefineOutput>;
+
+/**
+ * Driver hooks for the chain of one batch of `rows` rows starting at row `start`, when progress is
+ * counted in row-steps out of `total`: forwards each step and reports (start + t/numSteps rows) done.
+ */
+export function batchChainHooks(ctx: RunContext, start: number, rows: number, numSteps: number, total: number): DriverHooks {
+  return {
+    signal: ctx.hooks?.signal,
+    onStep: (t, info) => {
+      ctx.hooks?.onStep?.(t, info);
+      ctx.hooks?.onProgress?.(start * numSteps + t * rows, total);
+    },
+  };
+}

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { encodeNpy, parseNpy } from '../io/npy.js';
-import type { DOutput } from '../models/meta.js';
+import type { DOutput, ModelMeta } from '../models/meta.js';
 import { differentiate, onesLike } from '../onnx/autodiff.js';
 import { Graph, int } from '../onnx/graph.js';
 import { encodeGraph } from '../onnx/model.js';
@@ -53,6 +53,17 @@ export interface GanLoopOptions {
   checkpointEvery: number;
   /** Continue from out/checkpoint.* when present. */
   resume: boolean;
+}
+
+/** What a trainer returns: the run folder, steps done, time, final losses and the meta.json written. */
+export interface GanResult {
+  dir: string;
+  steps: number;
+  seconds: number;
+  lossD: number;
+  lossG: number;
+  resumedFrom: number;
+  meta: ModelMeta;
 }
 
 /** The networks of a GAN, as subgraphs reading their parameters from named values. */

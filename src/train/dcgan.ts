@@ -19,7 +19,7 @@ import { folderDataset, getImageDataset, readImageFolder, type ImageDataset } fr
 import { writeMeta, type ModelMeta } from '../models/meta.js';
 import { type Graph, float, int, ints } from '../onnx/graph.js';
 import type { Rng } from '../rng.js';
-import { checkpointOptions, dOutputOf, type GanHooks, type GanLoopOptions, type GanNets, runGanLoop, validateLoopOptions, writeNets } from './common.js';
+import { checkpointOptions, dOutputOf, type GanHooks, type GanResult, type GanLoopOptions, type GanNets, runGanLoop, validateLoopOptions, writeNets } from './common.js';
 import type { ParamSpec } from './mlp.js';
 
 export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
@@ -67,15 +67,7 @@ export const DCGAN_DEFAULTS: Omit<DcganOptions, 'out'> = {
   resume: false,
 };
 
-export interface DcganResult {
-  dir: string;
-  steps: number;
-  seconds: number;
-  lossD: number;
-  lossG: number;
-  resumedFrom: number;
-  meta: ModelMeta;
-}
+export type DcganResult = GanResult;
 
 const KERNEL = 4;
 const MAX_LAYERS = 6;

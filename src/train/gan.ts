@@ -11,7 +11,7 @@ import { fail } from '../errors.js';
 import { getDataset } from '../data/dataset.js';
 import { writeMeta, type ModelMeta } from '../models/meta.js';
 import type { Graph } from '../onnx/graph.js';
-import { checkpointOptions, dOutputOf, exportNet, type GanHooks, type GanLoopOptions, type GanNets, runGanLoop, validateLoopOptions, writeNets } from './common.js';
+import { checkpointOptions, dOutputOf, exportNet, type GanHooks, type GanResult, type GanLoopOptions, type GanNets, runGanLoop, validateLoopOptions, writeNets } from './common.js';
 import { type Activation, appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from './mlp.js';
 
 export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
@@ -49,15 +49,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'out'> = {
   resume: false,
 };
 
-export interface TrainResult {
-  dir: string;
-  steps: number;
-  seconds: number;
-  lossD: number;
-  lossG: number;
-  resumedFrom: number;
-  meta: ModelMeta;
-}
+export type TrainResult = GanResult;
 
 function nets(o: TrainOptions): GanNets & { gSpec: MlpSpec; dSpec: MlpSpec } {
   const hidden = new Array<number>(o.layers).fill(o.hidden);
