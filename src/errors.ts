@@ -10,14 +10,7 @@ export interface Issue {
   received: string;
 }
 
-export type ErrorCode =
-  | 'invalid_argument'
-  | 'invalid_file'
-  | 'unsupported_operator'
-  | 'shape_mismatch'
-  | 'invalid_model'
-  | 'cancelled'
-  | 'internal';
+export type ErrorCode = 'invalid_argument' | 'invalid_file' | 'unsupported_operator' | 'shape_mismatch' | 'invalid_model' | 'cancelled' | 'internal';
 
 export class RefineryError extends Error {
   readonly code: ErrorCode;

@@ -48,10 +48,19 @@ test('uniform and normal draws have the right moments (tolerances from n)', () =
   assert.ok(Math.abs(sn / n) < 4 / Math.sqrt(n));
   assert.ok(Math.abs(sn2 / n - 1) < 4 * Math.sqrt(2 / n));
   const p = r.permutation(50);
-  assert.deepEqual([...p].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });
 
 test('bad seeds are named', () => {
-  assert.throws(() => new Rng(), (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'seed');
-  assert.throws(() => new Rng(1.5), (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'seed');
+  assert.throws(
+    () => new Rng(),
+    (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'seed',
+  );
+  assert.throws(
+    () => new Rng(1.5),
+    (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'seed',
+  );
 });

@@ -198,7 +198,7 @@ async function measureLatentStep(c: LatentStepCase, opts: Options): Promise<Case
     c.runs.maxSeconds * 1000,
   );
   await target.release();
-  const finite = last !== undefined && last.grad.every(Number.isFinite) && last.energy.every(Number.isFinite);
+  const finite = last?.grad.every(Number.isFinite) && last.energy.every(Number.isFinite);
   if (!finite) throw new Error(`${c.name}: non-finite energy or gradient`);
   if (opts.profileDir) await profileLatentStep(c, pair, z, opts);
   const step = summarize(samples, warmup);
@@ -231,7 +231,7 @@ function mean(a: Float32Array): number {
 
 /** A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. */
 async function profileLatentStep(c: LatentStepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<void> {
-  const bytes = encodeGraph(latentEnergyGraph(pair));  // pair with the case's energy prior
+  const bytes = encodeGraph(latentEnergyGraph(pair)); // pair with the case's energy prior
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
   const s = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: opts.threads,
@@ -295,7 +295,11 @@ const SAMPLERS: SamplerCase[] = [
 function measureSampler(c: SamplerCase, opts: Options): Record<string, unknown> {
   const script = fileURLToPath(new URL('./sampler.js', import.meta.url));
   const quick = opts.quick ? { ...c, n: Math.min(c.n, 128) * (c.n > 256 ? 2 : 1), chunkSize: 128, numSteps: 5 } : c;
-  const out = execFileSync(process.execPath, [script, JSON.stringify(quick)], { encoding: 'utf8', env: { ...process.env, REFINERY_THREADS: String(opts.threads) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [script, JSON.stringify(quick)], {
+    encoding: 'utf8',
+    env: { ...process.env, REFINERY_THREADS: String(opts.threads) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(out) as Record<string, unknown>;
 }
 

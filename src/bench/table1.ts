@@ -91,12 +91,27 @@ export async function runTable1(
   const dataset = getDataset('grid25');
   const methods = o.methods ? TABLE1_METHODS.filter((m) => o.methods!.includes(m.id)) : TABLE1_METHODS;
   mkdirSync(o.out, { recursive: true });
-  const rows = new Map<string, Table1Row>(methods.map((m) => [m.id, { method: m.id, options: { ...m.options, ...(m.dre ? { dre: m.dre } : {}) }, perSeed: [], failures: [], mean: {} as Table1Row['mean'], sd: {} as Table1Row['sd'] }]));
+  const rows = new Map<string, Table1Row>(
+    methods.map((m) => [
+      m.id,
+      {
+        method: m.id,
+        options: { ...m.options, ...(m.dre ? { dre: m.dre } : {}) },
+        perSeed: [],
+        failures: [],
+        mean: {} as Table1Row['mean'],
+        sd: {} as Table1Row['sd'],
+      },
+    ]),
+  );
   const panels: { title: string; points: Float32Array }[] = [];
   for (let seed = 0; seed < o.seeds; seed++) {
     hooks.onStage?.(`seed ${seed}: training the base GAN`);
     const runDir = join(o.out, `seed-${seed}`, 'run');
-    await trainGan({ ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}), dataset: 'grid25', seed, out: runDir, resume: true }, { signal: hooks.signal });
+    await trainGan(
+      { ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}), dataset: 'grid25', seed, out: runDir, resume: true },
+      { signal: hooks.signal },
+    );
     const pair = loadPair({ run: runDir });
     // Held-out real data for MH starts and DRE-F-SP, from its own stream.
     const real = dataset.sample(o.n, new Rng(seed, 0x7265616c));
@@ -107,14 +122,16 @@ export async function runTable1(
       const t = performance.now();
       let samples: Float32Array;
       try {
-      if (!m.runner) {
-        const gen = await GeneratorRunner.create(pair);
-        samples = (await gen.generate({ data: samplePrior(pair.meta.latentPrior, o.n, pair.meta.latentDim, new Rng(seed, 0, 0)), shape: [o.n, pair.meta.latentDim] })).data;
-        await gen.release();
-      } else {
-        if (m.dre) drePair ??= (await trainDreFsp({ pair, real, seed }, m.dre, { signal: hooks.signal })).pair;
-        samples = (await m.runner({ ...ctx, pair: m.dre ? drePair! : pair }, m.options as never)).samples;
-      }
+        if (!m.runner) {
+          const gen = await GeneratorRunner.create(pair);
+          samples = (
+            await gen.generate({ data: samplePrior(pair.meta.latentPrior, o.n, pair.meta.latentDim, new Rng(seed, 0, 0)), shape: [o.n, pair.meta.latentDim] })
+          ).data;
+          await gen.release();
+        } else {
+          if (m.dre) drePair ??= (await trainDreFsp({ pair, real, seed }, m.dre, { signal: hooks.signal })).pair;
+          samples = (await m.runner({ ...ctx, pair: m.dre ? drePair! : pair }, m.options as never)).samples;
+        }
       } catch (e) {
         // One method failing (e.g. DRS running out of proposals) is a result to report, not a reason to lose the others.
         if (!(e instanceof RefineryError) || e.code === 'cancelled') throw e;
@@ -138,7 +155,22 @@ export async function runTable1(
   }
   const list = [...rows.values()];
   const files = { json: join(o.out, 'table1.json'), table: join(o.out, 'table1.md'), plot: join(o.out, 'table1.png') };
-  writeFileAtomic(files.json, JSON.stringify({ benchmark: 'table1', dataset: 'grid25', n: o.n, seeds: o.seeds, train: { ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}) }, rows: list, seconds: (performance.now() - t0) / 1000 }, null, 2) + '\n');
+  writeFileAtomic(
+    files.json,
+    JSON.stringify(
+      {
+        benchmark: 'table1',
+        dataset: 'grid25',
+        n: o.n,
+        seeds: o.seeds,
+        train: { ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}) },
+        rows: list,
+        seconds: (performance.now() - t0) / 1000,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   writeFileAtomic(files.table, formatTable1(list, o.seeds) + '\n');
   if (panels.length > 0) writeFileAtomic(files.plot, scatterPng(panels, { bounds: dataset.bounds, markers: dataset.modes, columns: 4, size: 340 }));
   return { rows: list, files, seconds: (performance.now() - t0) / 1000 };

@@ -130,7 +130,10 @@ test('bad input gives RefineryErrors naming the option; NaN scores propagate as 
     { kind: 'logistic' as const, a: 2, b: 1 },
     { kind: 'isotonic' as const, knots: [-1, 0, 2], logRatios: [-3, 0, 1] },
   ]) {
-    const t = await DataTarget.create({ discriminator: calibratedDiscriminator(pair.discriminator, 'logit', c), meta: { ...pair.meta, dOutput: 'logit' } }, false);
+    const t = await DataTarget.create(
+      { discriminator: calibratedDiscriminator(pair.discriminator, 'logit', c), meta: { ...pair.meta, dOutput: 'logit' } },
+      false,
+    );
     const out = await t.logRatio({ data: Float32Array.from([NaN, 0, 0.5, 0.5]), shape: [2, 2] });
     await t.release();
     assert.ok(Number.isNaN(out[0]), `${c.kind}: ${out[0]}`);

@@ -41,10 +41,7 @@ export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 export const CALIBRATION_STREAM = 0xca1b;
 
 /** A fitted map from raw score s to calibrated log ratio. */
-export type Calibrator =
-  | { kind: 'identity' }
-  | { kind: 'logistic'; a: number; b: number }
-  | { kind: 'isotonic'; knots: number[]; logRatios: number[] };
+export type Calibrator = { kind: 'identity' } | { kind: 'logistic'; a: number; b: number } | { kind: 'isotonic'; knots: number[]; logRatios: number[] };
 
 /** Evaluate a calibrator on one raw score, in float64. */
 export function applyCalibrator(c: Calibrator, s: number): number {
@@ -90,8 +87,14 @@ export function calibratedDiscriminator(discriminator: Graph, dOutput: DOutput, 
     } else {
       const K = t.length - 1;
       const lo = g.float32(Float32Array.from(t.slice(0, K)), [1, K]);
-      const width = g.float32(Float32Array.from({ length: K }, (_, k) => t[k + 1] - t[k]), [1, K]);
-      const dv = g.float32(Float32Array.from({ length: K }, (_, k) => v[k + 1] - v[k]), [K, 1]);
+      const width = g.float32(
+        Float32Array.from({ length: K }, (_, k) => t[k + 1] - t[k]),
+        [1, K],
+      );
+      const dv = g.float32(
+        Float32Array.from({ length: K }, (_, k) => v[k + 1] - v[k]),
+        [K, 1],
+      );
       const u = g.op('Clip', [g.op('Div', [g.op('Sub', [s, lo]), width]), g.scalar(0), g.scalar(1)]);
       out = g.op('Add', [g.op('MatMul', [u, dv]), g.scalar(v[0])]);
     }
@@ -152,9 +155,11 @@ export interface Calibration {
 }
 
 export function validateCalibrateOptions(o: CalibrateOptions): void {
-  if (!(CALIBRATION_METHODS as readonly string[]).includes(o.method)) fail('invalid_argument', '--calibrate', `one of ${CALIBRATION_METHODS.join(', ')}`, String(o.method));
+  if (!(CALIBRATION_METHODS as readonly string[]).includes(o.method))
+    fail('invalid_argument', '--calibrate', `one of ${CALIBRATION_METHODS.join(', ')}`, String(o.method));
   if (!Number.isInteger(o.seed)) fail('invalid_argument', '--seed', 'an integer', String(o.seed));
-  if (!Number.isInteger(o.numFake) || o.numFake < 0) fail('invalid_argument', '--calibration-fakes', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
+  if (!Number.isInteger(o.numFake) || o.numFake < 0)
+    fail('invalid_argument', '--calibration-fakes', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
   if (!(o.testFraction > 0 && o.testFraction < 1)) fail('invalid_argument', '--calibration-test-fraction', 'a number in (0, 1)', String(o.testFraction));
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) fail('invalid_argument', '--batch-size', 'a positive integer', String(o.batchSize));
 }
@@ -173,7 +178,14 @@ export function checkReal(real: Float32Array | undefined, dataShape: number[], m
 }
 
 /** Run a [rows, ...] array through `fn` in batches, concatenating the [rows] results. */
-async function batched(data: Float32Array, rows: number, rowShape: number[], batchSize: number, fn: (x: Tensor) => Promise<Float32Array>, signal?: AbortSignal): Promise<Float32Array> {
+async function batched(
+  data: Float32Array,
+  rows: number,
+  rowShape: number[],
+  batchSize: number,
+  fn: (x: Tensor) => Promise<Float32Array>,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
   const size = rowShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(rows);
   for (let start = 0; start < rows; start += batchSize) {
@@ -188,7 +200,13 @@ async function batched(data: Float32Array, rows: number, rowShape: number[], bat
  * Draw `n` fresh generator samples, latents of chunk c (of `batchSize` rows) from
  * Rng(...streamWords, c). Returns [n, ...dataShape].
  */
-export async function drawFakes(pair: Pick<ModelPair, 'generator' | 'meta'>, n: number, batchSize: number, streamWords: number[], signal?: AbortSignal): Promise<Float32Array> {
+export async function drawFakes(
+  pair: Pick<ModelPair, 'generator' | 'meta'>,
+  n: number,
+  batchSize: number,
+  streamWords: number[],
+  signal?: AbortSignal,
+): Promise<Float32Array> {
   const d = pair.meta.latentDim;
   const size = pair.meta.dataShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * size);
@@ -212,7 +230,12 @@ export async function drawFakes(pair: Pick<ModelPair, 'generator' | 'meta'>, n: 
  * Fit the calibration of `pair`'s discriminator on held-out `real` samples [m, ...dataShape]
  * (m >= 4) and fresh generator draws, and return the calibrated log ratio (see the module doc).
  */
-export async function calibrate(pair: ModelPair, real: Float32Array | undefined, options: Partial<CalibrateOptions> & { seed: number }, hooks: { signal?: AbortSignal } = {}): Promise<Calibration> {
+export async function calibrate(
+  pair: ModelPair,
+  real: Float32Array | undefined,
+  options: Partial<CalibrateOptions> & { seed: number },
+  hooks: { signal?: AbortSignal } = {},
+): Promise<Calibration> {
   const o: CalibrateOptions = { ...CALIBRATE_DEFAULTS, ...options };
   validateCalibrateOptions(o);
   const shape = pair.meta.dataShape;
@@ -309,4 +332,3 @@ export async function calibrate(pair: ModelPair, real: Float32Array | undefined,
     release: () => target.release(),
   };
 }
-

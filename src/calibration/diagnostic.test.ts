@@ -48,9 +48,23 @@ test('Z is ~ N(0, 1) for calibrated probabilities; |Z| is large for miscalibrate
   }
   const { x, y } = draw(4000, new Rng(32));
   // Shifted probabilities: Dawid's Z sees it.
-  assert.ok(Math.abs(dawidZ(y, Array.from(x, (v) => sigmoid(v + 0.5))).z) > 4);
+  assert.ok(
+    Math.abs(
+      dawidZ(
+        y,
+        Array.from(x, (v) => sigmoid(v + 0.5)),
+      ).z,
+    ) > 4,
+  );
   // Over-confident probabilities (logit x 3): Dawid's sum cancels by symmetry, Spiegelhalter's does not.
-  assert.ok(Math.abs(spiegelhalterZ(y, Array.from(x, (v) => sigmoid(3 * v))).z) > 4);
+  assert.ok(
+    Math.abs(
+      spiegelhalterZ(
+        y,
+        Array.from(x, (v) => sigmoid(3 * v)),
+      ).z,
+    ) > 4,
+  );
 });
 
 test('diagnoseLogRatios adjusts for the class counts and leaves out NaN rows', () => {

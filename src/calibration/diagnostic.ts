@@ -28,7 +28,8 @@ export interface ZStatistic {
 }
 
 function checkPair(labels: ArrayLike<number>, probabilities: ArrayLike<number>): void {
-  if (labels.length !== probabilities.length) fail('shape_mismatch', 'diagnostic', 'as many probabilities as labels', `${probabilities.length} for ${labels.length} labels`);
+  if (labels.length !== probabilities.length)
+    fail('shape_mismatch', 'diagnostic', 'as many probabilities as labels', `${probabilities.length} for ${labels.length} labels`);
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] !== 0 && labels[i] !== 1) fail('invalid_argument', `diagnostic label ${i}`, '0 or 1', String(labels[i]));
     const p = probabilities[i];
@@ -89,7 +90,8 @@ export interface CalibrationDiagnostic {
  * allowed: p = 1 or 0). Needs at least one real and one fake row.
  */
 export function diagnoseLogRatios(labels: ArrayLike<number>, logRatios: ArrayLike<number>): CalibrationDiagnostic {
-  if (labels.length !== logRatios.length) fail('shape_mismatch', 'diagnostic', 'as many log ratios as labels', `${logRatios.length} for ${labels.length} labels`);
+  if (labels.length !== logRatios.length)
+    fail('shape_mismatch', 'diagnostic', 'as many log ratios as labels', `${logRatios.length} for ${labels.length} labels`);
   const keep: number[] = [];
   let n1 = 0;
   for (let i = 0; i < labels.length; i++) {

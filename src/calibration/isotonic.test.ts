@@ -25,7 +25,9 @@ test('isotonic calibration of a tiny case: blocks, knots, clipping and interpola
   assert.ok(close(fit.probabilities[1], 1 / 3));
   assert.equal(fit.pClip, 1 / 12);
   const v = [Math.log(1 / 11), Math.log(1 / 2), Math.log(11)];
-  fit.logRatios.forEach((x, k) => assert.ok(close(x, v[k]), `v${k} ${x}`));
+  fit.logRatios.forEach((x, k) => {
+    assert.ok(close(x, v[k]), `v${k} ${x}`);
+  });
   assert.ok(close(isotonicLogRatio(fit, 0), v[0]));
   assert.ok(close(isotonicLogRatio(fit, 2), (v[0] + v[1]) / 2));
   assert.ok(close(isotonicLogRatio(fit, 4.25), (v[1] + v[2]) / 2));

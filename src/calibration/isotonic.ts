@@ -119,7 +119,17 @@ export function fitIsotonic(scores: ArrayLike<number>, labels: ArrayLike<number>
     const q = Math.min(Math.max(p, pClip), 1 - pClip);
     return Math.log(q) - Math.log1p(-q);
   });
-  return { knots, probabilities: blocks.means, logRatios, counts, pClip, nReal: d.nReal, nFake: d.nFake, dropped: d.dropped, weighting: options.weighting ?? 'balanced' };
+  return {
+    knots,
+    probabilities: blocks.means,
+    logRatios,
+    counts,
+    pClip,
+    nReal: d.nReal,
+    nFake: d.nFake,
+    dropped: d.dropped,
+    weighting: options.weighting ?? 'balanced',
+  };
 }
 
 /**

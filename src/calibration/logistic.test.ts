@@ -102,7 +102,16 @@ test('non-finite scores are dropped; bad labels and one-class data are RefineryE
   assert.equal(fit.dropped, 3);
   assert.equal(fit.a, clean.a);
   assert.equal(fit.b, clean.b);
-  assert.throws(() => fitLogistic([1, 2], [1, 2]), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_argument');
-  assert.throws(() => fitLogistic([1, 2], [1, 1]), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_argument');
-  assert.throws(() => fitLogistic([1, 2, 3], [1, 0]), (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch');
+  assert.throws(
+    () => fitLogistic([1, 2], [1, 2]),
+    (e: unknown) => e instanceof RefineryError && e.code === 'invalid_argument',
+  );
+  assert.throws(
+    () => fitLogistic([1, 2], [1, 1]),
+    (e: unknown) => e instanceof RefineryError && e.code === 'invalid_argument',
+  );
+  assert.throws(
+    () => fitLogistic([1, 2, 3], [1, 0]),
+    (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch',
+  );
 });

@@ -19,8 +19,13 @@ export function registerBench(program: Command): void {
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
       const ids = TABLE1_METHODS.map((m) => m.id);
-      const methods = opts.methods ? String(opts.methods).split(',').map((s: string) => s.trim()) : undefined;
-      for (const m of methods ?? []) if (!ids.includes(m)) fail('invalid_argument', '--methods', `a comma-separated subset of ${ids.join(', ')}`, JSON.stringify(m));
+      const methods = opts.methods
+        ? String(opts.methods)
+            .split(',')
+            .map((s: string) => s.trim())
+        : undefined;
+      for (const m of methods ?? [])
+        if (!ids.includes(m)) fail('invalid_argument', '--methods', `a comma-separated subset of ${ids.join(', ')}`, JSON.stringify(m));
       const t0 = Date.now();
       const r = await runTable1(
         { seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps },

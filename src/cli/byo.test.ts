@@ -35,8 +35,16 @@ function generator(): Graph {
   const z = g.addInput('z', 'float32', ['batch', LATENT]);
   const h = g.op('Gemm', [z, weight(g, [LATENT, 64], 1, 0.5), weight(g, [64], 2, 0.1)]);
   const img = g.op('Reshape', [h, g.int64s([-1, 4, 4, 4])]);
-  const bn = g.op('BatchNormalization', [img, weight(g, [4], 3, 0.3), weight(g, [4], 4, 0.1), weight(g, [4], 5, 0.2), g.float32(Float32Array.of(0.5, 1.5, 0.8, 2), [4])], { epsilon: float(1e-5) });
-  const up = g.op('Resize', [g.op('Relu', [bn]), '', g.float32(Float32Array.of(1, 1, 2, 2), [4])], { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') });
+  const bn = g.op(
+    'BatchNormalization',
+    [img, weight(g, [4], 3, 0.3), weight(g, [4], 4, 0.1), weight(g, [4], 5, 0.2), g.float32(Float32Array.of(0.5, 1.5, 0.8, 2), [4])],
+    { epsilon: float(1e-5) },
+  );
+  const up = g.op('Resize', [g.op('Relu', [bn]), '', g.float32(Float32Array.of(1, 1, 2, 2), [4])], {
+    mode: str('nearest'),
+    coordinate_transformation_mode: str('asymmetric'),
+    nearest_mode: str('floor'),
+  });
   const x = g.op('Tanh', [g.op('Conv', [up, weight(g, [1, 4, 3, 3], 6, 0.3), weight(g, [1], 7, 0.1)], { pads: ints([1, 1, 1, 1]) })]);
   g.outputs = [g.op('Identity', [x])];
   return g;
@@ -46,13 +54,17 @@ function generator(): Graph {
 function discriminator(): Graph {
   const g = new Graph();
   const x = g.addInput('x', 'float32', ['batch', 1, 8, 8]);
-  const c = g.op('LeakyRelu', [g.op('Conv', [x, weight(g, [8, 1, 3, 3], 11, 0.5), weight(g, [8], 12, 0.1)], { pads: ints([1, 1, 1, 1]) })], { alpha: float(0.2) });
+  const c = g.op('LeakyRelu', [g.op('Conv', [x, weight(g, [8, 1, 3, 3], 11, 0.5), weight(g, [8], 12, 0.1)], { pads: ints([1, 1, 1, 1]) })], {
+    alpha: float(0.2),
+  });
   const p = g.op('MaxPool', [c], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) });
   const seq = g.op('Transpose', [g.op('Reshape', [p, g.int64s([0, 8, 16])])], { perm: ints([0, 2, 1]) });
   const q = g.op('MatMul', [seq, weight(g, [8, 8], 13, 0.3)]);
   const k = g.op('MatMul', [seq, weight(g, [8, 8], 14, 0.3)]);
   const v = g.op('MatMul', [seq, weight(g, [8, 8], 15, 0.3)]);
-  const att = g.op('Softmax', [g.op('Div', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: ints([0, 2, 1]) })]), g.scalar(Math.sqrt(8))])], { axis: int(-1) });
+  const att = g.op('Softmax', [g.op('Div', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: ints([0, 2, 1]) })]), g.scalar(Math.sqrt(8))])], {
+    axis: int(-1),
+  });
   const mixed = g.op('Add', [seq, g.op('MatMul', [att, v])]);
   const back = g.op('Reshape', [g.op('Transpose', [mixed], { perm: ints([0, 2, 1]) }), g.int64s([0, 8, 4, 4])]);
   const pooled = g.op('AveragePool', [back], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) });
@@ -83,10 +95,34 @@ test('a PyTorch-style image GAN (BatchNorm, upsampling, max/average pooling, sel
   // Held-out "real" images for MH starts and the DRE critics.
   const real = new Rng(99).fillUniform(new Float32Array(64 * 64), -1, 1);
   writeNpy(join(root, 'real.npy'), real, [64, 1, 8, 8]);
-  const base = ['--generator', gPath, '--discriminator', dPath, '--latent-prior', 'normal', '--d-output', 'logit', '--n', '12', '--batch-size', '6', '--real', join(root, 'real.npy'), '--json', '--quiet'];
-  const extra: Record<string, string[]> = { mh: ['--chain-length', '3'], 'dre-mh': ['--chain-length', '3'], drs: ['--burn-in', '64'], 'dre-rs': ['--burn-in', '64'] };
+  const base = [
+    '--generator',
+    gPath,
+    '--discriminator',
+    dPath,
+    '--latent-prior',
+    'normal',
+    '--d-output',
+    'logit',
+    '--n',
+    '12',
+    '--batch-size',
+    '6',
+    '--real',
+    join(root, 'real.npy'),
+    '--json',
+    '--quiet',
+  ];
+  const extra: Record<string, string[]> = {
+    mh: ['--chain-length', '3'],
+    'dre-mh': ['--chain-length', '3'],
+    drs: ['--burn-in', '64'],
+    'dre-rs': ['--burn-in', '64'],
+  };
   const gen = join(root, 'gen.npy');
-  const s = spawnSync(process.execPath, [main, 'sample', '--generator', gPath, '--latent-prior', 'normal', '--n', '12', '--out', gen, '--quiet'], { encoding: 'utf8' });
+  const s = spawnSync(process.execPath, [main, 'sample', '--generator', gPath, '--latent-prior', 'normal', '--n', '12', '--out', gen, '--quiet'], {
+    encoding: 'utf8',
+  });
   assert.equal(s.status, 0, s.stderr);
   const before = readFileSync(gen);
   for (const id of methodIds()) {
@@ -94,7 +130,10 @@ test('a PyTorch-style image GAN (BatchNorm, upsampling, max/average pooling, sel
     if (id.startsWith('dre-')) args.push('--dre-steps', '5');
     if (['ddls', 'dcd', 'dot', 'dot-latent', 'dgflow'].includes(id)) args.push('--num-steps', '3');
     const out = join(root, `${id}.npy`);
-    const r = spawnSync(process.execPath, [main, 'refine', '--method', id, '--out', out, ...args], { encoding: 'utf8', env: { ...process.env, REFINERY_THREADS: '1' } });
+    const r = spawnSync(process.execPath, [main, 'refine', '--method', id, '--out', out, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, REFINERY_THREADS: '1' },
+    });
     assert.equal(r.status, 0, `${id}: exit ${r.status}\n${r.stderr}`);
     const summary = JSON.parse(r.stdout);
     assert.deepEqual(summary.shape, [12, 1, 8, 8], id);

@@ -18,11 +18,26 @@ function cli(...args: string[]) {
 
 test('bad arguments exit 2 with a message naming the option, the expected and the received value', () => {
   const cases: [string[], string[]][] = [
-    [['train', '--out', join(root, 'x'), '--steps', '0'], ['--steps', 'positive integer', '"0"']],
-    [['train', '--out', join(root, 'x'), '--lr-d', 'fast'], ['--lr-d', '(0, 1)', '"fast"']],
-    [['demo', '--dataset', 'moons'], ['--dataset', 'grid25', '"moons"']],
-    [['demo', '--step-size', '-1'], ['--step-size', 'positive', '"-1"']],
-    [['sample', '--run', join(root, 'missing'), '--out', join(root, 's.npy')], ['--run', 'folder', 'missing']],
+    [
+      ['train', '--out', join(root, 'x'), '--steps', '0'],
+      ['--steps', 'positive integer', '"0"'],
+    ],
+    [
+      ['train', '--out', join(root, 'x'), '--lr-d', 'fast'],
+      ['--lr-d', '(0, 1)', '"fast"'],
+    ],
+    [
+      ['demo', '--dataset', 'moons'],
+      ['--dataset', 'grid25', '"moons"'],
+    ],
+    [
+      ['demo', '--step-size', '-1'],
+      ['--step-size', 'positive', '"-1"'],
+    ],
+    [
+      ['sample', '--run', join(root, 'missing'), '--out', join(root, 's.npy')],
+      ['--run', 'folder', 'missing'],
+    ],
     [['sample', '--out', join(root, 's.npy')], ['--generator']],
     [['train'], ['--out']],
     [['demo', '--bogus'], ['--bogus']],
@@ -97,11 +112,26 @@ test('malformed models, unsupported operators, shape mismatches and corrupt .npy
   writeFileSync(corrupt, 'not an array');
   const out = join(root, 'never.npy');
   const cases: [string[], string[]][] = [
-    [['--generator', truncated, '--discriminator', d], ['truncated.onnx', 'ONNX']],
-    [['--generator', g, '--discriminator', unsupportedPath], ['Det', 'weird']],
-    [['--generator', g, '--discriminator', join(fx, 'dcgan32', 'discriminator.onnx')], ['shape', '[batch,2]', '[batch,3,32,32]']],
-    [['--generator', g, '--discriminator', d, '--real', corrupt], ['corrupt.npy', 'NUMPY']],
-    [['--generator', g, '--discriminator', d, '--d-output', 'logit'], ['--d-output', 'critic']],
+    [
+      ['--generator', truncated, '--discriminator', d],
+      ['truncated.onnx', 'ONNX'],
+    ],
+    [
+      ['--generator', g, '--discriminator', unsupportedPath],
+      ['Det', 'weird'],
+    ],
+    [
+      ['--generator', g, '--discriminator', join(fx, 'dcgan32', 'discriminator.onnx')],
+      ['shape', '[batch,2]', '[batch,3,32,32]'],
+    ],
+    [
+      ['--generator', g, '--discriminator', d, '--real', corrupt],
+      ['corrupt.npy', 'NUMPY'],
+    ],
+    [
+      ['--generator', g, '--discriminator', d, '--d-output', 'logit'],
+      ['--d-output', 'critic'],
+    ],
   ];
   for (const [args, words] of cases) {
     const r = cli('refine', '--method', 'ddls', '--n', '10', '--num-steps', '1', '--out', out, '--quiet', ...args);
@@ -114,7 +144,27 @@ test('malformed models, unsupported operators, shape mismatches and corrupt .npy
 test('refine streams, resumes and writes a summary with provenance', () => {
   const run = join(root, 'run');
   const out = join(root, 'refined.npy');
-  const r = cli('refine', '--run', run, '--method', 'ddls', '--n', '500', '--chunk-size', '200', '--batch-size', '100', '--num-steps', '3', '--out', out, '--png', join(root, 'refined.png'), '--json', '--quiet');
+  const r = cli(
+    'refine',
+    '--run',
+    run,
+    '--method',
+    'ddls',
+    '--n',
+    '500',
+    '--chunk-size',
+    '200',
+    '--batch-size',
+    '100',
+    '--num-steps',
+    '3',
+    '--out',
+    out,
+    '--png',
+    join(root, 'refined.png'),
+    '--json',
+    '--quiet',
+  );
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.deepEqual(s.shape, [500, 2]);
@@ -140,12 +190,47 @@ test('refine reads held-out real images from a folder of PNGs (MH starts on an i
   }
   const fx = join(fixturesDir(), 'mnist_dcgan28');
   const out = join(root, 'mnist.npy');
-  const r = cli('refine', '--generator', join(fx, 'generator.onnx'), '--discriminator', join(fx, 'discriminator.onnx'), '--method', 'mh', '--n', '6', '--chain-length', '3', '--real', dir, '--out', out, '--png', join(root, 'mnist.png'), '--json', '--quiet');
+  const r = cli(
+    'refine',
+    '--generator',
+    join(fx, 'generator.onnx'),
+    '--discriminator',
+    join(fx, 'discriminator.onnx'),
+    '--method',
+    'mh',
+    '--n',
+    '6',
+    '--chain-length',
+    '3',
+    '--real',
+    dir,
+    '--out',
+    out,
+    '--png',
+    join(root, 'mnist.png'),
+    '--json',
+    '--quiet',
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).shape, [6, 1, 28, 28]);
   assert.ok(existsSync(join(root, 'mnist.png')));
   // A folder of images of the wrong size is refused, naming --real.
-  const bad = cli('refine', '--generator', join(fixturesDir(), 'dcgan32', 'generator.onnx'), '--discriminator', join(fixturesDir(), 'dcgan32', 'discriminator.onnx'), '--method', 'mh', '--n', '2', '--real', dir, '--out', join(root, 'bad.npy'), '--quiet');
+  const bad = cli(
+    'refine',
+    '--generator',
+    join(fixturesDir(), 'dcgan32', 'generator.onnx'),
+    '--discriminator',
+    join(fixturesDir(), 'dcgan32', 'discriminator.onnx'),
+    '--method',
+    'mh',
+    '--n',
+    '2',
+    '--real',
+    dir,
+    '--out',
+    join(root, 'bad.npy'),
+    '--quiet',
+  );
   assert.equal(bad.code, 2, bad.stderr);
   assert.ok(bad.stderr.includes('--real'), bad.stderr);
 });
@@ -153,7 +238,25 @@ test('refine reads held-out real images from a folder of PNGs (MH starts on an i
 test('train --model dcgan writes an image run; sample --png draws it as an image grid; options of the other model exit 2', async () => {
   const { imageGridPng } = await import('../plot/grid.js');
   const run = join(root, 'dcgan');
-  const t = cli('train', '--model', 'dcgan', '--out', run, '--steps', '3', '--finetune-d', '1', '--width', '4', '--latent-dim', '4', '--batch-size', '8', '--json', '--quiet');
+  const t = cli(
+    'train',
+    '--model',
+    'dcgan',
+    '--out',
+    run,
+    '--steps',
+    '3',
+    '--finetune-d',
+    '1',
+    '--width',
+    '4',
+    '--latent-dim',
+    '4',
+    '--batch-size',
+    '8',
+    '--json',
+    '--quiet',
+  );
   assert.equal(t.code, 0, t.stderr);
   const result = JSON.parse(t.stdout);
   assert.equal(result.model, 'dcgan');
@@ -168,18 +271,59 @@ test('train --model dcgan writes an image run; sample --png draws it as an image
   assert.equal(s.code, 0, s.stderr);
   const samples = readNpy(out);
   assert.deepEqual(samples.shape, [10, 1, 28, 28]);
-  assert.ok(readFileSync(png).equals(imageGridPng(samples.data as Float32Array, samples.shape, { range: [-1, 1] })), 'sample --png is the image grid of the samples');
-  const off = cli('train', '--model', 'dcgan', '--out', join(root, 'dcgan-nosn'), '--steps', '1', '--finetune-d', '0', '--width', '2', '--latent-dim', '2', '--batch-size', '4', '--no-spectral-norm', '--no-pixel-norm', '--json', '--quiet');
+  assert.ok(
+    readFileSync(png).equals(imageGridPng(samples.data as Float32Array, samples.shape, { range: [-1, 1] })),
+    'sample --png is the image grid of the samples',
+  );
+  const off = cli(
+    'train',
+    '--model',
+    'dcgan',
+    '--out',
+    join(root, 'dcgan-nosn'),
+    '--steps',
+    '1',
+    '--finetune-d',
+    '0',
+    '--width',
+    '2',
+    '--latent-dim',
+    '2',
+    '--batch-size',
+    '4',
+    '--no-spectral-norm',
+    '--no-pixel-norm',
+    '--json',
+    '--quiet',
+  );
   assert.equal(off.code, 0, off.stderr);
   assert.equal(JSON.parse(off.stdout).meta.extra.training.spectralNorm, false);
   assert.equal(JSON.parse(off.stdout).meta.extra.training.pixelNorm, false);
   const cases: [string[], string[]][] = [
-    [['--model', 'dcgan', '--hidden', '16'], ['--hidden', '--model mlp']],
-    [['--width', '8'], ['--width', '--model dcgan']],
-    [['--model', 'mlp', '--no-pixel-norm'], ['--no-pixel-norm', '--model dcgan']],
-    [['--model', 'dcgan', '--dataset', 'grid25'], ['--dataset', 'shapes28', '"grid25"']],
-    [['--model', 'gan'], ['--model', 'mlp, dcgan', '"gan"']],
-    [['--model', 'dcgan', '--real-dir', join(root, 'pngs'), '--dataset', 'shapes28'], ['--real-dir', 'either']],
+    [
+      ['--model', 'dcgan', '--hidden', '16'],
+      ['--hidden', '--model mlp'],
+    ],
+    [
+      ['--width', '8'],
+      ['--width', '--model dcgan'],
+    ],
+    [
+      ['--model', 'mlp', '--no-pixel-norm'],
+      ['--no-pixel-norm', '--model dcgan'],
+    ],
+    [
+      ['--model', 'dcgan', '--dataset', 'grid25'],
+      ['--dataset', 'shapes28', '"grid25"'],
+    ],
+    [
+      ['--model', 'gan'],
+      ['--model', 'mlp, dcgan', '"gan"'],
+    ],
+    [
+      ['--model', 'dcgan', '--real-dir', join(root, 'pngs'), '--dataset', 'shapes28'],
+      ['--real-dir', 'either'],
+    ],
   ];
   for (const [args, words] of cases) {
     const dir = join(root, 'never');

@@ -17,8 +17,18 @@ export function registerDemo(program: Command): void {
     .option('--train-steps <n>', 'GAN training steps', intArg(1), TRAIN_DEFAULTS.steps)
     .option('--finetune-d <n>', 'extra D-only steps after training', intArg(0), TRAIN_DEFAULTS.finetuneD)
     .option('--num-steps <n>', 'DDLS steps', intArg(1), DEMO_DEFAULTS.numSteps)
-    .option('--step-size <x>', 'DDLS step size', numberArg((n) => n > 0, 'a positive number'), DEMO_DEFAULTS.ddls.stepSize)
-    .option('--noise <x>', 'DDLS noise multiplier', numberArg((n) => n >= 0, 'a non-negative number'), DEMO_DEFAULTS.ddls.noise)
+    .option(
+      '--step-size <x>',
+      'DDLS step size',
+      numberArg((n) => n > 0, 'a positive number'),
+      DEMO_DEFAULTS.ddls.stepSize,
+    )
+    .option(
+      '--noise <x>',
+      'DDLS noise multiplier',
+      numberArg((n) => n >= 0, 'a non-negative number'),
+      DEMO_DEFAULTS.ddls.noise,
+    )
     .option('--no-metropolis', 'unadjusted Langevin (no MALA correction)')
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
@@ -46,11 +56,19 @@ export function registerDemo(program: Command): void {
         },
       );
       refineBar.stop();
-      const line = (name: string, m: typeof r.before) => `${name.padEnd(10)} modes ${String(m.recoveredModes).padStart(2)}/${m.numModes}  high quality ${m.highQualityPercent.toFixed(1).padStart(5)}%  std ${m.std.toFixed(4)}`;
+      const line = (name: string, m: typeof r.before) =>
+        `${name.padEnd(10)} modes ${String(m.recoveredModes).padStart(2)}/${m.numModes}  high quality ${m.highQualityPercent.toFixed(1).padStart(5)}%  std ${m.std.toFixed(4)}`;
       printResult(
         opts.json,
         r,
-        [line('generator', r.before), line('ddls', r.after), `plot: ${r.files.plot}`, `metrics: ${r.files.metrics}`, `samples: ${r.files.before}, ${r.files.after}`, `models: ${r.files.run}`].join('\n'),
+        [
+          line('generator', r.before),
+          line('ddls', r.after),
+          `plot: ${r.files.plot}`,
+          `metrics: ${r.files.metrics}`,
+          `samples: ${r.files.before}, ${r.files.after}`,
+          `models: ${r.files.run}`,
+        ].join('\n'),
       );
     });
 }

@@ -25,7 +25,11 @@ export function registerEval(program: Command): void {
     .description('evaluate fake samples against real ones: mode metrics, Frechet distance, KID/MMD, precision/recall, density/coverage, PR curves')
     .requiredOption('--fake <file>', 'fake samples .npy [n, ...]')
     .option('--real <file>', 'real samples .npy [m, ...]')
-    .option('--dataset <name>', `built-in dataset (${DATASET_NAMES.join(', ')}): real samples are drawn from it and its modes give the mode metrics`, choiceArg(DATASET_NAMES))
+    .option(
+      '--dataset <name>',
+      `built-in dataset (${DATASET_NAMES.join(', ')}): real samples are drawn from it and its modes give the mode metrics`,
+      choiceArg(DATASET_NAMES),
+    )
     .option('--real-n <n>', 'real samples drawn with --dataset', intArg(2), 10000)
     .option('--metrics <list>', `comma-separated, of ${METRIC_NAMES.join(', ')} (default: all that apply)`)
     .option('--seed <n>', 'seed of sampled metrics (KID subsets, k-means, splits) and of --dataset draws', intArg(), 0)
@@ -34,10 +38,13 @@ export function registerEval(program: Command): void {
     .option('--curves-png <file>', 'plot the PR curves (prd, cpr) to a PNG')
     .option('--json', 'print the result as JSON', false)
     .action((opts) => {
-      if ((opts.real === undefined) === (opts.dataset === undefined)) fail('invalid_argument', '--real', 'exactly one of --real FILE.npy or --dataset NAME', opts.real === undefined ? 'neither' : 'both');
+      if ((opts.real === undefined) === (opts.dataset === undefined))
+        fail('invalid_argument', '--real', 'exactly one of --real FILE.npy or --dataset NAME', opts.real === undefined ? 'neither' : 'both');
       const fake = readSamples(opts.fake, '--fake');
       const dataset = opts.dataset ? getDataset(opts.dataset) : undefined;
-      const real: Samples = opts.real ? readSamples(opts.real, '--real') : { data: dataset!.sample(opts.realN, new Rng(opts.seed, 0x7265616c)), n: opts.realN, d: 2 };
+      const real: Samples = opts.real
+        ? readSamples(opts.real, '--real')
+        : { data: dataset!.sample(opts.realN, new Rng(opts.seed, 0x7265616c)), n: opts.realN, d: 2 };
       if (real.d !== fake.d) fail('shape_mismatch', '--fake', `samples of the real data's size (${real.d} values per row)`, `${fake.d}`);
       const metrics = opts.metrics ? parseMetricList(opts.metrics) : METRIC_NAMES.filter((m) => m !== 'modes' || dataset !== undefined);
       const r = evaluate(real, fake, { metrics, dataset, seed: opts.seed, prK: opts.prK, dcK: opts.dcK });
@@ -45,8 +52,18 @@ export function registerEval(program: Command): void {
         if (r.curves.length === 0) fail('invalid_argument', '--curves-png', 'a curve metric in --metrics (prd or cpr)', opts.metrics);
         writeFileAtomic(opts.curvesPng, prCurvePng(r.curves, { title: 'precision-recall' }));
       }
-      const result = { fake: opts.fake, real: opts.real ?? `dataset ${opts.dataset} (n=${opts.realN}, seed ${opts.seed})`, nFake: fake.n, nReal: real.n, ...r.metrics, seconds: r.seconds };
-      const lines = Object.entries(r.metrics).map(([k, v]) => `${k.padEnd(6)} ${JSON.stringify(v, (key, val) => (key === 'modeCounts' ? undefined : typeof val === 'number' ? Number(val.toPrecision(4)) : val))}`);
+      const result = {
+        fake: opts.fake,
+        real: opts.real ?? `dataset ${opts.dataset} (n=${opts.realN}, seed ${opts.seed})`,
+        nFake: fake.n,
+        nReal: real.n,
+        ...r.metrics,
+        seconds: r.seconds,
+      };
+      const lines = Object.entries(r.metrics).map(
+        ([k, v]) =>
+          `${k.padEnd(6)} ${JSON.stringify(v, (key, val) => (key === 'modeCounts' ? undefined : typeof val === 'number' ? Number(val.toPrecision(4)) : val))}`,
+      );
       printResult(opts.json, result, lines.join('\n'));
     });
 }

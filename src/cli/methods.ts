@@ -48,7 +48,8 @@ function clipArg(v: string): number {
 function boxArg(v: string): [number, number] | 'none' {
   if (v === 'none') return 'none';
   const parts = v.split(',').map((p) => Number(p));
-  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) throw new InvalidArgumentError(`expected "lo,hi" with lo < hi, or "none", received ${JSON.stringify(v)}`);
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1]))
+    throw new InvalidArgumentError(`expected "lo,hi" with lo < hi, or "none", received ${JSON.stringify(v)}`);
   return parts as [number, number];
 }
 const nonNegative = numberArg((n) => n >= 0, 'a non-negative number');
@@ -63,7 +64,11 @@ const OPTIONS: MethodOption[] = [
   option('--num-steps <n>', 'dynamics: steps per chain (ddls 100, dcd 100, dot 100, dgflow 25)', intArg(1)),
   option('--step-size <x>', 'dynamics: step size (ddls 0.01, dcd 0.01, dot 0.01, dgflow 0.1)', positive),
   option('--noise <x>', 'ddls, dcd: noise multiplier (1 = Langevin, 0 = gradient descent); dgflow: gamma (default 0.01)', nonNegative),
-  option('--decay <x>', 'ddls: step-size decay per step, in (0, 1]', numberArg((n) => n > 0 && n <= 1, 'a number in (0, 1]')),
+  option(
+    '--decay <x>',
+    'ddls: step-size decay per step, in (0, 1]',
+    numberArg((n) => n > 0 && n <= 1, 'a number in (0, 1]'),
+  ),
   option('--metropolis', 'ddls: Metropolis-adjusted Langevin (MALA) correction'),
   option('--clip <x>', 'dcd: clip each row\'s gradient to this norm, or "none" (default 10)', clipArg),
   option('--box <lo,hi>', 'dcd, dot: clamp samples into [lo, hi] after each step, or "none" (default: the generator\'s output range)', boxArg),
@@ -74,7 +79,11 @@ const OPTIONS: MethodOption[] = [
   option('--burn-in <n>', 'drs: proposals scored to estimate the max logRatio M (default 10000)', intArg(1)),
   option('--exact', 'drs: accept with exp(logRatio - M), the exact rejection sampler (no shift, no gamma)'),
   option('--gamma <x>', 'drs: fixed shift gamma of F(x)', numberArg()),
-  option('--gamma-percentile <p>', 'drs: gamma as this percentile (0-100) of F on the burn-in (default 95)', numberArg((n) => n >= 0 && n <= 100, 'a number in [0, 100]')),
+  option(
+    '--gamma-percentile <p>',
+    'drs: gamma as this percentile (0-100) of F on the burn-in (default 95)',
+    numberArg((n) => n >= 0 && n <= 100, 'a number in [0, 100]'),
+  ),
   option('--epsilon <x>', 'drs: epsilon in F(x) = s - M - log(1 - exp(s - M - epsilon)) (default 1e-6)', positive),
   option('--max-proposals <n>', 'drs: give up after this many proposals (default 100 n)', intArg(1)),
   option('--chain-length <n>', 'mh: independence-sampler steps per output sample (default 100)', intArg(1)),
@@ -102,17 +111,47 @@ const pick = <T>(v: unknown, d: T): T => (v === undefined ? d : (v as T));
 const DRS_OPTIONS = ['burnIn', 'exact', 'gamma', 'gammaPercentile', 'epsilon', 'maxProposals'];
 const MH_OPTIONS = ['chainLength', 'mhInit', 'maxRestarts'];
 const DRE_OPTIONS = ['dreSteps', 'dreLambda', 'dreHidden', 'dreLayers', 'dreLr', 'dreFakes', 'dreFeatures'];
-const drs = (o: Record<string, unknown>) => ({ burnIn: o.burnIn, exact: o.exact, gamma: o.gamma, gammaPercentile: o.gammaPercentile, epsilon: o.epsilon, maxProposals: o.maxProposals });
+const drs = (o: Record<string, unknown>) => ({
+  burnIn: o.burnIn,
+  exact: o.exact,
+  gamma: o.gamma,
+  gammaPercentile: o.gammaPercentile,
+  epsilon: o.epsilon,
+  maxProposals: o.maxProposals,
+});
 const mh = (o: Record<string, unknown>) => ({ chainLength: o.chainLength, init: o.mhInit, maxRestarts: o.maxRestarts });
 const sir = (o: Record<string, unknown>) => ({ poolMultiplier: o.pool });
 
-function selection(id: string, summary: string, runner: MethodRunner<never>, options: string[], build: (o: Record<string, unknown>) => unknown, dre: boolean): MethodSpec {
-  return { id, summary, runner, options: dre ? [...options, ...DRE_OPTIONS] : options, build, needsDiscriminator: !dre, needsReal: dre, estimator: dre ? 'dre' : undefined };
+function selection(
+  id: string,
+  summary: string,
+  runner: MethodRunner<never>,
+  options: string[],
+  build: (o: Record<string, unknown>) => unknown,
+  dre: boolean,
+): MethodSpec {
+  return {
+    id,
+    summary,
+    runner,
+    options: dre ? [...options, ...DRE_OPTIONS] : options,
+    build,
+    needsDiscriminator: !dre,
+    needsReal: dre,
+    estimator: dre ? 'dre' : undefined,
+  };
 }
 
 export const METHODS: Record<string, MethodSpec> = {
   drs: selection('drs', 'discriminator rejection sampling (Azadi et al. 2019)', runDrs as MethodRunner<never>, DRS_OPTIONS, drs, false),
-  mh: selection('mh', 'Metropolis-Hastings GAN: independence sampler with ratio exp(logRatio) (Turner et al. 2019)', runMh as MethodRunner<never>, MH_OPTIONS, mh, false),
+  mh: selection(
+    'mh',
+    'Metropolis-Hastings GAN: independence sampler with ratio exp(logRatio) (Turner et al. 2019)',
+    runMh as MethodRunner<never>,
+    MH_OPTIONS,
+    mh,
+    false,
+  ),
   sir: selection('sir', 'sampling-importance-resampling with weights exp(logRatio)', runSir as MethodRunner<never>, ['pool'], sir, false),
   'dre-rs': selection('dre-rs', 'DRE-F-SP critic (softplus loss, feature space) + rejection sampling', runDrs as MethodRunner<never>, DRS_OPTIONS, drs, true),
   'dre-mh': selection('dre-mh', 'DRE-F-SP critic + Metropolis-Hastings', runMh as MethodRunner<never>, MH_OPTIONS, mh, true),
@@ -122,7 +161,13 @@ export const METHODS: Record<string, MethodSpec> = {
     summary: 'Langevin dynamics on the latent energy -log p0(z) - logRatio(G(z)) (Che et al. 2020)',
     runner: runDdls as MethodRunner<never>,
     options: ['numSteps', 'stepSize', 'noise', 'decay', 'metropolis'],
-    build: (o) => ({ numSteps: pick(o.numSteps, 100), stepSize: pick(o.stepSize, 0.01), noise: pick(o.noise, 1), decay: pick(o.decay, 1), metropolis: pick(o.metropolis, false) }),
+    build: (o) => ({
+      numSteps: pick(o.numSteps, 100),
+      stepSize: pick(o.stepSize, 0.01),
+      noise: pick(o.noise, 1),
+      decay: pick(o.decay, 1),
+      metropolis: pick(o.metropolis, false),
+    }),
     needsDiscriminator: true,
     needsReal: false,
   },

@@ -5,7 +5,9 @@ export function intArg(min = -Infinity) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`expected ${min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : min === -Infinity ? 'an integer' : `an integer >= ${min}`}, received ${JSON.stringify(value)}`);
+      throw new InvalidArgumentError(
+        `expected ${min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : min === -Infinity ? 'an integer' : `an integer >= ${min}`}, received ${JSON.stringify(value)}`,
+      );
     }
     return n;
   };
@@ -21,7 +23,8 @@ export function numberArg(check: (n: number) => boolean = Number.isFinite, expec
 
 export function choiceArg<T extends string>(choices: readonly T[]) {
   return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, received ${JSON.stringify(value)}`);
+    if (!(choices as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, received ${JSON.stringify(value)}`);
     return value as T;
   };
 }

@@ -39,7 +39,9 @@ export function progress(title: string, enabled: boolean): Progress {
       last = now;
       const elapsed = (now - t0) / 1000;
       const eta = value > 0 ? (elapsed * (total - value)) / value : NaN;
-      process.stderr.write(`${title}: ${value}/${total} (${((100 * value) / total).toFixed(0)}%) ${label} elapsed ${elapsed.toFixed(0)}s eta ${Number.isFinite(eta) ? eta.toFixed(0) + 's' : '?'}\n`);
+      process.stderr.write(
+        `${title}: ${value}/${total} (${((100 * value) / total).toFixed(0)}%) ${label} elapsed ${elapsed.toFixed(0)}s eta ${Number.isFinite(eta) ? eta.toFixed(0) + 's' : '?'}\n`,
+      );
     },
     stop() {},
   };

@@ -41,7 +41,12 @@ export function registerRefine(program: Command): void {
     .option('--real <file>', 'held-out real samples (.npy [m, ...data shape], or a folder of PNG images) for MH starts, calibration and DRE')
     .option('--dataset <name>', 'draw held-out real samples from a built-in dataset instead of --real')
     .option('--real-n <n>', 'real samples drawn with --dataset', intArg(1), 10000)
-    .option('--calibrate <how>', `calibrate D into a density ratio on held-out real data first: ${CALIBRATION_METHODS.join(', ')}`, choiceArg(CALIBRATION_METHODS), 'none')
+    .option(
+      '--calibrate <how>',
+      `calibrate D into a density ratio on held-out real data first: ${CALIBRATION_METHODS.join(', ')}`,
+      choiceArg(CALIBRATION_METHODS),
+      'none',
+    )
     .option('--png <file>', 'also write a picture of the samples (scatter for 2-D data, grid for images)')
     .option('--json', 'print the summary as JSON', false)
     .option('--quiet', 'no progress on stderr', false);
@@ -51,19 +56,28 @@ export function registerRefine(program: Command): void {
     // An option the chosen method does not read is a mistake, not something to ignore silently.
     for (const o of methodOptions()) {
       if (command.getOptionValueSource(o.key) === 'cli' && !spec.options.includes(o.key)) {
-        fail('invalid_argument', o.flag, `an option of --method ${spec.id} (${spec.options.map((k) => methodOptions().find((m) => m.key === k)!.flag).join(', ') || 'none'})`, `${o.flag} given`);
+        fail(
+          'invalid_argument',
+          o.flag,
+          `an option of --method ${spec.id} (${spec.options.map((k) => methodOptions().find((m) => m.key === k)!.flag).join(', ') || 'none'})`,
+          `${o.flag} given`,
+        );
       }
     }
     if (!opts.out.endsWith('.npy')) fail('invalid_argument', '--out', 'a file name ending in .npy', opts.out);
-    let pair = loadPair({
-      run: opts.run,
-      generator: opts.generator,
-      discriminator: opts.discriminator,
-      latentPrior: opts.latentPrior === undefined ? undefined : parseLatentPrior(opts.latentPrior, '--latent-prior'),
-      dOutput: opts.dOutput === undefined ? undefined : parseDOutput(opts.dOutput, '--d-output'),
-    }, spec.needsDiscriminator);
+    let pair = loadPair(
+      {
+        run: opts.run,
+        generator: opts.generator,
+        discriminator: opts.discriminator,
+        latentPrior: opts.latentPrior === undefined ? undefined : parseLatentPrior(opts.latentPrior, '--latent-prior'),
+        dOutput: opts.dOutput === undefined ? undefined : parseDOutput(opts.dOutput, '--d-output'),
+      },
+      spec.needsDiscriminator,
+    );
     const real = readReal(opts, pair.meta.dataShape, spec, pair.meta.outputRange);
-    if (opts.calibrate !== 'none' && real === undefined) fail('invalid_argument', '--real', `held-out real samples for --calibrate ${opts.calibrate} (--real FILE.npy or --dataset NAME)`, 'nothing');
+    if (opts.calibrate !== 'none' && real === undefined)
+      fail('invalid_argument', '--real', `held-out real samples for --calibrate ${opts.calibrate} (--real FILE.npy or --dataset NAME)`, 'nothing');
     let dre: DreFspResult | undefined;
     if (spec.estimator === 'dre') {
       const features = opts.dreFeatures === undefined ? undefined : loadGraph(opts.dreFeatures);
@@ -85,13 +99,28 @@ export function registerRefine(program: Command): void {
     const preview = opts.png ? new Preview(pair.meta) : undefined;
     const result = await runStreamed(
       spec.runner,
-      { pair: calibration?.pair ?? pair, n: opts.n, seed: opts.seed, batchSize: opts.batchSize, real, hooks: { signal: signal(), onProgress: (d, t) => bar.update(Math.round(d), t) } },
+      {
+        pair: calibration?.pair ?? pair,
+        n: opts.n,
+        seed: opts.seed,
+        batchSize: opts.batchSize,
+        real,
+        hooks: { signal: signal(), onProgress: (d, t) => bar.update(Math.round(d), t) },
+      },
       methodOpts as never,
       {
         out: opts.out,
         chunkSize: opts.chunkSize,
         resume: opts.resume,
-        identity: { method: spec.id, options: Object.fromEntries(spec.options.map((k) => [k, opts[k] ?? null])), calibrate: opts.calibrate, dre: spec.estimator ? [opts.dreSteps, opts.dreLambda, opts.dreHidden, opts.dreLayers, opts.dreLr, opts.dreFakes, opts.dreFeatures] : null, generator: pair.files.generator, discriminator: pair.files.discriminator, real: opts.real ?? opts.dataset ?? null },
+        identity: {
+          method: spec.id,
+          options: Object.fromEntries(spec.options.map((k) => [k, opts[k] ?? null])),
+          calibrate: opts.calibrate,
+          dre: spec.estimator ? [opts.dreSteps, opts.dreLambda, opts.dreHidden, opts.dreLayers, opts.dreLr, opts.dreFakes, opts.dreFeatures] : null,
+          generator: pair.files.generator,
+          discriminator: pair.files.discriminator,
+          real: opts.real ?? opts.dataset ?? null,
+        },
         onChunk: (_c, samples, shape) => preview?.add(samples, shape[0]),
       },
     ).finally(async () => {
@@ -126,12 +155,22 @@ export function registerRefine(program: Command): void {
     preview?.write(opts.png, `${spec.id}, n=${opts.n}`);
     const s = result.summary;
     const fmt = (k: string) => (typeof s[k] === 'number' ? ` ${k} ${(s[k] as number).toPrecision(4)}` : '');
-    printResult(opts.json, summary, `${spec.id}: wrote ${result.shape.join('x')} to ${opts.out} in ${result.seconds.toFixed(1)} s;${fmt('acceptance')}${fmt('gradNorm')}${fmt('nonFinite')}\nsummary: ${summaryPath}`);
+    printResult(
+      opts.json,
+      summary,
+      `${spec.id}: wrote ${result.shape.join('x')} to ${opts.out} in ${result.seconds.toFixed(1)} s;${fmt('acceptance')}${fmt('gradNorm')}${fmt('nonFinite')}\nsummary: ${summaryPath}`,
+    );
   });
 }
 
-function readReal(opts: { real?: string; dataset?: string; realN: number; seed: number }, dataShape: number[], spec: MethodSpec, outputRange?: [number, number]): Float32Array | undefined {
-  if (opts.real !== undefined && opts.dataset !== undefined) fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', `--real ${opts.real} and --dataset ${opts.dataset}`);
+function readReal(
+  opts: { real?: string; dataset?: string; realN: number; seed: number },
+  dataShape: number[],
+  spec: MethodSpec,
+  outputRange?: [number, number],
+): Float32Array | undefined {
+  if (opts.real !== undefined && opts.dataset !== undefined)
+    fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', `--real ${opts.real} and --dataset ${opts.dataset}`);
   let real: Float32Array | undefined;
   if (opts.real !== undefined) {
     if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file or folder of PNG images', opts.real);
@@ -142,12 +181,15 @@ function readReal(opts: { real?: string; dataset?: string; realN: number; seed: 
         })()
       : readNpyFloat32(opts.real);
     const want = dataShape.join('x');
-    if (t.shape.slice(1).join('x') !== want) fail('shape_mismatch', '--real', `an array of shape [m, ${dataShape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
+    if (t.shape.slice(1).join('x') !== want)
+      fail('shape_mismatch', '--real', `an array of shape [m, ${dataShape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
     real = t.data;
   } else if (opts.dataset !== undefined) {
-    if (dataShape.length !== 1 || dataShape[0] !== 2) fail('invalid_argument', '--dataset', 'a generator of 2-D samples (built-in datasets are 2-D)', `samples of shape [${dataShape.join(', ')}]`);
+    if (dataShape.length !== 1 || dataShape[0] !== 2)
+      fail('invalid_argument', '--dataset', 'a generator of 2-D samples (built-in datasets are 2-D)', `samples of shape [${dataShape.join(', ')}]`);
     real = getDataset(opts.dataset).sample(opts.realN, new Rng(opts.seed, 0x7265616c));
   }
-  if (spec.needsReal && real === undefined) fail('invalid_argument', '--real', `held-out real samples for --method ${spec.id} (--real FILE.npy or --dataset NAME)`, 'nothing');
+  if (spec.needsReal && real === undefined)
+    fail('invalid_argument', '--real', `held-out real samples for --method ${spec.id} (--real FILE.npy or --dataset NAME)`, 'nothing');
   return real;
 }

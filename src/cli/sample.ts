@@ -28,7 +28,11 @@ export function registerSample(program: Command): void {
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
       const pair = loadPair(
-        { run: opts.run, generator: opts.generator, latentPrior: opts.latentPrior === undefined ? undefined : parseLatentPrior(opts.latentPrior, '--latent-prior') },
+        {
+          run: opts.run,
+          generator: opts.generator,
+          latentPrior: opts.latentPrior === undefined ? undefined : parseLatentPrior(opts.latentPrior, '--latent-prior'),
+        },
         false,
       );
       const { latentDim: d, dataShape, latentPrior } = pair.meta;
@@ -54,6 +58,10 @@ export function registerSample(program: Command): void {
         preview.add(out, opts.n);
         preview.write(opts.png, `generator, n=${opts.n}`);
       }
-      printResult(opts.json, { out: opts.out, n: opts.n, shape: [opts.n, ...dataShape], seed: opts.seed, generator: pair.files.generator }, `wrote ${opts.n} samples to ${opts.out}`);
+      printResult(
+        opts.json,
+        { out: opts.out, n: opts.n, shape: [opts.n, ...dataShape], seed: opts.seed, generator: pair.files.generator },
+        `wrote ${opts.n} samples to ${opts.out}`,
+      );
     });
 }

@@ -53,11 +53,23 @@ export function registerTrain(program: Command): void {
     .option('--activation <a>', `mlp: relu, leaky_relu or tanh (default ${M.activation})`, choiceArg(['relu', 'leaky_relu', 'tanh'] as const))
     .option('--lr-g <x>', `generator learning rate (${both('lrG')})`, rate)
     .option('--lr-d <x>', `discriminator learning rate (${both('lrD')})`, rate)
-    .option('--beta1 <x>', `Adam beta1 (${both('beta1')})`, numberArg((n) => n >= 0 && n < 1, 'a number in [0, 1)'))
-    .option('--beta2 <x>', `Adam beta2 (${both('beta2')})`, numberArg((n) => n >= 0 && n < 1, 'a number in [0, 1)'))
+    .option(
+      '--beta1 <x>',
+      `Adam beta1 (${both('beta1')})`,
+      numberArg((n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+    )
+    .option(
+      '--beta2 <x>',
+      `Adam beta2 (${both('beta2')})`,
+      numberArg((n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+    )
     .option('--d-steps <n>', `D updates per G update (${both('dSteps')})`, intArg(1))
     .option('--finetune-d <n>', `extra D-only steps with G frozen, so D estimates the final density ratio (${both('finetuneD')})`, intArg(0))
-    .option('--gp-weight <x>', `WGAN-GP penalty weight (${both('gpWeight')})`, numberArg((n) => n >= 0, 'a non-negative number'))
+    .option(
+      '--gp-weight <x>',
+      `WGAN-GP penalty weight (${both('gpWeight')})`,
+      numberArg((n) => n >= 0, 'a non-negative number'),
+    )
     .option('--seed <n>', 'random seed (default 0)', intArg())
     .option('--checkpoint-every <n>', `steps between checkpoints (${both('checkpointEvery')})`, intArg(1))
     .option('--resume', 'continue from the checkpoint in --out', false)
@@ -66,15 +78,29 @@ export function registerTrain(program: Command): void {
     .action(async (opts, command: Command) => {
       const model: Model = opts.model ?? 'mlp';
       for (const [key, o] of Object.entries(ONLY)) {
-        if (command.getOptionValueSource(key) === 'cli' && o.model !== model) fail('invalid_argument', o.flag, `an option of --model ${o.model}`, `${o.flag} with --model ${model}`);
+        if (command.getOptionValueSource(key) === 'cli' && o.model !== model)
+          fail('invalid_argument', o.flag, `an option of --model ${o.model}`, `${o.flag} with --model ${model}`);
       }
-      if (model === 'dcgan' && opts.realDir !== undefined && opts.dataset !== undefined) fail('invalid_argument', '--real-dir', 'either --real-dir or --dataset', 'both');
+      if (model === 'dcgan' && opts.realDir !== undefined && opts.dataset !== undefined)
+        fail('invalid_argument', '--real-dir', 'either --real-dir or --dataset', 'both');
       // Only training options given on the command line override the model's defaults (--json,
       // --quiet and --model are not training options: they must not enter the resume fingerprint).
-      const given = Object.fromEntries(Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'model'].includes(k)));
+      const given = Object.fromEntries(
+        Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'model'].includes(k)),
+      );
       const bar = progress('train', !opts.quiet);
-      const hooks = { onProgress: (p: { step: number; steps: number; lossD: number; lossG: number }) => bar.update(p.step, p.steps, `loss_d ${p.lossD.toFixed(3)} loss_g ${p.lossG.toFixed(3)}`), signal: signal() };
-      const r = await (model === 'dcgan' ? trainDcgan({ ...C, ...given } as never, hooks) : trainGan({ ...M, ...given } as never, hooks)).finally(() => bar.stop());
-      printResult(opts.json, { model, ...r }, `trained ${model} ${r.steps} steps in ${r.seconds.toFixed(1)} s (loss_d ${r.lossD.toFixed(4)}, loss_g ${r.lossG.toFixed(4)}); wrote ${r.dir}/generator.onnx, discriminator.onnx, meta.json`);
+      const hooks = {
+        onProgress: (p: { step: number; steps: number; lossD: number; lossG: number }) =>
+          bar.update(p.step, p.steps, `loss_d ${p.lossD.toFixed(3)} loss_g ${p.lossG.toFixed(3)}`),
+        signal: signal(),
+      };
+      const r = await (model === 'dcgan' ? trainDcgan({ ...C, ...given } as never, hooks) : trainGan({ ...M, ...given } as never, hooks)).finally(() =>
+        bar.stop(),
+      );
+      printResult(
+        opts.json,
+        { model, ...r },
+        `trained ${model} ${r.steps} steps in ${r.seconds.toFixed(1)} s (loss_d ${r.lossD.toFixed(4)}, loss_g ${r.lossG.toFixed(4)}); wrote ${r.dir}/generator.onnx, discriminator.onnx, meta.json`,
+      );
     });
 }

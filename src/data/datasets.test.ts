@@ -117,10 +117,7 @@ test('sample moments match the exact moments (5 standard errors)', () => {
     }
     const mxy = noiselessExpectation(d, (x, y) => x * y);
     const ex2y2 =
-      noiselessExpectation(d, (x, y) => x * x * y * y) +
-      v * noiselessExpectation(d, (x) => x * x) +
-      v * noiselessExpectation(d, (_x, y) => y * y) +
-      v * v;
+      noiselessExpectation(d, (x, y) => x * x * y * y) + v * noiselessExpectation(d, (x) => x * x) + v * noiselessExpectation(d, (_x, y) => y * y) + v * v;
     checks.push(['cross moment', (x, y) => x * y, mxy, ex2y2 - mxy * mxy]);
     for (const [label, g, exact, variance] of checks) {
       let sum = 0;

@@ -32,12 +32,7 @@ export function checkPoints(points: Float32Array | Float64Array): number {
  * each point to its nearest centre (ties to the lowest index) and reports the distance to it;
  * `logDensity` is exact (log-sum-exp over the components).
  */
-export function gaussianMixture2D(
-  name: Dataset2D['name'],
-  centres: Float64Array,
-  std: number,
-  bounds: [number, number, number, number],
-): Dataset2D {
+export function gaussianMixture2D(name: Dataset2D['name'], centres: Float64Array, std: number, bounds: [number, number, number, number]): Dataset2D {
   const k = centres.length / 2;
   const logNorm = -Math.log(k) - Math.log(2 * Math.PI * std * std);
   const inv2var = 1 / (2 * std * std);

@@ -74,7 +74,10 @@ test('colour PNGs read as three planes; grayscale: true gives luma; class subfol
   assert.deepEqual([...f.labels], [0, 1]);
   // Image 0 is a/y.png (colour(1)); pixel (x=2, y=1) is at offset 5 of each 2x3 plane.
   const [r, g, b] = colour(1)(2, 1);
-  assert.deepEqual([f.data[5], f.data[6 + 5], f.data[12 + 5]], [r, g, b].map((v) => Math.fround(-1 + (2 / 255) * v)));
+  assert.deepEqual(
+    [f.data[5], f.data[6 + 5], f.data[12 + 5]],
+    [r, g, b].map((v) => Math.fround(-1 + (2 / 255) * v)),
+  );
   const luma = readImageFolder(dir, { grayscale: true, range: [0, 255] });
   assert.deepEqual(luma.shape, [2, 1, 2, 3]);
   assert.ok(Math.abs(luma.data[5] - (0.299 * r + 0.587 * g + 0.114 * b)) < 1e-3);
@@ -170,10 +173,19 @@ test('shapes28 renders each class with its exact area, anti-aliased, inside the 
     const area = unitArea[spec.cls] * spec.s * spec.s;
     // Coverage from the signed distance is exact along straight edges; corners and curvature
     // leave an error well under a pixel per corner.
-    assert.ok(Math.abs(mass - area) < 0.02 * area + 1, `${SHAPES28_CLASSES[spec.cls]} s=${spec.s.toFixed(2)}: mass ${mass.toFixed(2)} vs area ${area.toFixed(2)}`);
+    assert.ok(
+      Math.abs(mass - area) < 0.02 * area + 1,
+      `${SHAPES28_CLASSES[spec.cls]} s=${spec.s.toFixed(2)}: mass ${mass.toFixed(2)} vs area ${area.toFixed(2)}`,
+    );
     assert.ok(partial > 8, 'edges are anti-aliased');
     for (let i = 0; i < N; i++) {
-      for (const [y, x] of [[0, i], [N - 1, i], [i, 0], [i, N - 1]]) assert.equal(img[y * N + x], 0, 'the border row/column is background');
+      for (const [y, x] of [
+        [0, i],
+        [N - 1, i],
+        [i, 0],
+        [i, N - 1],
+      ])
+        assert.equal(img[y * N + x], 0, 'the border row/column is background');
     }
   }
   assert.equal(seen.size, 4);

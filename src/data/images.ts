@@ -104,7 +104,9 @@ export function readImageFolder(dir: string, options: ReadImagesOptions = {}): I
     try {
       png = PNG.sync.read(bytes);
     } catch (e) {
-      throw new RefineryError('invalid_file', [{ path: full, expected: 'a PNG image that decodes', received: `a corrupt PNG (${e instanceof Error ? e.message : String(e)})` }]);
+      throw new RefineryError('invalid_file', [
+        { path: full, expected: 'a PNG image that decodes', received: `a corrupt PNG (${e instanceof Error ? e.message : String(e)})` },
+      ]);
     }
     const { width, height, data } = png;
     if (first === undefined) first = { file, width, height };
@@ -193,14 +195,37 @@ const POLYGONS: Record<'square' | 'triangle' | 'cross', number[][]> = (() => {
   const a = 0.85; // square half side
   const r = 1.3; // triangle circumradius (apex up)
   // Vertices at angles -90, 30 and 150 degrees (exact closed forms: no sin/cos, same bits everywhere).
-  const tri = [[0, -r], [(r * Math.sqrt(3)) / 2, r / 2], [(-r * Math.sqrt(3)) / 2, r / 2]];
+  const tri = [
+    [0, -r],
+    [(r * Math.sqrt(3)) / 2, r / 2],
+    [(-r * Math.sqrt(3)) / 2, r / 2],
+  ];
   const L = 1; // cross arm half length
   const T = 0.3; // cross arm half thickness
   const cross = [
-    [-T, -L], [T, -L], [T, -T], [L, -T], [L, T], [T, T],
-    [T, L], [-T, L], [-T, T], [-L, T], [-L, -T], [-T, -T],
+    [-T, -L],
+    [T, -L],
+    [T, -T],
+    [L, -T],
+    [L, T],
+    [T, T],
+    [T, L],
+    [-T, L],
+    [-T, T],
+    [-L, T],
+    [-L, -T],
+    [-T, -T],
   ];
-  return { square: [[-a, -a], [a, -a], [a, a], [-a, a]], triangle: tri, cross };
+  return {
+    square: [
+      [-a, -a],
+      [a, -a],
+      [a, a],
+      [-a, a],
+    ],
+    triangle: tri,
+    cross,
+  };
 })();
 
 function bounds(cls: number): [number, number, number, number] {

@@ -242,8 +242,14 @@ function buildQuadrature(maxPanel: number, firstPanel: number, order: number): Q
   const b = SWISSROLL_T_MAX;
   const left: number[] = [a];
   const right: number[] = [b];
-  for (let w = firstPanel, at = a; w < maxPanel && at + w < (a + b) / 2; w *= 2) left.push((at += w));
-  for (let w = firstPanel, at = b; w < maxPanel && at - w > (a + b) / 2; w *= 2) right.push((at -= w));
+  for (let w = firstPanel, at = a; w < maxPanel && at + w < (a + b) / 2; w *= 2) {
+    at += w;
+    left.push(at);
+  }
+  for (let w = firstPanel, at = b; w < maxPanel && at - w > (a + b) / 2; w *= 2) {
+    at -= w;
+    right.push(at);
+  }
   const lo = left[left.length - 1];
   const hi = right[right.length - 1];
   const m = Math.max(1, Math.ceil((hi - lo) / maxPanel));

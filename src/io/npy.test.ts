@@ -42,7 +42,9 @@ function handBuilt(header: string, data: Uint8Array, major = 1, pad = true): Uin
 function f32le(values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const v = new DataView(out.buffer);
-  values.forEach((x, k) => v.setFloat32(4 * k, x, true));
+  values.forEach((x, k) => {
+    v.setFloat32(4 * k, x, true);
+  });
   return out;
 }
 
@@ -70,7 +72,10 @@ describe('parseNpy on the fixtures', () => {
         assert.equal(arr.dtype, '<f4');
         assert.deepEqual(arr.shape, shape);
         assert.ok(arr.data instanceof Float32Array);
-        assert.equal(arr.data.length, shape.reduce((a, b) => a * b, 1));
+        assert.equal(
+          arr.data.length,
+          shape.reduce((a, b) => a * b, 1),
+        );
         for (const v of arr.data as Float32Array) assert.ok(Number.isFinite(v));
         // numpy's exact header layout (spare room for growth included) is reproduced.
         assert.equal(Buffer.compare(Buffer.from(encodeNpy(arr.data, arr.shape)), Buffer.from(bytes)), 0, file);
@@ -128,7 +133,9 @@ describe('encodeNpy / parseNpy round trip', () => {
   it('shape tuples are written as Python writes them', () => {
     const text = (shape: number[], n: number) => {
       const b = encodeNpy(new Float32Array(n), shape);
-      return Buffer.from(b.subarray(10, 10 + (b[8]! | (b[9]! << 8)))).toString('latin1').trimEnd();
+      return Buffer.from(b.subarray(10, 10 + (b[8]! | (b[9]! << 8))))
+        .toString('latin1')
+        .trimEnd();
     };
     assert.equal(text([], 1), "{'descr': '<f4', 'fortran_order': False, 'shape': (), }");
     assert.match(text([7], 7), /'shape': \(7,\), }\s*$/);
@@ -225,12 +232,7 @@ describe('hand-built files', () => {
 
   it('Fortran order is rejected for 2-d arrays, accepted where it is the same layout', () => {
     const data = f32le([0, 1, 2, 3, 4, 5]);
-    expectInvalid(
-      () => parseNpy(handBuilt("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", data), 'f.npy'),
-      'invalid_file',
-      'f.npy',
-      'C order',
-    );
+    expectInvalid(() => parseNpy(handBuilt("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", data), 'f.npy'), 'invalid_file', 'f.npy', 'C order');
     assert.deepEqual(parseNpy(handBuilt("{'descr': '<f4', 'fortran_order': True, 'shape': (6,), }", data)).shape, [6]);
   });
 });

@@ -270,10 +270,7 @@ export function parseNpy(bytes: Uint8Array, source = 'array'): NpyArray {
   const need = n * info.itemSize;
   const have = bytes.length - dataStart;
   if (have !== need) {
-    bad(
-      `${need} bytes of data for shape ${shapeText(shape)} ${descr}`,
-      `${have} bytes${have < need ? ' (file truncated)' : ' (trailing bytes)'}`,
-    );
+    bad(`${need} bytes of data for shape ${shapeText(shape)} ${descr}`, `${have} bytes${have < need ? ' (file truncated)' : ' (trailing bytes)'}`);
   }
   const swap = parsed.bigEndian === LITTLE_ENDIAN_HOST;
   const buf = copyAligned(bytes.subarray(dataStart), info.itemSize, swap);

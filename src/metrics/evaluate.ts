@@ -35,13 +35,22 @@ export interface Curve {
 }
 
 export function parseMetricList(value: string, path = '--metrics'): MetricName[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!(METRIC_NAMES as readonly string[]).includes(n)) fail('invalid_argument', path, `a comma-separated list of ${METRIC_NAMES.join(', ')}`, JSON.stringify(n));
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of names)
+    if (!(METRIC_NAMES as readonly string[]).includes(n))
+      fail('invalid_argument', path, `a comma-separated list of ${METRIC_NAMES.join(', ')}`, JSON.stringify(n));
   if (names.length === 0) fail('invalid_argument', path, `at least one of ${METRIC_NAMES.join(', ')}`, JSON.stringify(value));
   return names as MetricName[];
 }
 
-export function evaluate(real: Samples, fake: Samples, o: EvaluateOptions): { metrics: Record<string, unknown>; curves: Curve[]; seconds: Record<string, number> } {
+export function evaluate(
+  real: Samples,
+  fake: Samples,
+  o: EvaluateOptions,
+): { metrics: Record<string, unknown>; curves: Curve[]; seconds: Record<string, number> } {
   const metrics: Record<string, unknown> = {};
   const curves: Curve[] = [];
   const seconds: Record<string, number> = {};

@@ -57,10 +57,14 @@ test('exact ring8 and swiss roll draws: all modes, std equals dataset.std', () =
 test('hand-computed tiny case: every field', () => {
   // grid25 mode k has centre (ix - 2, iy - 2) with k = 5 ix + iy
   const pts = new Float64Array([
-    0, 0, // mode 12, distance 0: HQ
-    1.1, 0, // mode 17, distance 0.1: HQ
-    2, 2.15, // mode 24, distance 0.15: HQ
-    0.6, 0.6, // mode 18, distance sqrt(0.32) > 0.2: not HQ
+    0,
+    0, // mode 12, distance 0: HQ
+    1.1,
+    0, // mode 17, distance 0.1: HQ
+    2,
+    2.15, // mode 24, distance 0.15: HQ
+    0.6,
+    0.6, // mode 18, distance sqrt(0.32) > 0.2: not HQ
   ]);
   const r = modeMetrics(pts, grid25);
   assert.equal(r.numSamples, 4);
@@ -78,7 +82,15 @@ test('hand-computed tiny case: every field', () => {
   const m1 = (1 / 3 + 1 / 25) / 2;
   const expected = 0.5 * Math.log(1 / 3 / m1) + 0.5 * ((3 / 25) * Math.log(1 / 25 / m1) + (22 / 25) * Math.log(2));
   assert.ok(Math.abs(r.jsModeHistogram - expected) < 1e-12, `${r.jsModeHistogram} vs ${expected}`);
-  assert.ok(Math.abs(r.jsModeHistogram - js(counts.map((c) => c / 3), new Array(25).fill(1 / 25))) < 1e-12);
+  assert.ok(
+    Math.abs(
+      r.jsModeHistogram -
+        js(
+          counts.map((c) => c / 3),
+          new Array(25).fill(1 / 25),
+        ),
+    ) < 1e-12,
+  );
 
   // options: a tighter threshold and a higher minimum count
   const tight = modeMetrics(pts, grid25, { thresholdStd: 2.5 });

@@ -42,11 +42,7 @@ export interface ModeMetrics {
  * Errors: RefineryError invalid_argument naming `samples` if it is not an n x 2 typed array with
  * n ≥ 1; naming `thresholdStd` / `minCount` for a bad option.
  */
-export function modeMetrics(
-  samples: Float32Array | Float64Array,
-  dataset: Dataset2D,
-  options: { thresholdStd?: number; minCount?: number } = {},
-): ModeMetrics {
+export function modeMetrics(samples: Float32Array | Float64Array, dataset: Dataset2D, options: { thresholdStd?: number; minCount?: number } = {}): ModeMetrics {
   if (!(samples instanceof Float32Array || samples instanceof Float64Array)) {
     fail('invalid_argument', 'samples', 'a Float32Array or Float64Array of n x 2 coordinates', describe(samples));
   }

@@ -39,13 +39,17 @@ export function readMeta(path: string): ModelMeta {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new RefineryError('invalid_file', [{ path, expected: 'a JSON object', received: e instanceof SyntaxError ? `invalid JSON (${e.message})` : String((e as NodeJS.ErrnoException).code ?? e) }]);
+    throw new RefineryError('invalid_file', [
+      { path, expected: 'a JSON object', received: e instanceof SyntaxError ? `invalid JSON (${e.message})` : String((e as NodeJS.ErrnoException).code ?? e) },
+    ]);
   }
   if (raw === null || typeof raw !== 'object') fail('invalid_file', path, 'a JSON object', describe(raw));
   const latentDim = raw.latent_dim;
-  if (typeof latentDim !== 'number' || !Number.isInteger(latentDim) || latentDim < 1) fail('invalid_file', `${path}: latent_dim`, 'a positive integer', describe(latentDim));
+  if (typeof latentDim !== 'number' || !Number.isInteger(latentDim) || latentDim < 1)
+    fail('invalid_file', `${path}: latent_dim`, 'a positive integer', describe(latentDim));
   const dataShape = raw.data_shape;
-  if (!Array.isArray(dataShape) || !dataShape.every((d) => Number.isInteger(d) && d > 0)) fail('invalid_file', `${path}: data_shape`, 'a list of positive integers', describe(dataShape));
+  if (!Array.isArray(dataShape) || !dataShape.every((d) => Number.isInteger(d) && d > 0))
+    fail('invalid_file', `${path}: data_shape`, 'a list of positive integers', describe(dataShape));
   // output_range: [lo, hi]; the PyTorch fixtures write generator_output_range: "[-1, 1] (tanh)".
   let range = raw.output_range;
   if (range === undefined && typeof raw.generator_output_range === 'string') {

@@ -30,7 +30,8 @@ export function loadPair(options: PairOptions, needDiscriminator = true): ModelP
   let dPath = options.discriminator;
   let metaPath: string | undefined;
   if (options.run !== undefined) {
-    if (!existsSync(options.run) || !statSync(options.run).isDirectory()) fail('invalid_argument', '--run', 'a folder written by `refinery train`', options.run);
+    if (!existsSync(options.run) || !statSync(options.run).isDirectory())
+      fail('invalid_argument', '--run', 'a folder written by `refinery train`', options.run);
     gPath ??= join(options.run, 'generator.onnx');
     dPath ??= join(options.run, 'discriminator.onnx');
     metaPath = join(options.run, 'meta.json');
@@ -43,19 +44,28 @@ export function loadPair(options: PairOptions, needDiscriminator = true): ModelP
   const discriminator = needDiscriminator && dPath !== undefined ? loadGraph(dPath) : undefined;
 
   if (generator.inputs.length !== 1 || generator.outputs.length < 1) {
-    fail('invalid_model', gPath, 'a generator with one input z [batch, latent_dim] and an output x', `${generator.inputs.length} inputs, ${generator.outputs.length} outputs`);
+    fail(
+      'invalid_model',
+      gPath,
+      'a generator with one input z [batch, latent_dim] and an output x',
+      `${generator.inputs.length} inputs, ${generator.outputs.length} outputs`,
+    );
   }
   const zShape = generator.inputs[0].shape;
   const latentDim = zShape[1];
-  if (zShape.length !== 2 || typeof latentDim !== 'number') fail('invalid_model', `${gPath} input ${generator.inputs[0].name}`, 'shape [batch, latent_dim] with a fixed latent_dim', fmtShape(zShape));
+  if (zShape.length !== 2 || typeof latentDim !== 'number')
+    fail('invalid_model', `${gPath} input ${generator.inputs[0].name}`, 'shape [batch, latent_dim] with a fixed latent_dim', fmtShape(zShape));
   const xShape = generator.info(generator.outputs[0]).shape;
   const dataShape = xShape.slice(1);
-  if (!dataShape.every((d) => typeof d === 'number')) fail('invalid_model', `${gPath} output ${generator.outputs[0]}`, 'shape [batch, ...] with fixed data dims', fmtShape(xShape));
+  if (!dataShape.every((d) => typeof d === 'number'))
+    fail('invalid_model', `${gPath} output ${generator.outputs[0]}`, 'shape [batch, ...] with fixed data dims', fmtShape(xShape));
 
   if (meta) {
     if (meta.latentDim !== latentDim) fail('invalid_model', `${metaPath}: latent_dim`, `the generator's latent dim ${latentDim}`, String(meta.latentDim));
-    if (options.latentPrior && options.latentPrior !== meta.latentPrior) fail('invalid_argument', '--latent-prior', `the prior recorded in ${metaPath} (${meta.latentPrior})`, options.latentPrior);
-    if (options.dOutput && options.dOutput !== meta.dOutput) fail('invalid_argument', '--d-output', `the D output recorded in ${metaPath} (${meta.dOutput})`, options.dOutput);
+    if (options.latentPrior && options.latentPrior !== meta.latentPrior)
+      fail('invalid_argument', '--latent-prior', `the prior recorded in ${metaPath} (${meta.latentPrior})`, options.latentPrior);
+    if (options.dOutput && options.dOutput !== meta.dOutput)
+      fail('invalid_argument', '--d-output', `the D output recorded in ${metaPath} (${meta.dOutput})`, options.dOutput);
   }
 
   if (discriminator) {
@@ -68,7 +78,8 @@ export function loadPair(options: PairOptions, needDiscriminator = true): ModelP
       ]);
     }
     const dOut = discriminator.info(discriminator.outputs[0]).shape;
-    if (!(dOut.length === 2 && dOut[1] === 1) && dOut.length !== 1) fail('invalid_model', `${dPath} output ${discriminator.outputs[0]}`, 'shape [batch, 1] or [batch]', fmtShape(dOut));
+    if (!(dOut.length === 2 && dOut[1] === 1) && dOut.length !== 1)
+      fail('invalid_model', `${dPath} output ${discriminator.outputs[0]}`, 'shape [batch, 1] or [batch]', fmtShape(dOut));
   }
 
   const resolved: ModelMeta = meta ?? {

@@ -71,7 +71,12 @@ export function graphFromModel(model: ModelProto, source = 'model'): Graph {
   if (!gp) fail('invalid_file', source, 'an ONNX model with a graph', 'no graph');
   const opset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0;
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
-    fail('invalid_model', `${source} opset`, `default-domain opset ${MIN_OPSET}..${MAX_OPSET} (re-export with torch.onnx.export(..., opset_version=17))`, String(opset));
+    fail(
+      'invalid_model',
+      `${source} opset`,
+      `default-domain opset ${MIN_OPSET}..${MAX_OPSET} (re-export with torch.onnx.export(..., opset_version=17))`,
+      String(opset),
+    );
   }
   const g = new Graph();
   g.name = gp.name || 'graph';
@@ -88,7 +93,9 @@ export function graphFromModel(model: ModelProto, source = 'model'): Graph {
     const code = v.type?.tensorType?.elemType ?? 0;
     g.addInput(name, dtypeOf(code, `${source} input ${name}`), shapeFromProto(v));
   }
-  gp.node.forEach((n, k) => g.addNode(nodeFromProto(n, k, source)));
+  gp.node.forEach((n, k) => {
+    g.addNode(nodeFromProto(n, k, source));
+  });
   g.outputs = gp.output.map((o) => o.name ?? '');
   for (const o of g.outputs) {
     if (!g.values.has(o)) fail('invalid_model', `${source} output ${o}`, 'an output produced by the graph', 'a name no node produces');

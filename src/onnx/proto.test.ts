@@ -110,8 +110,14 @@ describe('decodeModel on the PyTorch fixtures', () => {
         const graph = model.graph!;
         const ops = [...new Set(graph.node.map((n) => n.opType!))].sort();
         assert.deepEqual(ops, [...meta.onnx[role].op_types].sort());
-        assert.deepEqual(graph.input.map((v) => v.name), [input]);
-        assert.deepEqual(graph.output.map((v) => v.name), [output]);
+        assert.deepEqual(
+          graph.input.map((v) => v.name),
+          [input],
+        );
+        assert.deepEqual(
+          graph.output.map((v) => v.name),
+          [output],
+        );
         assert.equal(meta.onnx[role].input, input);
         assert.equal(meta.onnx[role].output, output);
         const defaultOpset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
@@ -128,7 +134,10 @@ describe('decodeModel on the PyTorch fixtures', () => {
         for (const t of graph.initializer) {
           assert.ok(t.rawData instanceof Uint8Array && t.rawData.constructor === Uint8Array);
           const arr = tensorToArray(t);
-          assert.equal(arr.data.length, arr.dims.reduce((a, b) => a * b, 1));
+          assert.equal(
+            arr.data.length,
+            arr.dims.reduce((a, b) => a * b, 1),
+          );
         }
         // Every node has array fields even when empty.
         for (const n of graph.node) {
@@ -349,11 +358,15 @@ describe('attributes', () => {
   });
 
   it('attributes survive encoding, float as float32, INT64_MAX sentinels included', () => {
+    // biome-ignore lint/correctness/noPrecisionLoss: INT64_MAX/MIN literals round to the sentinels the encoder must map back
     const big = makeNode('Slice', ['x'], ['y'], [intsAttr('ends', [9223372036854775807, -9223372036854775808, 3])], 's');
     const model = tinyModel();
     model.graph!.node.push(node, big);
     const back = decodeModel(encodeModel(model)).graph!;
-    assert.deepEqual(back.node[0]!.attribute.map((a) => a.name), ['axis', 'pads', 'alpha', 'scales', 'mode', 'value']);
+    assert.deepEqual(
+      back.node[0]!.attribute.map((a) => a.name),
+      ['axis', 'pads', 'alpha', 'scales', 'mode', 'value'],
+    );
     assert.equal(getInt(back.node[0]!, 'axis'), -1);
     assert.equal(getFloat(back.node[0]!, 'alpha'), Math.fround(0.2));
     assert.equal(getString(back.node[0]!, 'mode'), 'constant');
@@ -367,10 +380,7 @@ describe('attributes', () => {
 describe('building a model from scratch', () => {
   it('runs in onnxruntime', async () => {
     // y = Reshape(x + c, [-1, 2])
-    const model = tinyModel([
-      floatTensor('c', new Float32Array([10, 20, 30, 40]), [4]),
-      int64Tensor('shape', [-1, 2], [2]),
-    ]);
+    const model = tinyModel([floatTensor('c', new Float32Array([10, 20, 30, 40]), [4]), int64Tensor('shape', [-1, 2], [2])]);
     const g = model.graph!;
     g.input.push(makeTensorValueInfo('x', DataType.FLOAT, [4]));
     g.output.push(makeTensorValueInfo('y', DataType.FLOAT, ['n', 2]));

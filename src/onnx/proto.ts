@@ -485,9 +485,7 @@ export function decodeModel(bytes: Uint8Array, source = 'model'): ModelProto {
     message = type.decode(bytes);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new RefineryError('invalid_file', [
-      { path: source, expected, received: `${describeBytes(bytes)} that fail to decode (${why})` },
-    ]);
+    throw new RefineryError('invalid_file', [{ path: source, expected, received: `${describeBytes(bytes)} that fail to decode (${why})` }]);
   }
   const model = ownBytes(type.toObject(message, CONVERSION)) as ModelProto;
   if (!model.graph) {
@@ -506,9 +504,7 @@ export function encodeModel(model: ModelProto): Uint8Array {
   const message = type.fromObject(model);
   const out = type.encode(message).finish();
   // Writer.finish may return a Buffer (a view of a pooled slab for small outputs); hand out an owned Uint8Array.
-  return out.constructor === Uint8Array && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength
-    ? out
-    : new Uint8Array(out);
+  return out.constructor === Uint8Array && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,47 +638,62 @@ export function tensorToArray(t: TensorProto): TensorArray {
   if (t.segment) fail('invalid_model', name, 'an unsegmented tensor', 'a tensor segment');
   const itemSize = RAW_ITEM_SIZE[dataType];
   if (itemSize === undefined) {
-    fail(
-      'invalid_model',
-      name,
-      'a tensor of type FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8/16/32/64, UINT8/16/32/64 or BOOL',
-      dataTypeName(dataType),
-    );
+    fail('invalid_model', name, 'a tensor of type FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8/16/32/64, UINT8/16/32/64 or BOOL', dataTypeName(dataType));
   }
   const n = shapeSize(dims);
   const typeName = dataTypeName(dataType);
 
   if (t.rawData !== undefined) {
     if (t.rawData.length !== n * itemSize) {
-      fail(
-        'invalid_model',
-        name,
-        `${n * itemSize} bytes of raw_data for ${typeName} dims [${dims.join(', ')}]`,
-        `${t.rawData.length} bytes`,
-      );
+      fail('invalid_model', name, `${n * itemSize} bytes of raw_data for ${typeName} dims [${dims.join(', ')}]`, `${t.rawData.length} bytes`);
     }
     const buf = leToHost(t.rawData, itemSize);
     let data: TensorData;
     switch (dataType) {
-      case DataType.FLOAT: data = new Float32Array(buf); break;
-      case DataType.DOUBLE: data = new Float64Array(buf); break;
-      case DataType.INT32: data = new Int32Array(buf); break;
-      case DataType.INT64: data = new BigInt64Array(buf); break;
-      case DataType.UINT8: data = new Uint8Array(buf); break;
+      case DataType.FLOAT:
+        data = new Float32Array(buf);
+        break;
+      case DataType.DOUBLE:
+        data = new Float64Array(buf);
+        break;
+      case DataType.INT32:
+        data = new Int32Array(buf);
+        break;
+      case DataType.INT64:
+        data = new BigInt64Array(buf);
+        break;
+      case DataType.UINT8:
+        data = new Uint8Array(buf);
+        break;
       case DataType.BOOL: {
         const u = new Uint8Array(buf);
         for (let k = 0; k < u.length; k++) u[k] = u[k] ? 1 : 0;
         data = u;
         break;
       }
-      case DataType.INT8: data = new Int8Array(buf); break;
-      case DataType.INT16: data = new Int16Array(buf); break;
-      case DataType.UINT16: data = new Uint16Array(buf); break;
-      case DataType.UINT32: data = new Uint32Array(buf); break;
-      case DataType.UINT64: data = new BigUint64Array(buf); break;
-      case DataType.FLOAT16: data = halfBitsToFloat32(new Uint16Array(buf)); break;
-      case DataType.BFLOAT16: data = bfloat16BitsToFloat32(new Uint16Array(buf)); break;
-      default: fail('internal', name, 'a supported data type', typeName);
+      case DataType.INT8:
+        data = new Int8Array(buf);
+        break;
+      case DataType.INT16:
+        data = new Int16Array(buf);
+        break;
+      case DataType.UINT16:
+        data = new Uint16Array(buf);
+        break;
+      case DataType.UINT32:
+        data = new Uint32Array(buf);
+        break;
+      case DataType.UINT64:
+        data = new BigUint64Array(buf);
+        break;
+      case DataType.FLOAT16:
+        data = halfBitsToFloat32(new Uint16Array(buf));
+        break;
+      case DataType.BFLOAT16:
+        data = bfloat16BitsToFloat32(new Uint16Array(buf));
+        break;
+      default:
+        fail('internal', name, 'a supported data type', typeName);
     }
     return { dataType, dims, data };
   }
@@ -690,32 +701,74 @@ export function tensorToArray(t: TensorProto): TensorArray {
   let field: string;
   let values: number[];
   switch (dataType) {
-    case DataType.FLOAT: field = 'float_data'; values = t.floatData ?? []; break;
-    case DataType.DOUBLE: field = 'double_data'; values = t.doubleData ?? []; break;
-    case DataType.INT64: field = 'int64_data'; values = t.int64Data ?? []; break;
+    case DataType.FLOAT:
+      field = 'float_data';
+      values = t.floatData ?? [];
+      break;
+    case DataType.DOUBLE:
+      field = 'double_data';
+      values = t.doubleData ?? [];
+      break;
+    case DataType.INT64:
+      field = 'int64_data';
+      values = t.int64Data ?? [];
+      break;
     case DataType.UINT32:
-    case DataType.UINT64: field = 'uint64_data'; values = t.uint64Data ?? []; break;
-    default: field = 'int32_data'; values = t.int32Data ?? []; break;
+    case DataType.UINT64:
+      field = 'uint64_data';
+      values = t.uint64Data ?? [];
+      break;
+    default:
+      field = 'int32_data';
+      values = t.int32Data ?? [];
+      break;
   }
   if (values.length !== n) {
     fail('invalid_model', name, `${n} values in ${field} for ${typeName} dims [${dims.join(', ')}]`, `${values.length} values`);
   }
   let data: TensorData;
   switch (dataType) {
-    case DataType.FLOAT: data = Float32Array.from(values); break;
-    case DataType.DOUBLE: data = Float64Array.from(values); break;
-    case DataType.INT32: data = Int32Array.from(values); break;
-    case DataType.INT64: data = BigInt64Array.from(values, numberToInt64); break;
-    case DataType.UINT8: data = Uint8Array.from(values); break;
-    case DataType.BOOL: data = Uint8Array.from(values, (v) => (v ? 1 : 0)); break;
-    case DataType.INT8: data = Int8Array.from(values); break;
-    case DataType.INT16: data = Int16Array.from(values); break;
-    case DataType.UINT16: data = Uint16Array.from(values); break;
-    case DataType.UINT32: data = Uint32Array.from(values); break;
-    case DataType.UINT64: data = BigUint64Array.from(values, numberToUint64); break;
-    case DataType.FLOAT16: data = halfBitsToFloat32(values); break;
-    case DataType.BFLOAT16: data = bfloat16BitsToFloat32(values); break;
-    default: fail('internal', name, 'a supported data type', typeName);
+    case DataType.FLOAT:
+      data = Float32Array.from(values);
+      break;
+    case DataType.DOUBLE:
+      data = Float64Array.from(values);
+      break;
+    case DataType.INT32:
+      data = Int32Array.from(values);
+      break;
+    case DataType.INT64:
+      data = BigInt64Array.from(values, numberToInt64);
+      break;
+    case DataType.UINT8:
+      data = Uint8Array.from(values);
+      break;
+    case DataType.BOOL:
+      data = Uint8Array.from(values, (v) => (v ? 1 : 0));
+      break;
+    case DataType.INT8:
+      data = Int8Array.from(values);
+      break;
+    case DataType.INT16:
+      data = Int16Array.from(values);
+      break;
+    case DataType.UINT16:
+      data = Uint16Array.from(values);
+      break;
+    case DataType.UINT32:
+      data = Uint32Array.from(values);
+      break;
+    case DataType.UINT64:
+      data = BigUint64Array.from(values, numberToUint64);
+      break;
+    case DataType.FLOAT16:
+      data = halfBitsToFloat32(values);
+      break;
+    case DataType.BFLOAT16:
+      data = bfloat16BitsToFloat32(values);
+      break;
+    default:
+      fail('internal', name, 'a supported data type', typeName);
   }
   return { dataType, dims, data };
 }

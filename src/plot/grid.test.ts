@@ -26,5 +26,8 @@ test('RGB channels go to R, G, B; bad shapes are named', () => {
   const data = new Float32Array([1, 0, -1]); // one 1x1 RGB image in [0,1] range
   const png = PNG.sync.read(imageGridPng(data, [1, 3, 1, 1], { range: [-1, 1], padding: 0, scale: 1 }));
   assert.deepEqual(Array.from(png.data.subarray(0, 3)), [255, 128, 0]);
-  assert.throws(() => imageGridPng(new Float32Array(8), [2, 2, 2]), (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'images');
+  assert.throws(
+    () => imageGridPng(new Float32Array(8), [2, 2, 2]),
+    (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'images',
+  );
 });

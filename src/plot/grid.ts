@@ -19,7 +19,8 @@ export interface GridOptions {
 
 /** Tile `n` images of shape [c, h, w] (c = 1 or 3) from `data` ([n, c, h, w] row-major) into a PNG. */
 export function imageGridPng(data: Float32Array, shape: readonly number[], options: GridOptions = {}): Buffer {
-  if (shape.length !== 4 || !(shape[1] === 1 || shape[1] === 3)) fail('invalid_argument', 'images', 'shape [n, 1 or 3, height, width] (NCHW)', `[${shape.join(', ')}]`);
+  if (shape.length !== 4 || !(shape[1] === 1 || shape[1] === 3))
+    fail('invalid_argument', 'images', 'shape [n, 1 or 3, height, width] (NCHW)', `[${shape.join(', ')}]`);
   const [n, c, h, w] = shape;
   if (data.length !== n * c * h * w) fail('invalid_argument', 'images', `${n * c * h * w} values for shape [${shape.join(', ')}]`, `${data.length}`);
   const [lo, hi] = options.range ?? [-1, 1];

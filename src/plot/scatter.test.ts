@@ -69,9 +69,7 @@ test('a point darkens the expected pixels; background stays white', () => {
 test('alpha blending: overlapping points are darker than one point', () => {
   const size = 100;
   const one = decode(scatterPng([{ title: '', points: new Float32Array([0.25, 0.25]) }], { bounds: BOUNDS, size }));
-  const three = decode(
-    scatterPng([{ title: '', points: new Float32Array([0.25, 0.25, 0.25, 0.25, 0.25, 0.25]) }], { bounds: BOUNDS, size }),
-  );
+  const three = decode(scatterPng([{ title: '', points: new Float32Array([0.25, 0.25, 0.25, 0.25, 0.25, 0.25]) }], { bounds: BOUNDS, size }));
   const { x0, y0 } = scatterLayout(1, { size }).plots[0];
   const a = pixel(one, x0 + 62, y0 + 37);
   const b = pixel(three, x0 + 62, y0 + 37);
@@ -95,10 +93,7 @@ test('two panels side by side; columns wrap panels into rows', () => {
 
 test('points outside the bounds (or not finite) are skipped without error', () => {
   const empty = scatterPng([{ title: 'x', points: new Float32Array(0) }], { bounds: BOUNDS, size: 64 });
-  const outside = scatterPng(
-    [{ title: 'x', points: new Float64Array([5, 5, -1.5, 0, 0, 1.01, NaN, 0, 0, Infinity]) }],
-    { bounds: BOUNDS, size: 64 },
-  );
+  const outside = scatterPng([{ title: 'x', points: new Float64Array([5, 5, -1.5, 0, 0, 1.01, NaN, 0, 0, Infinity]) }], { bounds: BOUNDS, size: 64 });
   assert.deepEqual(outside, empty);
   // a point exactly on the bound is drawn (clipped to the plot area)
   const edge = decode(scatterPng([{ title: 'x', points: new Float32Array([1, 1]) }], { bounds: BOUNDS, size: 64 }));

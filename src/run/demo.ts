@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { getDataset } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
-import { type DdlsOptions } from '../methods/dynamics/ddls.js';
+import type { DdlsOptions } from '../methods/dynamics/ddls.js';
 import { type ModeMetrics, modeMetrics } from '../metrics/modes.js';
 import { loadPair } from '../models/pair.js';
 import { scatterPng } from '../plot/scatter.js';
@@ -55,7 +55,10 @@ export async function runDemo(
   const dataset = getDataset(o.dataset);
   mkdirSync(o.out, { recursive: true });
   const runDir = join(o.out, 'run');
-  const trained = await trainGan({ ...TRAIN_DEFAULTS, ...o.train, dataset: o.dataset, seed: o.seed, out: runDir }, { onProgress: hooks.onTrain, signal: hooks.signal });
+  const trained = await trainGan(
+    { ...TRAIN_DEFAULTS, ...o.train, dataset: o.dataset, seed: o.seed, out: runDir },
+    { onProgress: hooks.onTrain, signal: hooks.signal },
+  );
   const pair = loadPair({ run: runDir });
   const chunks = Math.ceil(o.n / o.batchSize);
   let chunk = 0;
@@ -92,7 +95,13 @@ export async function runDemo(
     seed: o.seed,
     n: o.n,
     training: trained.meta.extra?.training,
-    ddls: { ...o.ddls, numSteps: o.numSteps, acceptance: refined.summary.mean.acceptance, gradNorm: refined.summary.mean.gradNorm, nonFinite: refined.summary.nonFinite },
+    ddls: {
+      ...o.ddls,
+      numSteps: o.numSteps,
+      acceptance: refined.summary.mean.acceptance,
+      gradNorm: refined.summary.mean.gradNorm,
+      nonFinite: refined.summary.nonFinite,
+    },
     metrics: { generator: stripCounts(before), ddls: stripCounts(after) },
     modeCounts: { generator: before.modeCounts, ddls: after.modeCounts },
     seconds: result.seconds,

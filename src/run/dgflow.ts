@@ -45,7 +45,8 @@ export const DGFLOW_DEFAULTS: DgflowOptions = { divergence: 'kl', space: 'latent
 export const DGFLOW_STREAM = 0xd6f1;
 
 export function validateDgflowOptions(o: DgflowOptions): void {
-  if (!(DIVERGENCES as readonly string[]).includes(o.divergence)) fail('invalid_argument', '--divergence', `one of ${DIVERGENCES.join(', ')}`, describe(o.divergence));
+  if (!(DIVERGENCES as readonly string[]).includes(o.divergence))
+    fail('invalid_argument', '--divergence', `one of ${DIVERGENCES.join(', ')}`, describe(o.divergence));
   if (!(FLOW_SPACES as readonly string[]).includes(o.space)) fail('invalid_argument', '--space', `one of ${FLOW_SPACES.join(', ')}`, describe(o.space));
   validateDgflowKernel(o);
   if (!Number.isInteger(o.numSteps) || o.numSteps < 0) fail('invalid_argument', '--num-steps', 'a non-negative integer', describe(o.numSteps));

@@ -13,7 +13,7 @@
  * Chunk c draws its latents from Rng(seed, 0, c) (the same starting samples as the other runners).
  */
 import { fail } from '../errors.js';
-import { type DotOptions, DOT_DEFAULTS, type DotState, dotInit, dotKernel, estimateKEff, transportCosts, validateDot } from '../methods/dynamics/dot.js';
+import { DOT_DEFAULTS, type DotState, dotInit, dotKernel, estimateKEff, transportCosts, validateDot } from '../methods/dynamics/dot.js';
 import type { RatioField } from '../methods/dynamics/dcd.js';
 import type { ModelPair } from '../models/pair.js';
 import { differentiate, onesLike } from '../onnx/autodiff.js';
@@ -100,7 +100,8 @@ function validateDotRun(o: DotRunOptions): void {
   validateNumSteps(o.numSteps);
   if (!Number.isInteger(o.kEffPool) || o.kEffPool < 2) fail('invalid_argument', '--k-eff-pool', 'an integer >= 2', String(o.kEffPool));
   if (o.kEff !== undefined && !(o.kEff > 0 && Number.isFinite(o.kEff))) fail('invalid_argument', '--k-eff', 'a positive finite number', String(o.kEff));
-  if (o.space === 'latent' && o.box !== undefined) fail('invalid_argument', '--box', 'no --box with dot-latent (a uniform prior keeps z in [-1, 1])', String(o.box));
+  if (o.space === 'latent' && o.box !== undefined)
+    fail('invalid_argument', '--box', 'no --box with dot-latent (a uniform prior keeps z in [-1, 1])', String(o.box));
 }
 
 /**
@@ -210,7 +211,12 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
       numSteps: o.numSteps,
       stepSize: o.stepSize,
       kEff,
-      kEffSource: o.kEff !== undefined ? 'given' : latent ? `max over ${kEffPairs} pairs of ${o.kEffPool} prior latents (D o G)` : `max over ${kEffPairs} pairs of generated${ctx.real ? ' and real' : ''} samples`,
+      kEffSource:
+        o.kEff !== undefined
+          ? 'given'
+          : latent
+            ? `max over ${kEffPairs} pairs of ${o.kEffPool} prior latents (D o G)`
+            : `max over ${kEffPairs} pairs of generated${ctx.real ? ' and real' : ''} samples`,
       delta: o.delta,
       beta1: o.beta1,
       beta2: o.beta2,

@@ -32,7 +32,13 @@ export function summarize(infos: StepInfo[]): InfoSummary {
  * Run `kernel` from `state` for `numSteps`. Step t uses the stream Rng(...seed, t), so a chain is
  * reproducible from its seed words alone, whatever ran before it.
  */
-export async function runChain<S>(kernel: Kernel<S>, state: S, numSteps: number, seed: number[], hooks: DriverHooks = {}): Promise<{ state: S; infos: StepInfo[] }> {
+export async function runChain<S>(
+  kernel: Kernel<S>,
+  state: S,
+  numSteps: number,
+  seed: number[],
+  hooks: DriverHooks = {},
+): Promise<{ state: S; infos: StepInfo[] }> {
   const infos: StepInfo[] = [];
   let s = state;
   for (let t = 0; t < numSteps; t++) {

@@ -92,7 +92,15 @@ export const runDdls: MethodRunner<DdlsRunOptions> = async (ctx, o) => {
   return {
     samples: r.samples,
     latents: r.latents,
-    summary: { method: 'ddls', ...ddls, numSteps, acceptance: r.summary.mean.acceptance, gradNorm: r.summary.mean.gradNorm, energy: r.summary.mean.energy, nonFinite: r.summary.nonFinite },
+    summary: {
+      method: 'ddls',
+      ...ddls,
+      numSteps,
+      acceptance: r.summary.mean.acceptance,
+      gradNorm: r.summary.mean.gradNorm,
+      energy: r.summary.mean.energy,
+      nonFinite: r.summary.nonFinite,
+    },
     seconds: r.seconds,
   };
 };

@@ -47,7 +47,12 @@ function trueSup(): number {
   for (let h = 0.01; h > 1e-7; h /= 2) {
     for (let moved = true; moved; ) {
       moved = false;
-      for (const [da, db] of [[h, 0], [-h, 0], [0, h], [0, -h]]) {
+      for (const [da, db] of [
+        [h, 0],
+        [-h, 0],
+        [0, h],
+        [0, -h],
+      ]) {
         const v = exactLogRatio(BIMODAL, [arg[0] + da, arg[1] + db]);
         if (v > best) [best, arg, moved] = [v, [arg[0] + da, arg[1] + db], true];
       }
@@ -143,7 +148,9 @@ test('DRS (exact mode) reproduces BIMODAL; M from the burn-in is close to the tr
   const cb = checkBimodal(bad.samples, N);
   assert.ok(!cb.pass, `negative control passed: ${fmt(cb)}`);
   assert.equal((bad.summary as Record<string, number>).acceptance, 1);
-  console.log(`DRS exact: ${fmt(c)} acceptance ${s.acceptance.toFixed(4)} (1/W ${p.toFixed(4)}) M ${s.burnInM.toFixed(4)} sup ${SUP.toFixed(4)} | control ${fmt(cb)}`);
+  console.log(
+    `DRS exact: ${fmt(c)} acceptance ${s.acceptance.toFixed(4)} (1/W ${p.toFixed(4)}) M ${s.burnInM.toFixed(4)} sup ${SUP.toFixed(4)} | control ${fmt(cb)}`,
+  );
 });
 
 test('DRS shifted mode: gamma from the percentile, acceptance between exact and all; a huge negative gamma accepts all', async () => {
@@ -229,7 +236,9 @@ test('SIR with a 40x pool reproduces BIMODAL (nEff = 1/(1/n + W/N)); zeroed rati
   const cb = checkBimodal(bad.samples, N, N);
   assert.ok(!cb.pass, `negative control passed: ${fmt(cb)}`);
   assert.equal((bad.summary as Record<string, number>).essFraction, 1);
-  console.log(`SIR: ${fmt(c)} nEff ${nEff.toFixed(0)} ESS fraction ${s.essFraction.toFixed(3)} unique fraction ${s.uniqueFraction.toFixed(3)} | control ${fmt(cb)}`);
+  console.log(
+    `SIR: ${fmt(c)} nEff ${nEff.toFixed(0)} ESS fraction ${s.essFraction.toFixed(3)} unique fraction ${s.uniqueFraction.toFixed(3)} | control ${fmt(cb)}`,
+  );
 });
 
 test('same seed gives bit-identical output; another seed differs (all three runners)', async () => {

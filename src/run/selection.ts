@@ -17,7 +17,18 @@ import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import type { Tensor } from '../tensor.js';
 import { DRS_DEFAULTS, type DrsOptions, drsCalibrate, drsDecide, percentileGamma, validateDrs } from '../methods/selection/drs.js';
-import { MH_DEFAULTS, type MhOptions, type MhState, type ProposalBatch, type Proposer, mhInitFromProposals, mhInitFromReal, mhKernel, mhStuckChains, validateMh } from '../methods/selection/mh.js';
+import {
+  MH_DEFAULTS,
+  type MhOptions,
+  type MhState,
+  type ProposalBatch,
+  type Proposer,
+  mhInitFromProposals,
+  mhInitFromReal,
+  mhKernel,
+  mhStuckChains,
+  validateMh,
+} from '../methods/selection/mh.js';
 import { SIR_DEFAULTS, type SirOptions, sirSelect, validateSir } from '../methods/selection/sir.js';
 import { runChain } from './driver.js';
 import type { StepInfo } from './kernel.js';
@@ -235,7 +246,8 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
   let realRows = 0;
   if (useReal) {
     if (ctx.real === undefined || ctx.real.length === 0) fail('invalid_argument', '--real', 'held-out real samples when --mh-init real', 'none');
-    if (ctx.real.length % dataSize !== 0) fail('shape_mismatch', '--real', `rows of ${ctx.pair.meta.dataShape.join('x')} = ${dataSize} values`, `${ctx.real.length} values`);
+    if (ctx.real.length % dataSize !== 0)
+      fail('shape_mismatch', '--real', `rows of ${ctx.pair.meta.dataShape.join('x')} = ${dataSize} values`, `${ctx.real.length} values`);
     realRows = ctx.real.length / dataSize;
   }
   const K = o.chainLength;
@@ -304,7 +316,12 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
       }
       const left = mhStuckChains(state);
       if (left.length > 0) {
-        fail('invalid_model', 'discriminator', `finite logRatio scores (needed to leave ${useReal ? 'real starts' : 'the start'})`, `${left.length} chains without a finite generated state after ${K} steps and ${o.maxRestarts} restarts`);
+        fail(
+          'invalid_model',
+          'discriminator',
+          `finite logRatio scores (needed to leave ${useReal ? 'real starts' : 'the start'})`,
+          `${left.length} chains without a finite generated state after ${K} steps and ${o.maxRestarts} restarts`,
+        );
       }
       for (let i = 0; i < rows; i++) {
         if (state.moves[i] === 0) neverMoved++;
@@ -380,7 +397,9 @@ export async function runSir(ctx: RunContext, options: SirRunOptions = {}): Prom
       unique += sel.unique;
       nonFinite += sel.nonFinite;
       const z = new Float32Array(rows * d);
-      sel.indices.forEach((j, i) => z.set(poolZ.subarray(j * d, (j + 1) * d), i * d));
+      sel.indices.forEach((j, i) => {
+        z.set(poolZ.subarray(j * d, (j + 1) * d), i * d);
+      });
       latents.set(z, start * d);
       samples.set(await proposer.generate(z, rows), start * m);
       ctx.hooks?.onProgress?.(start + rows, ctx.n);

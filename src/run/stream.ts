@@ -65,7 +65,9 @@ export async function runStreamed<O>(runner: MethodRunner<O>, ctx: RunContext, o
   if (existsSync(partsDir)) {
     const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as { identity: string }).identity : undefined;
     if (s.resume && previous !== undefined && previous !== identity) {
-      throw new RefineryError('invalid_argument', [{ path: '--resume', expected: `the options of the interrupted run in ${partsDir} (${previous})`, received: identity }]);
+      throw new RefineryError('invalid_argument', [
+        { path: '--resume', expected: `the options of the interrupted run in ${partsDir} (${previous})`, received: identity },
+      ]);
     }
     if (!s.resume) rmSync(partsDir, { recursive: true, force: true });
   }
@@ -135,4 +137,3 @@ function assemble(out: string, shape: number[], chunks: number, partPath: (c: nu
   closeSync(fd);
   renameSync(tmp, out);
 }
-

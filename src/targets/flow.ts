@@ -70,7 +70,8 @@ export function checkCorrector(pair: Pick<ModelPair, 'meta'>, corrector: Graph):
  * drift -grad V, shaped like the input.
  */
 export function dgflowDriftGraph(pair: ModelPair, o: FlowGraphOptions): Graph {
-  if (!(DIVERGENCES as readonly string[]).includes(o.divergence)) fail('invalid_argument', '--divergence', `one of ${DIVERGENCES.join(', ')}`, String(o.divergence));
+  if (!(DIVERGENCES as readonly string[]).includes(o.divergence))
+    fail('invalid_argument', '--divergence', `one of ${DIVERGENCES.join(', ')}`, String(o.divergence));
   if (!(FLOW_SPACES as readonly string[]).includes(o.space)) fail('invalid_argument', '--space', `one of ${FLOW_SPACES.join(', ')}`, String(o.space));
   if (o.priorDrift && o.space !== 'latent') fail('invalid_argument', '--prior-drift', 'only with --space latent', `--space ${o.space}`);
   if (o.corrector) checkCorrector(pair, o.corrector);

@@ -10,7 +10,7 @@ test('exact ratio graph matches the float64 formula', async () => {
   const x = new Rng(3).fillNormal(new Float32Array(n * 2));
   for (let i = 0; i < x.length; i++) x[i] *= 2;
   const s = await Session.create(exactRatioGraph(BIMODAL));
-  const out = (await s.run({ x: { data: x, shape: [n, 2] } }))['logit'];
+  const out = (await s.run({ x: { data: x, shape: [n, 2] } })).logit;
   await s.release();
   assert.deepEqual(out.shape, [n, 1]);
   for (let i = 0; i < n; i++) {

@@ -23,7 +23,14 @@ export interface Mixture {
 export const dim = (m: Mixture): number => m.means[0].length;
 
 /** A bimodal 2-D mixture with unequal weights: mass near the prior but clearly not the prior. */
-export const BIMODAL: Mixture = { means: [[-1, 0.5], [1.2, -0.4]], std: 0.5, weights: [0.35, 0.65] };
+export const BIMODAL: Mixture = {
+  means: [
+    [-1, 0.5],
+    [1.2, -0.4],
+  ],
+  std: 0.5,
+  weights: [0.35, 0.65],
+};
 
 /** Exact log p_target(x) - log N(x; 0, I) for one point, in float64. */
 export function exactLogRatio(m: Mixture, x: ArrayLike<number>): number {
@@ -111,7 +118,11 @@ export function exactPair(m: Mixture, options: { scale?: number; shift?: number 
 export function mixtureMoments(m: Mixture): { mean: number[]; cov: number[][] } {
   const d = dim(m);
   const mean = new Array<number>(d).fill(0);
-  m.means.forEach((mu, k) => mu.forEach((v, j) => (mean[j] += m.weights[k] * v)));
+  m.means.forEach((mu, k) => {
+    mu.forEach((v, j) => {
+      mean[j] += m.weights[k] * v;
+    });
+  });
   const cov = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? m.std * m.std : 0)));
   m.means.forEach((mu, k) => {
     for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i][j] += m.weights[k] * (mu[i] - mean[i]) * (mu[j] - mean[j]);
@@ -141,7 +152,7 @@ export function nanPair(): ModelPair {
   const g = new Graph();
   g.name = 'nan_ratio';
   const x = g.addInput('x', 'float32', ['batch', 2]);
-  const logit = inline(g, base.discriminator, 'e/', { x })['logit'];
+  const logit = inline(g, base.discriminator, 'e/', { x }).logit;
   const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
   const mask = g.op('Mul', [g.op('Log', [g.op('Sub', [g.scalar(1.5), x0])]), g.scalar(0)]);
   g.add('Identity', [g.op('Add', [logit, mask])], {}, ['logit']);

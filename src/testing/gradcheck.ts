@@ -52,7 +52,11 @@ export async function gradCheck(
   const rName = g.float32(r, yShape as number[]);
   const weighted = g.op('Mul', [y, rName]);
   const checked = inputs.filter((i) => i.check !== false).map((i) => i.name);
-  const grads = differentiate(g, { [weighted]: g.op('ConstantOfShape', [g.shapeOf(weighted)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) }, checked);
+  const grads = differentiate(
+    g,
+    { [weighted]: g.op('ConstantOfShape', [g.shapeOf(weighted)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
+    checked,
+  );
   g.outputs = [y, ...checked.map((c) => grads.get(c)!)];
   const session = await Session.create(g, { threads: 1 });
   const base: Record<string, { data: Float32Array; shape: number[] }> = {};

@@ -74,7 +74,8 @@ export function projectedKs(x: ArrayLike<number>, nx: number, y: ArrayLike<numbe
       for (const sgn of [1, -1]) dirs.push(Array.from({ length: d }, (_, k) => (k === a ? Math.SQRT1_2 : k === b ? sgn * Math.SQRT1_2 : 0)));
     }
   }
-  const project = (v: ArrayLike<number>, n: number, dir: number[]) => Float64Array.from({ length: n }, (_, i) => dir.reduce((s, w, k) => s + w * v[i * d + k], 0));
+  const project = (v: ArrayLike<number>, n: number, dir: number[]) =>
+    Float64Array.from({ length: n }, (_, i) => dir.reduce((s, w, k) => s + w * v[i * d + k], 0));
   const tests = dirs.map((dir) => ksTwoSample(project(x, nx, dir), project(y, ny, dir)));
   return { pValue: Math.min(1, Math.min(...tests.map((t) => t.pValue)) * dirs.length), statistics: tests.map((t) => t.statistic) };
 }

@@ -105,8 +105,16 @@ export function validateLoopOptions(o: GanLoopOptions): void {
   positiveInt(o.checkpointEvery, '--checkpoint-every');
   if (!Number.isInteger(o.finetuneD) || o.finetuneD < 0) fail('invalid_argument', '--finetune-d', 'a non-negative integer', String(o.finetuneD));
   if (!Number.isInteger(o.seed)) fail('invalid_argument', '--seed', 'an integer', String(o.seed));
-  for (const [v, p] of [[o.lrG, '--lr-g'], [o.lrD, '--lr-d']] as const) if (!(v > 0 && v < 1)) fail('invalid_argument', p, 'a learning rate in (0, 1)', String(v));
-  for (const [v, p] of [[o.beta1, '--beta1'], [o.beta2, '--beta2']] as const) if (!(v >= 0 && v < 1)) fail('invalid_argument', p, 'a number in [0, 1)', String(v));
+  for (const [v, p] of [
+    [o.lrG, '--lr-g'],
+    [o.lrD, '--lr-d'],
+  ] as const)
+    if (!(v > 0 && v < 1)) fail('invalid_argument', p, 'a learning rate in (0, 1)', String(v));
+  for (const [v, p] of [
+    [o.beta1, '--beta1'],
+    [o.beta2, '--beta2'],
+  ] as const)
+    if (!(v >= 0 && v < 1)) fail('invalid_argument', p, 'a number in [0, 1)', String(v));
   if (!(o.gpWeight >= 0)) fail('invalid_argument', '--gp-weight', 'a non-negative number', String(o.gpWeight));
   if (!(GAN_LOSSES as readonly string[]).includes(o.loss)) fail('invalid_argument', '--loss', `one of ${GAN_LOSSES.join(', ')}`, String(o.loss));
   if (typeof o.out !== 'string' || o.out === '') fail('invalid_argument', '--out', 'a folder path', String(o.out));
@@ -254,7 +262,10 @@ export function saveCheckpoint(dir: string, s: TrainState, options: Record<strin
   }
   writeFileAtomic(join(dir, 'checkpoint.npy'), encodeNpy(flat, [total]));
   writeFileAtomic(join(dir, 'checkpoint-spectral.npy'), encodeNpy(u64, [u64.length]));
-  writeFileAtomic(join(dir, 'checkpoint.json'), JSON.stringify({ version: CHECKPOINT_VERSION, step: s.step, adamStep: [s.gAdam.step, s.dAdam.step], losses: [s.lossD, s.lossG], options }, null, 2) + '\n');
+  writeFileAtomic(
+    join(dir, 'checkpoint.json'),
+    JSON.stringify({ version: CHECKPOINT_VERSION, step: s.step, adamStep: [s.gAdam.step, s.dAdam.step], losses: [s.lossD, s.lossG], options }, null, 2) + '\n',
+  );
 }
 
 const flagOf = (k: string) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
@@ -276,7 +287,9 @@ export function loadCheckpoint(dir: string, s: TrainState, options: Record<strin
   if (info.version !== CHECKPOINT_VERSION) fail('invalid_file', jsonPath, `checkpoint version ${CHECKPOINT_VERSION}`, String(info.version));
   for (const [k, v] of Object.entries(options)) {
     if (JSON.stringify(info.options?.[k]) !== JSON.stringify(v)) {
-      throw new RefineryError('invalid_argument', [{ path: flagOf(k), expected: `the value of the checkpoint being resumed (${JSON.stringify(info.options?.[k])})`, received: JSON.stringify(v) }]);
+      throw new RefineryError('invalid_argument', [
+        { path: flagOf(k), expected: `the value of the checkpoint being resumed (${JSON.stringify(info.options?.[k])})`, received: JSON.stringify(v) },
+      ]);
     }
   }
   const npyPath = join(dir, 'checkpoint.npy');
@@ -286,7 +299,8 @@ export function loadCheckpoint(dir: string, s: TrainState, options: Record<strin
   const arrays = [...s.gValues, ...s.dValues, ...s.gAdam.m, ...s.gAdam.v, ...s.dAdam.m, ...s.dAdam.v];
   const need = arrays.reduce((a, p) => a + p.length, 0) + s.spectral.reduce((a, sp) => a + sp.u.length, 0);
   const needU = s.spectral.reduce((a, sp) => a + sp.u.length, 0);
-  if (!(flat instanceof Float32Array) || flat.length !== need) fail('invalid_file', npyPath, `${need} float32 values for these networks`, `${flat.length} values`);
+  if (!(flat instanceof Float32Array) || flat.length !== need)
+    fail('invalid_file', npyPath, `${need} float32 values for these networks`, `${flat.length} values`);
   if (!(u64 instanceof Float64Array) || u64.length !== needU) fail('invalid_file', spPath, `${needU} float64 values`, `${u64.length} values`);
   let off = 0;
   for (const arr of arrays) {
@@ -391,7 +405,11 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
         const out = await dSession.run(feeds);
         state.lossD = out[dGraph.outputs[0]].data[0];
         const grads = dGraph.outputs.slice(1).map((name) => out[name].data);
-        if (o.spectralNorm) weightIdx.forEach((i, k2) => spectralBackward(grads[i], dEff[i], state.spectral[k2]));
+        if (o.spectralNorm) {
+          weightIdx.forEach((i, k2) => {
+            spectralBackward(grads[i], dEff[i], state.spectral[k2]);
+          });
+        }
         adamStep(state.dValues, grads, state.dAdam, adam(o.lrD));
       }
       if (!finetune) {
@@ -401,7 +419,12 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
           z: { data: rng.fillNormal(new Float32Array(B * o.latentDim)), shape: [B, o.latentDim] },
         });
         state.lossG = out[gGraph.outputs[0]].data[0];
-        adamStep(state.gValues, gGraph.outputs.slice(1).map((name) => out[name].data), state.gAdam, adam(o.lrG));
+        adamStep(
+          state.gValues,
+          gGraph.outputs.slice(1).map((name) => out[name].data),
+          state.gAdam,
+          adam(o.lrG),
+        );
       }
       const { lossD, lossG } = state;
       if (!Number.isFinite(lossD) || (!finetune && !Number.isFinite(lossG))) {
@@ -412,7 +435,9 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
       if (state.step % o.checkpointEvery === 0 || state.step === total) saveCheckpoint(o.out, state, spec.fingerprint);
       if (hooks.signal?.aborted) {
         saveCheckpoint(o.out, state, spec.fingerprint);
-        throw new RefineryError('cancelled', [{ path: 'training', expected: 'to run to the end', received: `a stop at step ${state.step} (resume with --resume)` }]);
+        throw new RefineryError('cancelled', [
+          { path: 'training', expected: 'to run to the end', received: `a stop at step ${state.step} (resume with --resume)` },
+        ]);
       }
     }
   } finally {
@@ -420,5 +445,13 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
     await gSession?.release();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { gValues: state.gValues, dValues: dEffective().map((v) => Float32Array.from(v)), lossD: state.lossD, lossG: state.lossG, steps: total, seconds, resumedFrom };
+  return {
+    gValues: state.gValues,
+    dValues: dEffective().map((v) => Float32Array.from(v)),
+    lossD: state.lossD,
+    lossG: state.lossG,
+    steps: total,
+    seconds,
+    resumedFrom,
+  };
 }

@@ -145,7 +145,11 @@ test('bad options name the option', async () => {
     [{ dataset: 'nope' }, '--dataset'],
     [{ realDir: join(root, 'missing') }, '--real-dir'],
   ] as const) {
-    await assert.rejects(trainDcgan({ ...tiny, ...patch, out: join(root, 'bad') }), isRefineryError('invalid_argument', path), `expected an error naming ${path}`);
+    await assert.rejects(
+      trainDcgan({ ...tiny, ...patch, out: join(root, 'bad') }),
+      isRefineryError('invalid_argument', path),
+      `expected an error naming ${path}`,
+    );
   }
 });
 

@@ -19,7 +19,17 @@ import { folderDataset, getImageDataset, readImageFolder, type ImageDataset } fr
 import { writeMeta, type ModelMeta } from '../models/meta.js';
 import { type Graph, float, int, ints } from '../onnx/graph.js';
 import type { Rng } from '../rng.js';
-import { checkpointOptions, dOutputOf, type GanHooks, type GanResult, type GanLoopOptions, type GanNets, runGanLoop, validateLoopOptions, writeNets } from './common.js';
+import {
+  checkpointOptions,
+  dOutputOf,
+  type GanHooks,
+  type GanResult,
+  type GanLoopOptions,
+  type GanNets,
+  runGanLoop,
+  validateLoopOptions,
+  writeNets,
+} from './common.js';
 import type { ParamSpec } from './mlp.js';
 
 export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
@@ -170,7 +180,8 @@ function fingerprint(data: Float32Array): string {
 export function validateDcganOptions(o: DcganOptions): void {
   validateLoopOptions(o);
   if (!Number.isInteger(o.width) || o.width < 1) fail('invalid_argument', '--width', 'a positive integer', String(o.width));
-  if (!Number.isInteger(o.layers) || o.layers < 1 || o.layers > MAX_LAYERS) fail('invalid_argument', '--layers', `an integer in [1, ${MAX_LAYERS}]`, String(o.layers));
+  if (!Number.isInteger(o.layers) || o.layers < 1 || o.layers > MAX_LAYERS)
+    fail('invalid_argument', '--layers', `an integer in [1, ${MAX_LAYERS}]`, String(o.layers));
   if (o.grayscale !== undefined && typeof o.grayscale !== 'boolean') fail('invalid_argument', '--grayscale', 'true or false', String(o.grayscale));
   if (o.realDir === undefined) getImageDataset(o.dataset);
 }
@@ -188,7 +199,12 @@ function loadData(o: DcganOptions): { data: ImageDataset; fingerprint: Record<st
   const [, h, w] = data.shape;
   const f = 2 ** o.layers;
   if (h % f !== 0 || w % f !== 0) {
-    fail('invalid_argument', o.realDir !== undefined ? '--real-dir' : '--dataset', `images whose height and width are multiples of ${f} (${o.layers} stride-2 layers, --layers)`, `images of ${w}x${h} pixels`);
+    fail(
+      'invalid_argument',
+      o.realDir !== undefined ? '--real-dir' : '--dataset',
+      `images whose height and width are multiples of ${f} (${o.layers} stride-2 layers, --layers)`,
+      `images of ${w}x${h} pixels`,
+    );
   }
   return { data, fingerprint: fp };
 }
@@ -219,7 +235,12 @@ export async function trainDcgan(options: DcganOptions, hooks: GanHooks = {}): P
       model: 'dcgan',
       d_output_semantics: d.semantics,
       data: o.realDir === undefined ? { dataset: o.dataset, classes: data.classes } : { real_dir: o.realDir, images: data.count, classes: data.classes },
-      training: { ...checkpointOptions(rest), ...(o.realDir !== undefined ? { dataset: undefined, realDir: o.realDir, grayscale: o.grayscale } : {}), steps: o.steps, finetuneD: o.finetuneD },
+      training: {
+        ...checkpointOptions(rest),
+        ...(o.realDir !== undefined ? { dataset: undefined, realDir: o.realDir, grayscale: o.grayscale } : {}),
+        steps: o.steps,
+        finetuneD: o.finetuneD,
+      },
       final_loss: { d: r.lossD, g: r.lossG },
     },
   };

@@ -94,6 +94,10 @@ test('bad options name the option', async () => {
     [{ finetuneD: -1 }, '--finetune-d'],
     [{ dataset: 'nope' }, '--dataset'],
   ] as const) {
-    await assert.rejects(trainGan({ ...small, ...patch, out: join(root, 'bad') }), (e: unknown) => e instanceof RefineryError && e.issues.some((i) => i.path.includes(path.slice(2)) || i.path === path), `expected an error naming ${path}`);
+    await assert.rejects(
+      trainGan({ ...small, ...patch, out: join(root, 'bad') }),
+      (e: unknown) => e instanceof RefineryError && e.issues.some((i) => i.path.includes(path.slice(2)) || i.path === path),
+      `expected an error naming ${path}`,
+    );
   }
 });

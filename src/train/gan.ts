@@ -11,7 +11,18 @@ import { fail } from '../errors.js';
 import { getDataset } from '../data/dataset.js';
 import { writeMeta, type ModelMeta } from '../models/meta.js';
 import type { Graph } from '../onnx/graph.js';
-import { checkpointOptions, dOutputOf, exportNet, type GanHooks, type GanResult, type GanLoopOptions, type GanNets, runGanLoop, validateLoopOptions, writeNets } from './common.js';
+import {
+  checkpointOptions,
+  dOutputOf,
+  exportNet,
+  type GanHooks,
+  type GanResult,
+  type GanLoopOptions,
+  type GanNets,
+  runGanLoop,
+  validateLoopOptions,
+  writeNets,
+} from './common.js';
 import { type Activation, appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from './mlp.js';
 
 export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
@@ -86,7 +97,10 @@ export async function trainGan(options: TrainOptions, hooks: GanHooks = {}): Pro
   validateTrainOptions(o);
   const dataset = getDataset(o.dataset);
   const n = nets(o);
-  const r = await runGanLoop({ options: o, nets: n, fingerprint: checkpointOptions(o), sampleReal: (b, rng) => dataset.sample(b, rng), progressEvery: 50 }, hooks);
+  const r = await runGanLoop(
+    { options: o, nets: n, fingerprint: checkpointOptions(o), sampleReal: (b, rng) => dataset.sample(b, rng), progressEvery: 50 },
+    hooks,
+  );
   writeNets(o.out, n, r.gValues, r.dValues);
   const d = dOutputOf(o.loss);
   const meta: ModelMeta = {

@@ -13,7 +13,6 @@ import { dcdInit, dcdKernel } from './dcd.js';
 
 process.env.REFINERY_THREADS ??= '1';
 
-
 /** D(x) = w . x, output [batch, 1]. */
 function linearRatio(w: number[]): Graph {
   const g = new Graph();
@@ -52,7 +51,13 @@ describe('DCD stationary law', () => {
   });
 
   it('matches N(c, s^2) in mean, variance and distribution', () => {
-    const exact = { mean: c, cov: [[sUla2, 0], [0, sUla2]] };
+    const exact = {
+      mean: c,
+      cov: [
+        [sUla2, 0],
+        [0, sUla2],
+      ],
+    };
     const zm = meanZScores(samples, n, 2, exact);
     const zv = varianceZScores(samples, n, 2, exact);
     for (const z of [...zm, ...zv]) assert.ok(Math.abs(z) < 4, `z = ${z}`);
@@ -63,7 +68,13 @@ describe('DCD stationary law', () => {
   });
 
   it('negative control: a wrong centre fails the same test', () => {
-    const wrong = { mean: [c[0] + 0.15, c[1]], cov: [[sUla2, 0], [0, sUla2]] };
+    const wrong = {
+      mean: [c[0] + 0.15, c[1]],
+      cov: [
+        [sUla2, 0],
+        [0, sUla2],
+      ],
+    };
     const zm = meanZScores(samples, n, 2, wrong);
     assert.ok(Math.abs(zm[0]) > 4, `z = ${zm[0]}`);
   });
@@ -71,8 +82,16 @@ describe('DCD stationary law', () => {
   it('negative control: a wrong ratio (DCD on a wider quadratic) fails the variance test', async () => {
     const pair = pairWith(quadraticRatio(c, 1 / (2 * 0.7 * 0.7)), 2);
     const out = await runDcd({ pair, n, seed: 11, batchSize: n }, { stepSize: eps, noise: 1, clip: Infinity, numSteps: 600 });
-    const zv = varianceZScores(out.samples, n, 2, { cov: [[sUla2, 0], [0, sUla2]] });
-    assert.ok(zv.every((z) => z > 4), `z = ${zv}`);
+    const zv = varianceZScores(out.samples, n, 2, {
+      cov: [
+        [sUla2, 0],
+        [0, sUla2],
+      ],
+    });
+    assert.ok(
+      zv.every((z) => z > 4),
+      `z = ${zv}`,
+    );
   });
 });
 
@@ -214,6 +233,9 @@ describe('runDcd', () => {
   it('honours cancellation', async () => {
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(runDcd({ pair, n: 10, seed: 0, batchSize: 10, hooks: { signal: ac.signal } }, { numSteps: 3 }), (e: unknown) => e instanceof RefineryError && e.code === 'cancelled');
+    await assert.rejects(
+      runDcd({ pair, n: 10, seed: 0, batchSize: 10, hooks: { signal: ac.signal } }, { numSteps: 3 }),
+      (e: unknown) => e instanceof RefineryError && e.code === 'cancelled',
+    );
   });
 });

@@ -74,7 +74,15 @@ export async function dcdInit(field: RatioField, x: Tensor): Promise<DcdState> {
     fail('shape_mismatch', 'dcd samples', `data of length n * prod(shape[1:]) for shape [${x.shape.join(', ')}]`, `length ${x.data.length}`);
   }
   const ev = await field.logRatioAndGrad(x);
-  return { position: Float32Array.from(x.data), n, d, rowShape: x.shape.slice(1), t: 0, logRatio: Float32Array.from(ev.logRatio), grad: Float32Array.from(ev.grad) };
+  return {
+    position: Float32Array.from(x.data),
+    n,
+    d,
+    rowShape: x.shape.slice(1),
+    t: 0,
+    logRatio: Float32Array.from(ev.logRatio),
+    grad: Float32Array.from(ev.grad),
+  };
 }
 
 function rowFinite(lr: number, grad: Float32Array, off: number, d: number): boolean {

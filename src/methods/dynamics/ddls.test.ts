@@ -130,7 +130,13 @@ test('rows whose proposal has a NaN energy are kept in place and counted in nonF
     await target.release();
   }
   // Through the runner: no crash, finite samples, kept rows counted.
-  const out = await refineLatentDdls(nanPair(), { n: 200, seed: 3, batchSize: 200, numSteps: 5, ddls: { stepSize: 0.2, noise: 1, decay: 1, metropolis: false } });
+  const out = await refineLatentDdls(nanPair(), {
+    n: 200,
+    seed: 3,
+    batchSize: 200,
+    numSteps: 5,
+    ddls: { stepSize: 0.2, noise: 1, decay: 1, metropolis: false },
+  });
   assert.ok(out.summary.nonFinite > 0);
   assert.ok(out.samples.every(Number.isFinite));
 });

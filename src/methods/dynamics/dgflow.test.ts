@@ -89,7 +89,7 @@ test("the paper's KL flow (no prior term) with gamma = 1 samples exp(logRatio)/Z
   // from the prior; bias inflation 1 / (1 - 0.025 * 1.5) = 1.039 is in the reference law.
   const eta = 0.025;
   const target = tilted(BIMODAL);
-  assert.ok(Math.abs(target.std - 1 / Math.sqrt(3)) < 1e-12 && Math.abs(target.means[0][0] - (-4 / 3)) < 1e-12);
+  assert.ok(Math.abs(target.std - 1 / Math.sqrt(3)) < 1e-12 && Math.abs(target.means[0][0] - -4 / 3) < 1e-12);
   const opts = { space: 'data' as const, divergence: 'kl' as const, noise: 1, stepSize: eta, numSteps: 2400 };
   const out = await runDgflow({ pair: exactPair(BIMODAL), n: N, seed: 12, batchSize: N }, opts);
   paperRun = out.samples;
@@ -130,7 +130,7 @@ function linearCorrector(): Graph {
 }
 const linearCorrectorValue = (x: ArrayLike<number>) => 0.3 * x[0] - 0.7 * x[1] + 0.2;
 
-test('the drift equals -grad f\'(exp(-logRatio)) by float64 finite differences (KL, JS, log D; data, latent, prior drift, corrector)', async () => {
+test("the drift equals -grad f'(exp(-logRatio)) by float64 finite differences (KL, JS, log D; data, latent, prior drift, corrector)", async () => {
   const rng = new Rng(5);
   const pts: number[][] = Array.from({ length: 14 }, () => [2 * rng.normal(), 2 * rng.normal()]);
   pts.push([8, 8], [-6, 1], [0, 0]);
@@ -161,7 +161,10 @@ test('the drift equals -grad f\'(exp(-logRatio)) by float64 finite differences (
           dn[j] -= h;
           const fd = -(w(up) - w(dn)) / (2 * h);
           const got = ev.drift[2 * i + j];
-          assert.ok(Number.isFinite(got) && Math.abs(got - fd) < 1e-3 * (1 + Math.abs(fd)), `${divergence}/${variant} row ${i} (${p}) dim ${j}: drift ${got} vs finite differences ${fd}`);
+          assert.ok(
+            Number.isFinite(got) && Math.abs(got - fd) < 1e-3 * (1 + Math.abs(fd)),
+            `${divergence}/${variant} row ${i} (${p}) dim ${j}: drift ${got} vs finite differences ${fd}`,
+          );
         }
       }
     }
@@ -234,7 +237,10 @@ test('a uniform latent prior keeps the latents in [-1, 1] (reflection)', async (
   const pair: ModelPair = { ...base, meta: { ...base.meta, latentPrior: 'uniform[-1,1]' } };
   const out = await runDgflow({ pair, n: 200, seed: 4, batchSize: 200 }, { noise: 1, stepSize: 0.2, numSteps: 20 });
   assert.ok(out.latents!.every((v) => v >= -1 && v <= 1));
-  assert.ok(out.latents!.some((v) => Math.abs(v) > 0.9), 'the chains should reach the walls');
+  assert.ok(
+    out.latents!.some((v) => Math.abs(v) > 0.9),
+    'the chains should reach the walls',
+  );
   assert.deepEqual(out.samples, out.latents);
 });
 
@@ -292,16 +298,22 @@ test('bad options and correctors give RefineryErrors naming the option', async (
   const x = wide.addInput('x', 'float32', ['batch', 3]);
   wide.add('Identity', [x], {}, ['y']);
   wide.outputs = ['y'];
-  await assert.rejects(runDgflow(ctx, { corrector: wide }), (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch' && e.issues[0].path.startsWith('--corrector'));
+  await assert.rejects(
+    runDgflow(ctx, { corrector: wide }),
+    (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch' && e.issues[0].path.startsWith('--corrector'),
+  );
   const vector = new Graph();
   const v = vector.addInput('x', 'float32', ['batch', 2]);
   vector.add('Identity', [v], {}, ['y']);
   vector.outputs = ['y'];
-  await assert.rejects(runDgflow(ctx, { corrector: vector }), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model' && e.issues[0].path.startsWith('--corrector'));
+  await assert.rejects(
+    runDgflow(ctx, { corrector: vector }),
+    (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model' && e.issues[0].path.startsWith('--corrector'),
+  );
   // A corrector that fits is used: with c = -logRatio the total ratio is 0 and KL moves nothing but noise.
   const cancel = new Graph();
   const cx = cancel.addInput('x', 'float32', ['batch', 2]);
-  const neg = inline(cancel, exactRatioGraph(BIMODAL), 'e/', { x: cx })['logit'];
+  const neg = inline(cancel, exactRatioGraph(BIMODAL), 'e/', { x: cx }).logit;
   cancel.add('Neg', [neg], {}, ['c']);
   cancel.outputs = ['c'];
   const still = await runDgflow(ctx, { space: 'data', corrector: cancel, noise: 0 });
@@ -329,7 +341,14 @@ test('on the dcgan32 fixture (NCHW images) the drifts match the PyTorch gradient
   const cases = [
     { o: { space: 'latent' as const, divergence: 'kl' as const }, input: z, want: gradZ },
     { o: { space: 'latent' as const, divergence: 'js' as const }, input: z, want: weighted(gradZ, sigmoid) },
-    { o: { space: 'latent' as const, divergence: 'logd' as const, priorDrift: true }, input: z, want: Float32Array.from(weighted(gradZ, (l) => sigmoid(-l)), (v, i) => v - z.data[i]) },
+    {
+      o: { space: 'latent' as const, divergence: 'logd' as const, priorDrift: true },
+      input: z,
+      want: Float32Array.from(
+        weighted(gradZ, (l) => sigmoid(-l)),
+        (v, i) => v - z.data[i],
+      ),
+    },
     { o: { space: 'latent' as const, divergence: 'kl' as const, priorDrift: true }, input: z, want: Float32Array.from(gradEnergyZ, (v) => -v) },
     { o: { space: 'data' as const, divergence: 'kl' as const }, input: x, want: gradX },
     { o: { space: 'data' as const, divergence: 'logd' as const }, input: x, want: weighted(gradX, (l) => sigmoid(-l)) },

@@ -13,7 +13,6 @@ import { dotInit, dotKernel, DOT_DEFAULTS, estimateKEff } from './dot.js';
 
 process.env.REFINERY_THREADS ??= '1';
 
-
 /** D(x) = w . x + b, output [batch, 1]. */
 function linearRatio(w: number[], b = 0): Graph {
   const g = new Graph();
@@ -111,7 +110,8 @@ describe('DOT converges to the analytic optimum', () => {
     assert.ok(exactCost > 0.3, `mean optimal transport ${exactCost}`);
     assert.ok(infos[199].transportCost > 0.8 * exactCost, `transport ${infos[199].transportCost} of ${exactCost}`);
     // Objective phi_y(x) = sqrt(|x - y|^2 + delta) + a |x - c|^2 / K: most of the way from y to x*.
-    const phi = (x: number[], yr: ArrayLike<number>) => Math.sqrt((x[0] - yr[0]) ** 2 + (x[1] - yr[1]) ** 2 + delta) + (a * ((x[0] - c[0]) ** 2 + (x[1] - c[1]) ** 2)) / k;
+    const phi = (x: number[], yr: ArrayLike<number>) =>
+      Math.sqrt((x[0] - yr[0]) ** 2 + (x[1] - yr[1]) ** 2 + delta) + (a * ((x[0] - c[0]) ** 2 + (x[1] - c[1]) ** 2)) / k;
     let atY = 0;
     let atOpt = 0;
     for (let r = 0; r < n; r++) {
@@ -144,7 +144,11 @@ describe('K_eff', () => {
     const w = [0.6, -0.8];
     const pair = pairWith(linearRatio(w, 0.3), 2);
     const real = new Rng(4).fillNormal(new Float32Array(100 * 2), 2, 1);
-    for (const [space, r] of [['data', undefined], ['data', real], ['latent', undefined]] as const) {
+    for (const [space, r] of [
+      ['data', undefined],
+      ['data', real],
+      ['latent', undefined],
+    ] as const) {
       const out = await runDot({ pair, n: 4, seed: 1, batchSize: 50, real: r }, { space, numSteps: 1, kEffPool: 120 });
       const kEff = out.summary.kEff as number;
       assert.ok(kEff <= 1 + 1e-5 && kEff > 0.995, `${space}: K_eff = ${kEff}`);
@@ -154,7 +158,10 @@ describe('K_eff', () => {
 
   it('a constant D gives a clear error (suggesting --k-eff); a given --k-eff skips the estimate', async () => {
     const pair = pairWith(linearRatio([0, 0], 1), 2);
-    await assert.rejects(runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 1 }), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model' && /--k-eff/.test(e.message));
+    await assert.rejects(
+      runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 1 }),
+      (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model' && /--k-eff/.test(e.message),
+    );
     const out = await runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 3, kEff: 2 });
     assert.equal(out.summary.kEff, 2);
     assert.equal(out.summary.kEffSource, 'given');

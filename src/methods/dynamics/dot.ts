@@ -86,7 +86,8 @@ export function validateDot(o: DotOptions): void {
 export function dotInit(y: Tensor): DotState {
   const n = y.shape[0];
   const size = y.shape.slice(1).reduce((a, b) => a * b, 1);
-  if (y.data.length !== n * size) fail('shape_mismatch', 'dot samples', `data of length ${n * size} for shape [${y.shape.join(', ')}]`, `length ${y.data.length}`);
+  if (y.data.length !== n * size)
+    fail('shape_mismatch', 'dot samples', `data of length ${n * size} for shape [${y.shape.join(', ')}]`, `length ${y.data.length}`);
   return {
     position: Float32Array.from(y.data),
     anchor: Float32Array.from(y.data),

@@ -98,7 +98,7 @@ test('a feature extractor graph is inlined into the critic: critic(x) = clip(MLP
   await t.release();
   const { spec, values, mean, std } = res.mlp;
   for (let i = 0; i < n; i++) {
-    let h: number[] = [0, 1, 2].map((j) => ((x[2 * i] * W[j] + x[2 * i + 1] * W[3 + j]) - mean[j]) / std[j]);
+    let h: number[] = [0, 1, 2].map((j) => (x[2 * i] * W[j] + x[2 * i + 1] * W[3 + j] - mean[j]) / std[j]);
     for (let l = 0; l + 1 < spec.sizes.length; l++) {
       const w = values[2 * l];
       const bias = values[2 * l + 1];

@@ -83,10 +83,12 @@ export function validateDreFsp(o: DreFspOptions): void {
   positiveInt(o.hidden, '--dre-hidden');
   positiveInt(o.layers, '--dre-layers');
   positiveInt(o.batchSize, '--dre-batch-size');
-  if (!Number.isInteger(o.numFake) || o.numFake < 0) fail('invalid_argument', '--dre-fakes', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
+  if (!Number.isInteger(o.numFake) || o.numFake < 0)
+    fail('invalid_argument', '--dre-fakes', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
   if (!(o.lambda >= 0) || !Number.isFinite(o.lambda)) fail('invalid_argument', '--dre-lambda', 'a non-negative number', String(o.lambda));
   if (!(o.lr > 0 && o.lr < 1)) fail('invalid_argument', '--dre-lr', 'a learning rate in (0, 1)', String(o.lr));
-  if (!(DRE_ACTIVATIONS as readonly string[]).includes(o.activation)) fail('invalid_argument', '--dre-activation', `one of ${DRE_ACTIVATIONS.join(', ')}`, String(o.activation));
+  if (!(DRE_ACTIVATIONS as readonly string[]).includes(o.activation))
+    fail('invalid_argument', '--dre-activation', `one of ${DRE_ACTIVATIONS.join(', ')}`, String(o.activation));
 }
 
 export interface DreFspInput {
@@ -142,13 +144,20 @@ export interface DreFspHooks {
 
 /** Check a feature extractor against the data shape; returns k. */
 export function checkFeatures(features: Graph, dataShape: number[]): number {
-  if (features.inputs.length !== 1 || features.outputs.length < 1) fail('invalid_model', '--dre-features', 'a graph with one input [batch, ...data shape] and an output [batch, k]', `${features.inputs.length} inputs, ${features.outputs.length} outputs`);
+  if (features.inputs.length !== 1 || features.outputs.length < 1)
+    fail(
+      'invalid_model',
+      '--dre-features',
+      'a graph with one input [batch, ...data shape] and an output [batch, k]',
+      `${features.inputs.length} inputs, ${features.outputs.length} outputs`,
+    );
   const inShape = features.inputs[0].shape;
   const ok = inShape.length === dataShape.length + 1 && dataShape.every((d, i) => typeof inShape[i + 1] !== 'number' || inShape[i + 1] === d);
   if (!ok) fail('shape_mismatch', `--dre-features input ${features.inputs[0].name}`, `shape ${fmtShape(['batch', ...dataShape])}`, fmtShape(inShape));
   const outShape = features.info(features.outputs[0]).shape;
   const k = outShape[1];
-  if (outShape.length !== 2 || typeof k !== 'number' || k < 1) fail('invalid_model', `--dre-features output ${features.outputs[0]}`, 'shape [batch, k] with a fixed k', fmtShape(outShape));
+  if (outShape.length !== 2 || typeof k !== 'number' || k < 1)
+    fail('invalid_model', `--dre-features output ${features.outputs[0]}`, 'shape [batch, k] with a fixed k', fmtShape(outShape));
   return k;
 }
 
@@ -167,7 +176,15 @@ function appendCriticHead(g: Graph, f: string, spec: MlpSpec, params: ParamSpec[
 }
 
 /** Features of `rows` data rows, in chunks. Identity features are the data itself. */
-async function extract(features: Graph | undefined, data: Float32Array, rows: number, dataShape: number[], k: number, chunk: number, signal?: AbortSignal): Promise<Float32Array> {
+async function extract(
+  features: Graph | undefined,
+  data: Float32Array,
+  rows: number,
+  dataShape: number[],
+  k: number,
+  chunk: number,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
   if (!features) return data;
   const size = dataShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(rows * k);
@@ -241,8 +258,16 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
   const mu = new Float64Array(k);
   const sd = new Float64Array(k);
   const total = m + nFake;
-  for (const [f, rows] of [[fReal, m], [fFake, nFake]] as const) for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) mu[j] += f[i * k + j] / total;
-  for (const [f, rows] of [[fReal, m], [fFake, nFake]] as const) for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) sd[j] += (f[i * k + j] - mu[j]) ** 2 / total;
+  for (const [f, rows] of [
+    [fReal, m],
+    [fFake, nFake],
+  ] as const)
+    for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) mu[j] += f[i * k + j] / total;
+  for (const [f, rows] of [
+    [fReal, m],
+    [fFake, nFake],
+  ] as const)
+    for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) sd[j] += (f[i * k + j] - mu[j]) ** 2 / total;
   const meanF = Float32Array.from(mu);
   const stdF = Float32Array.from(sd, (v) => Math.max(Math.sqrt(v), 1e-6));
   const standardize = (f: Float32Array, rows: number) => {
@@ -278,8 +303,14 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
       const feeds = Object.fromEntries(params.map((p, i) => [p.name, { data: values[i], shape: p.shape }]));
       const out = await session.run({ ...feeds, real: { data: bReal, shape: [B, k] }, fake: { data: bFake, shape: [B, k] } });
       lastBatchLoss = out[graph.outputs[0]].data[0];
-      if (!Number.isFinite(lastBatchLoss)) fail('internal', 'dre-f-sp training', 'a finite loss', `${lastBatchLoss} at step ${t} (lower --dre-lr or --dre-lambda)`);
-      adamStep(values, graph.outputs.slice(4).map((name) => out[name].data), adam, { lr: o.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+      if (!Number.isFinite(lastBatchLoss))
+        fail('internal', 'dre-f-sp training', 'a finite loss', `${lastBatchLoss} at step ${t} (lower --dre-lr or --dre-lambda)`);
+      adamStep(
+        values,
+        graph.outputs.slice(4).map((name) => out[name].data),
+        adam,
+        { lr: o.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+      );
       if ((t + 1) % 50 === 0 || t + 1 === o.steps) hooks.onProgress?.(t + 1, o.steps);
     }
   } finally {
@@ -289,7 +320,16 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
   // Final loss over the whole pools, in float64 from the trained MLP's outputs.
   const head = new Graph();
   const hin = head.addInput('z', 'float32', ['batch', k]);
-  head.outputs = [head.op('Identity', [appendMlp(head, spec, hin, params.map((p, i) => head.addInitializer(p.name, { dtype: 'float32', dims: p.shape, data: values[i] })))])];
+  head.outputs = [
+    head.op('Identity', [
+      appendMlp(
+        head,
+        spec,
+        hin,
+        params.map((p, i) => head.addInitializer(p.name, { dtype: 'float32', dims: p.shape, data: values[i] })),
+      ),
+    ]),
+  ];
   const hs = await Session.create(head);
   const scores = async (z: Float32Array, rows: number) => {
     const out = new Float32Array(rows);

@@ -62,7 +62,10 @@ test('calibration: M is the max finite burn-in score; gamma is the chosen percen
   assert.ok(Math.abs(above - 0.2) < 2 / f.length, `fraction above gamma ${above}`);
   assert.equal(drsCalibrate(scores, { ...o, gamma: 1.5 }).gamma, 1.5);
   assert.equal(drsCalibrate(scores, { ...o, exact: true }).gamma, undefined);
-  assert.throws(() => drsCalibrate(new Float32Array([NaN, Infinity]), o), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model');
+  assert.throws(
+    () => drsCalibrate(new Float32Array([NaN, Infinity]), o),
+    (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model',
+  );
 });
 
 test('decide: raises M first, rejects non-finite rows, accepts with the stated probability (binomial check)', () => {

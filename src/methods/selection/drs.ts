@@ -42,7 +42,8 @@ export interface DrsOptions {
 export const DRS_DEFAULTS: DrsOptions = { burnIn: 10000, exact: false, gammaPercentile: 95, epsilon: 1e-6 };
 
 export function validateDrs(o: DrsOptions): void {
-  if (!Number.isInteger(o.burnIn) || o.burnIn < 1) fail('invalid_argument', '--burn-in', 'a positive integer (proposals used to estimate max logRatio)', String(o.burnIn));
+  if (!Number.isInteger(o.burnIn) || o.burnIn < 1)
+    fail('invalid_argument', '--burn-in', 'a positive integer (proposals used to estimate max logRatio)', String(o.burnIn));
   if (typeof o.exact !== 'boolean') fail('invalid_argument', '--exact', 'a boolean', String(o.exact));
   if (o.exact && o.gamma !== undefined) fail('invalid_argument', '--gamma', 'no gamma with --exact (exact DRS accepts with exp(s - M))', String(o.gamma));
   if (o.gamma !== undefined && !Number.isFinite(o.gamma)) fail('invalid_argument', '--gamma', 'a finite number', String(o.gamma));

@@ -9,7 +9,17 @@ import { test } from 'node:test';
 import { RefineryError } from '../../errors.js';
 import { Rng } from '../../rng.js';
 import { runChain } from '../../run/driver.js';
-import { MH_DEFAULTS, type MhOptions, type ProposalBatch, type Proposer, mhInitFromProposals, mhInitFromReal, mhKernel, mhStuckChains, validateMh } from './mh.js';
+import {
+  MH_DEFAULTS,
+  type MhOptions,
+  type ProposalBatch,
+  type Proposer,
+  mhInitFromProposals,
+  mhInitFromReal,
+  mhKernel,
+  mhStuckChains,
+  validateMh,
+} from './mh.js';
 
 const Q = [0.5, 0.3, 0.2];
 const PI = [0.2, 0.4, 0.4];
@@ -52,7 +62,10 @@ test('independent chains reach pi = q r on a discrete space (exact target); r = 
   const init = mhInitFromProposals(await exact.propose(n, new Rng(1, 0)), 1, 1);
   const { state, infos } = await runChain(mhKernel(exact), init, 50, [1, 1]);
   const z = zScores(counts(state.x), PI);
-  assert.ok(z.every((v) => Math.abs(v) < 4), `z ${z}`);
+  assert.ok(
+    z.every((v) => Math.abs(v) < 4),
+    `z ${z}`,
+  );
   assert.equal(state.t, 50);
   // Acceptance of the independence sampler at stationarity: sum_{x,x'} pi(x) q(x') min(1, r(x')/r(x)).
   let acc = 0;
@@ -64,11 +77,14 @@ test('independent chains reach pi = q r on a discrete space (exact target); r = 
   const init0 = mhInitFromProposals(await flat.propose(n, new Rng(1, 0)), 1, 1);
   const bad = await runChain(mhKernel(flat), init0, 50, [1, 1]);
   const zb = zScores(counts(bad.state.x), PI);
-  assert.ok(zb.some((v) => Math.abs(v) > 4), `negative control matched pi: ${zb}`);
+  assert.ok(
+    zb.some((v) => Math.abs(v) > 4),
+    `negative control matched pi: ${zb}`,
+  );
   assert.ok(zScores(counts(bad.state.x), Q).every((v) => Math.abs(v) < 4));
 });
 
-test('acceptance rule: min(1, exp(s\' - s)) per chain (binomial check), better proposals always accepted', async () => {
+test("acceptance rule: min(1, exp(s' - s)) per chain (binomial check), better proposals always accepted", async () => {
   const n = 40000;
   const lowProposal: Proposer = {
     latentDim: 1,
@@ -82,7 +98,10 @@ test('acceptance rule: min(1, exp(s\' - s)) per chain (binomial check), better p
   const p = Math.exp(Math.fround(Math.log(0.3)));
   const z = (info.accepted - n * p) / Math.sqrt(n * p * (1 - p));
   assert.ok(Math.abs(z) < 4, `z ${z}`);
-  assert.equal(state.moves.reduce((a, b) => a + b, 0), info.accepted);
+  assert.equal(
+    state.moves.reduce((a, b) => a + b, 0),
+    info.accepted,
+  );
   // From a state with score log 0.3, a proposal with score 0 is always better.
   const up = mhInitFromReal(new Float32Array(100), new Float32Array(100).fill(Math.log(0.3) - 1), 1, 1);
   const r = await mhKernel(discreteProposer(() => 0)).step(up, new Rng(6));
@@ -107,7 +126,10 @@ test('non-finite proposals are never accepted; a non-finite start takes the firs
   const run = await runChain(mhKernel(nanFor2), state, 30, [8]);
   for (const v of run.state.x) assert.equal(v, 0);
   assert.deepEqual(mhStuckChains(run.state), []);
-  assert.deepEqual(mhStuckChains(init), Array.from({ length: n }, (_, i) => i));
+  assert.deepEqual(
+    mhStuckChains(init),
+    Array.from({ length: n }, (_, i) => i),
+  );
 });
 
 test('real starts: chains that never accept stay flagged for restart, others are released', async () => {
@@ -117,7 +139,10 @@ test('real starts: chains that never accept stay flagged for restart, others are
   assert.deepEqual(mhStuckChains(state), [0, 2]);
   assert.equal(state.atReal[1], 0);
   assert.ok(state.moves[1] >= 1);
-  assert.throws(() => mhInitFromReal(new Float32Array(5), new Float32Array(2), 1, 2), (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch');
+  assert.throws(
+    () => mhInitFromReal(new Float32Array(5), new Float32Array(2), 1, 2),
+    (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch',
+  );
 });
 
 test('option validation names the CLI option', () => {
@@ -128,7 +153,11 @@ test('option validation names the CLI option', () => {
     [{ maxRestarts: -1 }, '--max-restarts'],
   ];
   for (const [o, path] of cases) {
-    assert.throws(() => validateMh({ ...MH_DEFAULTS, ...o }), (e: unknown) => e instanceof RefineryError && e.issues[0].path === path, JSON.stringify(o));
+    assert.throws(
+      () => validateMh({ ...MH_DEFAULTS, ...o }),
+      (e: unknown) => e instanceof RefineryError && e.issues[0].path === path,
+      JSON.stringify(o),
+    );
   }
   validateMh(MH_DEFAULTS);
 });

@@ -26,7 +26,10 @@ test('weights exp(s - max s) and Kong ESS (sum w)^2 / sum w^2; non-finite scores
   const sum = ws.reduce((a, b) => a + b, 0);
   const sum2 = ws.reduce((a, b) => a + b * b, 0);
   assert.ok(Math.abs(w.ess - (sum * sum) / sum2) < 1e-9);
-  assert.throws(() => sirWeights(Float32Array.from([NaN, Infinity])), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model');
+  assert.throws(
+    () => sirWeights(Float32Array.from([NaN, Infinity])),
+    (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model',
+  );
 });
 
 test('multinomial resampling picks j with probability w_j / sum w (binomial check); zero weights never', () => {
@@ -37,7 +40,11 @@ test('multinomial resampling picks j with probability w_j / sum w (binomial chec
   for (const j of idx) c[j]++;
   assert.equal(c[1], 0);
   assert.equal(c[4], 0);
-  for (const [j, p] of [[0, 0.1], [2, 0.3], [3, 0.6]]) {
+  for (const [j, p] of [
+    [0, 0.1],
+    [2, 0.3],
+    [3, 0.6],
+  ]) {
     const z = (c[j] - n * p) / Math.sqrt(n * p * (1 - p));
     assert.ok(Math.abs(z) < 4, `index ${j}: z ${z}`);
   }
@@ -64,19 +71,31 @@ test('SIR of a pool from q with scores log(pi/q) gives pi (exact discrete target
     for (const j of sel.indices) c[pool[j]]++;
     return { z: c.map((k, j) => (k - n * target[j]) / Math.sqrt(n * target[j] * (1 - target[j]) * (1 + (2 * n) / N))), sel };
   };
-  const good = check(Float32Array.from(pool, (k) => Math.log(pi[k] / q[k])), pi);
-  assert.ok(good.z.every((v) => Math.abs(v) < 4), `z ${good.z}`);
+  const good = check(
+    Float32Array.from(pool, (k) => Math.log(pi[k] / q[k])),
+    pi,
+  );
+  assert.ok(
+    good.z.every((v) => Math.abs(v) < 4),
+    `z ${good.z}`,
+  );
   assert.ok(good.sel.unique <= n && good.sel.unique > 0.9 * n);
   // ESS of weights pi/q under q: N / E_q[(pi/q)^2] = N / sum pi^2/q.
   const essExact = N / pi.reduce((a, p, k) => a + (p * p) / q[k], 0);
   assert.ok(Math.abs(good.sel.ess / essExact - 1) < 0.02, `ESS ${good.sel.ess} vs ${essExact}`);
   const bad = check(new Float32Array(N), pi);
-  assert.ok(bad.z.some((v) => Math.abs(v) > 4), `negative control matched pi: ${bad.z}`);
+  assert.ok(
+    bad.z.some((v) => Math.abs(v) > 4),
+    `negative control matched pi: ${bad.z}`,
+  );
 });
 
 test('option validation names --pool', () => {
   for (const poolMultiplier of [0, 1.5, -2, NaN]) {
-    assert.throws(() => validateSir({ poolMultiplier }), (e: unknown) => e instanceof RefineryError && e.issues[0].path === '--pool');
+    assert.throws(
+      () => validateSir({ poolMultiplier }),
+      (e: unknown) => e instanceof RefineryError && e.issues[0].path === '--pool',
+    );
   }
   validateSir(SIR_DEFAULTS);
 });

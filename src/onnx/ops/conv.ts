@@ -320,7 +320,13 @@ const maxPool: OpDef = {
     let taken: string | undefined;
     for (let k = 0; k < kSize; k++) {
       const offset = unravel(k, win.kernel).map((j, i) => j * win.dilations[i]);
-      const xk = g.op('Slice', [padded, g.int64s(offset), g.int64s(offset.map((o, i) => o + (outSize[i] - 1) * win.strides[i] + 1)), axes, g.int64s(win.strides)]);
+      const xk = g.op('Slice', [
+        padded,
+        g.int64s(offset),
+        g.int64s(offset.map((o, i) => o + (outSize[i] - 1) * win.strides[i] + 1)),
+        axes,
+        g.int64s(win.strides),
+      ]);
       const hit = g.op('Equal', [xk, y]);
       const first = taken === undefined ? hit : g.op('And', [hit, g.op('Not', [taken])]);
       taken = taken === undefined ? hit : g.op('Or', [taken, hit]);
@@ -360,7 +366,11 @@ function nearestScales(g: Graph, node: Node): number[] {
   if (mode !== 'nearest') unsupported(node, "mode 'nearest'", `mode '${mode}'`);
   let scales: number[] | undefined;
   if (node.op === 'Upsample') {
-    scales = node.inputs[1] ? constNumbers(g.constValue(node.inputs[1]) ?? unsupported(node, 'constant scales', 'computed scales')) : node.attrs.scales?.type === 'floats' ? node.attrs.scales.v : undefined;
+    scales = node.inputs[1]
+      ? constNumbers(g.constValue(node.inputs[1]) ?? unsupported(node, 'constant scales', 'computed scales'))
+      : node.attrs.scales?.type === 'floats'
+        ? node.attrs.scales.v
+        : undefined;
   } else {
     const ctm = attrString(node, 'coordinate_transformation_mode', 'half_pixel');
     const nearestMode = attrString(node, 'nearest_mode', 'round_prefer_floor');
@@ -376,7 +386,8 @@ function nearestScales(g: Graph, node: Node): number[] {
         return s / d;
       });
     }
-    const replicates = (ctm === 'asymmetric' && nearestMode === 'floor') || ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || ctm === 'tf_half_pixel_for_nn';
+    const replicates =
+      (ctm === 'asymmetric' && nearestMode === 'floor') || ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || ctm === 'tf_half_pixel_for_nn';
     if (!replicates) unsupported(node, 'nearest resizing that replicates pixels (asymmetric+floor or half_pixel)', `${ctm} with ${nearestMode}`);
   }
   if (!scales) unsupported(node, 'constant scales or sizes', 'none');

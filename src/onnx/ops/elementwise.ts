@@ -86,9 +86,7 @@ export const elementwiseOps: OpDef[] = [
   unary('Sqrt', ({ g }, _x, y, dy) => g.op('Div', [dy, g.op('Mul', [y, g.scalar(2)])])),
   unary('Reciprocal', ({ g }, _x, y, dy) => g.op('Neg', [g.op('Mul', [dy, g.op('Mul', [y, y])])])),
   unary('Abs', ({ g }, x, _y, dy) => g.op('Mul', [dy, g.op('Sign', [x])])),
-  unary('Erf', ({ g }, x, _y, dy) =>
-    g.op('Mul', [dy, g.op('Mul', [g.op('Exp', [g.op('Neg', [g.op('Mul', [x, x])])]), g.scalar(2 / Math.sqrt(Math.PI))])]),
-  ),
+  unary('Erf', ({ g }, x, _y, dy) => g.op('Mul', [dy, g.op('Mul', [g.op('Exp', [g.op('Neg', [g.op('Mul', [x, x])])]), g.scalar(2 / Math.sqrt(Math.PI))])])),
   unary('Softsign', ({ g }, x, _y, dy) => {
     const d = g.op('Add', [g.scalar(1), g.op('Abs', [x])]);
     return g.op('Div', [dy, g.op('Mul', [d, d])]);
@@ -197,10 +195,16 @@ function minMaxGrad(ctx: GradCtx, cmp: string): (string | undefined)[] {
   ];
 }
 
-
 /** ONNX TensorProto.DataType codes of the dtypes Refinery handles. */
 export const DTYPE_CODES: Record<DType, number> = {
-  float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11,
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
 };
 
 function castTarget(node: Node): DType {

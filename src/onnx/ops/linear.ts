@@ -41,8 +41,7 @@ export const linearOps: OpDef[] = [
       const tb = attrInt(node, 'transB', 0);
       const alpha = attrFloat(node, 'alpha', 1);
       const beta = attrFloat(node, 'beta', 1);
-      const gemm = (x: string, y: string, tx: number, ty: number) =>
-        g.op('Gemm', [x, y], { transA: int(tx), transB: int(ty), alpha: float(alpha) });
+      const gemm = (x: string, y: string, tx: number, ty: number) => g.op('Gemm', [x, y], { transA: int(tx), transB: int(ty), alpha: float(alpha) });
       // Y = alpha op(A) op(B) + beta C
       let da: string | undefined;
       if (ctx.needs(0)) da = ta ? gemm(b, dy, tb, 1) : gemm(dy, b, 0, tb ? 0 : 1);
@@ -78,7 +77,8 @@ export const linearOps: OpDef[] = [
       const dy = ctx.dy[0];
       const [a, b] = node.inputs;
       if (dy === undefined) return [undefined, undefined];
-      if (g.rank(a) < 2 || g.rank(b) < 2) unsupported(node, 'MatMul inputs of rank >= 2 for differentiation', `${fmtShape(g.shape(a))} and ${fmtShape(g.shape(b))}`);
+      if (g.rank(a) < 2 || g.rank(b) < 2)
+        unsupported(node, 'MatMul inputs of rank >= 2 for differentiation', `${fmtShape(g.shape(a))} and ${fmtShape(g.shape(b))}`);
       const da = ctx.needs(0) ? reduceTo(g, g.op('MatMul', [dy, swapLast(g, b)]), a) : undefined;
       const db = ctx.needs(1) ? reduceTo(g, g.op('MatMul', [swapLast(g, a), dy]), b) : undefined;
       return [da, db];

@@ -17,7 +17,10 @@ interface Case {
   build: (g: Graph, n: string[]) => string;
 }
 
-const op = (type: string, attrs: Record<string, Attr> = {}) => (g: Graph, n: string[]) => g.op(type, n, attrs);
+const op =
+  (type: string, attrs: Record<string, Attr> = {}) =>
+  (g: Graph, n: string[]) =>
+    g.op(type, n, attrs);
 const positive = (n: number, seed: number) => {
   const r = new Rng(seed);
   return Float32Array.from({ length: n }, () => 0.5 + r.uniform());
@@ -25,18 +28,98 @@ const positive = (n: number, seed: number) => {
 const constant = (g: Graph, shape: number[], seed: number) => g.float32(new Rng(seed).fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
 
 const cases: Case[] = [
-  { name: 'Gemm', inputs: [{ name: 'a', shape: [4, 3] }, { name: 'b', shape: [3, 5] }, { name: 'c', shape: [5] }], build: op('Gemm', { alpha: float(0.7), beta: float(1.3) }) },
-  { name: 'Gemm transA transB', inputs: [{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [5, 3] }, { name: 'c', shape: [1, 5] }], build: op('Gemm', { transA: int(1), transB: int(1) }) },
-  { name: 'Gemm transB, C full', inputs: [{ name: 'a', shape: [4, 3] }, { name: 'b', shape: [5, 3] }, { name: 'c', shape: [4, 5] }], build: op('Gemm', { transB: int(1) }) },
-  { name: 'MatMul 2-D', inputs: [{ name: 'a', shape: [4, 3] }, { name: 'b', shape: [3, 2] }], build: op('MatMul') },
-  { name: 'MatMul batched x 2-D', inputs: [{ name: 'a', shape: [2, 4, 3] }, { name: 'b', shape: [3, 2] }], build: op('MatMul') },
-  { name: 'MatMul batched x batched', inputs: [{ name: 'a', shape: [2, 4, 3] }, { name: 'b', shape: [2, 3, 5] }], build: op('MatMul') },
-  { name: 'Add broadcast', inputs: [{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [4] }], build: op('Add') },
-  { name: 'Sub broadcast', inputs: [{ name: 'a', shape: [3, 1] }, { name: 'b', shape: [1, 4] }], build: op('Sub') },
-  { name: 'Mul broadcast', inputs: [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [3, 1] }], build: op('Mul') },
+  {
+    name: 'Gemm',
+    inputs: [
+      { name: 'a', shape: [4, 3] },
+      { name: 'b', shape: [3, 5] },
+      { name: 'c', shape: [5] },
+    ],
+    build: op('Gemm', { alpha: float(0.7), beta: float(1.3) }),
+  },
+  {
+    name: 'Gemm transA transB',
+    inputs: [
+      { name: 'a', shape: [3, 4] },
+      { name: 'b', shape: [5, 3] },
+      { name: 'c', shape: [1, 5] },
+    ],
+    build: op('Gemm', { transA: int(1), transB: int(1) }),
+  },
+  {
+    name: 'Gemm transB, C full',
+    inputs: [
+      { name: 'a', shape: [4, 3] },
+      { name: 'b', shape: [5, 3] },
+      { name: 'c', shape: [4, 5] },
+    ],
+    build: op('Gemm', { transB: int(1) }),
+  },
+  {
+    name: 'MatMul 2-D',
+    inputs: [
+      { name: 'a', shape: [4, 3] },
+      { name: 'b', shape: [3, 2] },
+    ],
+    build: op('MatMul'),
+  },
+  {
+    name: 'MatMul batched x 2-D',
+    inputs: [
+      { name: 'a', shape: [2, 4, 3] },
+      { name: 'b', shape: [3, 2] },
+    ],
+    build: op('MatMul'),
+  },
+  {
+    name: 'MatMul batched x batched',
+    inputs: [
+      { name: 'a', shape: [2, 4, 3] },
+      { name: 'b', shape: [2, 3, 5] },
+    ],
+    build: op('MatMul'),
+  },
+  {
+    name: 'Add broadcast',
+    inputs: [
+      { name: 'a', shape: [3, 4] },
+      { name: 'b', shape: [4] },
+    ],
+    build: op('Add'),
+  },
+  {
+    name: 'Sub broadcast',
+    inputs: [
+      { name: 'a', shape: [3, 1] },
+      { name: 'b', shape: [1, 4] },
+    ],
+    build: op('Sub'),
+  },
+  {
+    name: 'Mul broadcast',
+    inputs: [
+      { name: 'a', shape: [2, 3, 4] },
+      { name: 'b', shape: [3, 1] },
+    ],
+    build: op('Mul'),
+  },
   { name: 'Mul same input twice', inputs: [{ name: 'a', shape: [3, 4] }], build: (g, [a]) => g.op('Mul', [a, a]) },
-  { name: 'Div broadcast', inputs: [{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [4], data: positive(4, 1) }], build: op('Div') },
-  { name: 'Pow', inputs: [{ name: 'a', shape: [6], data: positive(6, 2) }, { name: 'b', shape: [6] }], build: op('Pow') },
+  {
+    name: 'Div broadcast',
+    inputs: [
+      { name: 'a', shape: [3, 4] },
+      { name: 'b', shape: [4], data: positive(4, 1) },
+    ],
+    build: op('Div'),
+  },
+  {
+    name: 'Pow',
+    inputs: [
+      { name: 'a', shape: [6], data: positive(6, 2) },
+      { name: 'b', shape: [6] },
+    ],
+    build: op('Pow'),
+  },
   { name: 'Neg', inputs: [{ name: 'a', shape: [5] }], build: op('Neg') },
   { name: 'Relu', inputs: [{ name: 'a', shape: [4, 5] }], build: op('Relu') },
   { name: 'LeakyRelu', inputs: [{ name: 'a', shape: [4, 5] }], build: op('LeakyRelu', { alpha: float(0.2) }) },
@@ -54,20 +137,63 @@ const cases: Case[] = [
   { name: 'Erf', inputs: [{ name: 'a', shape: [6] }], build: op('Erf') },
   { name: 'Softsign', inputs: [{ name: 'a', shape: [6] }], build: op('Softsign') },
   { name: 'Clip', inputs: [{ name: 'a', shape: [8] }], build: (g, [a]) => g.op('Clip', [a, g.scalar(-0.7), g.scalar(0.9)]) },
-  { name: 'Max', inputs: [{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [4] }], build: op('Max') },
-  { name: 'Min', inputs: [{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [3, 4] }], build: op('Min') },
-  { name: 'Where', inputs: [{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [4] }], build: (g, [a, b]) => g.op('Where', [g.op('Greater', [a, g.scalar(0)]), a, b]) },
+  {
+    name: 'Max',
+    inputs: [
+      { name: 'a', shape: [3, 4] },
+      { name: 'b', shape: [4] },
+    ],
+    build: op('Max'),
+  },
+  {
+    name: 'Min',
+    inputs: [
+      { name: 'a', shape: [3, 4] },
+      { name: 'b', shape: [3, 4] },
+    ],
+    build: op('Min'),
+  },
+  {
+    name: 'Where',
+    inputs: [
+      { name: 'a', shape: [3, 4] },
+      { name: 'b', shape: [4] },
+    ],
+    build: (g, [a, b]) => g.op('Where', [g.op('Greater', [a, g.scalar(0)]), a, b]),
+  },
   { name: 'Identity+Cast', inputs: [{ name: 'a', shape: [3] }], build: (g, [a]) => g.op('Cast', [g.op('Identity', [a])], { to: int(1) }) },
   { name: 'Reshape', inputs: [{ name: 'a', shape: [2, 6] }], build: (g, [a]) => g.op('Reshape', [a, g.int64s([0, 3, -1])]) },
   { name: 'Flatten', inputs: [{ name: 'a', shape: [2, 3, 2] }], build: op('Flatten', { axis: int(1) }) },
   { name: 'Transpose', inputs: [{ name: 'a', shape: [2, 3, 4] }], build: op('Transpose', { perm: ints([2, 0, 1]) }) },
-  { name: 'Concat', inputs: [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [2, 2] }], build: op('Concat', { axis: int(1) }) },
-  { name: 'Split', inputs: [{ name: 'a', shape: [2, 5] }], build: (g, [a]) => { const [p, q] = g.add('Split', [a, g.int64s([2, 3])], { axis: int(1) }, 2); return g.op('Concat', [g.op('Mul', [p, g.scalar(2)]), q], { axis: int(1) }); } },
+  {
+    name: 'Concat',
+    inputs: [
+      { name: 'a', shape: [2, 3] },
+      { name: 'b', shape: [2, 2] },
+    ],
+    build: op('Concat', { axis: int(1) }),
+  },
+  {
+    name: 'Split',
+    inputs: [{ name: 'a', shape: [2, 5] }],
+    build: (g, [a]) => {
+      const [p, q] = g.add('Split', [a, g.int64s([2, 3])], { axis: int(1) }, 2);
+      return g.op('Concat', [g.op('Mul', [p, g.scalar(2)]), q], { axis: int(1) });
+    },
+  },
   { name: 'Slice', inputs: [{ name: 'a', shape: [4, 5] }], build: (g, [a]) => g.op('Slice', [a, g.int64s([1, 0]), g.int64s([3, -1]), g.int64s([0, 1])]) },
   { name: 'Pad', inputs: [{ name: 'a', shape: [2, 3] }], build: (g, [a]) => g.op('Pad', [a, g.int64s([1, 0, 0, 2])], { mode: str('constant') }) },
-  { name: 'Squeeze+Unsqueeze', inputs: [{ name: 'a', shape: [3, 1, 2] }], build: (g, [a]) => g.op('Unsqueeze', [g.op('Squeeze', [a, g.int64s([1])]), g.int64s([0])]) },
+  {
+    name: 'Squeeze+Unsqueeze',
+    inputs: [{ name: 'a', shape: [3, 1, 2] }],
+    build: (g, [a]) => g.op('Unsqueeze', [g.op('Squeeze', [a, g.int64s([1])]), g.int64s([0])]),
+  },
   { name: 'Expand', inputs: [{ name: 'a', shape: [3, 1] }], build: (g, [a]) => g.op('Expand', [a, g.int64s([2, 3, 4])]) },
-  { name: 'ReduceSum keepdims 0', inputs: [{ name: 'a', shape: [2, 3, 4] }], build: (g, [a]) => g.op('ReduceSum', [a, g.int64s([0, 2])], { keepdims: int(0) }) },
+  {
+    name: 'ReduceSum keepdims 0',
+    inputs: [{ name: 'a', shape: [2, 3, 4] }],
+    build: (g, [a]) => g.op('ReduceSum', [a, g.int64s([0, 2])], { keepdims: int(0) }),
+  },
   { name: 'ReduceMean keepdims 1', inputs: [{ name: 'a', shape: [2, 3, 4] }], build: op('ReduceMean', { axes: ints([1]), keepdims: int(1) }) },
   { name: 'ReduceMean all', inputs: [{ name: 'a', shape: [2, 3] }], build: op('ReduceMean', { keepdims: int(0) }) },
   {
@@ -81,63 +207,113 @@ const cases: Case[] = [
   { name: 'LogSoftmax', inputs: [{ name: 'a', shape: [3, 5] }], build: op('LogSoftmax', { axis: int(1) }) },
   {
     name: 'Conv stride 2 pad 1 with bias',
-    inputs: [{ name: 'x', shape: [2, 3, 7, 7] }, { name: 'w', shape: [4, 3, 3, 3] }, { name: 'b', shape: [4] }],
+    inputs: [
+      { name: 'x', shape: [2, 3, 7, 7] },
+      { name: 'w', shape: [4, 3, 3, 3] },
+      { name: 'b', shape: [4] },
+    ],
     build: op('Conv', { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }),
   },
   {
     name: 'Conv dilation 2, asymmetric pads',
-    inputs: [{ name: 'x', shape: [1, 2, 8, 6] }, { name: 'w', shape: [3, 2, 2, 3] }],
+    inputs: [
+      { name: 'x', shape: [1, 2, 8, 6] },
+      { name: 'w', shape: [3, 2, 2, 3] },
+    ],
     build: op('Conv', { dilations: ints([2, 1]), pads: ints([0, 1, 1, 0]), strides: ints([1, 2]) }),
   },
   {
     name: 'Conv group 2 (input gradient)',
-    inputs: [{ name: 'x', shape: [1, 4, 5, 5] }, { name: 'w', shape: [6, 2, 3, 3], check: false }],
+    inputs: [
+      { name: 'x', shape: [1, 4, 5, 5] },
+      { name: 'w', shape: [6, 2, 3, 3], check: false },
+    ],
     build: op('Conv', { group: int(2), pads: ints([1, 1, 1, 1]) }),
   },
   {
     name: 'Conv auto_pad SAME_UPPER',
-    inputs: [{ name: 'x', shape: [1, 2, 6, 6] }, { name: 'w', shape: [2, 2, 4, 4] }],
+    inputs: [
+      { name: 'x', shape: [1, 2, 6, 6] },
+      { name: 'w', shape: [2, 2, 4, 4] },
+    ],
     build: op('Conv', { auto_pad: str('SAME_UPPER'), strides: ints([2, 2]) }),
   },
   {
     name: 'ConvTranspose stride 2 pad 1 with bias',
-    inputs: [{ name: 'x', shape: [2, 3, 4, 4] }, { name: 'w', shape: [3, 2, 4, 4] }, { name: 'b', shape: [2] }],
+    inputs: [
+      { name: 'x', shape: [2, 3, 4, 4] },
+      { name: 'w', shape: [3, 2, 4, 4] },
+      { name: 'b', shape: [2] },
+    ],
     build: op('ConvTranspose', { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }),
   },
   {
     name: 'ConvTranspose output_padding, dilation',
-    inputs: [{ name: 'x', shape: [1, 2, 3, 4] }, { name: 'w', shape: [2, 3, 3, 2] }],
+    inputs: [
+      { name: 'x', shape: [1, 2, 3, 4] },
+      { name: 'w', shape: [2, 3, 3, 2] },
+    ],
     build: op('ConvTranspose', { strides: ints([2, 3]), output_padding: ints([1, 2]), dilations: ints([1, 2]), pads: ints([0, 1, 1, 0]) }),
   },
   {
     name: 'Conv whose window covers the input (1x1 output, Gemm gradient)',
-    inputs: [{ name: 'x', shape: [3, 4, 3, 2] }, { name: 'w', shape: [2, 4, 3, 2] }, { name: 'b', shape: [2] }],
+    inputs: [
+      { name: 'x', shape: [3, 4, 3, 2] },
+      { name: 'w', shape: [2, 4, 3, 2] },
+      { name: 'b', shape: [2] },
+    ],
     build: op('Conv'),
   },
   {
     name: 'ConvTranspose from a 1x1 input (Gemm gradient)',
-    inputs: [{ name: 'x', shape: [3, 5, 1, 1] }, { name: 'w', shape: [5, 2, 4, 3] }],
+    inputs: [
+      { name: 'x', shape: [3, 5, 1, 1] },
+      { name: 'w', shape: [5, 2, 4, 3] },
+    ],
     build: op('ConvTranspose', { strides: ints([2, 2]) }),
   },
   {
     name: 'Conv 1-D',
-    inputs: [{ name: 'x', shape: [2, 2, 9] }, { name: 'w', shape: [3, 2, 3] }],
+    inputs: [
+      { name: 'x', shape: [2, 2, 9] },
+      { name: 'w', shape: [3, 2, 3] },
+    ],
     build: op('Conv', { strides: ints([2]), pads: ints([1, 1]) }),
   },
   {
     name: 'BatchNormalization (constant statistics)',
     inputs: [{ name: 'x', shape: [2, 3, 2, 2] }],
-    build: (g, [x]) => g.op('BatchNormalization', [x, g.float32(Float32Array.of(0.5, 1.5, -1), [3]), g.float32(Float32Array.of(0.1, 0, -0.2), [3]), g.float32(Float32Array.of(0.3, -0.1, 0), [3]), g.float32(Float32Array.of(0.5, 2, 1.2), [3])], { epsilon: float(1e-3) }),
+    build: (g, [x]) =>
+      g.op(
+        'BatchNormalization',
+        [
+          x,
+          g.float32(Float32Array.of(0.5, 1.5, -1), [3]),
+          g.float32(Float32Array.of(0.1, 0, -0.2), [3]),
+          g.float32(Float32Array.of(0.3, -0.1, 0), [3]),
+          g.float32(Float32Array.of(0.5, 2, 1.2), [3]),
+        ],
+        { epsilon: float(1e-3) },
+      ),
   },
   {
     name: 'BatchNormalization scale and bias gradients',
-    inputs: [{ name: 'x', shape: [4, 3] }, { name: 's', shape: [3] }, { name: 'b', shape: [3] }],
+    inputs: [
+      { name: 'x', shape: [4, 3] },
+      { name: 's', shape: [3] },
+      { name: 'b', shape: [3] },
+    ],
     build: (g, [x, s, b]) => g.op('BatchNormalization', [x, s, b, g.float32(Float32Array.of(0.3, -0.1, 0), [3]), g.float32(Float32Array.of(0.5, 2, 1.2), [3])]),
   },
   {
     name: 'Resize nearest x2 (asymmetric, floor)',
     inputs: [{ name: 'x', shape: [1, 2, 3, 3] }],
-    build: (g, [x]) => g.op('Resize', [x, '', g.float32(Float32Array.of(1, 1, 2, 2), [4])], { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') }),
+    build: (g, [x]) =>
+      g.op('Resize', [x, '', g.float32(Float32Array.of(1, 1, 2, 2), [4])], {
+        mode: str('nearest'),
+        coordinate_transformation_mode: str('asymmetric'),
+        nearest_mode: str('floor'),
+      }),
   },
   {
     name: 'Resize nearest by sizes (half_pixel)',
@@ -145,12 +321,32 @@ const cases: Case[] = [
     build: (g, [x]) => g.op('Resize', [x, '', '', g.int64s([1, 1, 6, 3])], { mode: str('nearest') }),
   },
   { name: 'AveragePool', inputs: [{ name: 'x', shape: [1, 2, 6, 6] }], build: op('AveragePool', { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }) },
-  { name: 'AveragePool padded, count_include_pad 0', inputs: [{ name: 'x', shape: [1, 2, 5, 5] }], build: op('AveragePool', { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }) },
-  { name: 'AveragePool padded, count_include_pad 1', inputs: [{ name: 'x', shape: [1, 1, 5, 4] }], build: op('AveragePool', { kernel_shape: ints([3, 2]), pads: ints([1, 0, 1, 1]), count_include_pad: int(1) }) },
+  {
+    name: 'AveragePool padded, count_include_pad 0',
+    inputs: [{ name: 'x', shape: [1, 2, 5, 5] }],
+    build: op('AveragePool', { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }),
+  },
+  {
+    name: 'AveragePool padded, count_include_pad 1',
+    inputs: [{ name: 'x', shape: [1, 1, 5, 4] }],
+    build: op('AveragePool', { kernel_shape: ints([3, 2]), pads: ints([1, 0, 1, 1]), count_include_pad: int(1) }),
+  },
   { name: 'MaxPool 2x2 stride 2', inputs: [{ name: 'x', shape: [2, 3, 6, 6] }], build: op('MaxPool', { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }) },
-  { name: 'MaxPool 3x3 stride 2 padded (overlapping windows)', inputs: [{ name: 'x', shape: [1, 2, 7, 6] }], build: op('MaxPool', { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }) },
-  { name: 'MaxPool ceil_mode (partial last window), dilation', inputs: [{ name: 'x', shape: [1, 1, 8, 7] }], build: op('MaxPool', { kernel_shape: ints([2, 3]), strides: ints([3, 2]), dilations: ints([2, 1]), ceil_mode: int(1) }) },
-  { name: 'MaxPool whose windows miss the last rows and columns', inputs: [{ name: 'x', shape: [1, 2, 7, 7] }], build: op('MaxPool', { kernel_shape: ints([2, 2]), strides: ints([3, 3]) }) },
+  {
+    name: 'MaxPool 3x3 stride 2 padded (overlapping windows)',
+    inputs: [{ name: 'x', shape: [1, 2, 7, 6] }],
+    build: op('MaxPool', { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }),
+  },
+  {
+    name: 'MaxPool ceil_mode (partial last window), dilation',
+    inputs: [{ name: 'x', shape: [1, 1, 8, 7] }],
+    build: op('MaxPool', { kernel_shape: ints([2, 3]), strides: ints([3, 2]), dilations: ints([2, 1]), ceil_mode: int(1) }),
+  },
+  {
+    name: 'MaxPool whose windows miss the last rows and columns',
+    inputs: [{ name: 'x', shape: [1, 2, 7, 7] }],
+    build: op('MaxPool', { kernel_shape: ints([2, 2]), strides: ints([3, 3]) }),
+  },
   { name: 'MaxPool 1-D, stride 1', inputs: [{ name: 'x', shape: [2, 2, 9] }], build: op('MaxPool', { kernel_shape: ints([3]) }) },
   {
     name: 'MaxPool with its Indices output',
@@ -161,7 +357,8 @@ const cases: Case[] = [
   {
     name: 'Constant operand',
     inputs: [{ name: 'a', shape: [2, 3] }],
-    build: (g, [a]) => g.op('Mul', [a, g.op('Constant', [], { value: { type: 'tensor', v: { dtype: 'float32', dims: [3], data: Float32Array.of(1, -2, 3) } } })]),
+    build: (g, [a]) =>
+      g.op('Mul', [a, g.op('Constant', [], { value: { type: 'tensor', v: { dtype: 'float32', dims: [3], data: Float32Array.of(1, -2, 3) } } })]),
   },
   {
     name: 'self-attention block',
@@ -197,7 +394,11 @@ test('second-order: gradient of a gradient penalty of an MLP matches finite diff
     (g, [x, w1, b1, w2]) => {
       const h = g.op('LeakyRelu', [g.op('Gemm', [x, w1, b1])], { alpha: float(0.2) });
       const d = g.op('Gemm', [h, w2]);
-      const gx = differentiate(g, { [d]: g.op('ConstantOfShape', [g.shapeOf(d)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) }, [x]).get(x)!;
+      const gx = differentiate(
+        g,
+        { [d]: g.op('ConstantOfShape', [g.shapeOf(d)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
+        [x],
+      ).get(x)!;
       return g.op('ReduceSum', [g.op('Mul', [gx, gx]), g.int64s([1])], { keepdims: int(0) });
     },
     [
@@ -209,4 +410,3 @@ test('second-order: gradient of a gradient penalty of an MLP matches finite diff
   );
   assert.ok(r.worst < TOL, `worst ${r.worst}: ${JSON.stringify(r.details)}`);
 });
-

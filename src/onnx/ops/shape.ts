@@ -62,7 +62,7 @@ function product(dims: readonly Dim[]): Dim {
 /** Reshape's output shape, resolving 0 (copy) and -1 (infer) with symbolic dims. */
 export function reshapeShape(node: Node, input: readonly Dim[], target: readonly Dim[], allowZero: boolean): Dim[] {
   const out: Dim[] = target.map((t, i) => (t === 0 && !allowZero ? input[i] : t));
-  const minus = out.findIndex((d) => d === -1);
+  const minus = out.indexOf(-1);
   if (minus < 0) return out;
   let inNum = 1;
   let outNum = 1;
@@ -203,7 +203,9 @@ export const shapeOps: OpDef[] = [
       const r = g.rank(node.inputs[0]);
       const perm = attrInts(node, 'perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
       const inv = new Array<number>(r);
-      perm.forEach((p, i) => (inv[p] = i));
+      perm.forEach((p, i) => {
+        inv[p] = i;
+      });
       return [g.op('Transpose', [dy], { perm: ints(inv) })];
     },
   },
@@ -305,7 +307,12 @@ export const shapeOps: OpDef[] = [
     infer(g, node) {
       const s = g.shape(node.inputs[0]);
       const pads = padsOf(g, node);
-      return [{ dtype: g.dtype(node.inputs[0]), shape: s.map((d, i) => (typeof d === 'number' ? d + pads[i] + pads[i + s.length] : pads[i] + pads[i + s.length] === 0 ? d : unknownDim())) }];
+      return [
+        {
+          dtype: g.dtype(node.inputs[0]),
+          shape: s.map((d, i) => (typeof d === 'number' ? d + pads[i] + pads[i + s.length] : pads[i] + pads[i + s.length] === 0 ? d : unknownDim())),
+        },
+      ];
     },
     grad(ctx) {
       const { g, node } = ctx;
