@@ -8,10 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadPair } from '../models/pair.js';
-import { runDgflow } from '../run/dgflow.js';
-import { runDdls } from '../run/latent.js';
-import { runStreamed } from '../run/stream.js';
-import type { MethodRunner } from '../run/types.js';
+import { refineToFile } from '../refine/file.js';
+import type { RefineOptions } from '../refine/refine.js';
 import { fixturesDir } from '../testing/fixtures.js';
 
 export interface SamplerCase {
@@ -25,9 +23,19 @@ export interface SamplerCase {
   numSteps: number;
 }
 
-const RUNNERS: Record<SamplerCase['method'], { runner: MethodRunner<never>; options: (c: SamplerCase) => unknown }> = {
-  ddls: { runner: runDdls as MethodRunner<never>, options: (c) => ({ numSteps: c.numSteps, stepSize: 0.01, noise: 1, decay: 1, metropolis: false }) },
-  dgflow: { runner: runDgflow as MethodRunner<never>, options: (c) => ({ numSteps: c.numSteps, divergence: 'kl', space: 'latent' }) },
+const OPTIONS: Record<SamplerCase['method'], (c: SamplerCase) => RefineOptions> = {
+  ddls: (c) => ({
+    method: 'ddls',
+    n: c.n,
+    batchSize: c.batchSize,
+    chunkSize: c.chunkSize,
+    numSteps: c.numSteps,
+    stepSize: 0.01,
+    noise: 1,
+    decay: 1,
+    metropolis: false,
+  }),
+  dgflow: (c) => ({ method: 'dgflow', n: c.n, batchSize: c.batchSize, chunkSize: c.chunkSize, numSteps: c.numSteps, divergence: 'kl', space: 'latent' }),
 };
 
 async function main(): Promise<void> {
@@ -35,16 +43,10 @@ async function main(): Promise<void> {
   const dir = join(fixturesDir(), c.fixture);
   const pair = loadPair({ generator: join(dir, 'generator.onnx'), discriminator: join(dir, 'discriminator.onnx') });
   const tmp = mkdtempSync(join(tmpdir(), 'refinery-bench-'));
-  const { runner, options } = RUNNERS[c.method];
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
   try {
-    await runStreamed(runner, { pair, n: c.n, seed: 0, batchSize: c.batchSize }, options(c) as never, {
-      out: join(tmp, 'out.npy'),
-      chunkSize: c.chunkSize,
-      resume: false,
-      identity: { bench: c.name },
-    });
+    await refineToFile(pair, OPTIONS[c.method](c), { out: join(tmp, 'out.npy') });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

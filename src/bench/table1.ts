@@ -23,7 +23,7 @@ import { runDdls, samplePrior } from '../run/latent.js';
 import { runDrs, runMh, runSir } from '../run/selection.js';
 import type { MethodRunner, RunContext } from '../run/types.js';
 import { GeneratorRunner } from '../targets/generator.js';
-import { TRAIN_DEFAULTS, trainGan } from '../train/gan.js';
+import { MLP_DEFAULTS, trainMlp } from '../train/mlpgan.js';
 
 export interface Table1Method {
   id: string;
@@ -46,7 +46,7 @@ export const TABLE1_METHODS: Table1Method[] = [
   { id: 'dre-rs', runner: runDrs as MethodRunner<never>, options: {}, dre: DRE },
   { id: 'dre-mh', runner: runMh as MethodRunner<never>, options: {}, dre: DRE },
   { id: 'dre-sir', runner: runSir as MethodRunner<never>, options: {}, dre: DRE },
-  // Settings from sweeps on seeds 0-4 (the base GANs of TRAIN_DEFAULTS); see the README.
+  // Settings from sweeps on seeds 0-4 (the base GANs of MLP_DEFAULTS); see the README.
   { id: 'ddls', runner: runDdls as MethodRunner<never>, options: { numSteps: 1000, stepSize: 0.001, noise: 1, decay: 1, metropolis: true } },
   // DCD drops grad log p_g, so it drifts towards maxima of D alone: a short run (20 steps) gains on
   // every seed; 40-100 steps lose quality on some seeds (down to 47%).
@@ -108,8 +108,8 @@ export async function runTable1(
   for (let seed = 0; seed < o.seeds; seed++) {
     hooks.onStage?.(`seed ${seed}: training the base GAN`);
     const runDir = join(o.out, `seed-${seed}`, 'run');
-    await trainGan(
-      { ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}), dataset: 'grid25', seed, out: runDir, resume: true },
+    await trainMlp(
+      { ...MLP_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}), dataset: 'grid25', seed, out: runDir, resume: true },
       { signal: hooks.signal },
     );
     const pair = loadPair({ run: runDir });
@@ -142,7 +142,7 @@ export async function runTable1(
       const seconds = (performance.now() - t) / 1000;
       const mm = modeMetrics(samples, dataset);
       rows.get(m.id)!.perSeed.push({ seed, recoveredModes: mm.recoveredModes, highQualityPercent: mm.highQualityPercent, std: mm.std, seconds });
-      writeNpy(join(o.out, `seed-${seed}`, `${m.id}.npy`), samples, [o.n, 2]);
+      writeNpy(join(o.out, `seed-${seed}`, `${m.id}.npy`), { data: samples, shape: [o.n, 2] });
       if (seed === 0) panels.push({ title: `${m.id}: ${mm.recoveredModes} modes, ${mm.highQualityPercent.toFixed(1)}%`, points: samples });
     }
   }
@@ -163,7 +163,7 @@ export async function runTable1(
         dataset: 'grid25',
         n: o.n,
         seeds: o.seeds,
-        train: { ...TRAIN_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}) },
+        train: { ...MLP_DEFAULTS, ...(o.trainSteps ? { steps: o.trainSteps } : {}) },
         rows: list,
         seconds: (performance.now() - t0) / 1000,
       },

@@ -4,7 +4,7 @@ import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { BIMODAL, exactLogRatio, exactPair, sampleMixture } from '../testing/exact.js';
-import { calibrate, calibratedDiscriminator } from './calibrate.js';
+import { calibratedDiscriminator, fitCalibration } from './calibrate.js';
 
 const SCALE = 0.3;
 const SHIFT = 1;
@@ -29,7 +29,7 @@ const meanAbs = (a: ArrayLike<number>, b: ArrayLike<number>, from = 0, to = a.le
 test('logistic calibration of a scaled, shifted exact ratio recovers a = 1/0.3, b = -1/0.3 and the exact log ratio', async () => {
   const pair = exactPair(BIMODAL, { scale: SCALE, shift: SHIFT });
   const real = sampleMixture(BIMODAL, M, new Rng(7));
-  const cal = await calibrate(pair, real, { method: 'logistic', seed: 5 });
+  const cal = await fitCalibration(pair, real, { method: 'logistic', seed: 5 });
   try {
     const p = cal.report.params as { a: number; b: number; seA: number; seB: number; converged: boolean };
     assert.ok(p.converged);
@@ -62,7 +62,6 @@ test('logistic calibration of a scaled, shifted exact ratio recovers a = 1/0.3, 
     // The uncalibrated score is far from the exact log ratio (negative control of the same check).
     assert.ok(meanAbs(s, exact, 0, n) > 0.5, `raw error ${meanAbs(s, exact, 0, n)}`);
   } finally {
-    await cal.release();
   }
 });
 
@@ -71,8 +70,8 @@ test('isotonic calibration recovers the exact log ratio on high-density points; 
   const real = sampleMixture(BIMODAL, M, new Rng(7));
   const n = 1000;
   const { x, exact } = testPoints(n);
-  const iso = await calibrate(pair, real, { method: 'isotonic', seed: 5 });
-  const none = await calibrate(pair, real, { method: 'none', seed: 5 });
+  const iso = await fitCalibration(pair, real, { method: 'isotonic', seed: 5 });
+  const none = await fitCalibration(pair, real, { method: 'none', seed: 5 });
   try {
     const got = await iso.score({ data: x, shape: [2 * n, 2] });
     const raw = await none.score({ data: x, shape: [2 * n, 2] });
@@ -93,8 +92,6 @@ test('isotonic calibration recovers the exact log ratio on high-density points; 
     // JSON-able.
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(iso.report)));
   } finally {
-    await iso.release();
-    await none.release();
   }
 });
 
@@ -103,8 +100,7 @@ test('seeded and deterministic; the seed changes the fakes and the fit', async (
   const real = sampleMixture(BIMODAL, 400, new Rng(8));
   const runs = [];
   for (const seed of [3, 3, 4]) {
-    const c = await calibrate(pair, real, { method: 'logistic', seed, batchSize: 64 });
-    await c.release();
+    const c = await fitCalibration(pair, real, { method: 'logistic', seed, batchSize: 64 });
     runs.push(c.report.params);
   }
   assert.deepEqual(runs[0], runs[1]);
@@ -115,15 +111,15 @@ test('bad input gives RefineryErrors naming the option; NaN scores propagate as 
   const pair = exactPair(BIMODAL);
   const real = sampleMixture(BIMODAL, 100, new Rng(9));
   const code = (c: string, path: string) => (e: unknown) => e instanceof RefineryError && e.code === c && e.issues[0].path.startsWith(path);
-  await assert.rejects(calibrate(pair, undefined, { seed: 1 }), code('invalid_argument', '--real'));
-  await assert.rejects(calibrate(pair, real.subarray(0, 5), { seed: 1 }), code('shape_mismatch', '--real'));
-  await assert.rejects(calibrate(pair, real.subarray(0, 6), { seed: 1 }), code('invalid_argument', '--real'));
-  await assert.rejects(calibrate(pair, real, { seed: 1, method: 'platt' as never }), code('invalid_argument', '--calibrate'));
-  await assert.rejects(calibrate(pair, real, { seed: 1, testFraction: 1 }), code('invalid_argument', '--calibration-test-fraction'));
-  await assert.rejects(calibrate(pair, real, { seed: 1, numFake: -1 }), code('invalid_argument', '--calibration-fakes'));
+  await assert.rejects(fitCalibration(pair, undefined, { seed: 1 }), code('invalid_argument', 'real'));
+  await assert.rejects(fitCalibration(pair, real.subarray(0, 5), { seed: 1 }), code('shape_mismatch', 'real'));
+  await assert.rejects(fitCalibration(pair, real.subarray(0, 6), { seed: 1 }), code('invalid_argument', 'real'));
+  await assert.rejects(fitCalibration(pair, real, { seed: 1, method: 'platt' as never }), code('invalid_argument', 'calibrate'));
+  await assert.rejects(fitCalibration(pair, real, { seed: 1, testFraction: 1 }), code('invalid_argument', 'testFraction'));
+  await assert.rejects(fitCalibration(pair, real, { seed: 1, numFake: -1 }), code('invalid_argument', 'numFake'));
   const bad = Float32Array.from(real);
   bad[17] = NaN;
-  await assert.rejects(calibrate(pair, bad, { seed: 1 }), code('invalid_argument', '--real row 8'));
+  await assert.rejects(fitCalibration(pair, bad, { seed: 1 }), code('invalid_argument', 'real row 8'));
 
   // A NaN input row gives a NaN calibrated score (methods treat it as a rejection), not a crash.
   for (const c of [

@@ -30,6 +30,7 @@ import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { appendLogRatio } from '../targets/logratio.js';
 import type { Tensor } from '../tensor.js';
+import { checkRealTensor, checkRows } from '../data/real.js';
 import { type CalibrationDiagnostic, diagnoseLogRatios } from './diagnostic.js';
 import { fitIsotonic, interpolate } from './isotonic.js';
 import { fitLogistic } from './logistic.js';
@@ -147,34 +148,19 @@ export interface Calibration {
   discriminator: Graph;
   /** The input pair with the discriminator replaced by the calibrated one (dOutput 'logit'). */
   pair: ModelPair;
-  /** Calibrated logRatio [batch] of x [batch, ...dataShape], computed by the calibrated graph. */
+  /** Calibrated logRatio [batch] of x [batch, ...dataShape], computed by the calibrated graph (a session per call). */
   score(x: Tensor): Promise<Float32Array>;
   report: CalibrationReport;
-  /** Free the scoring session. */
-  release(): Promise<void>;
 }
 
 export function validateCalibrateOptions(o: CalibrateOptions): void {
   if (!(CALIBRATION_METHODS as readonly string[]).includes(o.method))
-    fail('invalid_argument', '--calibrate', `one of ${CALIBRATION_METHODS.join(', ')}`, String(o.method));
-  if (!Number.isInteger(o.seed)) fail('invalid_argument', '--seed', 'an integer', String(o.seed));
+    fail('invalid_argument', 'calibrate', `one of ${CALIBRATION_METHODS.join(', ')}`, String(o.method));
+  if (!Number.isInteger(o.seed)) fail('invalid_argument', 'seed', 'an integer', String(o.seed));
   if (!Number.isInteger(o.numFake) || o.numFake < 0)
-    fail('invalid_argument', '--calibration-fakes', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
-  if (!(o.testFraction > 0 && o.testFraction < 1)) fail('invalid_argument', '--calibration-test-fraction', 'a number in (0, 1)', String(o.testFraction));
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) fail('invalid_argument', '--batch-size', 'a positive integer', String(o.batchSize));
-}
-
-/** Check held-out reals [m, ...dataShape]: a whole number of finite rows, at least `min`. Returns m. */
-export function checkReal(real: Float32Array | undefined, dataShape: number[], min: number, path = '--real'): number {
-  const size = dataShape.reduce((a, b) => a * b, 1);
-  if (real === undefined) fail('invalid_argument', path, `held-out real samples (at least ${min})`, 'none');
-  if (real.length % size !== 0) fail('shape_mismatch', path, `rows of ${size} values (data shape [${dataShape.join(', ')}])`, `${real.length} values`);
-  const m = real.length / size;
-  if (m < min) fail('invalid_argument', path, `at least ${min} real samples`, String(m));
-  for (let i = 0; i < real.length; i++) {
-    if (!Number.isFinite(real[i])) fail('invalid_argument', `${path} row ${Math.floor(i / size)}`, 'finite values', String(real[i]));
-  }
-  return m;
+    fail('invalid_argument', 'numFake', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
+  if (!(o.testFraction > 0 && o.testFraction < 1)) fail('invalid_argument', 'testFraction', 'a number in (0, 1)', String(o.testFraction));
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) fail('invalid_argument', 'batchSize', 'a positive integer', String(o.batchSize));
 }
 
 /** Run a [rows, ...] array through `fn` in batches, concatenating the [rows] results. */
@@ -230,7 +216,7 @@ export async function drawFakes(
  * Fit the calibration of `pair`'s discriminator on held-out `real` samples [m, ...dataShape]
  * (m >= 4) and fresh generator draws, and return the calibrated log ratio (see the module doc).
  */
-export async function calibrate(
+export async function fitCalibration(
   pair: ModelPair,
   real: Float32Array | undefined,
   options: Partial<CalibrateOptions> & { seed: number },
@@ -239,9 +225,9 @@ export async function calibrate(
   const o: CalibrateOptions = { ...CALIBRATE_DEFAULTS, ...options };
   validateCalibrateOptions(o);
   const shape = pair.meta.dataShape;
-  const m = checkReal(real, shape, 4);
+  const m = checkRows(real, shape, 4);
   const nFake = o.numFake === 0 ? m : o.numFake;
-  if (nFake < 2) fail('invalid_argument', '--calibration-fakes', 'at least 2 (one to fit, one to test)', String(nFake));
+  if (nFake < 2) fail('invalid_argument', 'numFake', 'at least 2 (one to fit, one to test)', String(nFake));
   const t0 = performance.now();
 
   const fakes = await drawFakes(pair, nFake, o.batchSize, [o.seed, CALIBRATION_STREAM, 0], hooks.signal);
@@ -307,7 +293,6 @@ export async function calibrate(
     meta: { ...pair.meta, dOutput: 'logit' },
     files: { ...pair.files, discriminator: `${pair.files.discriminator} (${o.method} calibration)` },
   };
-  const target = await DataTarget.create(calibrated, false);
   const report: CalibrationReport = {
     method: o.method,
     rawOutput: pair.meta.dOutput,
@@ -327,8 +312,41 @@ export async function calibrate(
     map,
     discriminator,
     pair: calibrated,
-    score: (x) => target.logRatio(x),
+    score: async (x) => {
+      const target = await DataTarget.create(calibrated, false);
+      try {
+        return await target.logRatio(x);
+      } finally {
+        await target.release();
+      }
+    },
     report,
-    release: () => target.release(),
   };
+}
+
+/** What `calibrate` returns: the calibrated pair to refine with, the fitted map and its report. */
+export interface CalibrationResult {
+  /** The pair with the calibrated discriminator (D's output is then a logit: a log density ratio). */
+  pair: ModelPair;
+  calibrator: Calibrator;
+  /** Calibrated log ratio of one raw score. */
+  map(s: number): number;
+  /** Fit, test split and the Z diagnostic before and after. */
+  report: CalibrationReport;
+}
+
+/**
+ * Calibrate `pair`'s discriminator into a density ratio on held-out real samples [m, ...dataShape]
+ * (m >= 4) and fresh generator draws: logistic (Platt) or isotonic, with Dawid's Z diagnostic
+ * before and after on a held-out split. Refine with the returned `pair`.
+ */
+export async function calibrate(
+  pair: ModelPair,
+  real: Tensor,
+  options: Partial<Omit<CalibrateOptions, 'seed'>> & { seed?: number; signal?: AbortSignal } = {},
+): Promise<CalibrationResult> {
+  const { signal, ...rest } = options;
+  const data = checkRealTensor(real, pair.meta.dataShape);
+  const c = await fitCalibration(pair, data, { ...rest, seed: rest.seed ?? 0 }, { signal });
+  return { pair: c.pair, calibrator: c.calibrator, map: c.map, report: c.report };
 }

@@ -16,7 +16,7 @@ import { float, Graph, int, ints, str } from '../onnx/graph.js';
 import { Rng } from '../rng.js';
 import { repoRoot } from '../testing/fixtures.js';
 import { gradCheck } from '../testing/gradcheck.js';
-import { methodIds } from './methods.js';
+import { METHOD_IDS } from '../refine/registry.js';
 
 const main = join(repoRoot, 'dist', 'cli', 'main.js');
 const root = mkdtempSync(join(tmpdir(), 'refinery-byo-'));
@@ -94,7 +94,7 @@ test('a PyTorch-style image GAN (BatchNorm, upsampling, max/average pooling, sel
   writeFileSync(dPath, encodeGraph(discriminator()));
   // Held-out "real" images for MH starts and the DRE critics.
   const real = new Rng(99).fillUniform(new Float32Array(64 * 64), -1, 1);
-  writeNpy(join(root, 'real.npy'), real, [64, 1, 8, 8]);
+  writeNpy(join(root, 'real.npy'), { data: real, shape: [64, 1, 8, 8] });
   const base = [
     '--generator',
     gPath,
@@ -125,7 +125,7 @@ test('a PyTorch-style image GAN (BatchNorm, upsampling, max/average pooling, sel
   });
   assert.equal(s.status, 0, s.stderr);
   const before = readFileSync(gen);
-  for (const id of methodIds()) {
+  for (const id of METHOD_IDS) {
     const args = [...base, ...(extra[id] ?? [])];
     if (id.startsWith('dre-')) args.push('--dre-steps', '5');
     if (['ddls', 'dcd', 'dot', 'dot-latent', 'dgflow'].includes(id)) args.push('--num-steps', '3');

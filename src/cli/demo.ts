@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DATASET_NAMES } from '../data/dataset.js';
 import { DEMO_DEFAULTS, runDemo } from '../run/demo.js';
-import { TRAIN_DEFAULTS } from '../train/gan.js';
+import { MLP_DEFAULTS } from '../train/mlpgan.js';
 import { printResult, signal } from './common.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progress } from './progress.js';
@@ -14,8 +14,8 @@ export function registerDemo(program: Command): void {
     .option('--dataset <name>', `one of ${DATASET_NAMES.join(', ')}`, choiceArg(DATASET_NAMES), DEMO_DEFAULTS.dataset)
     .option('--seed <n>', 'random seed', intArg(), DEMO_DEFAULTS.seed)
     .option('--n <n>', 'samples to refine', intArg(1), DEMO_DEFAULTS.n)
-    .option('--train-steps <n>', 'GAN training steps', intArg(1), TRAIN_DEFAULTS.steps)
-    .option('--finetune-d <n>', 'extra D-only steps after training', intArg(0), TRAIN_DEFAULTS.finetuneD)
+    .option('--train-steps <n>', 'GAN training steps', intArg(1), MLP_DEFAULTS.steps)
+    .option('--finetune-d <n>', 'extra D-only steps after training', intArg(0), MLP_DEFAULTS.finetuneD)
     .option('--num-steps <n>', 'DDLS steps', intArg(1), DEMO_DEFAULTS.numSteps)
     .option(
       '--step-size <x>',

@@ -1,14 +1,16 @@
 /** `refinery eval`: metrics of fake samples against real ones (a .npy or a built-in dataset). */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { DATASET_NAMES, getDataset } from '../data/dataset.js';
+import { DATASET_NAMES, type DatasetName } from '../data/dataset.js';
+import { sampleDataset } from '../data/sample.js';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32 } from '../io/npy.js';
+import { checkOutputs } from '../io/paths.js';
 import { evaluate, METRIC_NAMES, parseMetricList } from '../metrics/evaluate.js';
 import type { Samples } from '../metrics/linalg.js';
 import { prCurvePng } from '../plot/curves.js';
-import { Rng } from '../rng.js';
 import { printResult } from './common.js';
 import { choiceArg, intArg } from './parse.js';
 
@@ -40,16 +42,23 @@ export function registerEval(program: Command): void {
     .action((opts) => {
       if ((opts.real === undefined) === (opts.dataset === undefined))
         fail('invalid_argument', '--real', 'exactly one of --real FILE.npy or --dataset NAME', opts.real === undefined ? 'neither' : 'both');
+      if (opts.curvesPng !== undefined) {
+        if (!String(opts.curvesPng).toLowerCase().endsWith('.png')) fail('invalid_argument', '--curves-png', 'a file name ending in .png', opts.curvesPng);
+        const inputs = [{ path: opts.fake, option: '--fake' }, ...(opts.real ? [{ path: opts.real, option: '--real' }] : [])];
+        checkOutputs([{ path: opts.curvesPng, option: '--curves-png' }], inputs);
+      }
+      const metrics = opts.metrics !== undefined ? parseMetricList(opts.metrics, '--metrics') : undefined;
       const fake = readSamples(opts.fake, '--fake');
-      const dataset = opts.dataset ? getDataset(opts.dataset) : undefined;
+      const dataset = opts.dataset as DatasetName | undefined;
       const real: Samples = opts.real
         ? readSamples(opts.real, '--real')
-        : { data: dataset!.sample(opts.realN, new Rng(opts.seed, 0x7265616c)), n: opts.realN, d: 2 };
+        : { data: sampleDataset(dataset!, opts.realN, { seed: opts.seed }).data, n: opts.realN, d: 2 };
       if (real.d !== fake.d) fail('shape_mismatch', '--fake', `samples of the real data's size (${real.d} values per row)`, `${fake.d}`);
-      const metrics = opts.metrics ? parseMetricList(opts.metrics) : METRIC_NAMES.filter((m) => m !== 'modes' || dataset !== undefined);
+      if (opts.curvesPng && metrics && !metrics.some((m) => m === 'prd' || m === 'cpr'))
+        fail('invalid_argument', '--curves-png', 'a curve metric in --metrics (prd or cpr)', opts.metrics);
       const r = evaluate(real, fake, { metrics, dataset, seed: opts.seed, prK: opts.prK, dcK: opts.dcK });
       if (opts.curvesPng) {
-        if (r.curves.length === 0) fail('invalid_argument', '--curves-png', 'a curve metric in --metrics (prd or cpr)', opts.metrics);
+        mkdirSync(dirname(opts.curvesPng) || '.', { recursive: true });
         writeFileAtomic(opts.curvesPng, prCurvePng(r.curves, { title: 'precision-recall' }));
       }
       const result = {

@@ -1,22 +1,30 @@
-/** Option parsers for the CLI: each names the option, what it expected and what it received. */
+/**
+ * Option parsers for the CLI. Numbers are read strictly (decimal digits; no hex, no silent
+ * rounding of seeds beyond 2^53); a bad value is a commander InvalidArgumentError, which the
+ * entry point reports in Refinery's error format naming the option.
+ */
 import { InvalidArgumentError } from 'commander';
+import { parseIntegerText, parseNumberText } from '../refine/options.js';
+
+function intExpected(min: number): string {
+  if (min === 1) return 'a positive integer';
+  if (min === 0) return 'a non-negative integer';
+  if (min === -Infinity) return 'an integer (|n| < 2^53)';
+  return `an integer >= ${min}`;
+}
 
 export function intArg(min = -Infinity) {
   return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(
-        `expected ${min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : min === -Infinity ? 'an integer' : `an integer >= ${min}`}, received ${JSON.stringify(value)}`,
-      );
-    }
+    const n = parseIntegerText(value);
+    if (n === undefined || n < min) throw new InvalidArgumentError(`expected ${intExpected(min)}, received ${JSON.stringify(value)}`);
     return n;
   };
 }
 
 export function numberArg(check: (n: number) => boolean = Number.isFinite, expected = 'a finite number') {
   return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`expected ${expected}, received ${JSON.stringify(value)}`);
+    const n = parseNumberText(value);
+    if (n === undefined || !check(n)) throw new InvalidArgumentError(`expected ${expected}, received ${JSON.stringify(value)}`);
     return n;
   };
 }

@@ -46,3 +46,19 @@ export function progress(title: string, enabled: boolean): Progress {
     stop() {},
   };
 }
+
+/** Progress of a run with stages (e.g. 'dre', 'calibrate', then the method): one bar per stage, shown as it starts. */
+export function progressStages(enabled: boolean): { update: (p: { stage: string; done: number; total: number }) => void; stop: () => void } {
+  let current: { stage: string; bar: Progress } | undefined;
+  return {
+    update: (p) => {
+      if (!enabled) return;
+      if (current?.stage !== p.stage) {
+        current?.bar.stop();
+        current = { stage: p.stage, bar: progress(p.stage, true) };
+      }
+      current.bar.update(Math.round(p.done), p.total);
+    },
+    stop: () => current?.bar.stop(),
+  };
+}

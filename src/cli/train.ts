@@ -1,22 +1,23 @@
 /**
  * `refinery train --model mlp|dcgan`: train a base GAN and write a run folder (generator.onnx,
  * discriminator.onnx, meta.json). The two models share the GAN loop and most options; the
- * defaults are each model's own (TRAIN_DEFAULTS, DCGAN_DEFAULTS), so commander sets none.
+ * defaults are each model's own (MLP_DEFAULTS, DCGAN_DEFAULTS), so commander sets none.
  */
 import type { Command } from 'commander';
 import { DATASET_NAMES } from '../data/dataset.js';
 import { IMAGE_DATASET_NAMES } from '../data/images.js';
 import { fail } from '../errors.js';
-import { DCGAN_DEFAULTS, trainDcgan } from '../train/dcgan.js';
-import { GAN_LOSSES, TRAIN_DEFAULTS, trainGan } from '../train/gan.js';
+import { DCGAN_DEFAULTS } from '../train/dcgan.js';
+import { GAN_LOSSES, MLP_DEFAULTS } from '../train/mlpgan.js';
+import { GAN_MODELS, trainGan, type TrainGanOptions } from '../train/train.js';
 import { printResult, signal } from './common.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progress } from './progress.js';
 
-export const TRAIN_MODELS = ['mlp', 'dcgan'] as const;
+const TRAIN_MODELS = GAN_MODELS;
 type Model = (typeof TRAIN_MODELS)[number];
 
-const M = TRAIN_DEFAULTS;
+const M = MLP_DEFAULTS;
 const C = DCGAN_DEFAULTS;
 const rate = numberArg((n) => n > 0 && n < 1, 'a number in (0, 1)');
 const both = (key: keyof typeof M & keyof typeof C) => (M[key] === C[key] ? `default ${M[key]}` : `default mlp ${M[key]}, dcgan ${C[key]}`);
@@ -94,12 +95,11 @@ export function registerTrain(program: Command): void {
           bar.update(p.step, p.steps, `loss_d ${p.lossD.toFixed(3)} loss_g ${p.lossG.toFixed(3)}`),
         signal: signal(),
       };
-      const r = await (model === 'dcgan' ? trainDcgan({ ...C, ...given } as never, hooks) : trainGan({ ...M, ...given } as never, hooks)).finally(() =>
-        bar.stop(),
-      );
+      const r = await trainGan({ ...given, model, out: opts.out, ...hooks } as TrainGanOptions).finally(() => bar.stop());
+      const { pair: _pair, ...result } = r;
       printResult(
         opts.json,
-        { model, ...r },
+        result,
         `trained ${model} ${r.steps} steps in ${r.seconds.toFixed(1)} s (loss_d ${r.lossD.toFixed(4)}, loss_g ${r.lossG.toFixed(4)}); wrote ${r.dir}/generator.onnx, discriminator.onnx, meta.json`,
       );
     });

@@ -120,9 +120,9 @@ test('a non-PNG file, a corrupt PNG, an empty or missing folder are refused, nam
   expectError(() => readImageFolder(corrupt), 'invalid_file', 'c.png');
   const empty = join(root, 'empty');
   mkdirSync(empty);
-  expectError(() => readImageFolder(empty), 'invalid_argument', '--real-dir');
-  expectError(() => readImageFolder(join(root, 'missing')), 'invalid_argument', '--real-dir');
-  expectError(() => readImageFolder(dir, { range: [1, 1] }), 'invalid_argument', '--pixel-range');
+  expectError(() => readImageFolder(empty), 'invalid_argument', 'realDir');
+  expectError(() => readImageFolder(join(root, 'missing')), 'invalid_argument', 'realDir');
+  expectError(() => readImageFolder(dir, { range: [1, 1] }), 'invalid_argument', 'range');
 });
 
 test('shapes28 is deterministic, in [-1, 1], and sample() agrees with sampleLabeled()', () => {
@@ -135,7 +135,7 @@ test('shapes28 is deterministic, in [-1, 1], and sample() agrees with sampleLabe
   assert.ok(a.every((v) => v >= -1 && v <= 1));
   assert.deepEqual(shapes28.shape, [1, 28, 28]);
   assert.equal(getImageDataset('shapes28'), shapes28);
-  expectError(() => getImageDataset('mnist'), 'invalid_argument', '--dataset');
+  expectError(() => getImageDataset('mnist'), 'invalid_argument', 'dataset');
 });
 
 test('shapes28 classes are balanced (chi-square, 4 classes)', () => {

@@ -37,7 +37,7 @@ export interface ReadImagesOptions {
    * undefined (default): one channel when every pixel of every image has R = G = B, else three.
    */
   grayscale?: boolean;
-  /** CLI option the folder came from, for error paths (default '--real-dir'). */
+  /** CLI option the folder came from, for error paths (default 'realDir'). */
   option?: string;
 }
 
@@ -86,9 +86,9 @@ function listFiles(dir: string): string[] {
  * any other file, or a file that does not decode as a PNG, is an error naming the file.
  */
 export function readImageFolder(dir: string, options: ReadImagesOptions = {}): ImageFolder {
-  const opt = options.option ?? '--real-dir';
+  const opt = options.option ?? 'realDir';
   const range = options.range ?? [-1, 1];
-  checkRange(range, '--pixel-range');
+  checkRange(range, 'range');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) fail('invalid_argument', opt, 'a folder of PNG images', describe(dir));
   const files = listFiles(dir);
   if (files.length === 0) fail('invalid_argument', opt, 'a folder holding at least one PNG image', `an empty folder ${dir}`);
@@ -325,8 +325,8 @@ function sampleShapes(n: number, rng: Rng): { data: Float32Array; labels: Int32A
 
 export const IMAGE_DATASET_NAMES = ['shapes28'] as const;
 
-/** The built-in image dataset called `name`; RefineryError invalid_argument (path '--dataset') otherwise. */
+/** The built-in image dataset called `name`; RefineryError invalid_argument (path 'dataset') otherwise. */
 export function getImageDataset(name: string): ImageDataset {
   if (name === 'shapes28') return shapes28;
-  return fail('invalid_argument', '--dataset', `one of ${IMAGE_DATASET_NAMES.join(', ')}`, describe(name));
+  return fail('invalid_argument', 'dataset', `one of ${IMAGE_DATASET_NAMES.join(', ')}`, describe(name));
 }

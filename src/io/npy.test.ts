@@ -78,7 +78,7 @@ describe('parseNpy on the fixtures', () => {
         );
         for (const v of arr.data as Float32Array) assert.ok(Number.isFinite(v));
         // numpy's exact header layout (spare room for growth included) is reproduced.
-        assert.equal(Buffer.compare(Buffer.from(encodeNpy(arr.data, arr.shape)), Buffer.from(bytes)), 0, file);
+        assert.equal(Buffer.compare(Buffer.from(encodeNpy({ data: arr.data, shape: arr.shape })), Buffer.from(bytes)), 0, file);
         const t = readNpyFloat32(p);
         assert.deepEqual(t.shape, shape);
         assert.deepEqual(t.data, arr.data);
@@ -112,7 +112,7 @@ describe('encodeNpy / parseNpy round trip', () => {
       for (const shape of shapes) {
         const n = shape.reduce((a, b) => a * b, 1);
         const data = make(n);
-        const bytes = encodeNpy(data, shape, dtype === '|b1' ? '|b1' : undefined);
+        const bytes = encodeNpy({ data, shape, dtype: dtype === '|b1' ? '|b1' : undefined });
         // Header: version 1.0, data 64-byte aligned, header ends in a newline.
         assert.deepEqual([...bytes.subarray(0, 8)], [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
         const headerLen = bytes[8]! | (bytes[9]! << 8);
@@ -132,7 +132,7 @@ describe('encodeNpy / parseNpy round trip', () => {
 
   it('shape tuples are written as Python writes them', () => {
     const text = (shape: number[], n: number) => {
-      const b = encodeNpy(new Float32Array(n), shape);
+      const b = encodeNpy({ data: new Float32Array(n), shape });
       return Buffer.from(b.subarray(10, 10 + (b[8]! | (b[9]! << 8))))
         .toString('latin1')
         .trimEnd();
@@ -146,13 +146,13 @@ describe('encodeNpy / parseNpy round trip', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'refinery-npy-'));
     try {
       const p = path.join(dir, 'a.npy');
-      writeNpy(p, new Float64Array([0.1, 2, -3]), [3]);
+      writeNpy(p, { data: new Float64Array([0.1, 2, -3]), shape: [3] });
       assert.deepEqual(readNpyFloat32(p), { data: new Float32Array([0.1, 2, -3]), shape: [3] });
-      writeNpy(p, new BigInt64Array([1n, -2n]), [2, 1]);
+      writeNpy(p, { data: new BigInt64Array([1n, -2n]), shape: [2, 1] });
       assert.deepEqual(readNpyFloat32(p), { data: new Float32Array([1, -2]), shape: [2, 1] });
-      writeNpy(p, new Int32Array([5]), []);
+      writeNpy(p, { data: new Int32Array([5]), shape: [] });
       assert.deepEqual(readNpyFloat32(p), { data: new Float32Array([5]), shape: [] });
-      writeNpy(p, new Uint8Array([1, 0]), [2], '|b1');
+      writeNpy(p, { data: new Uint8Array([1, 0]), shape: [2], dtype: '|b1' });
       assert.equal(readNpy(p).dtype, '|b1');
       assert.deepEqual(readNpyFloat32(p).data, new Float32Array([1, 0]));
       assert.deepEqual(fs.readdirSync(dir), ['a.npy']);
@@ -165,7 +165,7 @@ describe('encodeNpy / parseNpy round trip', () => {
     // A 0-size array with enough dimensions that the header exceeds 65535 bytes.
     const shape = new Array<number>(22000).fill(1);
     shape[0] = 0;
-    const bytes = encodeNpy(new Float32Array(0), shape);
+    const bytes = encodeNpy({ data: new Float32Array(0), shape: shape });
     assert.equal(bytes[6], 2);
     const headerLen = new DataView(bytes.buffer).getUint32(8, true);
     assert.ok(headerLen > 65535);
@@ -174,10 +174,10 @@ describe('encodeNpy / parseNpy round trip', () => {
   });
 
   it('encode rejects a shape that does not match the data', () => {
-    expectInvalid(() => encodeNpy(new Float32Array(5), [2, 3]), 'invalid_argument', '[2,3]', '5');
-    expectInvalid(() => encodeNpy(new Float32Array(0), [-1]), 'invalid_argument', 'shape');
-    expectInvalid(() => encodeNpy(new Float32Array(2), [2.5]), 'invalid_argument', 'shape');
-    expectInvalid(() => encodeNpy(new Float32Array(2), [2], '<f8'), 'invalid_argument', 'dtype');
+    expectInvalid(() => encodeNpy({ data: new Float32Array(5), shape: [2, 3] }), 'invalid_argument', '[2,3]', '5');
+    expectInvalid(() => encodeNpy({ data: new Float32Array(0), shape: [-1] }), 'invalid_argument', 'shape');
+    expectInvalid(() => encodeNpy({ data: new Float32Array(2), shape: [2.5] }), 'invalid_argument', 'shape');
+    expectInvalid(() => encodeNpy({ data: new Float32Array(2), shape: [2], dtype: '<f8' }), 'invalid_argument', 'dtype');
   });
 });
 
@@ -193,7 +193,7 @@ describe('hand-built files', () => {
     // Negative control: a Fortran-order reading would put a[1][0] = 10 second; ours does not.
     assert.notEqual(arr.data[1], 10);
     // And encoding writes the same bytes after the header.
-    const enc = encodeNpy(new Float32Array([0, 1, 2, 10, 11, 12]), [2, 3]);
+    const enc = encodeNpy({ data: new Float32Array([0, 1, 2, 10, 11, 12]), shape: [2, 3] });
     const encHeader = Buffer.from(enc.subarray(10, 10 + (enc[8]! | (enc[9]! << 8)))).toString('latin1');
     assert.ok(encHeader.startsWith(header));
     assert.deepEqual([...enc.subarray(enc.length - 24)], [...f32le([0, 1, 2, 10, 11, 12])]);
@@ -230,15 +230,25 @@ describe('hand-built files', () => {
     assert.deepEqual(b.data, new BigInt64Array([-5n]));
   });
 
-  it('Fortran order is rejected for 2-d arrays, accepted where it is the same layout', () => {
+  it("Fortran order (numpy's layout of a transposed array) is read into C order", () => {
     const data = f32le([0, 1, 2, 3, 4, 5]);
-    expectInvalid(() => parseNpy(handBuilt("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", data), 'f.npy'), 'invalid_file', 'f.npy', 'C order');
-    assert.deepEqual(parseNpy(handBuilt("{'descr': '<f4', 'fortran_order': True, 'shape': (6,), }", data)).shape, [6]);
+    const f = parseNpy(handBuilt("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", data), 'f.npy');
+    assert.deepEqual(f.shape, [2, 3]);
+    // Fortran element (i, j) is stored at i + 2 j.
+    assert.deepEqual([...(f.data as Float32Array)], [0, 2, 4, 1, 3, 5]);
+    // Three axes, integers: element (i, j, k) of shape (2, 3, 4) is stored at i + 2 j + 6 k.
+    const ints = new Int32Array(24).map((_, k) => k);
+    const g = parseNpy(handBuilt("{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3, 4), }", new Uint8Array(ints.buffer)));
+    const want: number[] = [];
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) want.push(i + 2 * j + 6 * k);
+    assert.deepEqual([...(g.data as Int32Array)], want);
+    // Where both orders are the same layout, nothing moves.
+    assert.deepEqual([...(parseNpy(handBuilt("{'descr': '<f4', 'fortran_order': True, 'shape': (6,), }", data)).data as Float32Array)], [0, 1, 2, 3, 4, 5]);
   });
 });
 
 describe('corrupt files → invalid_file naming the file', () => {
-  const good = encodeNpy(new Float32Array(64 * 64), [64, 64]);
+  const good = encodeNpy({ data: new Float32Array(64 * 64), shape: [64, 64] });
 
   it('truncated data says how many bytes were expected', () => {
     const bytes = good.subarray(0, 128 + 100);
@@ -345,7 +355,7 @@ describe('writeFileAtomic', () => {
 
   it('writeNpy writes atomically', () => {
     const p = path.join(dir, 'a.txt');
-    writeNpy(p, new Float32Array([1, 2]), [2]);
+    writeNpy(p, { data: new Float32Array([1, 2]), shape: [2] });
     assert.deepEqual(readNpy(p).data, new Float32Array([1, 2]));
     assert.deepEqual(fs.readdirSync(dir).sort(), ['a.txt', 'b.bin', 'sub']);
   });

@@ -26,6 +26,14 @@ export type NpyData =
   | Uint8Array
   | Int8Array;
 
+/** What `encodeNpy` and `writeNpy` take: an `NpyArray`, or any `{ data, shape }` (the dtype follows the typed array). */
+export interface NpyInput {
+  data: NpyData;
+  shape: readonly number[];
+  /** '|b1' writes a Uint8Array as booleans; otherwise it must match the typed array. */
+  dtype?: NpyDtype;
+}
+
 export interface NpyArray {
   /** Normalized dtype: big-endian files are byte-swapped on read and reported little-endian. */
   dtype: NpyDtype;
@@ -259,10 +267,6 @@ export function parseNpy(bytes: Uint8Array, source = 'array'): NpyArray {
   const shape = shapeValue.items as number[];
 
   if (typeof fortranOrder !== 'boolean') return bad("'fortran_order': True or False", shortText(header));
-  // For 0-d and 1-d arrays Fortran and C order are the same layout.
-  if (fortranOrder && shape.filter((d) => d !== 1).length > 1) {
-    bad('an array in C order (fortran_order: False)', `fortran_order: True for shape ${shapeText(shape)}`);
-  }
 
   const info = DTYPES[parsed.dtype];
   let n = 1;
@@ -279,7 +283,40 @@ export function parseNpy(bytes: Uint8Array, source = 'array'): NpyArray {
     const u = data as Uint8Array;
     for (let k = 0; k < u.length; k++) u[k] = u[k] ? 1 : 0;
   }
-  return { dtype: parsed.dtype, shape, data };
+  // numpy writes a transposed or column-sliced array in Fortran order: read it into C order.
+  // (For 0-d and 1-d arrays the two orders are the same layout.)
+  const out = fortranOrder && shape.filter((d) => d !== 1).length > 1 ? fortranToC(data, shape) : data;
+  return { dtype: parsed.dtype, shape, data: out };
+}
+
+/** The elements of a Fortran-order array of `shape`, in C order. */
+function fortranToC(data: NpyData, shape: readonly number[]): NpyData {
+  const n = data.length;
+  const out = new (data.constructor as new (n: number) => NpyData)(n);
+  const rank = shape.length;
+  // Fortran strides: the first axis varies fastest.
+  const fStride = new Array<number>(rank);
+  let s = 1;
+  for (let k = 0; k < rank; k++) {
+    fStride[k] = s;
+    s *= shape[k];
+  }
+  // Walk the C-order index (last axis fastest) as an odometer, tracking the Fortran offset.
+  const idx = new Array<number>(rank).fill(0);
+  let f = 0;
+  const src = data as unknown as ArrayLike<number | bigint> & { [i: number]: number | bigint };
+  const dst = out as unknown as { [i: number]: number | bigint };
+  for (let c = 0; c < n; c++) {
+    dst[c] = src[f];
+    for (let k = rank - 1; k >= 0; k--) {
+      idx[k]++;
+      f += fStride[k];
+      if (idx[k] < shape[k]) break;
+      f -= fStride[k] * shape[k];
+      idx[k] = 0;
+    }
+  }
+  return out;
 }
 
 function readBytes(path: string): Uint8Array {
@@ -342,7 +379,10 @@ function headerDict(dtype: NpyDtype, shape: readonly number[]): string {
  * ...); pass `dtype: '|b1'` to write a Uint8Array as booleans. Throws
  * `RefineryError('invalid_argument')` when the shape does not match the data length.
  */
-export function encodeNpy(data: NpyData, shape: readonly number[], dtype?: NpyDtype): Uint8Array {
+export function encodeNpy(array: NpyInput): Uint8Array {
+  if (typeof array !== 'object' || array === null) fail('invalid_argument', 'array', 'an array { data, shape, dtype? }', describe(array));
+  const { data, shape, dtype } = array;
+  if (!Array.isArray(shape)) fail('invalid_argument', 'shape', 'a list of non-negative integers', describe(shape));
   const implied = impliedDtype(data);
   if (!implied) fail('invalid_argument', 'data', 'a typed array', describe(data));
   const dt = dtype ?? implied;
@@ -400,7 +440,7 @@ export function npyHeader(dt: NpyDtype, shape: readonly number[]): Uint8Array {
   return out;
 }
 
-/** Write a .npy file atomically (see `encodeNpy`). */
-export function writeNpy(path: string, data: NpyData, shape: readonly number[], dtype?: NpyDtype): void {
-  writeFileAtomic(path, encodeNpy(data, shape, dtype));
+/** Write a .npy file atomically (see `encodeNpy`); takes what `readNpy` returns. */
+export function writeNpy(path: string, array: NpyInput): void {
+  writeFileAtomic(path, encodeNpy(array));
 }

@@ -30,7 +30,7 @@
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
 import { checkBlockSize, kNearest } from './knn.js';
-import { asFloat64, checkPair, type Samples } from './linalg.js';
+import { asFloat64, checkPair, asSamples, type SampleInput, type Samples } from './linalg.js';
 import { maxFBeta, prdLambdas } from './prd.js';
 
 /** Stream label of the train/test split: Rng(seed, CLASSIFIER_PR_STREAM, 0 | 1) for real | fake. */
@@ -102,7 +102,9 @@ export function prFromErrorRates(fpr: ArrayLike<number>, fnr: ArrayLike<number>,
  * Errors: RefineryError naming 'real' / 'fake' (shape, non-finite, too few rows for the split),
  * 'k', 'trainFraction', 'numAngles', 'seed', 'blockSize'.
  */
-export function classifierPrCurve(real: Samples, fake: Samples, options: ClassifierPrOptions = {}): ClassifierPrResult {
+export function classifierPrCurve(realInput: SampleInput, fakeInput: SampleInput, options: ClassifierPrOptions = {}): ClassifierPrResult {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
   const trainFraction = options.trainFraction ?? 0.5;
   if (typeof trainFraction !== 'number' || !(trainFraction > 0 && trainFraction < 1)) {
     fail('invalid_argument', 'trainFraction', 'a number in (0, 1)', describe(options.trainFraction));

@@ -1,29 +1,34 @@
 /**
  * Every metric at once: `evaluate(real, fake, options)` runs the selected metrics (each a plain
- * function of its own file) and returns one JSON-able record; curves are returned apart so that
- * callers can plot them. Used by `refinery eval` and `refinery bench table1`.
+ * function of its own file) and returns one typed, JSON-able record; curves are returned apart so
+ * that callers can plot them. Used by `refinery eval` and `refinery bench table1`.
  */
-import type { Dataset2D } from '../data/dataset.js';
-import { fail } from '../errors.js';
+import { type DatasetName, getDataset } from '../data/dataset.js';
+import { describe, fail, RefineryError, type Issue } from '../errors.js';
 import { classifierPrCurve } from './classifierpr.js';
 import { frechetDistance } from './frechet.js';
-import { kid, mmd } from './kid.js';
-import type { Samples } from './linalg.js';
-import { modeMetrics } from './modes.js';
+import { kid, type MmdResult, mmd } from './kid.js';
+import { asSamples, type SampleInput } from './linalg.js';
+import { type ModeMetrics, modeMetrics } from './modes.js';
 import { prd } from './prd.js';
-import { densityCoverage, improvedPrecisionRecall } from './prdc.js';
+import { type DensityCoverage, densityCoverage, improvedPrecisionRecall, type PrecisionRecall } from './prdc.js';
 
+/** Metric names: 2-D modes, Frechet distance, KID, MMD, improved precision/recall, density/coverage, PRD and classifier PR curves. */
 export const METRIC_NAMES = ['modes', 'fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 export interface EvaluateOptions {
-  metrics: MetricName[];
-  /** Built-in dataset whose modes define the 2-D mode metrics (needed for 'modes'). */
-  dataset?: Dataset2D;
-  seed: number;
-  /** k of improved precision/recall (default 3) and of density/coverage (default 5). */
+  /** Which metrics (default: all that apply; 'modes' needs `dataset`). */
+  metrics?: MetricName[];
+  /** Built-in 2-D dataset (grid25, ring8, swissroll) whose modes define the mode metrics. */
+  dataset?: DatasetName;
+  /** Seed of the sampled metrics (KID subsets, k-means, splits). Default 0. */
+  seed?: number;
+  /** k of improved precision/recall. Default 3. */
   prK?: number;
+  /** k of density/coverage. Default 5. */
   dcK?: number;
+  /** KID subsets (default 100) and their size (default 1000). */
   kidSubsets?: number;
   kidSubsetSize?: number;
 }
@@ -34,7 +39,27 @@ export interface Curve {
   recall: Float64Array;
 }
 
-export function parseMetricList(value: string, path = '--metrics'): MetricName[] {
+/** The metrics computed, each under its name. */
+export interface EvaluateMetrics {
+  modes?: ModeMetrics;
+  fd?: { distance: number; meanTerm: number; traceTerm: number };
+  kid?: { mean: number; std: number; subsetSize: number; numSubsets: number };
+  mmd?: MmdResult;
+  pr?: PrecisionRecall;
+  dc?: DensityCoverage;
+  prd?: { f8: number; f1over8: number; numClusters: number; numRuns: number };
+  cpr?: { f8: number; f1over8: number; k: number };
+}
+
+export interface EvaluateResult {
+  metrics: EvaluateMetrics;
+  /** PR curves of 'prd' and 'cpr', for plotting. */
+  curves: Curve[];
+  /** Seconds per metric. */
+  seconds: Partial<Record<MetricName, number>>;
+}
+
+export function parseMetricList(value: string, path = 'metrics'): MetricName[] {
   const names = value
     .split(',')
     .map((s) => s.trim())
@@ -46,27 +71,52 @@ export function parseMetricList(value: string, path = '--metrics'): MetricName[]
   return names as MetricName[];
 }
 
-export function evaluate(
-  real: Samples,
-  fake: Samples,
-  o: EvaluateOptions,
-): { metrics: Record<string, unknown>; curves: Curve[]; seconds: Record<string, number> } {
-  const metrics: Record<string, unknown> = {};
+/**
+ * Evaluate `fake` samples against `real` ones ([n, ...] arrays of equal row size). Options are
+ * checked first, all at once, each error naming its key.
+ */
+export function evaluate(realInput: SampleInput, fakeInput: SampleInput, options: EvaluateOptions = {}): EvaluateResult {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
+  const o = options;
+  const dataset = o.dataset === undefined ? undefined : getDataset(o.dataset);
+  const names = o.metrics ?? METRIC_NAMES.filter((m) => m !== 'modes' || dataset !== undefined);
+  const issues: Issue[] = [];
+  const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => (METRIC_NAMES as readonly string[]).includes(n))) {
+    issues.push({ path: 'metrics', expected: `a non-empty list of ${METRIC_NAMES.join(', ')}`, received: describe(o.metrics) });
+  }
+  if (o.seed !== undefined && !isInt(o.seed, Number.MIN_SAFE_INTEGER)) issues.push({ path: 'seed', expected: 'a safe integer', received: describe(o.seed) });
+  const prK = o.prK ?? 3;
+  const dcK = o.dcK ?? 5;
+  // k-NN metrics need more rows than k: say so naming k, not the sample set.
+  if (names.includes?.('pr') && !(isInt(prK, 1) && prK < Math.min(real.n, fake.n))) {
+    issues.push({
+      path: 'prK',
+      expected: `an integer in [1, ${Math.min(real.n, fake.n) - 1}] (below the number of real and of fake samples)`,
+      received: describe(o.prK),
+    });
+  }
+  if (names.includes?.('dc') && !(isInt(dcK, 1) && dcK < real.n)) {
+    issues.push({ path: 'dcK', expected: `an integer in [1, ${real.n - 1}] (below the number of real samples)`, received: describe(o.dcK) });
+  }
+  if (names.includes?.('modes') && !dataset) issues.push({ path: 'dataset', expected: 'a built-in 2-D dataset for the mode metrics', received: 'none' });
+  if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
+  const seed = o.seed ?? 0;
+  const metrics: EvaluateMetrics = {};
   const curves: Curve[] = [];
-  const seconds: Record<string, number> = {};
-  const timed = <T>(name: string, f: () => T): T => {
+  const seconds: Partial<Record<MetricName, number>> = {};
+  const timed = <T>(name: MetricName, f: () => T): T => {
     const t0 = performance.now();
     const r = f();
     seconds[name] = (performance.now() - t0) / 1000;
     return r;
   };
-  for (const name of o.metrics) {
+  for (const name of names) {
     switch (name) {
       case 'modes': {
-        if (!o.dataset) fail('invalid_argument', '--dataset', 'a built-in 2-D dataset for the mode metrics', 'none');
         if (fake.d !== 2) fail('shape_mismatch', 'fake', '2-D samples for the mode metrics', `${fake.d}-D`);
-        const { modeCounts, ...m } = timed(name, () => modeMetrics(fake.data, o.dataset!));
-        metrics.modes = { ...m, modeCounts };
+        metrics.modes = timed(name, () => modeMetrics(fake.data, dataset!));
         break;
       }
       case 'fd': {
@@ -75,27 +125,27 @@ export function evaluate(
         break;
       }
       case 'kid': {
-        const r = timed(name, () => kid(real, fake, { seed: o.seed, numSubsets: o.kidSubsets, subsetSize: o.kidSubsetSize }));
+        const r = timed(name, () => kid(real, fake, { seed, numSubsets: o.kidSubsets, subsetSize: o.kidSubsetSize }));
         metrics.kid = { mean: r.mean, std: r.std, subsetSize: r.subsetSize, numSubsets: r.numSubsets };
         break;
       }
       case 'mmd':
-        metrics.mmd = timed(name, () => mmd(real, fake, { seed: o.seed }));
+        metrics.mmd = timed(name, () => mmd(real, fake, { seed }));
         break;
       case 'pr':
-        metrics.pr = timed(name, () => improvedPrecisionRecall(real, fake, { k: o.prK ?? 3 }));
+        metrics.pr = timed(name, () => improvedPrecisionRecall(real, fake, { k: prK }));
         break;
       case 'dc':
-        metrics.dc = timed(name, () => densityCoverage(real, fake, { k: o.dcK ?? 5 }));
+        metrics.dc = timed(name, () => densityCoverage(real, fake, { k: dcK }));
         break;
       case 'prd': {
-        const r = timed(name, () => prd(real, fake, { seed: o.seed }));
+        const r = timed(name, () => prd(real, fake, { seed }));
         metrics.prd = { f8: r.f8, f1over8: r.f1over8, numClusters: r.numClusters, numRuns: r.numRuns };
         curves.push({ label: 'PRD', precision: r.precision, recall: r.recall });
         break;
       }
       case 'cpr': {
-        const r = timed(name, () => classifierPrCurve(real, fake, { seed: o.seed }));
+        const r = timed(name, () => classifierPrCurve(real, fake, { seed }));
         metrics.cpr = { f8: r.f8, f1over8: r.f1over8, k: r.k };
         curves.push({ label: 'classifier PR', precision: r.precision, recall: r.recall });
         break;

@@ -3,7 +3,7 @@
  * features; here the features come from the caller, e.g. raw 2-D coordinates or any embedding).
  */
 import { describe, fail } from '../errors.js';
-import { checkPair, checkSamples, covariance, matmul, mean, sqrtPsd, symmetricEigen, trace, type Samples } from './linalg.js';
+import { checkPair, checkSamples, covariance, matmul, mean, sqrtPsd, symmetricEigen, trace, asSamples, type SampleInput, type Samples } from './linalg.js';
 
 /** Mean and unbiased covariance of a sample set (reusable, e.g. cached statistics of the real data). */
 export interface GaussianStats {
@@ -100,7 +100,9 @@ export function frechetFromStats(a: GaussianStats, b: GaussianStats): FrechetRes
  * Errors: RefineryError invalid_argument naming 'real' / 'fake' (not n x d, non-finite, n < 2),
  * shape_mismatch naming 'fake' (different d).
  */
-export function frechetDistance(real: Samples, fake: Samples): FrechetResult {
+export function frechetDistance(realInput: SampleInput, fakeInput: SampleInput): FrechetResult {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
   checkPair(real, fake, 2, 2);
   return frechetFromStats(statsOf(real), statsOf(fake));
 }

@@ -14,7 +14,7 @@
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
 import { dist2 } from './knn.js';
-import { asFloat64, checkPair, type Samples } from './linalg.js';
+import { asFloat64, checkPair, asSamples, type SampleInput, type Samples } from './linalg.js';
 
 /** Stream label of the KID subset draws: Rng(seed, KID_STREAM, subset). */
 export const KID_STREAM = 0x4b4944;
@@ -133,7 +133,9 @@ function mmd2u(x: Float64Array, m: number, y: Float64Array, n: number, d: number
  * Errors: RefineryError naming 'real' / 'fake' (shape, non-finite, fewer than 2 rows),
  * 'numSubsets', 'subsetSize' (integer ≥ 2), 'seed'.
  */
-export function kid(real: Samples, fake: Samples, options: KidOptions = {}): KidResult {
+export function kid(realInput: SampleInput, fakeInput: SampleInput, options: KidOptions = {}): KidResult {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
   const numSubsets = checkPositiveInt(options.numSubsets, 100, 'numSubsets');
   const requested = checkPositiveInt(options.subsetSize, 1000, 'subsetSize', 2);
   const seed = checkSeed(options.seed);
@@ -193,7 +195,9 @@ export function medianBandwidth(real: Samples, fake: Samples, maxPoints = 1000, 
  * Errors: RefineryError naming 'real' / 'fake', 'bandwidth' (not a positive finite number, or a
  * median heuristic of 0 because most pooled rows coincide), 'maxMedianPoints' (integer ≥ 2), 'seed'.
  */
-export function mmd(real: Samples, fake: Samples, options: MmdOptions = {}): MmdResult {
+export function mmd(realInput: SampleInput, fakeInput: SampleInput, options: MmdOptions = {}): MmdResult {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
   const maxPoints = checkPositiveInt(options.maxMedianPoints, 1000, 'maxMedianPoints', 2);
   const seed = checkSeed(options.seed);
   if (options.bandwidth !== undefined && !(typeof options.bandwidth === 'number' && Number.isFinite(options.bandwidth) && options.bandwidth > 0)) {

@@ -17,6 +17,22 @@ export interface Samples {
   d: number;
 }
 
+/** A sample set as the metrics take it: `{ data, shape: [n, ...] }` (rows of the other axes, flattened) or `{ data, n, d }`. */
+export type SampleInput = Samples | { data: Float32Array | Float64Array; shape: readonly number[] };
+
+/** The `{ data, n, d }` view of a sample set (no copy); errors name `name`. */
+export function asSamples(x: SampleInput, name: string): Samples {
+  if (typeof x !== 'object' || x === null) fail('invalid_argument', name, 'samples { data, shape: [n, ...] }', describe(x));
+  if ('shape' in x && Array.isArray(x.shape)) {
+    const shape = x.shape;
+    if (shape.length < 2 || !shape.every((v) => Number.isSafeInteger(v) && v >= 0)) {
+      fail('invalid_argument', `${name}.shape`, '[n, ...] with at least two axes of non-negative integers', `[${shape.join(', ')}]`);
+    }
+    return { data: x.data, n: shape[0], d: shape.slice(1).reduce((a, b) => a * b, 1) };
+  }
+  return x as Samples;
+}
+
 /**
  * Validate one sample set: `data` a Float32Array/Float64Array of length n·d, n and d positive
  * integers, n ≥ minRows, every value finite. RefineryError invalid_argument with `path` = name

@@ -3,7 +3,7 @@
  * numbers of the DRS, MH-GAN and DDLS papers).
  */
 import { describe, fail } from '../errors.js';
-import type { Dataset2D } from '../data/dataset.js';
+import { type Dataset2D, type DatasetName, getDataset } from '../data/dataset.js';
 
 export interface ModeMetrics {
   numSamples: number;
@@ -42,7 +42,12 @@ export interface ModeMetrics {
  * Errors: RefineryError invalid_argument naming `samples` if it is not an n x 2 typed array with
  * n ≥ 1; naming `thresholdStd` / `minCount` for a bad option.
  */
-export function modeMetrics(samples: Float32Array | Float64Array, dataset: Dataset2D, options: { thresholdStd?: number; minCount?: number } = {}): ModeMetrics {
+export function modeMetrics(
+  samples: Float32Array | Float64Array,
+  datasetOrName: Dataset2D | DatasetName,
+  options: { thresholdStd?: number; minCount?: number } = {},
+): ModeMetrics {
+  const dataset = typeof datasetOrName === 'string' ? getDataset(datasetOrName) : datasetOrName;
   if (!(samples instanceof Float32Array || samples instanceof Float64Array)) {
     fail('invalid_argument', 'samples', 'a Float32Array or Float64Array of n x 2 coordinates', describe(samples));
   }

@@ -6,7 +6,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { checkPair, type Samples } from './linalg.js';
+import { checkPair, asSamples, type SampleInput } from './linalg.js';
 
 /** Stream label of the clustering runs: Rng(seed, PRD_STREAM, run). */
 export const PRD_STREAM = 0x505244;
@@ -236,7 +236,9 @@ function sq(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number)
  * Errors: RefineryError naming 'real' / 'fake', 'numClusters' (integer in [1, N + M]),
  * 'numAngles' (≥ 2), 'numRuns', 'maxIterations' (≥ 1), 'seed'.
  */
-export function prd(real: Samples, fake: Samples, options: PrdOptions = {}): PrdResult {
+export function prd(realInput: SampleInput, fakeInput: SampleInput, options: PrdOptions = {}): PrdResult {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
   const numClusters = int(options.numClusters, 20, 'numClusters', 1);
   const numAngles = int(options.numAngles, 1001, 'numAngles', 2);
   const numRuns = int(options.numRuns, 10, 'numRuns', 1);

@@ -13,7 +13,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { ballMembership, checkBlockSize, kthNeighbourRadii2 } from './knn.js';
-import { checkPair, type Samples } from './linalg.js';
+import { checkPair, asSamples, type SampleInput, type Samples } from './linalg.js';
 
 export interface ManifoldOptions {
   /** neighbour rank defining the ball radii */
@@ -55,7 +55,9 @@ function widen(x: Samples): Samples {
  * Needs N > k and M > k. Errors: RefineryError naming 'real' / 'fake' (shape, non-finite values,
  * too few rows), 'k', 'blockSize'.
  */
-export function improvedPrecisionRecall(real: Samples, fake: Samples, options: ManifoldOptions = {}): PrecisionRecall {
+export function improvedPrecisionRecall(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): PrecisionRecall {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
   const { precision, recall, k } = bothManifolds(real, fake, checkK(options.k, 3), options.blockSize);
   return { precision, recall, k };
 }
@@ -68,7 +70,9 @@ export function improvedPrecisionRecall(real: Samples, fake: Samples, options: M
  *
  * Needs N > k and M ≥ 1. Errors as for `improvedPrecisionRecall`.
  */
-export function densityCoverage(real: Samples, fake: Samples, options: ManifoldOptions = {}): DensityCoverage {
+export function densityCoverage(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): DensityCoverage {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
   const k = checkK(options.k, 5);
   const blockSize = checkBlockSize(options.blockSize);
   checkPair(real, fake, k + 1, 1);
@@ -84,7 +88,9 @@ export function densityCoverage(real: Samples, fake: Samples, options: ManifoldO
  * precision, recall, density and coverage as defined above, sharing the real radii and the
  * fake-in-real pass. Needs N > k and M > k.
  */
-export function prdc(real: Samples, fake: Samples, options: ManifoldOptions = {}): Prdc {
+export function prdc(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): Prdc {
+  const real = asSamples(realInput, 'real');
+  const fake = asSamples(fakeInput, 'fake');
   return bothManifolds(real, fake, checkK(options.k, 5), options.blockSize);
 }
 

@@ -1,5 +1,5 @@
 /** meta.json beside a generator/discriminator pair: what the latent prior is and what D outputs. */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { RefineryError, describe, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
@@ -35,15 +35,22 @@ export function parseDOutput(value: unknown, path: string): DOutput {
 
 /** Read meta.json (snake_case keys as in the fixtures: latent_dim, latent_prior, data_shape, d_output). */
 export function readMeta(path: string): ModelMeta {
-  let raw: Record<string, unknown>;
+  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new RefineryError('invalid_file', [
       { path, expected: 'a JSON object', received: e instanceof SyntaxError ? `invalid JSON (${e.message})` : String((e as NodeJS.ErrnoException).code ?? e) },
     ]);
   }
-  if (raw === null || typeof raw !== 'object') fail('invalid_file', path, 'a JSON object', describe(raw));
+  return parseMeta(raw, path);
+}
+
+/** Check the content of a meta.json (an object with snake_case keys); errors name `source`. */
+export function parseMeta(value: unknown, source = 'meta'): ModelMeta {
+  const path = source;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('invalid_file', path, 'a JSON object', describe(value));
+  const raw = value as Record<string, unknown>;
   const latentDim = raw.latent_dim;
   if (typeof latentDim !== 'number' || !Number.isInteger(latentDim) || latentDim < 1)
     fail('invalid_file', `${path}: latent_dim`, 'a positive integer', describe(latentDim));
@@ -65,10 +72,6 @@ export function readMeta(path: string): ModelMeta {
     dataset: typeof raw.dataset === 'string' ? raw.dataset : undefined,
     extra: raw,
   };
-}
-
-export function metaExists(path: string): boolean {
-  return existsSync(path);
 }
 
 export function writeMeta(path: string, meta: ModelMeta): void {

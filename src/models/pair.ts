@@ -1,16 +1,23 @@
-/** Loading a generator/discriminator pair (ONNX files, or a run folder from `refinery train`). */
+/**
+ * A generator/discriminator pair: ONNX graphs checked to fit together (G's output shape is D's
+ * input shape, D outputs [batch, 1]) with what the latent prior is and what D outputs. From files
+ * (`loadPair`: a run folder of `refinery train`, or two ONNX files with an optional meta.json
+ * beside them) or from memory (`pairFromBytes`).
+ */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { RefineryError, fail } from '../errors.js';
+import { RefineryError, type Issue, fail } from '../errors.js';
 import type { Graph } from '../onnx/graph.js';
-import { loadGraph } from '../onnx/model.js';
+import { graphFromModel, loadGraph } from '../onnx/model.js';
 import { fmtShape } from '../onnx/ops/util.js';
-import { type DOutput, type LatentPrior, type ModelMeta, readMeta } from './meta.js';
+import { decodeModel } from '../onnx/proto.js';
+import { D_OUTPUTS, type DOutput, LATENT_PRIORS, type LatentPrior, type ModelMeta, parseDOutput, parseLatentPrior, parseMeta, readMeta } from './meta.js';
 
 export interface ModelPair {
   generator: Graph;
   discriminator: Graph;
   meta: ModelMeta;
+  /** Where the models came from (empty strings for models given in memory). */
   files: { generator: string; discriminator: string; meta?: string };
 }
 
@@ -19,34 +26,40 @@ export interface PairOptions {
   run?: string;
   generator?: string;
   discriminator?: string;
-  /** Declared latent prior / D output; checked against meta.json when both are present. */
+  /** The latent prior; required without a meta.json, checked against it otherwise. */
   latentPrior?: LatentPrior;
+  /** What D outputs; required without a meta.json, checked against it otherwise. */
   dOutput?: DOutput;
 }
 
-/** Load G (and D) and check that they fit together: G's output shape is D's input shape, D outputs [batch, 1]. */
-export function loadPair(options: PairOptions, needDiscriminator = true): ModelPair {
-  let gPath = options.generator;
-  let dPath = options.discriminator;
-  let metaPath: string | undefined;
-  if (options.run !== undefined) {
-    if (!existsSync(options.run) || !statSync(options.run).isDirectory())
-      fail('invalid_argument', '--run', 'a folder written by `refinery train`', options.run);
-    gPath ??= join(options.run, 'generator.onnx');
-    dPath ??= join(options.run, 'discriminator.onnx');
-    metaPath = join(options.run, 'meta.json');
-  }
-  if (gPath === undefined) fail('invalid_argument', '--generator', 'a generator ONNX file (or --run FOLDER)', 'nothing');
-  if (needDiscriminator && dPath === undefined) fail('invalid_argument', '--discriminator', 'a discriminator ONNX file (or --run FOLDER)', 'nothing');
-  metaPath ??= join(dirname(gPath), 'meta.json');
-  const meta = existsSync(metaPath) ? readMeta(metaPath) : undefined;
-  const generator = loadGraph(gPath);
-  const discriminator = needDiscriminator && dPath !== undefined ? loadGraph(dPath) : undefined;
+/** Parse the bytes of an ONNX model (errors name `source`). */
+export function parseModel(bytes: Uint8Array, source = 'model'): Graph {
+  if (!(bytes instanceof Uint8Array)) fail('invalid_argument', source, 'the bytes of an ONNX model (a Uint8Array)', typeof bytes);
+  return graphFromModel(decodeModel(bytes, source), source);
+}
 
+interface PairParts {
+  generator: Graph;
+  discriminator?: Graph;
+  meta?: ModelMeta;
+  latentPrior?: LatentPrior;
+  dOutput?: DOutput;
+  files: { generator: string; discriminator: string; meta?: string };
+}
+
+/**
+ * Check that G (and D) fit together and settle the latent prior and D's output kind: from the
+ * meta (checked against any declared value), or from the declared values, which are then
+ * required (a wrong guess would give wrong samples without a sign).
+ */
+function makePair(p: PairParts): ModelPair {
+  const gName = p.files.generator || 'generator';
+  const dName = p.files.discriminator || 'discriminator';
+  const { generator, discriminator } = p;
   if (generator.inputs.length !== 1 || generator.outputs.length < 1) {
     fail(
       'invalid_model',
-      gPath,
+      gName,
       'a generator with one input z [batch, latent_dim] and an output x',
       `${generator.inputs.length} inputs, ${generator.outputs.length} outputs`,
     );
@@ -54,44 +67,114 @@ export function loadPair(options: PairOptions, needDiscriminator = true): ModelP
   const zShape = generator.inputs[0].shape;
   const latentDim = zShape[1];
   if (zShape.length !== 2 || typeof latentDim !== 'number')
-    fail('invalid_model', `${gPath} input ${generator.inputs[0].name}`, 'shape [batch, latent_dim] with a fixed latent_dim', fmtShape(zShape));
+    fail('invalid_model', `${gName} input ${generator.inputs[0].name}`, 'shape [batch, latent_dim] with a fixed latent_dim', fmtShape(zShape));
   const xShape = generator.info(generator.outputs[0]).shape;
   const dataShape = xShape.slice(1);
   if (!dataShape.every((d) => typeof d === 'number'))
-    fail('invalid_model', `${gPath} output ${generator.outputs[0]}`, 'shape [batch, ...] with fixed data dims', fmtShape(xShape));
+    fail('invalid_model', `${gName} output ${generator.outputs[0]}`, 'shape [batch, ...] with fixed data dims', fmtShape(xShape));
 
+  const { meta } = p;
+  const metaName = p.files.meta ?? 'meta';
   if (meta) {
-    if (meta.latentDim !== latentDim) fail('invalid_model', `${metaPath}: latent_dim`, `the generator's latent dim ${latentDim}`, String(meta.latentDim));
-    if (options.latentPrior && options.latentPrior !== meta.latentPrior)
-      fail('invalid_argument', '--latent-prior', `the prior recorded in ${metaPath} (${meta.latentPrior})`, options.latentPrior);
-    if (options.dOutput && options.dOutput !== meta.dOutput)
-      fail('invalid_argument', '--d-output', `the D output recorded in ${metaPath} (${meta.dOutput})`, options.dOutput);
+    if (meta.latentDim !== latentDim) fail('invalid_model', `${metaName}: latent_dim`, `the generator's latent dim ${latentDim}`, String(meta.latentDim));
+    if (p.latentPrior && p.latentPrior !== meta.latentPrior)
+      fail('invalid_argument', 'latentPrior', `the prior recorded in ${metaName} (${meta.latentPrior})`, p.latentPrior);
+    if (p.dOutput && p.dOutput !== meta.dOutput) fail('invalid_argument', 'dOutput', `the D output recorded in ${metaName} (${meta.dOutput})`, p.dOutput);
+  } else {
+    const missing: Issue[] = [];
+    if (p.latentPrior === undefined)
+      missing.push({
+        path: 'latentPrior',
+        expected: `the generator's latent prior (${LATENT_PRIORS.join(' or ')}), since no meta.json records it`,
+        received: 'nothing',
+      });
+    if (discriminator && p.dOutput === undefined)
+      missing.push({
+        path: 'dOutput',
+        expected: `what the discriminator outputs (${D_OUTPUTS.join(', ')}), since no meta.json records it`,
+        received: 'nothing',
+      });
+    if (missing.length > 0) throw new RefineryError('invalid_argument', missing);
   }
 
   if (discriminator) {
-    if (discriminator.inputs.length !== 1) fail('invalid_model', dPath!, 'a discriminator with one input x', `${discriminator.inputs.length} inputs`);
+    if (discriminator.inputs.length !== 1) fail('invalid_model', dName, 'a discriminator with one input x', `${discriminator.inputs.length} inputs`);
     const dIn = discriminator.inputs[0].shape;
     const same = dIn.length === xShape.length && dIn.every((d, i) => i === 0 || typeof d !== 'number' || d === xShape[i]);
     if (!same) {
       throw new RefineryError('shape_mismatch', [
-        { path: `${dPath} input ${discriminator.inputs[0].name}`, expected: `the generator's output shape ${fmtShape(xShape)}`, received: fmtShape(dIn) },
+        { path: `${dName} input ${discriminator.inputs[0].name}`, expected: `the generator's output shape ${fmtShape(xShape)}`, received: fmtShape(dIn) },
       ]);
     }
     const dOut = discriminator.info(discriminator.outputs[0]).shape;
     if (!(dOut.length === 2 && dOut[1] === 1) && dOut.length !== 1)
-      fail('invalid_model', `${dPath} output ${discriminator.outputs[0]}`, 'shape [batch, 1] or [batch]', fmtShape(dOut));
+      fail('invalid_model', `${dName} output ${discriminator.outputs[0]}`, 'shape [batch, 1] or [batch]', fmtShape(dOut));
   }
 
   const resolved: ModelMeta = meta ?? {
     latentDim,
-    latentPrior: options.latentPrior ?? 'normal',
+    latentPrior: p.latentPrior as LatentPrior,
     dataShape: dataShape as number[],
-    dOutput: options.dOutput ?? 'logit',
+    dOutput: p.dOutput ?? 'logit',
   };
-  return {
-    generator,
-    discriminator: discriminator as Graph,
-    meta: resolved,
-    files: { generator: gPath, discriminator: dPath ?? '', meta: meta ? metaPath : undefined },
-  };
+  return { generator, discriminator: discriminator as Graph, meta: resolved, files: p.files };
+}
+
+/**
+ * Load G (and D) from files and check that they fit together. A meta.json in the run folder (or
+ * beside the generator) records the latent prior and D's output kind; without one, `latentPrior`
+ * and `dOutput` are required.
+ */
+export function loadPair(options: PairOptions, needDiscriminator = true): ModelPair {
+  let gPath = options.generator;
+  let dPath = options.discriminator;
+  let metaPath: string | undefined;
+  if (options.run !== undefined) {
+    if (!existsSync(options.run) || !statSync(options.run).isDirectory()) fail('invalid_argument', 'run', 'a folder written by `refinery train`', options.run);
+    gPath ??= join(options.run, 'generator.onnx');
+    dPath ??= join(options.run, 'discriminator.onnx');
+    metaPath = join(options.run, 'meta.json');
+  }
+  if (gPath === undefined) fail('invalid_argument', 'generator', 'a generator ONNX file (or a run folder)', 'nothing');
+  if (needDiscriminator && dPath === undefined) fail('invalid_argument', 'discriminator', 'a discriminator ONNX file (or a run folder)', 'nothing');
+  metaPath ??= join(dirname(gPath), 'meta.json');
+  const meta = existsSync(metaPath) ? readMeta(metaPath) : undefined;
+  if (options.latentPrior !== undefined) parseLatentPrior(options.latentPrior, 'latentPrior');
+  if (options.dOutput !== undefined) parseDOutput(options.dOutput, 'dOutput');
+  return makePair({
+    generator: loadGraph(gPath),
+    discriminator: needDiscriminator && dPath !== undefined ? loadGraph(dPath) : undefined,
+    meta,
+    latentPrior: options.latentPrior,
+    dOutput: options.dOutput,
+    files: { generator: gPath, discriminator: needDiscriminator ? (dPath ?? '') : '', meta: meta ? metaPath : undefined },
+  });
+}
+
+export interface PairBytes {
+  /** The generator's ONNX bytes: z [batch, latent_dim] -> x [batch, ...]. */
+  generator: Uint8Array;
+  /** The discriminator's ONNX bytes: x -> [batch, 1]. Optional for sampling only. */
+  discriminator?: Uint8Array;
+  /** The content of a meta.json (parsed JSON), when there is one. */
+  meta?: unknown;
+  /** Required without `meta`. */
+  latentPrior?: LatentPrior;
+  /** Required with a discriminator and without `meta`. */
+  dOutput?: DOutput;
+}
+
+/** A pair from in-memory ONNX bytes (e.g. fetched in a browser, or exported a moment ago). */
+export function pairFromBytes(b: PairBytes): ModelPair {
+  if (typeof b !== 'object' || b === null) fail('invalid_argument', 'pair', 'an object { generator, discriminator, latentPrior, dOutput }', String(b));
+  if (b.latentPrior !== undefined) parseLatentPrior(b.latentPrior, 'latentPrior');
+  if (b.dOutput !== undefined) parseDOutput(b.dOutput, 'dOutput');
+  return makePair({
+    generator: parseModel(b.generator, 'generator'),
+    discriminator: b.discriminator === undefined ? undefined : parseModel(b.discriminator, 'discriminator'),
+    meta: b.meta === undefined ? undefined : parseMeta(b.meta, 'meta'),
+    latentPrior: b.latentPrior,
+    dOutput: b.dOutput,
+    files: { generator: '', discriminator: '' },
+  });
 }

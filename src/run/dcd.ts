@@ -36,13 +36,13 @@ export const DCD_RUN_DEFAULTS: DcdRunOptions = { stepSize: DCD_DEFAULTS.stepSize
 
 /** Check the run-level fields every runner shares. */
 export function validateRunContext(ctx: RunContext): void {
-  if (!Number.isInteger(ctx.n) || ctx.n < 1) fail('invalid_argument', '--n', 'a positive integer', String(ctx.n));
-  if (!Number.isInteger(ctx.batchSize) || ctx.batchSize < 1) fail('invalid_argument', '--batch-size', 'a positive integer', String(ctx.batchSize));
-  if (!Number.isInteger(ctx.seed)) fail('invalid_argument', '--seed', 'an integer', String(ctx.seed));
+  if (!Number.isInteger(ctx.n) || ctx.n < 1) fail('invalid_argument', 'n', 'a positive integer', String(ctx.n));
+  if (!Number.isInteger(ctx.batchSize) || ctx.batchSize < 1) fail('invalid_argument', 'batchSize', 'a positive integer', String(ctx.batchSize));
+  if (!Number.isInteger(ctx.seed)) fail('invalid_argument', 'seed', 'an integer', String(ctx.seed));
 }
 
 export function validateNumSteps(numSteps: number): void {
-  if (!Number.isInteger(numSteps) || numSteps < 0) fail('invalid_argument', '--num-steps', 'a non-negative integer', String(numSteps));
+  if (!Number.isInteger(numSteps) || numSteps < 0) fail('invalid_argument', 'numSteps', 'a non-negative integer', String(numSteps));
 }
 
 /** `defaults` overridden by the fields of `options` that are not undefined (CLI options left unset). */

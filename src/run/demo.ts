@@ -11,7 +11,7 @@ import type { DdlsOptions } from '../methods/dynamics/ddls.js';
 import { type ModeMetrics, modeMetrics } from '../metrics/modes.js';
 import { loadPair } from '../models/pair.js';
 import { scatterPng } from '../plot/scatter.js';
-import { TRAIN_DEFAULTS, type TrainOptions, type TrainProgress, trainGan } from '../train/gan.js';
+import { MLP_DEFAULTS, type MlpOptions, type TrainProgress, trainMlp } from '../train/mlpgan.js';
 import type { InfoSummary } from './driver.js';
 import { refineLatentDdls } from './latent.js';
 
@@ -20,7 +20,7 @@ export interface DemoOptions {
   dataset: string;
   seed: number;
   n: number;
-  train: Partial<TrainOptions>;
+  train: Partial<MlpOptions>;
   numSteps: number;
   ddls: DdlsOptions;
   batchSize: number;
@@ -55,8 +55,8 @@ export async function runDemo(
   const dataset = getDataset(o.dataset);
   mkdirSync(o.out, { recursive: true });
   const runDir = join(o.out, 'run');
-  const trained = await trainGan(
-    { ...TRAIN_DEFAULTS, ...o.train, dataset: o.dataset, seed: o.seed, out: runDir },
+  const trained = await trainMlp(
+    { ...MLP_DEFAULTS, ...o.train, dataset: o.dataset, seed: o.seed, out: runDir },
     { onProgress: hooks.onTrain, signal: hooks.signal },
   );
   const pair = loadPair({ run: runDir });
@@ -76,8 +76,8 @@ export async function runDemo(
     after: join(o.out, 'ddls-samples.npy'),
     run: runDir,
   };
-  writeNpy(files.before, refined.before, [o.n, 2]);
-  writeNpy(files.after, refined.samples, [o.n, 2]);
+  writeNpy(files.before, { data: refined.before, shape: [o.n, 2] });
+  writeNpy(files.after, { data: refined.samples, shape: [o.n, 2] });
   const label = (name: string, m: ModeMetrics) => `${name}: ${m.recoveredModes} modes, ${m.highQualityPercent.toFixed(1)}% HQ`;
   writeFileAtomic(
     files.plot,

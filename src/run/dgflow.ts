@@ -46,17 +46,17 @@ export const DGFLOW_STREAM = 0xd6f1;
 
 export function validateDgflowOptions(o: DgflowOptions): void {
   if (!(DIVERGENCES as readonly string[]).includes(o.divergence))
-    fail('invalid_argument', '--divergence', `one of ${DIVERGENCES.join(', ')}`, describe(o.divergence));
-  if (!(FLOW_SPACES as readonly string[]).includes(o.space)) fail('invalid_argument', '--space', `one of ${FLOW_SPACES.join(', ')}`, describe(o.space));
+    fail('invalid_argument', 'divergence', `one of ${DIVERGENCES.join(', ')}`, describe(o.divergence));
+  if (!(FLOW_SPACES as readonly string[]).includes(o.space)) fail('invalid_argument', 'space', `one of ${FLOW_SPACES.join(', ')}`, describe(o.space));
   validateDgflowKernel(o);
-  if (!Number.isInteger(o.numSteps) || o.numSteps < 0) fail('invalid_argument', '--num-steps', 'a non-negative integer', describe(o.numSteps));
-  if (o.priorDrift && o.space !== 'latent') fail('invalid_argument', '--prior-drift', 'only with --space latent', `--space ${o.space}`);
+  if (!Number.isInteger(o.numSteps) || o.numSteps < 0) fail('invalid_argument', 'numSteps', 'a non-negative integer', describe(o.numSteps));
+  if (o.priorDrift && o.space !== 'latent') fail('invalid_argument', 'priorDrift', 'only with --space latent', `--space ${o.space}`);
 }
 
 function validateContext(ctx: RunContext): void {
-  if (!Number.isInteger(ctx.n) || ctx.n < 1) fail('invalid_argument', '--n', 'a positive integer', describe(ctx.n));
-  if (!Number.isInteger(ctx.batchSize) || ctx.batchSize < 1) fail('invalid_argument', '--batch-size', 'a positive integer', describe(ctx.batchSize));
-  if (!Number.isInteger(ctx.seed)) fail('invalid_argument', '--seed', 'an integer', describe(ctx.seed));
+  if (!Number.isInteger(ctx.n) || ctx.n < 1) fail('invalid_argument', 'n', 'a positive integer', describe(ctx.n));
+  if (!Number.isInteger(ctx.batchSize) || ctx.batchSize < 1) fail('invalid_argument', 'batchSize', 'a positive integer', describe(ctx.batchSize));
+  if (!Number.isInteger(ctx.seed)) fail('invalid_argument', 'seed', 'an integer', describe(ctx.seed));
 }
 
 /**

@@ -96,12 +96,12 @@ export class LatentRatioField implements RatioField {
 }
 
 function validateDotRun(o: DotRunOptions): void {
-  if (o.space !== 'data' && o.space !== 'latent') fail('invalid_argument', '--method', 'dot or dot-latent', String(o.space));
+  if (o.space !== 'data' && o.space !== 'latent') fail('invalid_argument', 'method', 'dot or dot-latent', String(o.space));
   validateNumSteps(o.numSteps);
-  if (!Number.isInteger(o.kEffPool) || o.kEffPool < 2) fail('invalid_argument', '--k-eff-pool', 'an integer >= 2', String(o.kEffPool));
-  if (o.kEff !== undefined && !(o.kEff > 0 && Number.isFinite(o.kEff))) fail('invalid_argument', '--k-eff', 'a positive finite number', String(o.kEff));
+  if (!Number.isInteger(o.kEffPool) || o.kEffPool < 2) fail('invalid_argument', 'kEffPool', 'an integer >= 2', String(o.kEffPool));
+  if (o.kEff !== undefined && !(o.kEff > 0 && Number.isFinite(o.kEff))) fail('invalid_argument', 'kEff', 'a positive finite number', String(o.kEff));
   if (o.space === 'latent' && o.box !== undefined)
-    fail('invalid_argument', '--box', 'no --box with dot-latent (a uniform prior keeps z in [-1, 1])', String(o.box));
+    fail('invalid_argument', 'box', 'no --box with dot-latent (a uniform prior keeps z in [-1, 1])', String(o.box));
 }
 
 /**
@@ -127,7 +127,7 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
   // Validate the kernel options early (kEff placeholder when it will be estimated).
   validateDot({ stepSize: o.stepSize, kEff: o.kEff ?? 1, delta: o.delta, beta1: o.beta1, beta2: o.beta2, box });
   if (ctx.real !== undefined && !latent && ctx.real.length % size !== 0) {
-    fail('shape_mismatch', '--real', `rows of ${size} values (data shape [${dataShape.join(', ')}])`, `${ctx.real.length} values`);
+    fail('shape_mismatch', 'real', `rows of ${size} values (data shape [${dataShape.join(', ')}])`, `${ctx.real.length} values`);
   }
 
   const samples = new Float32Array(n * size);

@@ -285,22 +285,22 @@ test('NaN/-Inf scores are rejections: never returned, counted in nonFinite', asy
 
 test('option errors name the option', async () => {
   const pair = exactPair(BIMODAL);
-  await rejects(runDrs(ctx(pair, 10, 1), { burnIn: 0 }), 'invalid_argument', '--burn-in');
-  await rejects(runDrs(ctx(pair, 10, 1), { gammaPercentile: 101 }), 'invalid_argument', '--gamma-percentile');
-  await rejects(runDrs(ctx(pair, 10, 1), { exact: true, gamma: 0 }), 'invalid_argument', '--gamma');
-  await rejects(runDrs(ctx(pair, 10, 1), { epsilon: 0 }), 'invalid_argument', '--epsilon');
-  await rejects(runDrs(ctx(pair, 10, 1), { maxProposals: 1.5 }), 'invalid_argument', '--max-proposals');
+  await rejects(runDrs(ctx(pair, 10, 1), { burnIn: 0 }), 'invalid_argument', 'burnIn');
+  await rejects(runDrs(ctx(pair, 10, 1), { gammaPercentile: 101 }), 'invalid_argument', 'gammaPercentile');
+  await rejects(runDrs(ctx(pair, 10, 1), { exact: true, gamma: 0 }), 'invalid_argument', 'gamma');
+  await rejects(runDrs(ctx(pair, 10, 1), { epsilon: 0 }), 'invalid_argument', 'epsilon');
+  await rejects(runDrs(ctx(pair, 10, 1), { maxProposals: 1.5 }), 'invalid_argument', 'maxProposals');
   // Exceeding the cap: exact DRS accepts ~13%, so 100 proposals cannot give 1000 samples.
-  await rejects(runDrs(ctx(pair, 1000, 1, { batchSize: 64 }), { exact: true, burnIn: 100, maxProposals: 100 }), 'invalid_argument', '--max-proposals');
-  await rejects(runMh(ctx(pair, 10, 1), { chainLength: 0 }), 'invalid_argument', '--chain-length');
-  await rejects(runMh(ctx(pair, 10, 1), { init: 'real' }), 'invalid_argument', '--real');
-  await rejects(runMh(ctx(pair, 10, 1, { real: new Float32Array(3) }), {}), 'shape_mismatch', '--real');
-  await rejects(runMh(ctx(pair, 10, 1), { init: 'bogus' as 'real' }), 'invalid_argument', '--mh-init');
-  await rejects(runMh(ctx(pair, 10, 1), { maxRestarts: -1 }), 'invalid_argument', '--max-restarts');
-  await rejects(runSir(ctx(pair, 10, 1), { poolMultiplier: 0 }), 'invalid_argument', '--pool');
-  await rejects(runSir(ctx(pair, 0, 1), {}), 'invalid_argument', '--n');
-  await rejects(runSir(ctx(pair, 10, 1, { batchSize: 0 }), {}), 'invalid_argument', '--batch-size');
-  await rejects(runSir(ctx(pair, 10, 1.5), {}), 'invalid_argument', '--seed');
+  await rejects(runDrs(ctx(pair, 1000, 1, { batchSize: 64 }), { exact: true, burnIn: 100, maxProposals: 100 }), 'invalid_argument', 'maxProposals');
+  await rejects(runMh(ctx(pair, 10, 1), { chainLength: 0 }), 'invalid_argument', 'chainLength');
+  await rejects(runMh(ctx(pair, 10, 1), { init: 'real' }), 'invalid_argument', 'real');
+  await rejects(runMh(ctx(pair, 10, 1, { real: new Float32Array(3) }), {}), 'shape_mismatch', 'real');
+  await rejects(runMh(ctx(pair, 10, 1), { init: 'bogus' as 'real' }), 'invalid_argument', 'mhInit');
+  await rejects(runMh(ctx(pair, 10, 1), { maxRestarts: -1 }), 'invalid_argument', 'maxRestarts');
+  await rejects(runSir(ctx(pair, 10, 1), { poolMultiplier: 0 }), 'invalid_argument', 'pool');
+  await rejects(runSir(ctx(pair, 0, 1), {}), 'invalid_argument', 'n');
+  await rejects(runSir(ctx(pair, 10, 1, { batchSize: 0 }), {}), 'invalid_argument', 'batchSize');
+  await rejects(runSir(ctx(pair, 10, 1.5), {}), 'invalid_argument', 'seed');
   const short = async () => new Float32Array(1);
   await rejects(runSir(ctx(pair, 10, 1), { score: short }), 'shape_mismatch', 'score');
 });

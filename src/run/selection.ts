@@ -118,9 +118,9 @@ function countNonFinite(s: ArrayLike<number>): number {
 }
 
 function validateContext(ctx: RunContext): void {
-  if (!Number.isInteger(ctx.n) || ctx.n < 1) fail('invalid_argument', '--n', 'a positive integer', String(ctx.n));
-  if (!Number.isInteger(ctx.batchSize) || ctx.batchSize < 1) fail('invalid_argument', '--batch-size', 'a positive integer', String(ctx.batchSize));
-  if (!Number.isInteger(ctx.seed)) fail('invalid_argument', '--seed', 'an integer', String(ctx.seed));
+  if (!Number.isInteger(ctx.n) || ctx.n < 1) fail('invalid_argument', 'n', 'a positive integer', String(ctx.n));
+  if (!Number.isInteger(ctx.batchSize) || ctx.batchSize < 1) fail('invalid_argument', 'batchSize', 'a positive integer', String(ctx.batchSize));
+  if (!Number.isInteger(ctx.seed)) fail('invalid_argument', 'seed', 'an integer', String(ctx.seed));
 }
 
 function checkCancelled(ctx: RunContext, method: string, done: string): void {
@@ -176,7 +176,7 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
       if (rows <= 0) {
         fail(
           'invalid_argument',
-          '--max-proposals',
+          'maxProposals',
           `enough proposals to accept ${ctx.n} samples (raise --max-proposals${o.exact ? '' : ', or lower --gamma / --gamma-percentile'})`,
           `${maxProposals} proposals gave ${acceptedTotal} acceptances`,
         );
@@ -245,9 +245,9 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
   const useReal = o.init === 'real' || (o.init === 'auto' && ctx.real !== undefined && ctx.real.length > 0);
   let realRows = 0;
   if (useReal) {
-    if (ctx.real === undefined || ctx.real.length === 0) fail('invalid_argument', '--real', 'held-out real samples when --mh-init real', 'none');
+    if (ctx.real === undefined || ctx.real.length === 0) fail('invalid_argument', 'real', 'held-out real samples when --mh-init real', 'none');
     if (ctx.real.length % dataSize !== 0)
-      fail('shape_mismatch', '--real', `rows of ${ctx.pair.meta.dataShape.join('x')} = ${dataSize} values`, `${ctx.real.length} values`);
+      fail('shape_mismatch', 'real', `rows of ${ctx.pair.meta.dataShape.join('x')} = ${dataSize} values`, `${ctx.real.length} values`);
     realRows = ctx.real.length / dataSize;
   }
   const K = o.chainLength;

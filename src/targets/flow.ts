@@ -52,15 +52,15 @@ export interface FlowGraphOptions {
 
 /** Check that a corrector fits the pair: one input of the data shape, one output [batch, 1] or [batch]. */
 export function checkCorrector(pair: Pick<ModelPair, 'meta'>, corrector: Graph): void {
-  if (corrector.inputs.length !== 1) fail('invalid_model', '--corrector', 'a corrector with one input x', `${corrector.inputs.length} inputs`);
-  if (corrector.outputs.length < 1) fail('invalid_model', '--corrector', 'a corrector with an output [batch, 1]', 'no outputs');
+  if (corrector.inputs.length !== 1) fail('invalid_model', 'corrector', 'a corrector with one input x', `${corrector.inputs.length} inputs`);
+  if (corrector.outputs.length < 1) fail('invalid_model', 'corrector', 'a corrector with an output [batch, 1]', 'no outputs');
   const inShape = corrector.inputs[0].shape;
   const want = pair.meta.dataShape;
   const fits = inShape.length === want.length + 1 && inShape.every((d, i) => i === 0 || typeof d !== 'number' || d === want[i - 1]);
-  if (!fits) fail('shape_mismatch', `--corrector input ${corrector.inputs[0].name}`, `the data shape ${fmtShape(['batch', ...want])}`, fmtShape(inShape));
+  if (!fits) fail('shape_mismatch', `corrector input ${corrector.inputs[0].name}`, `the data shape ${fmtShape(['batch', ...want])}`, fmtShape(inShape));
   const outShape = corrector.info(corrector.outputs[0]).shape;
   if (!(outShape.length === 1 || (outShape.length === 2 && outShape[1] === 1))) {
-    fail('invalid_model', `--corrector output ${corrector.outputs[0]}`, 'shape [batch, 1] or [batch]', fmtShape(outShape));
+    fail('invalid_model', `corrector output ${corrector.outputs[0]}`, 'shape [batch, 1] or [batch]', fmtShape(outShape));
   }
 }
 
@@ -71,9 +71,9 @@ export function checkCorrector(pair: Pick<ModelPair, 'meta'>, corrector: Graph):
  */
 export function dgflowDriftGraph(pair: ModelPair, o: FlowGraphOptions): Graph {
   if (!(DIVERGENCES as readonly string[]).includes(o.divergence))
-    fail('invalid_argument', '--divergence', `one of ${DIVERGENCES.join(', ')}`, String(o.divergence));
-  if (!(FLOW_SPACES as readonly string[]).includes(o.space)) fail('invalid_argument', '--space', `one of ${FLOW_SPACES.join(', ')}`, String(o.space));
-  if (o.priorDrift && o.space !== 'latent') fail('invalid_argument', '--prior-drift', 'only with --space latent', `--space ${o.space}`);
+    fail('invalid_argument', 'divergence', `one of ${DIVERGENCES.join(', ')}`, String(o.divergence));
+  if (!(FLOW_SPACES as readonly string[]).includes(o.space)) fail('invalid_argument', 'space', `one of ${FLOW_SPACES.join(', ')}`, String(o.space));
+  if (o.priorDrift && o.space !== 'latent') fail('invalid_argument', 'priorDrift', 'only with space latent', `space ${o.space}`);
   if (o.corrector) checkCorrector(pair, o.corrector);
   const g = new Graph();
   g.name = `dgflow_${o.divergence}_${o.space}`;

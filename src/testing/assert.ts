@@ -11,3 +11,16 @@ export function assertRefineryError(fn: () => unknown, code: string, path: strin
     return true;
   });
 }
+
+/** `promise` rejects with a RefineryError with `code` whose first issue is at `path` (when given). */
+export async function rejectsWith(promise: Promise<unknown>, code: string, path?: string): Promise<RefineryError> {
+  let caught: unknown;
+  await assert.rejects(promise, (e: unknown) => {
+    caught = e;
+    return true;
+  });
+  assert.ok(caught instanceof RefineryError, `expected a RefineryError, got ${String(caught)}`);
+  assert.equal(caught.code, code, caught.message);
+  if (path !== undefined) assert.equal(caught.issues[0]?.path, path, caught.message);
+  return caught;
+}

@@ -98,26 +98,26 @@ export function validateLoopOptions(o: GanLoopOptions): void {
   const positiveInt = (v: number, path: string) => {
     if (!Number.isInteger(v) || v < 1) fail('invalid_argument', path, 'a positive integer', String(v));
   };
-  positiveInt(o.steps, '--steps');
-  positiveInt(o.batchSize, '--batch-size');
-  positiveInt(o.latentDim, '--latent-dim');
-  positiveInt(o.dSteps, '--d-steps');
-  positiveInt(o.checkpointEvery, '--checkpoint-every');
-  if (!Number.isInteger(o.finetuneD) || o.finetuneD < 0) fail('invalid_argument', '--finetune-d', 'a non-negative integer', String(o.finetuneD));
-  if (!Number.isInteger(o.seed)) fail('invalid_argument', '--seed', 'an integer', String(o.seed));
+  positiveInt(o.steps, 'steps');
+  positiveInt(o.batchSize, 'batchSize');
+  positiveInt(o.latentDim, 'latentDim');
+  positiveInt(o.dSteps, 'dSteps');
+  positiveInt(o.checkpointEvery, 'checkpointEvery');
+  if (!Number.isInteger(o.finetuneD) || o.finetuneD < 0) fail('invalid_argument', 'finetuneD', 'a non-negative integer', String(o.finetuneD));
+  if (!Number.isInteger(o.seed)) fail('invalid_argument', 'seed', 'an integer', String(o.seed));
   for (const [v, p] of [
-    [o.lrG, '--lr-g'],
-    [o.lrD, '--lr-d'],
+    [o.lrG, 'lrG'],
+    [o.lrD, 'lrD'],
   ] as const)
     if (!(v > 0 && v < 1)) fail('invalid_argument', p, 'a learning rate in (0, 1)', String(v));
   for (const [v, p] of [
-    [o.beta1, '--beta1'],
-    [o.beta2, '--beta2'],
+    [o.beta1, 'beta1'],
+    [o.beta2, 'beta2'],
   ] as const)
     if (!(v >= 0 && v < 1)) fail('invalid_argument', p, 'a number in [0, 1)', String(v));
-  if (!(o.gpWeight >= 0)) fail('invalid_argument', '--gp-weight', 'a non-negative number', String(o.gpWeight));
-  if (!(GAN_LOSSES as readonly string[]).includes(o.loss)) fail('invalid_argument', '--loss', `one of ${GAN_LOSSES.join(', ')}`, String(o.loss));
-  if (typeof o.out !== 'string' || o.out === '') fail('invalid_argument', '--out', 'a folder path', String(o.out));
+  if (!(o.gpWeight >= 0)) fail('invalid_argument', 'gpWeight', 'a non-negative number', String(o.gpWeight));
+  if (!(GAN_LOSSES as readonly string[]).includes(o.loss)) fail('invalid_argument', 'loss', `one of ${GAN_LOSSES.join(', ')}`, String(o.loss));
+  if (typeof o.out !== 'string' || o.out === '') fail('invalid_argument', 'out', 'a folder path', String(o.out));
 }
 
 export function addParamInputs(g: Graph, params: ParamSpec[]): string[] {
@@ -260,15 +260,13 @@ export function saveCheckpoint(dir: string, s: TrainState, options: Record<strin
     u64.set(sp.u, k);
     k += sp.u.length;
   }
-  writeFileAtomic(join(dir, 'checkpoint.npy'), encodeNpy(flat, [total]));
-  writeFileAtomic(join(dir, 'checkpoint-spectral.npy'), encodeNpy(u64, [u64.length]));
+  writeFileAtomic(join(dir, 'checkpoint.npy'), encodeNpy({ data: flat, shape: [total] }));
+  writeFileAtomic(join(dir, 'checkpoint-spectral.npy'), encodeNpy({ data: u64, shape: [u64.length] }));
   writeFileAtomic(
     join(dir, 'checkpoint.json'),
     JSON.stringify({ version: CHECKPOINT_VERSION, step: s.step, adamStep: [s.gAdam.step, s.dAdam.step], losses: [s.lossD, s.lossG], options }, null, 2) + '\n',
   );
 }
-
-const flagOf = (k: string) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
 
 /**
  * Restore `s` from dir/checkpoint.* when present (returns false when there is none). Options that
@@ -288,7 +286,7 @@ export function loadCheckpoint(dir: string, s: TrainState, options: Record<strin
   for (const [k, v] of Object.entries(options)) {
     if (JSON.stringify(info.options?.[k]) !== JSON.stringify(v)) {
       throw new RefineryError('invalid_argument', [
-        { path: flagOf(k), expected: `the value of the checkpoint being resumed (${JSON.stringify(info.options?.[k])})`, received: JSON.stringify(v) },
+        { path: k, expected: `the value of the checkpoint being resumed (${JSON.stringify(info.options?.[k])})`, received: JSON.stringify(v) },
       ]);
     }
   }

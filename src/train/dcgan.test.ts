@@ -58,7 +58,7 @@ test('an interrupted run resumes to the bit-identical result (through the D fine
   assert.ok(a[0].equals(b[0]), 'generator differs after resume');
   assert.ok(a[1].equals(b[1]), 'discriminator differs after resume');
   assert.ok(a[2].equals(b[2]), 'meta.json (final losses) differs after resume');
-  await assert.rejects(trainDcgan({ ...o, width: 5, out: part, resume: true }), isRefineryError('invalid_argument', '--width'));
+  await assert.rejects(trainDcgan({ ...o, width: 5, out: part, resume: true }), isRefineryError('invalid_argument', 'width'));
 });
 
 test('the exported pair loads with loadPair, has the image shapes, and is differentiable end to end', async () => {
@@ -121,10 +121,10 @@ test('trains on a folder of PNGs (3x8x8); a resume with other images or a size t
   assert.equal(meta.data.images, 6);
   // Same folder name, other pixels: the checkpoint's fingerprint no longer matches.
   writePngs(data, 6, 8, 2);
-  await assert.rejects(trainDcgan({ ...o, steps: 20, out: dir, resume: true }), isRefineryError('invalid_argument', '--real-dir'));
+  await assert.rejects(trainDcgan({ ...o, steps: 20, out: dir, resume: true }), isRefineryError('invalid_argument', 'realDir'));
   const odd = join(root, 'odd');
   writePngs(odd, 2, 6, 1);
-  await assert.rejects(trainDcgan({ ...o, realDir: odd, out: join(root, 'odd-run') }), isRefineryError('invalid_argument', '--real-dir'));
+  await assert.rejects(trainDcgan({ ...o, realDir: odd, out: join(root, 'odd-run') }), isRefineryError('invalid_argument', 'realDir'));
 });
 
 for (const loss of ['hinge', 'wgan-gp'] as const) {
@@ -138,12 +138,12 @@ for (const loss of ['hinge', 'wgan-gp'] as const) {
 
 test('bad options name the option', async () => {
   for (const [patch, path] of [
-    [{ width: 0 }, '--width'],
-    [{ layers: 0 }, '--layers'],
-    [{ steps: 0 }, '--steps'],
-    [{ lrD: 2 }, '--lr-d'],
-    [{ dataset: 'nope' }, '--dataset'],
-    [{ realDir: join(root, 'missing') }, '--real-dir'],
+    [{ width: 0 }, 'width'],
+    [{ layers: 0 }, 'layers'],
+    [{ steps: 0 }, 'steps'],
+    [{ lrD: 2 }, 'lrD'],
+    [{ dataset: 'nope' }, 'dataset'],
+    [{ realDir: join(root, 'missing') }, 'realDir'],
   ] as const) {
     await assert.rejects(
       trainDcgan({ ...tiny, ...patch, out: join(root, 'bad') }),

@@ -179,10 +179,10 @@ function fingerprint(data: Float32Array): string {
 
 export function validateDcganOptions(o: DcganOptions): void {
   validateLoopOptions(o);
-  if (!Number.isInteger(o.width) || o.width < 1) fail('invalid_argument', '--width', 'a positive integer', String(o.width));
+  if (!Number.isInteger(o.width) || o.width < 1) fail('invalid_argument', 'width', 'a positive integer', String(o.width));
   if (!Number.isInteger(o.layers) || o.layers < 1 || o.layers > MAX_LAYERS)
-    fail('invalid_argument', '--layers', `an integer in [1, ${MAX_LAYERS}]`, String(o.layers));
-  if (o.grayscale !== undefined && typeof o.grayscale !== 'boolean') fail('invalid_argument', '--grayscale', 'true or false', String(o.grayscale));
+    fail('invalid_argument', 'layers', `an integer in [1, ${MAX_LAYERS}]`, String(o.layers));
+  if (o.grayscale !== undefined && typeof o.grayscale !== 'boolean') fail('invalid_argument', 'grayscale', 'true or false', String(o.grayscale));
   if (o.realDir === undefined) getImageDataset(o.dataset);
 }
 
@@ -191,7 +191,7 @@ function loadData(o: DcganOptions): { data: ImageDataset; fingerprint: Record<st
   let data: ImageDataset;
   let fp: Record<string, unknown> = {};
   if (o.realDir !== undefined) {
-    const folder = readImageFolder(o.realDir, { grayscale: o.grayscale, option: '--real-dir' });
+    const folder = readImageFolder(o.realDir, { grayscale: o.grayscale, option: 'realDir' });
     data = folderDataset(folder, o.realDir);
     // A resumed run must see the same images, wherever the folder now is.
     fp = { realDir: { images: folder.shape[0], shape: folder.shape.slice(1), fnv1a: fingerprint(folder.data) } };
@@ -201,7 +201,7 @@ function loadData(o: DcganOptions): { data: ImageDataset; fingerprint: Record<st
   if (h % f !== 0 || w % f !== 0) {
     fail(
       'invalid_argument',
-      o.realDir !== undefined ? '--real-dir' : '--dataset',
+      o.realDir !== undefined ? 'realDir' : 'dataset',
       `images whose height and width are multiples of ${f} (${o.layers} stride-2 layers, --layers)`,
       `images of ${w}x${h} pixels`,
     );

@@ -218,16 +218,16 @@ describe('runDcd', () => {
   it('rejects bad options with the CLI option name', async () => {
     const ctx = { pair, n: 10, seed: 0, batchSize: 10 };
     const cases: [Parameters<typeof runDcd>[1], string][] = [
-      [{ stepSize: -1 }, '--step-size'],
-      [{ noise: Number.NaN }, '--noise'],
-      [{ clip: 0 }, '--clip'],
-      [{ box: [1, -1] }, '--box'],
-      [{ numSteps: 1.5 }, '--num-steps'],
+      [{ stepSize: -1 }, 'stepSize'],
+      [{ noise: Number.NaN }, 'noise'],
+      [{ clip: 0 }, 'clip'],
+      [{ box: [1, -1] }, 'box'],
+      [{ numSteps: 1.5 }, 'numSteps'],
     ];
     for (const [o, path] of cases) {
       await assert.rejects(runDcd(ctx, o), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_argument' && e.issues[0].path === path);
     }
-    await assert.rejects(runDcd({ ...ctx, n: 0 }, {}), (e: unknown) => e instanceof RefineryError && e.issues[0].path === '--n');
+    await assert.rejects(runDcd({ ...ctx, n: 0 }, {}), (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'n');
   });
 
   it('honours cancellation', async () => {

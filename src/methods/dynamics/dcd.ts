@@ -57,12 +57,12 @@ export interface DcdState {
 }
 
 export function validateDcd(o: DcdOptions): void {
-  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', '--step-size', 'a positive number', String(o.stepSize));
-  if (!(o.noise >= 0) || !Number.isFinite(o.noise)) fail('invalid_argument', '--noise', 'a non-negative number', String(o.noise));
-  if (!(o.clip > 0)) fail('invalid_argument', '--clip', 'a positive number (or Infinity for no clipping)', String(o.clip));
+  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', 'stepSize', 'a positive number', String(o.stepSize));
+  if (!(o.noise >= 0) || !Number.isFinite(o.noise)) fail('invalid_argument', 'noise', 'a non-negative number', String(o.noise));
+  if (!(o.clip > 0)) fail('invalid_argument', 'clip', 'a positive number (or Infinity for no clipping)', String(o.clip));
   if (o.box !== undefined) {
     const [lo, hi] = o.box;
-    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) fail('invalid_argument', '--box', 'two finite numbers lo < hi', `${lo},${hi}`);
+    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) fail('invalid_argument', 'box', 'two finite numbers lo < hi', `${lo},${hi}`);
   }
 }
 

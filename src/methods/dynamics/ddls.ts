@@ -44,10 +44,10 @@ export interface LatentEnergy {
 }
 
 export function validateDdls(o: DdlsOptions, prior: LatentPrior): void {
-  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', '--step-size', 'a positive number', String(o.stepSize));
-  if (!(o.noise >= 0)) fail('invalid_argument', '--noise', 'a non-negative number', String(o.noise));
-  if (!(o.decay > 0 && o.decay <= 1)) fail('invalid_argument', '--decay', 'a number in (0, 1]', String(o.decay));
-  if (o.metropolis && o.noise !== 1) fail('invalid_argument', '--noise', '1 when --metropolis is set (MALA needs the exact Langevin noise)', String(o.noise));
+  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', 'stepSize', 'a positive number', String(o.stepSize));
+  if (!(o.noise >= 0)) fail('invalid_argument', 'noise', 'a non-negative number', String(o.noise));
+  if (!(o.decay > 0 && o.decay <= 1)) fail('invalid_argument', 'decay', 'a number in (0, 1]', String(o.decay));
+  if (o.metropolis && o.noise !== 1) fail('invalid_argument', 'noise', '1 when --metropolis is set (MALA needs the exact Langevin noise)', String(o.noise));
   void prior;
 }
 

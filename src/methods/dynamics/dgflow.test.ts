@@ -282,25 +282,25 @@ test('rows whose new logRatio or drift is not finite keep their position and are
 test('bad options and correctors give RefineryErrors naming the option', async () => {
   const ctx = { pair: exactPair(BIMODAL), n: 10, seed: 0, batchSize: 10 };
   const cases: [Record<string, unknown>, string][] = [
-    [{ divergence: 'hellinger' }, '--divergence'],
-    [{ space: 'pixel' }, '--space'],
-    [{ stepSize: 0 }, '--step-size'],
-    [{ stepSize: Number.NaN }, '--step-size'],
-    [{ noise: -1 }, '--noise'],
-    [{ numSteps: 2.5 }, '--num-steps'],
-    [{ space: 'data', priorDrift: true }, '--prior-drift'],
+    [{ divergence: 'hellinger' }, 'divergence'],
+    [{ space: 'pixel' }, 'space'],
+    [{ stepSize: 0 }, 'stepSize'],
+    [{ stepSize: Number.NaN }, 'stepSize'],
+    [{ noise: -1 }, 'noise'],
+    [{ numSteps: 2.5 }, 'numSteps'],
+    [{ space: 'data', priorDrift: true }, 'priorDrift'],
   ];
   for (const [o, path] of cases) {
     await assert.rejects(runDgflow(ctx, o), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_argument' && e.issues[0].path === path);
   }
-  await assert.rejects(runDgflow({ ...ctx, n: 0 }, {}), (e: unknown) => e instanceof RefineryError && e.issues[0].path === '--n');
+  await assert.rejects(runDgflow({ ...ctx, n: 0 }, {}), (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'n');
   const wide = new Graph();
   const x = wide.addInput('x', 'float32', ['batch', 3]);
   wide.add('Identity', [x], {}, ['y']);
   wide.outputs = ['y'];
   await assert.rejects(
     runDgflow(ctx, { corrector: wide }),
-    (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch' && e.issues[0].path.startsWith('--corrector'),
+    (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch' && e.issues[0].path.startsWith('corrector'),
   );
   const vector = new Graph();
   const v = vector.addInput('x', 'float32', ['batch', 2]);
@@ -308,7 +308,7 @@ test('bad options and correctors give RefineryErrors naming the option', async (
   vector.outputs = ['y'];
   await assert.rejects(
     runDgflow(ctx, { corrector: vector }),
-    (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model' && e.issues[0].path.startsWith('--corrector'),
+    (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model' && e.issues[0].path.startsWith('corrector'),
   );
   // A corrector that fits is used: with c = -logRatio the total ratio is 0 and KL moves nothing but noise.
   const cancel = new Graph();

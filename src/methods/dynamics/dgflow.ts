@@ -52,8 +52,8 @@ export interface DgflowState {
 }
 
 export function validateDgflowKernel(o: DgflowKernelOptions): void {
-  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', '--step-size', 'a positive number', String(o.stepSize));
-  if (!(o.noise >= 0) || !Number.isFinite(o.noise)) fail('invalid_argument', '--noise', 'a non-negative number', String(o.noise));
+  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', 'stepSize', 'a positive number', String(o.stepSize));
+  if (!(o.noise >= 0) || !Number.isFinite(o.noise)) fail('invalid_argument', 'noise', 'a non-negative number', String(o.noise));
 }
 
 /** Evaluate the field at the starting positions x [n, ...rowShape]. */

@@ -226,14 +226,14 @@ describe('runDot', () => {
   it('rejects bad options with the CLI option name', async () => {
     const ctx = { pair, n: 10, seed: 0, batchSize: 10 };
     const cases: [Parameters<typeof runDot>[1], string][] = [
-      [{ stepSize: 0 }, '--step-size'],
-      [{ kEff: -1 }, '--k-eff'],
-      [{ kEffPool: 1 }, '--k-eff-pool'],
-      [{ delta: 0 }, '--dot-delta'],
-      [{ beta2: 1 }, '--beta2'],
-      [{ numSteps: -1 }, '--num-steps'],
-      [{ space: 'latent', box: [-1, 1] }, '--box'],
-      [{ space: 'nowhere' as 'data' }, '--method'],
+      [{ stepSize: 0 }, 'stepSize'],
+      [{ kEff: -1 }, 'kEff'],
+      [{ kEffPool: 1 }, 'kEffPool'],
+      [{ delta: 0 }, 'dotDelta'],
+      [{ beta2: 1 }, 'beta2'],
+      [{ numSteps: -1 }, 'numSteps'],
+      [{ space: 'latent', box: [-1, 1] }, 'box'],
+      [{ space: 'nowhere' as 'data' }, 'method'],
     ];
     for (const [o, path] of cases) {
       await assert.rejects(runDot(ctx, o), (e: unknown) => e instanceof RefineryError && e.code === 'invalid_argument' && e.issues[0].path === path, path);

@@ -71,14 +71,14 @@ export interface DotState {
 }
 
 export function validateDot(o: DotOptions): void {
-  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', '--step-size', 'a positive number', String(o.stepSize));
-  if (!(o.kEff > 0) || !Number.isFinite(o.kEff)) fail('invalid_argument', '--k-eff', 'a positive finite number', String(o.kEff));
-  if (!(o.delta > 0) || !Number.isFinite(o.delta)) fail('invalid_argument', '--dot-delta', 'a positive number', String(o.delta));
-  if (!(o.beta1 >= 0 && o.beta1 < 1)) fail('invalid_argument', '--beta1', 'a number in [0, 1)', String(o.beta1));
-  if (!(o.beta2 >= 0 && o.beta2 < 1)) fail('invalid_argument', '--beta2', 'a number in [0, 1)', String(o.beta2));
+  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', 'stepSize', 'a positive number', String(o.stepSize));
+  if (!(o.kEff > 0) || !Number.isFinite(o.kEff)) fail('invalid_argument', 'kEff', 'a positive finite number', String(o.kEff));
+  if (!(o.delta > 0) || !Number.isFinite(o.delta)) fail('invalid_argument', 'dotDelta', 'a positive number', String(o.delta));
+  if (!(o.beta1 >= 0 && o.beta1 < 1)) fail('invalid_argument', 'beta1', 'a number in [0, 1)', String(o.beta1));
+  if (!(o.beta2 >= 0 && o.beta2 < 1)) fail('invalid_argument', 'beta2', 'a number in [0, 1)', String(o.beta2));
   if (o.box !== undefined) {
     const [lo, hi] = o.box;
-    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) fail('invalid_argument', '--box', 'two finite numbers lo < hi', `${lo},${hi}`);
+    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) fail('invalid_argument', 'box', 'two finite numbers lo < hi', `${lo},${hi}`);
   }
 }
 

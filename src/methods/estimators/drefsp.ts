@@ -37,7 +37,8 @@ import { Session } from '../../onnx/session.js';
 import { Rng } from '../../rng.js';
 import { adamInit, adamStep } from '../../train/adam.js';
 import { type Activation, appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from '../../train/mlp.js';
-import { checkReal, drawFakes } from '../../calibration/calibrate.js';
+import { drawFakes } from '../../calibration/calibrate.js';
+import { checkRows } from '../../data/real.js';
 import { softplus } from '../../calibration/logistic.js';
 
 export const DRE_ACTIVATIONS = ['relu', 'leaky_relu', 'tanh'] as const;
@@ -79,16 +80,16 @@ export function validateDreFsp(o: DreFspOptions): void {
   const positiveInt = (v: number, path: string) => {
     if (!Number.isInteger(v) || v < 1) fail('invalid_argument', path, 'a positive integer', String(v));
   };
-  positiveInt(o.steps, '--dre-steps');
-  positiveInt(o.hidden, '--dre-hidden');
-  positiveInt(o.layers, '--dre-layers');
-  positiveInt(o.batchSize, '--dre-batch-size');
+  positiveInt(o.steps, 'dreSteps');
+  positiveInt(o.hidden, 'dreHidden');
+  positiveInt(o.layers, 'dreLayers');
+  positiveInt(o.batchSize, 'dreBatchSize');
   if (!Number.isInteger(o.numFake) || o.numFake < 0)
-    fail('invalid_argument', '--dre-fakes', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
-  if (!(o.lambda >= 0) || !Number.isFinite(o.lambda)) fail('invalid_argument', '--dre-lambda', 'a non-negative number', String(o.lambda));
-  if (!(o.lr > 0 && o.lr < 1)) fail('invalid_argument', '--dre-lr', 'a learning rate in (0, 1)', String(o.lr));
+    fail('invalid_argument', 'dreFakes', 'a non-negative integer (0: as many as real samples)', String(o.numFake));
+  if (!(o.lambda >= 0) || !Number.isFinite(o.lambda)) fail('invalid_argument', 'dreLambda', 'a non-negative number', String(o.lambda));
+  if (!(o.lr > 0 && o.lr < 1)) fail('invalid_argument', 'dreLr', 'a learning rate in (0, 1)', String(o.lr));
   if (!(DRE_ACTIVATIONS as readonly string[]).includes(o.activation))
-    fail('invalid_argument', '--dre-activation', `one of ${DRE_ACTIVATIONS.join(', ')}`, String(o.activation));
+    fail('invalid_argument', 'dreActivation', `one of ${DRE_ACTIVATIONS.join(', ')}`, String(o.activation));
 }
 
 export interface DreFspInput {
@@ -147,17 +148,17 @@ export function checkFeatures(features: Graph, dataShape: number[]): number {
   if (features.inputs.length !== 1 || features.outputs.length < 1)
     fail(
       'invalid_model',
-      '--dre-features',
+      'dreFeatures',
       'a graph with one input [batch, ...data shape] and an output [batch, k]',
       `${features.inputs.length} inputs, ${features.outputs.length} outputs`,
     );
   const inShape = features.inputs[0].shape;
   const ok = inShape.length === dataShape.length + 1 && dataShape.every((d, i) => typeof inShape[i + 1] !== 'number' || inShape[i + 1] === d);
-  if (!ok) fail('shape_mismatch', `--dre-features input ${features.inputs[0].name}`, `shape ${fmtShape(['batch', ...dataShape])}`, fmtShape(inShape));
+  if (!ok) fail('shape_mismatch', `dreFeatures input ${features.inputs[0].name}`, `shape ${fmtShape(['batch', ...dataShape])}`, fmtShape(inShape));
   const outShape = features.info(features.outputs[0]).shape;
   const k = outShape[1];
   if (outShape.length !== 2 || typeof k !== 'number' || k < 1)
-    fail('invalid_model', `--dre-features output ${features.outputs[0]}`, 'shape [batch, k] with a fixed k', fmtShape(outShape));
+    fail('invalid_model', `dreFeatures output ${features.outputs[0]}`, 'shape [batch, k] with a fixed k', fmtShape(outShape));
   return k;
 }
 
@@ -197,14 +198,14 @@ async function extract(
       if (signal?.aborted) throw new RefineryError('cancelled', [{ path: 'dre-f-sp features', expected: 'to finish', received: 'a stop' }]);
       const r = Math.min(chunk, rows - start);
       const res = (await session.run({ x: { data: data.subarray(start * size, (start + r) * size), shape: [r, ...dataShape] } }))[g.outputs[0]];
-      if (res.data.length !== r * k) fail('shape_mismatch', '--dre-features output', `${r * k} values`, String(res.data.length));
+      if (res.data.length !== r * k) fail('shape_mismatch', 'dreFeatures output', `${r * k} values`, String(res.data.length));
       out.set(res.data, start * k);
     }
   } finally {
     await session.release();
   }
   for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) fail('invalid_model', '--dre-features', 'finite features', `${out[i]} at row ${Math.floor(i / k)}`);
+    if (!Number.isFinite(out[i])) fail('invalid_model', 'dreFeatures', 'finite features', `${out[i]} at row ${Math.floor(i / k)}`);
   }
   return out;
 }
@@ -241,11 +242,11 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
   const o: DreFspOptions = { ...DRE_FSP_DEFAULTS, ...options };
   validateDreFsp(o);
   const { pair, seed } = input;
-  if (!Number.isInteger(seed)) fail('invalid_argument', '--seed', 'an integer', String(seed));
+  if (!Number.isInteger(seed)) fail('invalid_argument', 'seed', 'an integer', String(seed));
   const chunk = input.chunkSize ?? 512;
-  if (!Number.isInteger(chunk) || chunk < 1) fail('invalid_argument', '--batch-size', 'a positive integer', String(chunk));
+  if (!Number.isInteger(chunk) || chunk < 1) fail('invalid_argument', 'batchSize', 'a positive integer', String(chunk));
   const dataShape = pair.meta.dataShape;
-  const m = checkReal(input.real, dataShape, 2);
+  const m = checkRows(input.real, dataShape, 2);
   const k = input.features ? checkFeatures(input.features, dataShape) : dataShape.reduce((a, b) => a * b, 1);
   const nFake = o.numFake === 0 ? m : o.numFake;
   const t0 = performance.now();

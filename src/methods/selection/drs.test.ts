@@ -97,14 +97,14 @@ test('decide: raises M first, rejects non-finite rows, accepts with the stated p
 
 test('option validation names the CLI option', () => {
   const cases: Array<[Partial<DrsOptions>, string]> = [
-    [{ burnIn: 0 }, '--burn-in'],
-    [{ burnIn: 2.5 }, '--burn-in'],
-    [{ gammaPercentile: -1 }, '--gamma-percentile'],
-    [{ gammaPercentile: NaN }, '--gamma-percentile'],
-    [{ gamma: Infinity }, '--gamma'],
-    [{ exact: true, gamma: 1 }, '--gamma'],
-    [{ epsilon: -1 }, '--epsilon'],
-    [{ maxProposals: 0 }, '--max-proposals'],
+    [{ burnIn: 0 }, 'burnIn'],
+    [{ burnIn: 2.5 }, 'burnIn'],
+    [{ gammaPercentile: -1 }, 'gammaPercentile'],
+    [{ gammaPercentile: NaN }, 'gammaPercentile'],
+    [{ gamma: Infinity }, 'gamma'],
+    [{ exact: true, gamma: 1 }, 'gamma'],
+    [{ epsilon: -1 }, 'epsilon'],
+    [{ maxProposals: 0 }, 'maxProposals'],
   ];
   for (const [o, path] of cases) {
     assert.throws(

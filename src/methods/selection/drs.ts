@@ -43,14 +43,14 @@ export const DRS_DEFAULTS: DrsOptions = { burnIn: 10000, exact: false, gammaPerc
 
 export function validateDrs(o: DrsOptions): void {
   if (!Number.isInteger(o.burnIn) || o.burnIn < 1)
-    fail('invalid_argument', '--burn-in', 'a positive integer (proposals used to estimate max logRatio)', String(o.burnIn));
-  if (typeof o.exact !== 'boolean') fail('invalid_argument', '--exact', 'a boolean', String(o.exact));
-  if (o.exact && o.gamma !== undefined) fail('invalid_argument', '--gamma', 'no gamma with --exact (exact DRS accepts with exp(s - M))', String(o.gamma));
-  if (o.gamma !== undefined && !Number.isFinite(o.gamma)) fail('invalid_argument', '--gamma', 'a finite number', String(o.gamma));
-  if (!(o.gammaPercentile >= 0 && o.gammaPercentile <= 100)) fail('invalid_argument', '--gamma-percentile', 'a number in [0, 100]', String(o.gammaPercentile));
-  if (!(o.epsilon > 0) || !Number.isFinite(o.epsilon)) fail('invalid_argument', '--epsilon', 'a positive number', String(o.epsilon));
+    fail('invalid_argument', 'burnIn', 'a positive integer (proposals used to estimate max logRatio)', String(o.burnIn));
+  if (typeof o.exact !== 'boolean') fail('invalid_argument', 'exact', 'a boolean', String(o.exact));
+  if (o.exact && o.gamma !== undefined) fail('invalid_argument', 'gamma', 'no gamma with --exact (exact DRS accepts with exp(s - M))', String(o.gamma));
+  if (o.gamma !== undefined && !Number.isFinite(o.gamma)) fail('invalid_argument', 'gamma', 'a finite number', String(o.gamma));
+  if (!(o.gammaPercentile >= 0 && o.gammaPercentile <= 100)) fail('invalid_argument', 'gammaPercentile', 'a number in [0, 100]', String(o.gammaPercentile));
+  if (!(o.epsilon > 0) || !Number.isFinite(o.epsilon)) fail('invalid_argument', 'epsilon', 'a positive number', String(o.epsilon));
   if (o.maxProposals !== undefined && (!Number.isInteger(o.maxProposals) || o.maxProposals < 1)) {
-    fail('invalid_argument', '--max-proposals', 'a positive integer', String(o.maxProposals));
+    fail('invalid_argument', 'maxProposals', 'a positive integer', String(o.maxProposals));
   }
 }
 

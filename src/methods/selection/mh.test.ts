@@ -147,10 +147,10 @@ test('real starts: chains that never accept stay flagged for restart, others are
 
 test('option validation names the CLI option', () => {
   const cases: Array<[Partial<MhOptions>, string]> = [
-    [{ chainLength: 0 }, '--chain-length'],
-    [{ chainLength: 1.5 }, '--chain-length'],
-    [{ init: 'x' as 'real' }, '--mh-init'],
-    [{ maxRestarts: -1 }, '--max-restarts'],
+    [{ chainLength: 0 }, 'chainLength'],
+    [{ chainLength: 1.5 }, 'chainLength'],
+    [{ init: 'x' as 'real' }, 'mhInit'],
+    [{ maxRestarts: -1 }, 'maxRestarts'],
   ];
   for (const [o, path] of cases) {
     assert.throws(

@@ -54,9 +54,9 @@ export interface MhOptions {
 export const MH_DEFAULTS: MhOptions = { chainLength: 100, init: 'auto', maxRestarts: 3 };
 
 export function validateMh(o: MhOptions): void {
-  if (!Number.isInteger(o.chainLength) || o.chainLength < 1) fail('invalid_argument', '--chain-length', 'a positive integer', String(o.chainLength));
-  if (!['auto', 'real', 'generator'].includes(o.init)) fail('invalid_argument', '--mh-init', 'one of auto, real, generator', String(o.init));
-  if (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0) fail('invalid_argument', '--max-restarts', 'a non-negative integer', String(o.maxRestarts));
+  if (!Number.isInteger(o.chainLength) || o.chainLength < 1) fail('invalid_argument', 'chainLength', 'a positive integer', String(o.chainLength));
+  if (!['auto', 'real', 'generator'].includes(o.init)) fail('invalid_argument', 'mhInit', 'one of auto, real, generator', String(o.init));
+  if (!Number.isInteger(o.maxRestarts) || o.maxRestarts < 0) fail('invalid_argument', 'maxRestarts', 'a non-negative integer', String(o.maxRestarts));
 }
 
 export interface MhState {

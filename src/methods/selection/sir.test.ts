@@ -94,7 +94,7 @@ test('option validation names --pool', () => {
   for (const poolMultiplier of [0, 1.5, -2, NaN]) {
     assert.throws(
       () => validateSir({ poolMultiplier }),
-      (e: unknown) => e instanceof RefineryError && e.issues[0].path === '--pool',
+      (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'pool',
     );
   }
   validateSir(SIR_DEFAULTS);

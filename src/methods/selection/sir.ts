@@ -21,7 +21,7 @@ export const SIR_DEFAULTS: SirOptions = { poolMultiplier: 10 };
 
 export function validateSir(o: SirOptions): void {
   if (!Number.isInteger(o.poolMultiplier) || o.poolMultiplier < 1)
-    fail('invalid_argument', '--pool', 'a positive integer (proposals per output sample)', String(o.poolMultiplier));
+    fail('invalid_argument', 'pool', 'a positive integer (proposals per output sample)', String(o.poolMultiplier));
 }
 
 export interface SirWeights {

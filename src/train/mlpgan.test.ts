@@ -8,12 +8,12 @@ import { loadPair } from '../models/pair.js';
 import { Rng } from '../rng.js';
 import { samplePrior } from '../run/latent.js';
 import { GeneratorRunner } from '../targets/generator.js';
-import { TRAIN_DEFAULTS, type TrainOptions, trainGan } from './gan.js';
+import { MLP_DEFAULTS, type MlpOptions, trainMlp } from './mlpgan.js';
 
 const root = mkdtempSync(join(tmpdir(), 'refinery-train-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const small: Omit<TrainOptions, 'out'> = { ...TRAIN_DEFAULTS, steps: 40, finetuneD: 10, batchSize: 64, hidden: 16, layers: 2, checkpointEvery: 20 };
+const small: Omit<MlpOptions, 'out'> = { ...MLP_DEFAULTS, steps: 40, finetuneD: 10, batchSize: 64, hidden: 16, layers: 2, checkpointEvery: 20 };
 const files = (dir: string) => ['generator.onnx', 'discriminator.onnx'].map((f) => readFileSync(join(dir, f)));
 
 async function ringDistance(dir: string): Promise<number> {
@@ -29,9 +29,9 @@ async function ringDistance(dir: string): Promise<number> {
 }
 
 test('training is deterministic: same seed, same bytes; another seed differs', async () => {
-  await trainGan({ ...small, out: join(root, 'a') });
-  await trainGan({ ...small, out: join(root, 'b') });
-  await trainGan({ ...small, seed: 1, out: join(root, 'c') });
+  await trainMlp({ ...small, out: join(root, 'a') });
+  await trainMlp({ ...small, out: join(root, 'b') });
+  await trainMlp({ ...small, seed: 1, out: join(root, 'c') });
   const [a, b, c] = ['a', 'b', 'c'].map((k) => files(join(root, k)));
   assert.ok(a[0].equals(b[0]) && a[1].equals(b[1]));
   assert.ok(!a[0].equals(c[0]));
@@ -40,18 +40,18 @@ test('training is deterministic: same seed, same bytes; another seed differs', a
 test('an interrupted run resumes to the bit-identical result (through the D fine-tuning phase)', async () => {
   const o = { ...small, finetuneD: 30 };
   const full = join(root, 'full');
-  await trainGan({ ...o, out: full });
+  await trainMlp({ ...o, out: full });
   const part = join(root, 'part');
   // Stop in the GAN phase (a run of 20 steps leaves its checkpoint at step 20) ...
-  await trainGan({ ...o, steps: 20, finetuneD: 0, out: part });
+  await trainMlp({ ...o, steps: 20, finetuneD: 0, out: part });
   // ... resume, then cancel during D fine-tuning (progress fires at step 50 of 70) ...
   const ctl = new AbortController();
   await assert.rejects(
-    trainGan({ ...o, out: part, resume: true }, { onProgress: (p) => p.step === 50 && ctl.abort(), signal: ctl.signal }),
+    trainMlp({ ...o, out: part, resume: true }, { onProgress: (p) => p.step === 50 && ctl.abort(), signal: ctl.signal }),
     (e: unknown) => e instanceof RefineryError && e.code === 'cancelled',
   );
   // ... and resume again to the end.
-  const resumed = await trainGan({ ...o, out: part, resume: true });
+  const resumed = await trainMlp({ ...o, out: part, resume: true });
   assert.equal(resumed.resumedFrom, 50);
   const [a, b] = [files(full), files(part)];
   assert.ok(a[0].equals(b[0]), 'generator differs after resume');
@@ -60,16 +60,16 @@ test('an interrupted run resumes to the bit-identical result (through the D fine
 
 test('resuming with different options is refused, naming the option', async () => {
   const dir = join(root, 'opts');
-  await trainGan({ ...small, steps: 20, finetuneD: 0, out: dir });
-  await assert.rejects(trainGan({ ...small, lrD: 1e-3, out: dir, resume: true }), (e: unknown) => e instanceof RefineryError && e.issues[0].path === '--lr-d');
+  await trainMlp({ ...small, steps: 20, finetuneD: 0, out: dir });
+  await assert.rejects(trainMlp({ ...small, lrD: 1e-3, out: dir, resume: true }), (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'lrD');
 });
 
 test('training moves the generator onto the data (ring of 8 Gaussians, radius 2)', async () => {
   const init = join(root, 'ring0');
   const trained = join(root, 'ring');
-  const o = { ...TRAIN_DEFAULTS, dataset: 'ring8', hidden: 64, layers: 2, batchSize: 128, finetuneD: 0 };
-  await trainGan({ ...o, steps: 1, out: init });
-  await trainGan({ ...o, steps: 2500, out: trained });
+  const o = { ...MLP_DEFAULTS, dataset: 'ring8', hidden: 64, layers: 2, batchSize: 128, finetuneD: 0 };
+  await trainMlp({ ...o, steps: 1, out: init });
+  await trainMlp({ ...o, steps: 2500, out: trained });
   const before = await ringDistance(init);
   const afterTraining = await ringDistance(trained);
   assert.ok(before > 1, `untrained generator should sit near the origin, mean distance ${before}`);
@@ -79,7 +79,7 @@ test('training moves the generator onto the data (ring of 8 Gaussians, radius 2)
 for (const loss of ['hinge', 'wgan-gp'] as const) {
   test(`${loss} with spectral norm trains to finite losses and records a critic`, async () => {
     const dir = join(root, loss);
-    const r = await trainGan({ ...small, loss, spectralNorm: true, out: dir });
+    const r = await trainMlp({ ...small, loss, spectralNorm: true, out: dir });
     assert.ok(Number.isFinite(r.lossD) && Number.isFinite(r.lossG));
     assert.equal(r.meta.dOutput, 'critic');
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
@@ -89,13 +89,13 @@ for (const loss of ['hinge', 'wgan-gp'] as const) {
 
 test('bad options name the option', async () => {
   for (const [patch, path] of [
-    [{ steps: 0 }, '--steps'],
-    [{ lrG: 2 }, '--lr-g'],
-    [{ finetuneD: -1 }, '--finetune-d'],
-    [{ dataset: 'nope' }, '--dataset'],
+    [{ steps: 0 }, 'steps'],
+    [{ lrG: 2 }, 'lrG'],
+    [{ finetuneD: -1 }, 'finetuneD'],
+    [{ dataset: 'nope' }, 'dataset'],
   ] as const) {
     await assert.rejects(
-      trainGan({ ...small, ...patch, out: join(root, 'bad') }),
+      trainMlp({ ...small, ...patch, out: join(root, 'bad') }),
       (e: unknown) => e instanceof RefineryError && e.issues.some((i) => i.path.includes(path.slice(2)) || i.path === path),
       `expected an error naming ${path}`,
     );

@@ -3,8 +3,8 @@ import { getDataset } from '../data/dataset.js';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { ModelMeta } from '../models/meta.js';
-import { imageGridPng } from '../plot/grid.js';
-import { scatterPng } from '../plot/scatter.js';
+import { imageGridPng } from './grid.js';
+import { scatterPng } from './scatter.js';
 
 /** Images shown in a grid. */
 export const GRID_IMAGES = 64;
@@ -19,7 +19,7 @@ export class Preview {
     const s = meta.dataShape;
     if (s.length === 1 && s[0] === 2) this.kind = '2d';
     else if (s.length === 3 && (s[0] === 1 || s[0] === 3)) this.kind = 'images';
-    else fail('invalid_argument', '--png', 'samples of shape [n, 2] or images [n, 1 or 3, h, w]', `[n, ${s.join(', ')}]`);
+    else fail('invalid_argument', 'png', 'samples of shape [n, 2] or images [n, 1 or 3, h, w]', `[n, ${s.join(', ')}]`);
   }
 
   add(samples: Float32Array, rows: number): void {

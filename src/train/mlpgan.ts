@@ -27,7 +27,7 @@ import { type Activation, appendMlp, initParams, type MlpSpec, mlpParams, type P
 
 export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
 
-export interface TrainOptions extends GanLoopOptions {
+export interface MlpOptions extends GanLoopOptions {
   dataset: string;
   hidden: number;
   /** Hidden layers in G and in D. */
@@ -35,7 +35,7 @@ export interface TrainOptions extends GanLoopOptions {
   activation: Activation;
 }
 
-export const TRAIN_DEFAULTS: Omit<TrainOptions, 'out'> = {
+export const MLP_DEFAULTS: Omit<MlpOptions, 'out'> = {
   dataset: 'grid25',
   seed: 0,
   steps: 3000,
@@ -62,7 +62,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'out'> = {
 
 export type TrainResult = GanResult;
 
-function nets(o: TrainOptions): GanNets & { gSpec: MlpSpec; dSpec: MlpSpec } {
+function nets(o: MlpOptions): GanNets & { gSpec: MlpSpec; dSpec: MlpSpec } {
   const hidden = new Array<number>(o.layers).fill(o.hidden);
   const gSpec: MlpSpec = { sizes: [o.latentDim, ...hidden, 2], activation: o.activation, output: 'none' };
   const dSpec: MlpSpec = { sizes: [2, ...hidden, 1], activation: o.activation, output: 'none' };
@@ -84,17 +84,17 @@ export function exportMlp(spec: MlpSpec, params: ParamSpec[], values: Float32Arr
   return exportNet(output === 'x' ? 'generator' : 'discriminator', params, values, input, [spec.sizes[0]], output, (g, x, p) => appendMlp(g, spec, x, p));
 }
 
-export function validateTrainOptions(o: TrainOptions): void {
+export function validateMlpOptions(o: MlpOptions): void {
   validateLoopOptions(o);
-  if (!Number.isInteger(o.hidden) || o.hidden < 1) fail('invalid_argument', '--hidden', 'a positive integer', String(o.hidden));
-  if (!Number.isInteger(o.layers) || o.layers < 1) fail('invalid_argument', '--layers', 'a positive integer', String(o.layers));
+  if (!Number.isInteger(o.hidden) || o.hidden < 1) fail('invalid_argument', 'hidden', 'a positive integer', String(o.hidden));
+  if (!Number.isInteger(o.layers) || o.layers < 1) fail('invalid_argument', 'layers', 'a positive integer', String(o.layers));
   getDataset(o.dataset);
 }
 
 /** Train and write the run folder. `onProgress` is called every 50 steps; `signal` stops after a checkpoint. */
-export async function trainGan(options: TrainOptions, hooks: GanHooks = {}): Promise<TrainResult> {
+export async function trainMlp(options: MlpOptions, hooks: GanHooks = {}): Promise<TrainResult> {
   const o = options;
-  validateTrainOptions(o);
+  validateMlpOptions(o);
   const dataset = getDataset(o.dataset);
   const n = nets(o);
   const r = await runGanLoop(

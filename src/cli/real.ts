@@ -1,0 +1,46 @@
+/** Held-out real samples for the command line: a .npy file, a folder of PNG images, or a built-in dataset. */
+import { existsSync, statSync } from 'node:fs';
+import { getDataset } from '../data/dataset.js';
+import { readImageFolder } from '../data/images.js';
+import { fail } from '../errors.js';
+import { readNpyFloat32 } from '../io/npy.js';
+import type { ModelMeta } from '../models/meta.js';
+import { Rng } from '../rng.js';
+import { REAL_STREAM } from '../data/sample.js';
+import type { Tensor } from '../tensor.js';
+
+export interface RealSamples {
+  tensor: Tensor;
+  /** The file or folder read, when there is one. */
+  file?: string;
+  /** Where the samples came from, for the summary. */
+  description: string;
+}
+
+/** Read --real (a .npy or a folder of PNGs) or draw --real-n samples of --dataset; undefined when neither is given. */
+export function readRealSamples(opts: { real?: string; dataset?: string; realN: number; seed: number }, meta: ModelMeta): RealSamples | undefined {
+  const { dataShape } = meta;
+  if (opts.real !== undefined && opts.dataset !== undefined)
+    fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', `--real ${opts.real} and --dataset ${opts.dataset}`);
+  if (opts.real !== undefined) {
+    if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file or folder of PNG images', opts.real);
+    let t: Tensor;
+    if (statSync(opts.real).isDirectory()) {
+      const f = readImageFolder(opts.real, { range: meta.outputRange ?? [-1, 1], grayscale: dataShape[0] === 1, option: '--real' });
+      t = { data: f.data, shape: [...f.shape] };
+    } else {
+      t = readNpyFloat32(opts.real);
+    }
+    if (t.shape.slice(1).join('x') !== dataShape.join('x')) {
+      fail('shape_mismatch', '--real', `an array of shape [m, ${dataShape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
+    }
+    return { tensor: t, file: opts.real, description: opts.real };
+  }
+  if (opts.dataset !== undefined) {
+    if (dataShape.length !== 1 || dataShape[0] !== 2)
+      fail('invalid_argument', '--dataset', 'a generator of 2-D samples (built-in datasets are 2-D)', `samples of shape [${dataShape.join(', ')}]`);
+    const data = getDataset(opts.dataset).sample(opts.realN, new Rng(opts.seed, REAL_STREAM));
+    return { tensor: { data, shape: [opts.realN, 2] }, description: `dataset ${opts.dataset} (n=${opts.realN}, seed ${opts.seed})` };
+  }
+  return undefined;
+}

@@ -1,0 +1,88 @@
+/**
+ * Refinery: make a trained generative model produce better samples, without retraining it, by
+ * using its discriminator as an estimate of the density ratio log p_data / p_g.
+ *
+ * ```ts
+ * import { loadPair, refine, evaluate, sampleDataset } from 'refinery';
+ *
+ * const pair = loadPair({ run: 'runs/grid' });          // generator.onnx, discriminator.onnx, meta.json
+ * const r = await refine(pair, { method: 'ddls', n: 10000, seed: 0, numSteps: 1000, stepSize: 0.001, metropolis: true });
+ * const real = sampleDataset('grid25', 10000);
+ * const { metrics } = evaluate(real, r.samples, { dataset: 'grid25' });
+ * ```
+ *
+ * This module is the public API: everything it exports is stable; everything else in the package
+ * is private and may change.
+ *
+ * @packageDocumentation
+ */
+
+// Models: a generator/discriminator pair from ONNX files or bytes.
+export { type ModelPair, type PairOptions, type PairBytes, loadPair, pairFromBytes, parseModel } from './models/pair.js';
+export { type ModelMeta, type LatentPrior, type DOutput, LATENT_PRIORS, D_OUTPUTS } from './models/meta.js';
+export { loadGraph as loadModel } from './onnx/model.js';
+export type { Graph as OnnxModel } from './onnx/graph.js';
+
+// Refinement: one call over every method, in memory or streamed to a file; generator samples alone.
+export {
+  refine,
+  REFINE_DEFAULTS,
+  type RefineOptions,
+  type RefineCommonOptions,
+  type RefineResult,
+  type RefineSummary,
+  type RefineProgress,
+} from './refine/refine.js';
+export { refineToFile, sampleToFile, type RefineFileOptions, type RefineFileResult, type SampleFileResult } from './refine/file.js';
+export { sample, SAMPLE_DEFAULTS, type SampleOptions } from './refine/sample.js';
+export { METHOD_IDS, type MethodId, type MethodOptionsMap } from './refine/registry.js';
+export { METHOD_INFO, METHOD_DEFAULTS, type MethodInfo } from './refine/info.js';
+export type { OptionSpec, OptionType } from './refine/options.js';
+export type { DrsOptions, MhOptions, SirOptions, DreOptions } from './refine/methods/selection.js';
+export type { DdlsOptions, DcdOptions, DotOptions, DotLatentOptions, DgflowOptions } from './refine/methods/dynamics.js';
+
+// Calibration of D into a density ratio.
+export {
+  calibrate,
+  CALIBRATION_METHODS,
+  type CalibrationMethod,
+  type CalibrationResult,
+  type CalibrationReport,
+  type Calibrator,
+  type CalibrateOptions,
+} from './calibration/calibrate.js';
+export type { CalibrationDiagnostic } from './calibration/diagnostic.js';
+
+// Evaluation: every metric at once, and each metric alone.
+export { evaluate, METRIC_NAMES, type MetricName, type EvaluateOptions, type EvaluateResult, type EvaluateMetrics, type Curve } from './metrics/evaluate.js';
+export type { SampleInput, Samples } from './metrics/linalg.js';
+export { frechetDistance, type FrechetResult } from './metrics/frechet.js';
+export { kid, mmd, type KidOptions, type KidResult, type MmdOptions, type MmdResult } from './metrics/kid.js';
+export { improvedPrecisionRecall, densityCoverage, type ManifoldOptions, type PrecisionRecall, type DensityCoverage } from './metrics/prdc.js';
+export { prd, type PrdOptions, type PrdResult } from './metrics/prd.js';
+export { classifierPrCurve, type ClassifierPrOptions, type ClassifierPrResult } from './metrics/classifierpr.js';
+export { modeMetrics, type ModeMetrics } from './metrics/modes.js';
+
+// Base models: GAN trainers.
+export { trainGan, GAN_MODELS, type GanModel, type TrainGanOptions, type TrainGanResult } from './train/train.js';
+export { MLP_DEFAULTS, type MlpOptions } from './train/mlpgan.js';
+export { DCGAN_DEFAULTS, type DcganOptions } from './train/dcgan.js';
+export { GAN_LOSSES, type GanLoss, type TrainProgress } from './train/common.js';
+
+// Data: built-in datasets, PNG folders, .npy files.
+export { sampleDataset, BUILTIN_DATASETS, type BuiltinDataset } from './data/sample.js';
+export { getDataset, DATASET_NAMES, type Dataset2D, type DatasetName } from './data/dataset.js';
+export { readImageFolder, type ImageFolder, type ReadImagesOptions } from './data/images.js';
+export { readNpy, writeNpy, parseNpy, encodeNpy, type NpyArray, type NpyInput, type NpyData, type NpyDtype } from './io/npy.js';
+export type { Tensor } from './tensor.js';
+export { Rng } from './rng.js';
+
+// Pictures.
+export { scatterPng, type ScatterPanel, type ScatterOptions } from './plot/scatter.js';
+export { imageGridPng, type GridOptions } from './plot/grid.js';
+export { prCurvePng, type PrCurveSeries, type PrCurveOptions } from './plot/curves.js';
+
+// Errors.
+export { RefineryError, type Issue, type ErrorCode } from './errors.js';
+
+export { VERSION } from './version.js';

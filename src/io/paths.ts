@@ -1,0 +1,123 @@
+/**
+ * Output locations, checked before any work starts: an output never overwrites an input (after
+ * resolving links), two outputs of one run never share a path, every output can be written (its
+ * folder exists or can be made, is not a file, is writable; the output is not a folder), and the
+ * disk has room for what the run will write.
+ */
+import { accessSync, constants, existsSync, lstatSync, realpathSync, statfsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { RefineryError, type Issue } from '../errors.js';
+import { formatBytes } from '../platform/memory.js';
+
+/** A file path and the option (or role) it came from, for error messages. */
+export interface NamedPath {
+  path: string;
+  option: string;
+}
+
+/** The absolute path with every link resolved; for a path that does not exist yet, its existing ancestor is resolved. */
+export function canonicalPath(p: string): string {
+  const abs = resolve(p);
+  if (existsSync(abs)) return realpathSync(abs);
+  const parent = dirname(abs);
+  if (parent === abs) return abs;
+  return join(canonicalPath(parent), basename(abs));
+}
+
+/** The nearest ancestor of `p` (or `p` itself) that exists. */
+function existingAncestor(p: string): string {
+  let cur = resolve(p);
+  while (!existsSync(cur)) {
+    const up = dirname(cur);
+    if (up === cur) break;
+    cur = up;
+  }
+  return cur;
+}
+
+/** Files of a run folder written by `refinery train`: never an output of another command. */
+export const RUN_FILES = ['generator.onnx', 'discriminator.onnx', 'meta.json', 'checkpoint'];
+
+/** What is wrong with writing a file at `p`, or undefined. `kind` says what `p` is for ('file' or 'folder'). */
+export function writableIssue(out: NamedPath, kind: 'file' | 'folder' = 'file'): Issue | undefined {
+  const abs = resolve(out.path);
+  const issue = (expected: string, received: string): Issue => ({ path: out.option, expected, received });
+  if (existsSync(abs)) {
+    const st = lstatSync(abs);
+    if (kind === 'file' && statSync(abs).isDirectory()) return issue('a file path (not an existing folder)', `the folder ${out.path}`);
+    if (kind === 'folder' && !statSync(abs).isDirectory()) return issue('a folder path (not an existing file)', `the file ${out.path}`);
+    if (st.isSymbolicLink() || st.isFile() || st.isDirectory()) {
+      try {
+        accessSync(abs, constants.W_OK);
+      } catch {
+        return issue('a writable location', `${out.path} is read-only`);
+      }
+    }
+  }
+  const ancestor = existingAncestor(dirname(abs));
+  if (!statSync(ancestor).isDirectory()) return issue('a path inside a folder', `${out.path}: ${ancestor} is a file`);
+  try {
+    accessSync(ancestor, constants.W_OK | constants.X_OK);
+  } catch {
+    return issue('a location in a writable folder', `${out.path}: the folder ${ancestor} is not writable`);
+  }
+  return undefined;
+}
+
+/**
+ * Check the outputs of a run against its inputs and each other, and that each can be written.
+ * `protectedDirs`: run folders whose own files (RUN_FILES) must not be written. All problems are
+ * reported at once (RefineryError invalid_argument naming each output's option).
+ */
+export function checkOutputs(outputs: (NamedPath & { kind?: 'file' | 'folder' })[], inputs: NamedPath[], protectedDirs: string[] = []): void {
+  const issues: Issue[] = [];
+  const seen = new Map<string, NamedPath>();
+  for (const i of inputs) seen.set(canonicalPath(i.path), i);
+  const guarded = protectedDirs.map((d) => canonicalPath(d));
+  for (const o of outputs) {
+    const c = canonicalPath(o.path);
+    const clash = seen.get(c);
+    if (clash) {
+      issues.push({
+        path: o.option,
+        expected: `a path that is not ${inputs.includes(clash) ? 'an input' : 'another output'} of this run`,
+        received: `${o.path}, the same file as ${clash.option} ${clash.path}`,
+      });
+      continue;
+    }
+    const dir = dirname(c);
+    const name = basename(c);
+    if (guarded.includes(dir) && RUN_FILES.some((f) => name === f || name.startsWith(`${f}.`) || name.startsWith(`${f}-`))) {
+      issues.push({
+        path: o.option,
+        expected: "a path outside the run folder's own files (generator.onnx, discriminator.onnx, meta.json, checkpoint*)",
+        received: o.path,
+      });
+      continue;
+    }
+    seen.set(c, o);
+    const w = writableIssue(o, o.kind);
+    if (w) issues.push(w);
+  }
+  if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
+}
+
+/** Free bytes on the file system that holds `p` (or its nearest existing ancestor); undefined when unknown. */
+export function freeDiskBytes(p: string): number | undefined {
+  try {
+    const s = statfsSync(existingAncestor(dirname(resolve(p))));
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuse a run that would write more than the disk holds. */
+export function checkDiskSpace(p: string, bytes: number, option: string, what: string): void {
+  const free = freeDiskBytes(p);
+  if (free !== undefined && bytes > free) {
+    throw new RefineryError('invalid_argument', [
+      { path: option, expected: `an output that fits on the disk of ${p} (${formatBytes(free)} free)`, received: `${what}: ${formatBytes(bytes)}` },
+    ]);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * How much memory this machine has, so that sizes that cannot fit are refused before anything is
+ * allocated (a clear error naming the option, instead of a crash or a swapping machine). This is
+ * the Node.js version; a browser build substitutes one that knows less.
+ */
+import { totalmem } from 'node:os';
+import { fail } from '../errors.js';
+
+/** Bytes of memory of this machine. */
+export function totalMemoryBytes(): number {
+  return totalmem();
+}
+
+/** Bytes as text: "12.3 GB". */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return u === 0 ? `${v} bytes` : `${v.toPrecision(3)} ${units[u]}`;
+}
+
+/** The largest typed array a JavaScript engine allocates (elements of 4 bytes, 2^32 - 1 here). */
+const MAX_ARRAY_BYTES = 4 * (2 ** 32 - 1);
+
+/**
+ * Refuse an allocation of `bytes` that cannot fit: more than the machine's memory (or the largest
+ * typed array). The error names `path` (the option that sets the size) and the bytes needed.
+ */
+export function checkMemory(bytes: number, path: string, what: string): void {
+  const limit = Math.min(totalMemoryBytes(), MAX_ARRAY_BYTES);
+  if (!(bytes <= limit)) {
+    fail('invalid_argument', path, `a size that fits in memory (${formatBytes(limit)} here)`, `${what}: ${formatBytes(bytes)}`);
+  }
+}

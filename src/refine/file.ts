@@ -1,0 +1,392 @@
+/**
+ * `refineToFile`: a `refine` run streamed to disk, for runs larger than memory or longer than one
+ * sitting. Writes OUT.npy and OUT.json (the summary, with the SHA-256 of OUT.npy) and, when asked,
+ * a PNG. Guarantees:
+ *
+ * - every output location is checked before any work starts (not an input, not another output,
+ *   not a file of a run folder, writable, room on the disk), and the outputs are locked for the
+ *   whole run, so two runs never write one file;
+ * - each finished chunk is written atomically to OUT.npy.parts/ as soon as it is done: an
+ *   interrupted run loses at most the chunk in flight, and `resume` continues it to the
+ *   bit-identical result (the parts' manifest records everything that determines the output);
+ * - the final unit is written in an order that never leaves an OUT.npy without its OUT.json: the
+ *   array is assembled into a temporary file, the old OUT.npy is removed, OUT.json is written, and
+ *   the array is renamed into place; then the parts are removed;
+ * - a run that fails on the user's input (exit 2) leaves no parts of its own behind.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { RefineryError, fail } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { type Lock, lockOutputs } from '../io/lock.js';
+import { encodeNpy, npyHeader, parseNpy } from '../io/npy.js';
+import { checkDiskSpace, checkOutputs, type NamedPath } from '../io/paths.js';
+import type { ModelPair } from '../models/pair.js';
+import type { Graph } from '../onnx/graph.js';
+import { encodeGraph } from '../onnx/model.js';
+import { Preview } from '../plot/preview.js';
+import { mergeSummaries } from '../run/summary.js';
+import { VERSION } from '../version.js';
+import { checkSampleOptions, generateRows, type SampleOptions } from './sample.js';
+import type { OptionSpec } from './options.js';
+import { checkChunkOutput, describeOptions, planRefine, type RefineOptions, type RefineSummary } from './refine.js';
+
+export interface RefineFileOptions {
+  /** Output .npy path; the summary goes to the same name with .json. */
+  out: string;
+  /** Continue an interrupted run of the same options from OUT.npy.parts/. Default false. */
+  resume?: boolean;
+  /** Also draw the samples (a scatter plot for 2-D samples, a grid of the first images) to this PNG. */
+  png?: string;
+  /** Title of the PNG. Default: the method and n. */
+  pngTitle?: string;
+  /** Files the caller read for this run (real data, ...), with the option that named them: never overwritten. */
+  inputs?: NamedPath[];
+  /** Extra provenance recorded in the summary (e.g. where the real samples came from). */
+  provenance?: Record<string, unknown>;
+  /** Options by which outputs are named in errors (default 'out', 'png'). */
+  names?: { out?: string; png?: string };
+}
+
+export interface RefineFileResult {
+  out: string;
+  /** The summary file (OUT.json). */
+  summaryFile: string;
+  png?: string;
+  shape: number[];
+  /** SHA-256 of OUT.npy. */
+  sha256: string;
+  summary: RefineSummary;
+  chunks: number;
+  resumedChunks: number;
+  seconds: number;
+  /** Everything written to OUT.json. */
+  record: Record<string, unknown>;
+}
+
+/** SHA-256 of a graph's ONNX encoding. */
+export function graphSha256(g: Graph): string {
+  return createHash('sha256').update(encodeGraph(g)).digest('hex');
+}
+
+/** SHA-256 of an array's bytes. */
+function arraySha256(a: Float32Array): string {
+  return createHash('sha256')
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex');
+}
+
+interface Manifest {
+  identity: string;
+}
+
+function readManifest(path: string): Manifest {
+  let m: unknown;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    return fail(
+      'invalid_file',
+      path,
+      'the JSON manifest of an interrupted run (or run without --resume to start afresh)',
+      e instanceof Error ? e.message : String(e),
+    );
+  }
+  if (typeof m !== 'object' || m === null || typeof (m as Manifest).identity !== 'string') {
+    fail('invalid_file', path, 'a manifest { identity } of an interrupted run (or run without --resume to start afresh)', JSON.stringify(m).slice(0, 80));
+  }
+  return m as Manifest;
+}
+
+/** A finished chunk read back from the parts folder, or undefined when it is missing or unreadable (then it is recomputed). */
+function readChunk(
+  partPath: string,
+  infoPath: string,
+  rows: number,
+  rowSize: number,
+): { samples: Float32Array; info: { rows: number; shape: number[]; summary: Record<string, unknown> } } | undefined {
+  if (!existsSync(partPath) || !existsSync(infoPath)) return undefined;
+  try {
+    const info = JSON.parse(readFileSync(infoPath, 'utf8'));
+    const arr = parseNpy(readFileSync(partPath), partPath);
+    if (!(arr.data instanceof Float32Array) || arr.data.length !== rows * rowSize || info.rows !== rows) return undefined;
+    return { samples: arr.data, info };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remove temporary files of writers that died (`name.tmp-*`) in `dir`. Only called under the output lock. */
+function removeStaleTemps(dir: string, names: string[]): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (names.some((n) => f.startsWith(`${n}.tmp-`))) rmSync(join(dir, f), { force: true });
+}
+
+/** Where a run's outputs go and what it read. */
+interface OutputFiles {
+  out: string;
+  png?: string;
+  inputs?: NamedPath[];
+}
+
+/**
+ * Check a run's outputs before any work (see checkOutputs; the .npy and .png names; room for
+ * `bytes` on the disk), make their folders and lock them. Returns the lock.
+ */
+function guardOutputs(
+  pair: ModelPair,
+  file: OutputFiles,
+  names: { out: string; png: string },
+  extra: (NamedPath & { kind?: 'file' | 'folder' })[],
+  bytes: number,
+  how: string,
+): Lock {
+  const { out } = file;
+  if (typeof out !== 'string' || !out.endsWith('.npy')) fail('invalid_argument', names.out, 'a file name ending in .npy', String(out));
+  if (file.png !== undefined && !file.png.toLowerCase().endsWith('.png')) fail('invalid_argument', names.png, 'a file name ending in .png', file.png);
+  const inputs: NamedPath[] = [...(file.inputs ?? [])];
+  if (pair.files.generator) inputs.push({ path: pair.files.generator, option: 'generator' });
+  if (pair.files.discriminator) inputs.push({ path: pair.files.discriminator, option: 'discriminator' });
+  if (pair.files.meta) inputs.push({ path: pair.files.meta, option: 'meta.json' });
+  const outputs = [{ path: out, option: names.out }, ...extra, ...(file.png ? [{ path: file.png, option: names.png }] : [])];
+  const runDirs = [pair.files.generator, pair.files.discriminator].filter((p): p is string => !!p).map((p) => dirname(p));
+  checkOutputs(outputs, inputs, runDirs);
+  if (bytes > 0) checkDiskSpace(out, bytes, 'n', `the output, ${how}`);
+  mkdirSync(dirname(out) || '.', { recursive: true });
+  if (file.png) mkdirSync(dirname(file.png) || '.', { recursive: true });
+  return lockOutputs([{ path: out, option: names.out }, ...(file.png ? [{ path: file.png, option: names.png }] : [])]);
+}
+
+/**
+ * Run `refine` streamed to `file.out` (see the module doc). The result and OUT.json hold the
+ * merged summary, the options, the preparation and calibration reports and the provenance.
+ */
+export async function refineToFile(pair: ModelPair, options: RefineOptions, file: RefineFileOptions): Promise<RefineFileResult> {
+  const t0 = performance.now();
+  const names = { out: file.names?.out ?? 'out', png: file.names?.png ?? 'png' };
+  const out = file.out;
+  if (typeof out !== 'string' || !out.endsWith('.npy')) fail('invalid_argument', names.out, 'a file name ending in .npy', String(out));
+  const summaryFile = out.replace(/\.npy$/, '.json');
+  const partsDir = `${out}.parts`;
+  const preview = file.png ? new Preview(pair.meta) : undefined;
+
+  const n = (options as { n?: unknown }).n;
+  const lock = guardOutputs(
+    pair,
+    file,
+    names,
+    [
+      { path: summaryFile, option: `${names.out} (its summary ${basename(summaryFile)})` },
+      { path: partsDir, option: `${names.out} (its parts folder ${basename(partsDir)})`, kind: 'folder' },
+    ],
+    typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? 2 * 4 * n * pair.meta.dataShape.reduce((a, b) => a * b, 1) : 0,
+    'twice (the chunks, then the assembled file)',
+  );
+  let createdParts = false;
+  try {
+    removeStaleTemps(dirname(out), [basename(out), basename(summaryFile)]);
+    removeStaleTemps(partsDir, ['manifest.json', 'chunk']);
+    const plan = await planRefine(pair, options);
+    const specs = plan.method.options as Record<string, OptionSpec>;
+    const identityOptions: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(plan.options)) {
+      if (v === undefined) continue;
+      identityOptions[k] = specs[k]?.type.kind === 'model' ? `sha256:${graphSha256(v as Graph)}` : v === Number.POSITIVE_INFINITY ? 'Infinity' : v;
+    }
+    const models = {
+      generator: graphSha256(pair.generator),
+      discriminator: pair.discriminator ? graphSha256(pair.discriminator) : null,
+    };
+    const realSha = plan.real ? arraySha256(plan.real) : null;
+    const identity = JSON.stringify({
+      method: plan.method.id,
+      options: identityOptions,
+      n: plan.n,
+      seed: plan.seed,
+      chunkSize: plan.chunkSize,
+      batchSize: plan.batchSize,
+      calibrate: plan.calibrate,
+      models,
+      real: realSha,
+      latentPrior: pair.meta.latentPrior,
+      dOutput: pair.meta.dOutput,
+    });
+
+    const manifestPath = join(partsDir, 'manifest.json');
+    if (existsSync(partsDir)) {
+      if (file.resume) {
+        if (existsSync(manifestPath)) {
+          const previous = readManifest(manifestPath).identity;
+          if (previous !== identity) {
+            throw new RefineryError('invalid_argument', [
+              { path: 'resume', expected: `the options of the interrupted run in ${partsDir} (${previous})`, received: identity },
+            ]);
+          }
+        }
+      } else {
+        rmSync(partsDir, { recursive: true, force: true });
+      }
+    }
+    if (!existsSync(partsDir)) {
+      mkdirSync(partsDir, { recursive: true });
+      createdParts = true;
+    }
+    writeFileAtomic(manifestPath, `${JSON.stringify({ identity })}\n`);
+
+    const partPath = (c: number) => join(partsDir, `chunk-${String(c).padStart(6, '0')}.npy`);
+    const infoPath = (c: number) => join(partsDir, `chunk-${String(c).padStart(6, '0')}.json`);
+    const shape = [plan.n, ...pair.meta.dataShape];
+    const summaries: { rows: number; summary: Record<string, unknown> }[] = [];
+    let resumedChunks = 0;
+    for (let c = 0; c < plan.chunks; c++) {
+      const start = c * plan.chunkSize;
+      const rows = plan.rows(c);
+      const done = file.resume ? readChunk(partPath(c), infoPath(c), rows, plan.rowSize) : undefined;
+      if (done) {
+        summaries.push({ rows, summary: done.info.summary });
+        preview?.add(done.samples, rows);
+        resumedChunks++;
+      } else {
+        const result = await plan.runChunk(c);
+        checkChunkOutput(plan, c, result);
+        const summary = { ...result.summary, seconds: result.seconds };
+        writeFileAtomic(partPath(c), encodeNpy({ data: result.samples, shape: [rows, ...pair.meta.dataShape] }));
+        writeFileAtomic(infoPath(c), `${JSON.stringify({ rows, shape: [rows, ...pair.meta.dataShape], summary })}\n`);
+        summaries.push({ rows, summary });
+        preview?.add(result.samples, rows);
+      }
+      plan.onProgress?.({ stage: plan.method.id, done: start + rows, total: plan.n });
+    }
+
+    // The final unit: assemble to a temporary file, picture, then old array out, summary in, array in.
+    const tmp = `${out}.tmp-${process.pid}`;
+    const sha256 = assemble(tmp, shape, plan.chunks, partPath);
+    if (preview && file.png) preview.write(file.png, file.pngTitle ?? `${plan.method.id}, n=${plan.n}`);
+    const summary = mergeSummaries(summaries) as RefineSummary;
+    const seconds = (performance.now() - t0) / 1000;
+    const record: Record<string, unknown> = {
+      method: plan.method.id,
+      out,
+      shape,
+      sha256,
+      seed: plan.seed,
+      n: plan.n,
+      options: describeOptions(plan.options, specs),
+      summary,
+      calibration: plan.calibration ?? null,
+      ...Object.fromEntries(Object.entries(plan.reports)),
+      chunkSize: plan.chunkSize,
+      batchSize: plan.batchSize,
+      chunks: plan.chunks,
+      resumedChunks,
+      seconds,
+      provenance: {
+        generator: pair.files.generator || null,
+        discriminator: pair.files.discriminator || null,
+        meta: pair.files.meta ?? null,
+        sha256: { ...models, real: realSha },
+        latentPrior: pair.meta.latentPrior,
+        dOutput: pair.meta.dOutput,
+        ...file.provenance,
+        refinery: VERSION,
+        node: process.version,
+      },
+    };
+    if (existsSync(out)) unlinkSync(out);
+    writeFileAtomic(summaryFile, `${JSON.stringify(record, null, 2)}\n`);
+    renameSync(tmp, out);
+    rmSync(partsDir, { recursive: true, force: true });
+    return { out, summaryFile, png: file.png, shape, sha256, summary, chunks: plan.chunks, resumedChunks, seconds, record };
+  } catch (e) {
+    // A run refused for its input cannot be resumed as it is: leave none of its own parts behind.
+    if (createdParts && e instanceof RefineryError && e.isUserError) rmSync(partsDir, { recursive: true, force: true });
+    throw e;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Concatenate the chunk files into one float32 .npy at `tmp` (flushed to disk); returns its SHA-256. */
+function assemble(tmp: string, shape: number[], chunks: number, partPath: (c: number) => string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(tmp, 'w');
+  try {
+    const header = npyHeader('<f4', shape);
+    writeSync(fd, header);
+    hash.update(header);
+    for (let c = 0; c < chunks; c++) {
+      const part = parseNpy(readFileSync(partPath(c)), partPath(c));
+      const data = part.data as Float32Array;
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      hash.update(bytes);
+    }
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  if (statSync(tmp).size === 0) fail('internal', tmp, 'an assembled array', 'an empty file');
+  return hash.digest('hex');
+}
+
+export interface SampleFileResult {
+  out: string;
+  png?: string;
+  shape: number[];
+  sha256: string;
+  seconds: number;
+}
+
+/**
+ * Draw `n` generator samples (see `sample`) straight to `file.out`: streamed in batches into a
+ * temporary file, then renamed into place (memory stays flat in n); outputs checked and locked
+ * as in `refineToFile`.
+ */
+export async function sampleToFile(
+  pair: ModelPair,
+  options: SampleOptions,
+  file: { out: string; png?: string; pngTitle?: string; names?: { out?: string; png?: string } },
+): Promise<SampleFileResult> {
+  const t0 = performance.now();
+  const names = { out: file.names?.out ?? 'out', png: file.names?.png ?? 'png' };
+  const o = checkSampleOptions(options);
+  const size = pair.meta.dataShape.reduce((a, b) => a * b, 1);
+  const lock = guardOutputs(pair, file, names, [], 4 * o.n * size, 'once');
+  const tmp = `${file.out}.tmp-${process.pid}`;
+  const shape = [o.n, ...pair.meta.dataShape];
+  const preview = file.png ? new Preview(pair.meta) : undefined;
+  try {
+    removeStaleTemps(dirname(file.out), [basename(file.out)]);
+    const hash = createHash('sha256');
+    const fd = openSync(tmp, 'w');
+    try {
+      const header = npyHeader('<f4', shape);
+      writeSync(fd, header);
+      hash.update(header);
+      await generateRows(pair, { ...o, rows: o.n, signal: options.signal }, (x, _z, start, rows) => {
+        const bytes = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+        let off = 0;
+        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+        hash.update(bytes);
+        preview?.add(x, rows);
+        options.onProgress?.({ stage: 'sample', done: start + rows, total: o.n });
+      });
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (preview && file.png) preview.write(file.png, file.pngTitle ?? `generator, n=${o.n}`);
+    renameSync(tmp, file.out);
+    return { out: file.out, png: file.png, shape, sha256: hash.digest('hex'), seconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RefineryError } from '../errors.js';
+import { Rng } from '../rng.js';
+import { rejectsWith } from '../testing/assert.js';
+import { BIMODAL, exactPair, sampleMixture } from '../testing/exact.js';
+import type { MethodDefinition } from './method.js';
+import { keyOfFlag, type OptionSpec } from './options.js';
+import { planRefine, type RefineOptions, refine } from './refine.js';
+import { METHOD_IDS, METHODS, type MethodId } from './registry.js';
+
+const pair = exactPair(BIMODAL);
+const real = { data: sampleMixture(BIMODAL, 200, new Rng(5)), shape: [200, 2] };
+
+/** Small, fast settings for every method. */
+const QUICK: { [K in MethodId]: Partial<RefineOptions> } = {
+  drs: { burnIn: 200 },
+  mh: { chainLength: 5 },
+  sir: { pool: 3 },
+  'dre-rs': { burnIn: 200, dreSteps: 20 },
+  'dre-mh': { chainLength: 5, dreSteps: 20 },
+  'dre-sir': { pool: 3, dreSteps: 20 },
+  ddls: { numSteps: 3 },
+  dcd: { numSteps: 3 },
+  dot: { numSteps: 3 },
+  'dot-latent': { numSteps: 3 },
+  dgflow: { numSteps: 3 },
+} as never;
+
+test('the registry: every method declares each option once, flags match keys, defaults are declared options', () => {
+  assert.deepEqual(METHOD_IDS, ['drs', 'mh', 'sir', 'dre-rs', 'dre-mh', 'dre-sir', 'ddls', 'dcd', 'dot', 'dot-latent', 'dgflow']);
+  const flags = new Map<string, string>();
+  for (const def of Object.values(METHODS) as MethodDefinition<MethodId, object>[]) {
+    assert.ok(def.summary.length > 20 && def.reference.length > 5, def.id);
+    for (const [key, spec] of Object.entries(def.options as Record<string, OptionSpec>)) {
+      assert.equal(keyOfFlag(spec.flag), key, `${def.id}: ${spec.flag} is the flag of ${key}`);
+      assert.ok(spec.description.length > 5, `${def.id}.${key} has a description`);
+      // One flag, one type: the command line parses a shared flag once for every method.
+      const kind = JSON.stringify(spec.type.kind);
+      if (flags.has(key)) assert.equal(flags.get(key), kind, `${key} has one type across methods`);
+      flags.set(key, kind);
+    }
+    for (const key of Object.keys(def.defaults)) assert.ok(key in def.options, `${def.id}: default ${key} is a declared option`);
+  }
+});
+
+test('every method refines through refine(): samples [n, 2], latents where the method has them, its summary', async () => {
+  for (const id of METHOD_IDS) {
+    const r = await refine(pair, { method: id, n: 20, seed: 1, real, ...QUICK[id] } as RefineOptions);
+    assert.equal(r.method, id);
+    assert.deepEqual(r.samples.shape, [20, 2], id);
+    assert.equal(r.samples.data.length, 40);
+    assert.ok(r.samples.data.every(Number.isFinite), id);
+    const base: Record<string, string> = { 'dre-rs': 'drs', 'dre-mh': 'mh', 'dre-sir': 'sir' };
+    assert.equal(r.summary.method, base[id] ?? id);
+    const latent = ['drs', 'mh', 'sir', 'dre-rs', 'dre-mh', 'dre-sir', 'ddls', 'dot-latent', 'dgflow'].includes(id);
+    assert.equal(r.latents !== undefined, latent, `${id} latents`);
+    if (r.latents) assert.deepEqual(r.latents.shape, [20, 2]);
+    if (id.startsWith('dre-')) assert.equal((r.reports.dre as { method: string }).method, 'dre-f-sp');
+  }
+});
+
+test('same seed and options give the same samples; another seed other samples; chunks draw their own seeds', async () => {
+  const o: RefineOptions = { method: 'ddls', n: 50, seed: 3, numSteps: 4, chunkSize: 20, batchSize: 8 };
+  const a = await refine(pair, o);
+  const b = await refine(pair, o);
+  assert.deepEqual(a.samples.data, b.samples.data);
+  const c = await refine(pair, { ...o, seed: 4 });
+  assert.notDeepEqual(a.samples.data, c.samples.data);
+  assert.equal(a.chunks, 3);
+});
+
+test('bad options: all problems at once, each naming its key; a typo is an error, not a silent default', async () => {
+  await rejectsWith(refine(pair, { method: 'ddls', n: 10, numStep: 5 } as never), 'invalid_argument', 'numStep');
+  const e = await refine(pair, { method: 'ddls', n: 0, seed: 1.5, stepSize: -1, metropolis: 'yes' } as never).catch((x: unknown) => x);
+  assert.ok(e instanceof RefineryError);
+  assert.deepEqual(e.issues.map((i) => i.path).sort(), ['metropolis', 'n', 'seed', 'stepSize']);
+  await rejectsWith(refine(pair, { method: 'ddls', n: 10, seed: 2 ** 60 }), 'invalid_argument', 'seed');
+  await rejectsWith(refine(pair, { method: 'langevin', n: 10 } as never), 'invalid_argument', 'method');
+  // An option of another method.
+  await rejectsWith(refine(pair, { method: 'drs', n: 10, numSteps: 5 } as never), 'invalid_argument', 'numSteps');
+  // Checks across options.
+  await rejectsWith(refine(pair, { method: 'ddls', n: 10, metropolis: true, noise: 0.5 }), 'invalid_argument', 'noise');
+  await rejectsWith(refine(pair, { method: 'drs', n: 10, exact: true, gamma: 1 }), 'invalid_argument', 'gamma');
+  await rejectsWith(refine(pair, { method: 'dgflow', n: 10, space: 'data', priorDrift: true }), 'invalid_argument', 'priorDrift');
+  await rejectsWith(refine(pair, { method: 'dgflow', n: 10, corrector: new Uint8Array(3) as never }), 'invalid_argument', 'corrector');
+});
+
+test('real samples are checked the same way for every method: shape, finite values, at least one row', async () => {
+  const nan = Float32Array.from(real.data);
+  nan[7] = Number.NaN;
+  for (const method of ['mh', 'drs', 'dre-rs'] as const) {
+    await rejectsWith(refine(pair, { method, n: 5, real: { data: nan, shape: [200, 2] } }), 'invalid_argument', 'real row 3');
+    await rejectsWith(refine(pair, { method, n: 5, real: { data: new Float32Array(0), shape: [0, 2] } }), 'invalid_argument', 'real');
+    await rejectsWith(refine(pair, { method, n: 5, real: { data: real.data, shape: [100, 4] } }), 'shape_mismatch', 'real');
+  }
+  await rejectsWith(refine(pair, { method: 'dre-rs', n: 5 }), 'invalid_argument', 'real');
+  await rejectsWith(refine(pair, { method: 'drs', n: 5, calibrate: 'logistic' }), 'invalid_argument', 'real');
+});
+
+test('sizes that cannot fit in memory are refused before anything is allocated, naming the option', async () => {
+  // In memory, the whole output must fit; streamed to a file, one chunk must.
+  const e = await rejectsWith(refine(pair, { method: 'sir', n: 1e15 }), 'invalid_argument', 'n');
+  assert.match(e.issues[0].received, /PB/);
+  await rejectsWith(planRefine(pair, { method: 'sir', n: 1e15, chunkSize: 1e12 }), 'invalid_argument', 'chunkSize');
+  await rejectsWith(planRefine(pair, { method: 'sir', n: 1e12, chunkSize: 1e12 }), 'invalid_argument', 'n');
+});
+
+test('progress reaches n; an aborted signal stops the run with a cancelled error', async () => {
+  const seen: number[] = [];
+  await refine(pair, { method: 'sir', n: 30, chunkSize: 10, onProgress: (p) => seen.push(p.done) });
+  assert.equal(seen[seen.length - 1], 30);
+  assert.ok(seen.every((v, i) => i === 0 || v >= seen[i - 1]));
+  const stop = new AbortController();
+  stop.abort();
+  await rejectsWith(refine(pair, { method: 'ddls', n: 10, signal: stop.signal }), 'cancelled');
+});
+
+test('calibration and DRE run once per run, before the chunks, and are reported', async () => {
+  const plan = await planRefine(pair, { method: 'dre-sir', n: 30, chunkSize: 10, real, dreSteps: 10, calibrate: 'logistic' });
+  assert.equal(plan.chunks, 3);
+  assert.ok(plan.reports.dre);
+  assert.equal(plan.calibration?.method, 'logistic');
+  assert.equal(plan.pair.meta.dOutput, 'logit');
+  assert.match(plan.pair.files.discriminator, /calibration/);
+});

@@ -1,0 +1,286 @@
+/**
+ * `refine(pair, { method, n, seed, ...methodOptions })`: the one call that refines samples of a
+ * generator with any method of the registry. The run is planned once (options resolved and
+ * checked, real samples checked, the method's `prepare` stage and an optional calibration of D
+ * done), then executed chunk by chunk: chunk c draws from its own seed, so a run written to a
+ * file in chunks (file.ts) holds the same samples as the same run in memory.
+ */
+import { type CalibrationMethod, type CalibrationReport, CALIBRATION_METHODS, fitCalibration } from '../calibration/calibrate.js';
+import { checkRealTensor } from '../data/real.js';
+import { RefineryError, describe, fail, type Issue } from '../errors.js';
+import type { ModelPair } from '../models/pair.js';
+import type { Graph } from '../onnx/graph.js';
+import { checkMemory } from '../platform/memory.js';
+import { Rng } from '../rng.js';
+import { mergeSummaries } from '../run/summary.js';
+import type { RefineOutput } from '../run/types.js';
+import type { Tensor } from '../tensor.js';
+import type { MethodDefinition } from './method.js';
+import { type OptionSpec, resolveOptions } from './options.js';
+import { getMethod, type MethodId, type MethodOptionsMap } from './registry.js';
+
+/** Progress of a run: `stage` is a preparation stage ('dre', 'calibrate') or the method id. */
+export interface RefineProgress {
+  stage: string;
+  done: number;
+  total: number;
+}
+
+/** Options every method takes. */
+export interface RefineCommonOptions {
+  /** Samples to return. */
+  n: number;
+  /** Random seed (a safe integer). Default 0. */
+  seed?: number;
+  /** Rows per model call (a memory bound). Default 10000. */
+  batchSize?: number;
+  /** Samples per chunk; chunk c draws from its own seed. Default 10000. */
+  chunkSize?: number;
+  /** Held-out real samples [m, ...dataShape]: MH-GAN starts, calibration, DRE-F-SP training. */
+  real?: Tensor;
+  /** Calibrate D into a density ratio on `real` before refining. Default 'none'. */
+  calibrate?: CalibrationMethod;
+  /** Stops the run after the current step (RefineryError 'cancelled'). */
+  signal?: AbortSignal;
+  /** Called as work is done (preparation stages, then samples). */
+  onProgress?: (p: RefineProgress) => void;
+}
+
+/** Options of `refine`: the method id, the common options and that method's own options. */
+export type RefineOptions = { [K in MethodId]: { method: K } & RefineCommonOptions & Partial<MethodOptionsMap[K]> }[MethodId];
+
+/** Defaults of the common options. */
+export const REFINE_DEFAULTS = { seed: 0, batchSize: 10000, chunkSize: 10000, calibrate: 'none' as CalibrationMethod } as const;
+
+/** Per-run statistics: acceptance, gradient norms, non-finite rows, proposals, and method-specific fields. */
+export interface RefineSummary {
+  method: string;
+  acceptance?: number;
+  gradNorm?: number;
+  /** Rows whose score or gradient was NaN/Inf (rejections, or chains held in place). */
+  nonFinite?: number;
+  [key: string]: unknown;
+}
+
+export interface RefineResult {
+  method: MethodId;
+  /** The refined samples, [n, ...dataShape]. */
+  samples: Tensor;
+  /** Their latents [n, latentDim], for methods that work in latent space or select generator draws. */
+  latents?: Tensor;
+  summary: RefineSummary;
+  /** The method options used (defaults filled in; models shown by name). */
+  options: Record<string, unknown>;
+  /** Reports of the preparation stages (e.g. `dre`: the DRE-F-SP training) and of the calibration. */
+  reports: Record<string, unknown>;
+  calibration?: CalibrationReport;
+  chunks: number;
+  seconds: number;
+}
+
+const COMMON_KEYS = new Set(['method', 'n', 'seed', 'batchSize', 'chunkSize', 'real', 'calibrate', 'signal', 'onProgress']);
+
+/** The seed of chunk c: a 31-bit integer drawn from Rng(seed, CHUNK_STREAM, c). */
+export function chunkSeed(seed: number, c: number): number {
+  return new Rng(seed, 0x636b, c).int(0x7fffffff);
+}
+
+/** A planned run: everything resolved and prepared; `runChunk` produces chunk c. */
+export interface RefinePlan {
+  method: MethodDefinition<MethodId, object>;
+  /** The pair the runner reads (after preparation and calibration). */
+  pair: ModelPair;
+  /** The pair as given (for provenance). */
+  source: ModelPair;
+  n: number;
+  seed: number;
+  batchSize: number;
+  chunkSize: number;
+  chunks: number;
+  calibrate: CalibrationMethod;
+  real?: Float32Array;
+  /** Method options with defaults filled in. */
+  options: Record<string, unknown>;
+  reports: Record<string, unknown>;
+  calibration?: CalibrationReport;
+  /** Values per sample row. */
+  rowSize: number;
+  /** Rows of chunk c. */
+  rows(c: number): number;
+  runChunk(c: number): Promise<RefineOutput>;
+  signal?: AbortSignal;
+  onProgress?: (p: RefineProgress) => void;
+}
+
+function isSafeInt(v: unknown, min: number): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+}
+
+/** Options as JSON: models by name (a graph's name and size), Infinity as "Infinity". */
+export function describeOptions(o: Record<string, unknown>, specs: Record<string, OptionSpec>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    if (specs[k]?.type.kind === 'model') out[k] = `ONNX graph ${(v as Graph).name} (${(v as Graph).nodes.length} nodes)`;
+    else if (v === Number.POSITIVE_INFINITY) out[k] = 'Infinity';
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Check the common options; every problem is reported at once, each naming its key. */
+function checkCommon(options: Record<string, unknown>): Issue[] {
+  const issues: Issue[] = [];
+  const need = (ok: boolean, path: string, expected: string) => {
+    if (!ok) issues.push({ path, expected, received: describe(options[path]) });
+  };
+  need(isSafeInt(options.n, 1), 'n', 'a positive integer');
+  if (options.seed !== undefined) need(isSafeInt(options.seed, Number.MIN_SAFE_INTEGER), 'seed', 'a safe integer (|seed| < 2^53)');
+  if (options.batchSize !== undefined) need(isSafeInt(options.batchSize, 1), 'batchSize', 'a positive integer');
+  if (options.chunkSize !== undefined) need(isSafeInt(options.chunkSize, 1), 'chunkSize', 'a positive integer');
+  if (options.calibrate !== undefined)
+    need((CALIBRATION_METHODS as readonly unknown[]).includes(options.calibrate), 'calibrate', `one of ${CALIBRATION_METHODS.join(', ')}`);
+  if (options.signal !== undefined) need(typeof (options.signal as AbortSignal).aborted === 'boolean', 'signal', 'an AbortSignal');
+  if (options.onProgress !== undefined) need(typeof options.onProgress === 'function', 'onProgress', 'a function');
+  return issues;
+}
+
+/**
+ * Plan a run: resolve and check every option (all problems at once), check the real samples,
+ * then run the method's preparation stage and the calibration. Throws before any sample is drawn.
+ */
+export async function planRefine(pair: ModelPair, options: RefineOptions): Promise<RefinePlan> {
+  if (typeof options !== 'object' || options === null) fail('invalid_argument', 'options', 'an object { method, n, ... }', describe(options));
+  const all = options as unknown as Record<string, unknown>;
+  const method = getMethod(all.method);
+  const given: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(all)) if (!COMMON_KEYS.has(k)) given[k] = v;
+  const issues = checkCommon(all);
+  let resolved: Record<string, unknown> = {};
+  try {
+    resolved = resolveOptions(method.options as Record<string, OptionSpec>, method.defaults as Record<string, unknown>, given, `method ${method.id}`);
+  } catch (e) {
+    if (!(e instanceof RefineryError)) throw e;
+    issues.push(...e.issues);
+  }
+  if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
+  method.check?.(resolved as never, pair);
+
+  const n = all.n as number;
+  const seed = (all.seed as number | undefined) ?? REFINE_DEFAULTS.seed;
+  const batchSize = (all.batchSize as number | undefined) ?? REFINE_DEFAULTS.batchSize;
+  const chunkSize = (all.chunkSize as number | undefined) ?? REFINE_DEFAULTS.chunkSize;
+  const calibrateWith = (all.calibrate as CalibrationMethod | undefined) ?? REFINE_DEFAULTS.calibrate;
+  const signal = all.signal as AbortSignal | undefined;
+  const onProgress = all.onProgress as RefinePlan['onProgress'];
+  const dataShape = pair.meta.dataShape;
+  const rowSize = dataShape.reduce((a, b) => a * b, 1);
+  const real = all.real === undefined ? undefined : checkRealTensor(all.real, dataShape);
+  if (method.needsReal && real === undefined) fail('invalid_argument', 'real', `held-out real samples for method ${method.id}`, 'none');
+  if (calibrateWith !== 'none' && real === undefined) fail('invalid_argument', 'real', `held-out real samples for calibrate ${calibrateWith}`, 'none');
+  // A chunk's samples, latents and the runner's working copies must fit in memory.
+  const chunkRows = Math.min(chunkSize, n);
+  checkMemory(4 * chunkRows * (3 * rowSize + pair.meta.latentDim), chunkSize < n ? 'chunkSize' : 'n', `${chunkRows} samples of ${rowSize} values`);
+
+  let runPair = pair;
+  const reports: Record<string, unknown> = {};
+  if (method.prepare) {
+    const prepared = await method.prepare(
+      { pair, real, seed, batchSize, signal, onProgress: (done, total) => onProgress?.({ stage: 'dre', done, total }) },
+      resolved,
+    );
+    runPair = prepared.pair;
+    reports[prepared.stage] = prepared.report;
+  }
+  let calibration: CalibrationReport | undefined;
+  if (calibrateWith !== 'none') {
+    onProgress?.({ stage: 'calibrate', done: 0, total: 1 });
+    const c = await fitCalibration(runPair, real, { method: calibrateWith, seed, batchSize }, { signal });
+    runPair = c.pair;
+    calibration = c.report;
+    onProgress?.({ stage: 'calibrate', done: 1, total: 1 });
+  }
+  const chunks = Math.ceil(n / chunkSize);
+  const rows = (c: number) => Math.min(chunkSize, n - c * chunkSize);
+  return {
+    method,
+    pair: runPair,
+    source: pair,
+    n,
+    seed,
+    batchSize,
+    chunkSize,
+    chunks,
+    calibrate: calibrateWith,
+    real,
+    options: resolved,
+    reports,
+    calibration,
+    rowSize,
+    rows,
+    signal,
+    onProgress,
+    runChunk: (c) => {
+      const start = c * chunkSize;
+      const r = rows(c);
+      return method.run(
+        {
+          pair: runPair,
+          n: r,
+          seed: chunkSeed(seed, c),
+          batchSize: Math.min(batchSize, r),
+          real,
+          hooks: { signal, onProgress: (done, total) => onProgress?.({ stage: method.id, done: start + (done / total) * r, total: n }) },
+        },
+        resolved,
+      );
+    },
+  };
+}
+
+/** Check one chunk's output: as many rows as asked, each of the sample's size. */
+export function checkChunkOutput(plan: RefinePlan, c: number, out: RefineOutput): void {
+  const r = plan.rows(c);
+  if (out.samples.length !== r * plan.rowSize) fail('internal', `${plan.method.id} chunk ${c}`, `${r * plan.rowSize} values`, String(out.samples.length));
+}
+
+/**
+ * Refine `n` samples of `pair`'s generator with `options.method`, in memory.
+ *
+ * ```ts
+ * const pair = loadPair({ run: 'runs/grid' });
+ * const r = await refine(pair, { method: 'ddls', n: 1000, seed: 0, numSteps: 200 });
+ * r.samples; // { data: Float32Array, shape: [1000, 2] }
+ * ```
+ */
+export async function refine(pair: ModelPair, options: RefineOptions): Promise<RefineResult> {
+  const t0 = performance.now();
+  const plan = await planRefine(pair, options);
+  const { n, rowSize } = plan;
+  const latentDim = pair.meta.latentDim;
+  checkMemory(4 * n * (rowSize + latentDim), 'n', `${n} samples of ${rowSize} values in memory (refineToFile streams them to disk)`);
+  const samples = new Float32Array(n * rowSize);
+  let latents: Float32Array | undefined = new Float32Array(n * latentDim);
+  const parts: { rows: number; summary: Record<string, unknown> }[] = [];
+  for (let c = 0; c < plan.chunks; c++) {
+    const out = await plan.runChunk(c);
+    checkChunkOutput(plan, c, out);
+    const start = c * plan.chunkSize;
+    samples.set(out.samples, start * rowSize);
+    if (out.latents && latents) latents.set(out.latents, start * latentDim);
+    else latents = undefined;
+    parts.push({ rows: plan.rows(c), summary: { ...out.summary, seconds: out.seconds } });
+    plan.onProgress?.({ stage: plan.method.id, done: start + plan.rows(c), total: n });
+  }
+  return {
+    method: plan.method.id,
+    samples: { data: samples, shape: [n, ...pair.meta.dataShape] },
+    latents: latents ? { data: latents, shape: [n, latentDim] } : undefined,
+    summary: mergeSummaries(parts) as RefineSummary,
+    options: describeOptions(plan.options, plan.method.options as Record<string, OptionSpec>),
+    reports: plan.reports,
+    calibration: plan.calibration,
+    chunks: plan.chunks,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Every refinement method, by id. The public `refine`, the command line, the benchmarks and the
+ * playground read this registry; a method is added by defining it (methods/) and listing it here.
+ */
+import { fail } from '../errors.js';
+import type { MethodDefinition } from './method.js';
+import {
+  type DcdOptions,
+  type DdlsOptions,
+  type DgflowOptions,
+  type DotLatentOptions,
+  type DotOptions,
+  dcd,
+  ddls,
+  dgflow,
+  dot,
+  dotLatent,
+} from './methods/dynamics.js';
+import { type DreOptions, type DrsOptions, type MhOptions, type SirOptions, dreMh, dreRs, dreSir, drs, mh, sir } from './methods/selection.js';
+
+/** The options of each method, by id. */
+export interface MethodOptionsMap {
+  drs: DrsOptions;
+  mh: MhOptions;
+  sir: SirOptions;
+  'dre-rs': DrsOptions & DreOptions;
+  'dre-mh': MhOptions & DreOptions;
+  'dre-sir': SirOptions & DreOptions;
+  ddls: DdlsOptions;
+  dcd: DcdOptions;
+  dot: DotOptions;
+  'dot-latent': DotLatentOptions;
+  dgflow: DgflowOptions;
+}
+
+/** A method id. */
+export type MethodId = keyof MethodOptionsMap;
+
+/** The definitions of all methods, in the order the documentation lists them. */
+export const METHODS: { readonly [K in MethodId]: MethodDefinition<K, MethodOptionsMap[K]> } = {
+  drs,
+  mh,
+  sir,
+  'dre-rs': dreRs,
+  'dre-mh': dreMh,
+  'dre-sir': dreSir,
+  ddls,
+  dcd,
+  dot,
+  'dot-latent': dotLatent,
+  dgflow,
+};
+
+/** All method ids. */
+export const METHOD_IDS = Object.keys(METHODS) as MethodId[];
+
+/** The definition of method `id`; an error naming `path` when there is no such method. */
+export function getMethod(id: unknown, path = 'method'): MethodDefinition<MethodId, object> {
+  if (typeof id !== 'string' || !(id in METHODS))
+    fail('invalid_argument', path, `one of ${METHOD_IDS.join(', ')}`, typeof id === 'string' ? JSON.stringify(id) : String(id));
+  return METHODS[id as MethodId] as unknown as MethodDefinition<MethodId, object>;
+}

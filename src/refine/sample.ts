@@ -1,0 +1,96 @@
+/**
+ * `sample(pair, { n, seed })`: draw samples of the generator alone (the unrefined baseline).
+ * Latent i is drawn from its own stream Rng(seed, SAMPLE_STREAM, i), so the samples do not depend
+ * on the batch size.
+ */
+import { describe, fail, RefineryError } from '../errors.js';
+import type { LatentPrior } from '../models/meta.js';
+import type { ModelPair } from '../models/pair.js';
+import { checkMemory } from '../platform/memory.js';
+import { Rng } from '../rng.js';
+import { GeneratorRunner } from '../targets/generator.js';
+import type { Tensor } from '../tensor.js';
+
+/** Stream label of the latents of `sample` (Rng(seed, SAMPLE_STREAM, i) for sample i). */
+export const SAMPLE_STREAM = 0x5a4d;
+
+export interface SampleOptions {
+  n: number;
+  /** Default 0. */
+  seed?: number;
+  /** Rows per generator call. Default 4096. */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { stage: string; done: number; total: number }) => void;
+}
+
+export const SAMPLE_DEFAULTS = { seed: 0, batchSize: 4096 } as const;
+
+/** Latents rows start..start+rows-1 of a run with `seed`: row i from Rng(seed, SAMPLE_STREAM, i). */
+export function sampleLatents(prior: LatentPrior, seed: number, start: number, rows: number, d: number): Float32Array {
+  const z = new Float32Array(rows * d);
+  for (let i = 0; i < rows; i++) {
+    const rng = new Rng(seed, SAMPLE_STREAM, start + i);
+    const row = z.subarray(i * d, (i + 1) * d);
+    if (prior === 'normal') rng.fillNormal(row);
+    else rng.fillUniform(row, -1, 1);
+  }
+  return z;
+}
+
+export function checkSampleOptions(o: SampleOptions): { n: number; seed: number; batchSize: number } {
+  const issues = [];
+  const int = (v: unknown, min: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+  if (typeof o !== 'object' || o === null) fail('invalid_argument', 'options', 'an object { n, seed, batchSize }', describe(o));
+  if (!int(o.n, 1)) issues.push({ path: 'n', expected: 'a positive integer', received: describe(o.n) });
+  if (o.seed !== undefined && !int(o.seed, Number.MIN_SAFE_INTEGER))
+    issues.push({ path: 'seed', expected: 'a safe integer (|seed| < 2^53)', received: describe(o.seed) });
+  if (o.batchSize !== undefined && !int(o.batchSize, 1)) issues.push({ path: 'batchSize', expected: 'a positive integer', received: describe(o.batchSize) });
+  if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
+  return { n: o.n, seed: o.seed ?? SAMPLE_DEFAULTS.seed, batchSize: o.batchSize ?? SAMPLE_DEFAULTS.batchSize };
+}
+
+/**
+ * Generate rows [start, start + rows) in batches, handing each batch to `sink` (in order).
+ * The generator session lives for the call.
+ */
+export async function generateRows(
+  pair: Pick<ModelPair, 'generator' | 'meta'>,
+  o: { seed: number; batchSize: number; start?: number; rows: number; signal?: AbortSignal },
+  sink: (x: Float32Array, z: Float32Array, start: number, rows: number) => void | Promise<void>,
+): Promise<void> {
+  const { latentDim: d, latentPrior, dataShape } = pair.meta;
+  const size = dataShape.reduce((a, b) => a * b, 1);
+  checkMemory(4 * Math.min(o.batchSize, o.rows) * size * 2, 'batchSize', `generator batches of ${Math.min(o.batchSize, o.rows)} rows of ${size} values`);
+  const gen = await GeneratorRunner.create(pair);
+  try {
+    const first = o.start ?? 0;
+    for (let done = 0; done < o.rows; done += o.batchSize) {
+      if (o.signal?.aborted) throw new RefineryError('cancelled', [{ path: 'sample', expected: `${o.rows} samples`, received: `a stop after ${done}` }]);
+      const rows = Math.min(o.batchSize, o.rows - done);
+      const z = sampleLatents(latentPrior, o.seed, first + done, rows, d);
+      const x = await gen.generate({ data: z, shape: [rows, d] });
+      if (x.data.length !== rows * size)
+        fail('shape_mismatch', 'generator output', `${rows * size} values ([${rows}, ${dataShape.join(', ')}])`, `${x.data.length} values`);
+      await sink(x.data, z, first + done, rows);
+    }
+  } finally {
+    await gen.release();
+  }
+}
+
+/** Draw `n` samples of the generator, with their latents. */
+export async function sample(pair: ModelPair, options: SampleOptions): Promise<{ samples: Tensor; latents: Tensor }> {
+  const { n, seed, batchSize } = checkSampleOptions(options);
+  const { latentDim: d, dataShape } = pair.meta;
+  const size = dataShape.reduce((a, b) => a * b, 1);
+  checkMemory(4 * n * (size + d), 'n', `${n} samples of ${size} values in memory`);
+  const samples = new Float32Array(n * size);
+  const latents = new Float32Array(n * d);
+  await generateRows(pair, { seed, batchSize, rows: n, signal: options.signal }, (x, z, start, rows) => {
+    samples.set(x, start * size);
+    latents.set(z, start * d);
+    options.onProgress?.({ stage: 'sample', done: start + rows, total: n });
+  });
+  return { samples: { data: samples, shape: [n, ...dataShape] }, latents: { data: latents, shape: [n, d] } };
+}
