@@ -6,14 +6,20 @@
 export interface Issue {
   /** Where the problem is: an option name (`--n`), a file path, a tensor name, a graph node. */
   path: string;
+  /** What was expected there, in words. */
   expected: string;
+  /** What was found instead, in words (a short description of the value). */
   received: string;
 }
 
+/** Kind of failure: bad input (argument, file, model, shapes), an ONNX operator or operator form Refinery does not support, cancellation, or an internal error. */
 export type ErrorCode = 'invalid_argument' | 'invalid_file' | 'unsupported_operator' | 'shape_mismatch' | 'invalid_model' | 'cancelled' | 'internal';
 
+/** The error Refinery throws: a machine-readable `code` and one or more `issues`; by default the message lists the issues. */
 export class RefineryError extends Error {
+  /** Kind of failure. */
   readonly code: ErrorCode;
+  /** Each problem found: where, what was expected, what was received. */
   readonly issues: Issue[];
 
   constructor(code: ErrorCode, issues: Issue[], message?: string) {
@@ -23,6 +29,7 @@ export class RefineryError extends Error {
     this.issues = issues;
   }
 
+  /** The issues as one line: `path: expected …, received …`, joined by '; ' (the default message). */
   static format(issues: Issue[]): string {
     return issues.map((i) => `${i.path}: expected ${i.expected}, received ${i.received}`).join('; ');
   }

@@ -20,8 +20,8 @@
 // Models: a generator/discriminator pair from ONNX files or bytes.
 export { type ModelPair, type PairOptions, type PairBytes, loadPair, pairFromBytes, parseModel } from './models/pair.js';
 export { type ModelMeta, type LatentPrior, type DOutput, LATENT_PRIORS, D_OUTPUTS } from './models/meta.js';
-export { loadGraph as loadModel } from './onnx/model.js';
-export type { Graph as OnnxModel } from './onnx/graph.js';
+export { loadModel } from './onnx/model.js';
+export type { OnnxModel } from './onnx/graph.js';
 
 // Refinement: one call over every method, in memory or streamed to a file; generator samples alone.
 export {
@@ -40,6 +40,8 @@ export { METHOD_INFO, METHOD_DEFAULTS, type MethodInfo } from './refine/info.js'
 export type { OptionSpec, OptionType } from './refine/options.js';
 export type { DrsOptions, MhOptions, SirOptions, DreOptions } from './refine/methods/selection.js';
 export type { DdlsOptions, DcdOptions, DotOptions, DotLatentOptions, DgflowOptions } from './refine/methods/dynamics.js';
+export { type Divergence, type FlowSpace, DIVERGENCES, FLOW_SPACES } from './targets/flow.js';
+export type { NamedPath } from './io/paths.js';
 
 // Calibration of D into a density ratio.
 export {
@@ -59,15 +61,16 @@ export type { SampleInput, Samples } from './metrics/linalg.js';
 export { frechetDistance, type FrechetResult } from './metrics/frechet.js';
 export { kid, mmd, type KidOptions, type KidResult, type MmdOptions, type MmdResult } from './metrics/kid.js';
 export { improvedPrecisionRecall, densityCoverage, type ManifoldOptions, type PrecisionRecall, type DensityCoverage } from './metrics/prdc.js';
-export { prd, type PrdOptions, type PrdResult } from './metrics/prd.js';
+export { prd, type PrdCurve, type PrdOptions, type PrdResult } from './metrics/prd.js';
 export { classifierPrCurve, type ClassifierPrOptions, type ClassifierPrResult } from './metrics/classifierpr.js';
 export { modeMetrics, type ModeMetrics } from './metrics/modes.js';
 
 // Base models: GAN trainers.
-export { trainGan, GAN_MODELS, type GanModel, type TrainGanOptions, type TrainGanResult } from './train/train.js';
+export { trainGan, GAN_MODELS, type GanModel, type TrainGanOptions, type TrainGanResult, type TrainHooks } from './train/train.js';
 export { MLP_DEFAULTS, type MlpOptions } from './train/mlpgan.js';
 export { DCGAN_DEFAULTS, type DcganOptions } from './train/dcgan.js';
-export { GAN_LOSSES, type GanLoss, type TrainProgress } from './train/common.js';
+export { GAN_LOSSES, type GanLoss, type TrainProgress, type GanLoopOptions, type GanResult } from './train/common.js';
+export type { Activation } from './train/mlp.js';
 
 // Data: built-in datasets, PNG folders, .npy files.
 export { sampleDataset, BUILTIN_DATASETS, type BuiltinDataset } from './data/sample.js';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { discriminatorGraph } from '../models/pair.js';
 import { test } from 'node:test';
 import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
@@ -127,7 +128,7 @@ test('bad input gives RefineryErrors naming the option; NaN scores propagate as 
     { kind: 'isotonic' as const, knots: [-1, 0, 2], logRatios: [-3, 0, 1] },
   ]) {
     const t = await DataTarget.create(
-      { discriminator: calibratedDiscriminator(pair.discriminator, 'logit', c), meta: { ...pair.meta, dOutput: 'logit' } },
+      { discriminator: calibratedDiscriminator(discriminatorGraph(pair), 'logit', c), meta: { ...pair.meta, dOutput: 'logit' } },
       false,
     );
     const out = await t.logRatio({ data: Float32Array.from([NaN, 0, 0.5, 0.5]), shape: [2, 2] });

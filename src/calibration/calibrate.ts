@@ -34,6 +34,7 @@ import { checkRealTensor, checkRows } from '../data/real.js';
 import { type CalibrationDiagnostic, diagnoseLogRatios } from './diagnostic.js';
 import { fitIsotonic, interpolate } from './isotonic.js';
 import { fitLogistic } from './logistic.js';
+import { discriminatorGraph } from '../models/pair.js';
 
 export const CALIBRATION_METHODS = ['none', 'logistic', 'isotonic'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
@@ -286,7 +287,7 @@ export async function fitCalibration(
   const before = diagnoseLogRatios(testLabels, testScores);
   const after = diagnoseLogRatios(testLabels, Float64Array.from(testScores, map));
 
-  const discriminator = calibratedDiscriminator(pair.discriminator, pair.meta.dOutput, calibrator);
+  const discriminator = calibratedDiscriminator(discriminatorGraph(pair), pair.meta.dOutput, calibrator);
   const calibrated: ModelPair = {
     ...pair,
     discriminator,

@@ -70,13 +70,17 @@ export function spiegelhalterZ(labels: ArrayLike<number>, probabilities: ArrayLi
   return { z: ratio(sum, variance), sum, variance, n: labels.length };
 }
 
+/** How well log ratios, read as real-vs-fake probabilities, are calibrated on held-out rows. */
 export interface CalibrationDiagnostic {
+  /** Real rows (label 1) with a non-NaN log ratio. */
   nReal: number;
+  /** Fake rows (label 0) with a non-NaN log ratio. */
   nFake: number;
   /** Rows whose log ratio was NaN (left out of every statistic). */
   nonFinite: number;
   /** Dawid's Z (Turner et al.). */
   z: number;
+  /** Spiegelhalter's Z: also detects over- or under-confidence; about N(0, 1) when calibrated. */
   spiegelhalterZ: number;
   /** Mean log loss -[y log p + (1 - y) log(1 - p)] with the prior-adjusted p. */
   logLoss: number;

@@ -5,10 +5,10 @@
  * `refinery: <code>: <option>: expected <...>, received <...>`, naming the option the user gave;
  * bad input exits 2, a stop (Ctrl-C) 130, an internal error 1.
  */
+import { existsSync } from 'node:fs';
 import { type Command, CommanderError, type Option, Command as CommandClass } from 'commander';
 import { type Issue, RefineryError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerRefine } from './refine.js';
@@ -26,7 +26,8 @@ registerTrain(program);
 registerSample(program);
 registerRefine(program);
 registerEval(program);
-registerBench(program);
+// The benchmarks are developer tools: present in a source checkout, not in the published package.
+if (existsSync(new URL('./bench.js', import.meta.url))) (await import('./bench.js')).registerBench(program);
 registerDemo(program);
 
 /** Every command exits instead of calling process.exit, and prints errors only through the handler below. */

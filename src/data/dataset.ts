@@ -11,10 +11,13 @@ import { grid25 } from './grid25.js';
 import { ring8 } from './ring8.js';
 import { swissroll } from './swissroll.js';
 
+/** A built-in 2-D toy dataset with its exact distribution: sampling, mode assignment and log density. */
 export interface Dataset2D {
+  /** the dataset's name, one of `DATASET_NAMES` */
   name: 'grid25' | 'ring8' | 'swissroll';
   /** mode centres, k x 2 row-major */
   modes: Float64Array;
+  /** number of modes k (rows of `modes`) */
   numModes: number;
   /** noise std of each mode (the unit of the "high quality" threshold) */
   std: number;
@@ -32,7 +35,9 @@ export interface Dataset2D {
   bounds: [number, number, number, number];
 }
 
+/** Names of the built-in 2-D datasets. */
 export const DATASET_NAMES = ['grid25', 'ring8', 'swissroll'] as const;
+/** One of `DATASET_NAMES`. */
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** The built-in dataset called `name`; RefineryError invalid_argument (path `dataset`) otherwise. */

@@ -29,6 +29,7 @@ export interface ImageDataset {
   sampleLabeled(n: number, rng: Rng): { data: Float32Array; labels: Int32Array };
 }
 
+/** Options of `readImageFolder`; all optional. */
 export interface ReadImagesOptions {
   /** Value range black..white maps to (default [-1, 1]; [0, 1] for probabilities). */
   range?: [number, number];
@@ -45,7 +46,9 @@ export interface ReadImagesOptions {
 export interface ImageFolder {
   /** [n, c, h, w] row-major. */
   data: Float32Array;
+  /** [n, c, h, w]: number of images, channels (1 or 3), height, width. */
   shape: [number, number, number, number];
+  /** Value range [lo, hi] that pixel values 0..255 were mapped to linearly. */
   range: [number, number];
   /** Paths of the images relative to the folder, in the order of `data` (sorted). */
   files: string[];

@@ -7,6 +7,7 @@ import { getImageDataset, IMAGE_DATASET_NAMES } from './images.js';
 
 /** Every built-in dataset. */
 export const BUILTIN_DATASETS = [...DATASET_NAMES, ...IMAGE_DATASET_NAMES] as const;
+/** One of `BUILTIN_DATASETS`. */
 export type BuiltinDataset = (typeof BUILTIN_DATASETS)[number];
 
 /** The stream of dataset draws: Rng(seed, REAL_STREAM). The command line's --dataset draws the same samples. */

@@ -14,6 +14,7 @@ import { writeFileAtomic } from './atomic.js';
 /** Dtypes Refinery reads and writes, in normalized (little-endian) spelling. */
 export type NpyDtype = '<f4' | '<f8' | '<i2' | '<i4' | '<i8' | '<u2' | '<u4' | '<u8' | '|u1' | '|i1' | '|b1';
 
+/** Typed arrays that hold .npy element data; 64-bit integers use the BigInt arrays. */
 export type NpyData =
   | Float32Array
   | Float64Array
@@ -28,15 +29,19 @@ export type NpyData =
 
 /** What `encodeNpy` and `writeNpy` take: an `NpyArray`, or any `{ data, shape }` (the dtype follows the typed array). */
 export interface NpyInput {
+  /** Elements in C order; the length must equal the product of `shape`. */
   data: NpyData;
+  /** Non-negative integer dimensions ([] for a scalar). */
   shape: readonly number[];
   /** '|b1' writes a Uint8Array as booleans; otherwise it must match the typed array. */
   dtype?: NpyDtype;
 }
 
+/** A .npy array as read by `parseNpy` / `readNpy`. */
 export interface NpyArray {
   /** Normalized dtype: big-endian files are byte-swapped on read and reported little-endian. */
   dtype: NpyDtype;
+  /** Dimensions from the header ([] for a scalar). */
   shape: number[];
   /** Elements in C order; '|b1' arrays hold 0/1 in a Uint8Array. */
   data: NpyData;

@@ -36,6 +36,7 @@ import { maxFBeta, prdLambdas } from './prd.js';
 /** Stream label of the train/test split: Rng(seed, CLASSIFIER_PR_STREAM, 0 | 1) for real | fake. */
 export const CLASSIFIER_PR_STREAM = 0x435052;
 
+/** Options of `classifierPrCurve`; all optional. */
 export interface ClassifierPrOptions {
   /** neighbours of the k-NN classifier (default round(sqrt(min(N_train, M_train))), at least 1) */
   k?: number;
@@ -49,11 +50,13 @@ export interface ClassifierPrOptions {
   blockSize?: number;
 }
 
+/** A classifier-based PR curve (`classifierPrCurve`), its summaries, and the sizes of the train/test split. */
 export interface ClassifierPrResult {
   /** α_λ per λ (ascending λ) */
   precision: Float64Array;
   /** β_λ = α_λ / λ */
   recall: Float64Array;
+  /** the slopes λ_i = tan(θ_i), ascending (`numAngles` of them) */
   lambdas: Float64Array;
   /** FPR(t) for t = 0..k+1 (held-out real rows with score ≥ t) */
   fpr: Float64Array;
@@ -63,10 +66,15 @@ export interface ClassifierPrResult {
   f8: number;
   /** max F_1/8 over the curve (precision weighted) */
   f1over8: number;
+  /** neighbours of the k-NN classifier used (the option or its default) */
   k: number;
+  /** real rows that trained the classifier: floor(trainFraction · N) */
   nRealTrain: number;
+  /** fake rows that trained the classifier: floor(trainFraction · M) */
   nFakeTrain: number;
+  /** held-out real rows, on which FPR is measured */
   nRealTest: number;
+  /** held-out fake rows, on which FNR is measured */
   nFakeTest: number;
 }
 

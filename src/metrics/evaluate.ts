@@ -15,8 +15,10 @@ import { type DensityCoverage, densityCoverage, improvedPrecisionRecall, type Pr
 
 /** Metric names: 2-D modes, Frechet distance, KID, MMD, improved precision/recall, density/coverage, PRD and classifier PR curves. */
 export const METRIC_NAMES = ['modes', 'fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr'] as const;
+/** One of `METRIC_NAMES`. */
 export type MetricName = (typeof METRIC_NAMES)[number];
 
+/** Options of `evaluate`; all optional. */
 export interface EvaluateOptions {
   /** Which metrics (default: all that apply; 'modes' needs `dataset`). */
   metrics?: MetricName[];
@@ -30,28 +32,43 @@ export interface EvaluateOptions {
   dcK?: number;
   /** KID subsets (default 100) and their size (default 1000). */
   kidSubsets?: number;
+  /** Rows per KID subset (default 1000, capped at the smaller sample count). */
   kidSubsetSize?: number;
 }
 
+/** A precision-recall curve returned by `evaluate` for plotting. */
 export interface Curve {
+  /** 'PRD' or 'classifier PR' */
   label: string;
+  /** Precision at each point, in [0, 1]. */
   precision: Float64Array;
+  /** Recall at each point, same length as `precision`. */
   recall: Float64Array;
 }
 
 /** The metrics computed, each under its name. */
 export interface EvaluateMetrics {
+  /** Mode metrics against `dataset` (`modeMetrics`). */
   modes?: ModeMetrics;
+  /** Fréchet distance and its two terms (`frechetDistance`). */
   fd?: { distance: number; meanTerm: number; traceTerm: number };
+  /** KID mean and std over random subsets, without the per-subset values (`kid`). */
   kid?: { mean: number; std: number; subsetSize: number; numSubsets: number };
+  /** Unbiased MMD² with an RBF kernel and its bandwidth (`mmd`). */
   mmd?: MmdResult;
+  /** Improved precision and recall with k = `prK` (`improvedPrecisionRecall`). */
   pr?: PrecisionRecall;
+  /** Density and coverage with k = `dcK` (`densityCoverage`). */
   dc?: DensityCoverage;
+  /** PRD summaries (`prd`); the curve is in `EvaluateResult.curves`. */
   prd?: { f8: number; f1over8: number; numClusters: number; numRuns: number };
+  /** Classifier PR summaries (`classifierPrCurve`); the curve is in `EvaluateResult.curves`. */
   cpr?: { f8: number; f1over8: number; k: number };
 }
 
+/** Result of `evaluate`. */
 export interface EvaluateResult {
+  /** The metrics computed, each under its name. */
   metrics: EvaluateMetrics;
   /** PR curves of 'prd' and 'cpr', for plotting. */
   curves: Curve[];

@@ -14,6 +14,7 @@ export interface GaussianStats {
   d: number;
 }
 
+/** Fréchet distance between two Gaussian fits, split into its mean and covariance terms. */
 export interface FrechetResult {
   /** max(0, meanTerm + traceTerm) */
   distance: number;
@@ -21,8 +22,11 @@ export interface FrechetResult {
   meanTerm: number;
   /** tr(S1) + tr(S2) - 2 tr((S1^1/2 S2 S1^1/2)^1/2) */
   traceTerm: number;
+  /** dimension of the samples */
   d: number;
+  /** rows of the real sample set */
   nReal: number;
+  /** rows of the fake sample set */
   nFake: number;
 }
 

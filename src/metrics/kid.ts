@@ -21,6 +21,7 @@ export const KID_STREAM = 0x4b4944;
 /** Stream label of the median-heuristic subsample: Rng(seed, MMD_STREAM). */
 export const MMD_STREAM = 0x4d4d44;
 
+/** Options of `kid`; all optional. */
 export interface KidOptions {
   /** number of random subset pairs (default 100) */
   numSubsets?: number;
@@ -30,6 +31,7 @@ export interface KidOptions {
   seed?: number;
 }
 
+/** Kernel Inception Distance (`kid`): mean and spread of the unbiased MMD² over random subset pairs. */
 export interface KidResult {
   /** mean of the per-subset unbiased MMD² estimates */
   mean: number;
@@ -37,10 +39,13 @@ export interface KidResult {
   std: number;
   /** the per-subset estimates */
   values: Float64Array;
+  /** rows per set in each subset: the requested size capped at min(N, M) */
   subsetSize: number;
+  /** number of subset pairs averaged */
   numSubsets: number;
 }
 
+/** Options of `mmd`; all optional. */
 export interface MmdOptions {
   /** RBF bandwidth σ > 0 of k(x, y) = exp(-|x - y|² / (2σ²)); default: median heuristic */
   bandwidth?: number;
@@ -50,6 +55,7 @@ export interface MmdOptions {
   seed?: number;
 }
 
+/** Unbiased MMD² with a Gaussian RBF kernel (`mmd`), and the bandwidth it used. */
 export interface MmdResult {
   /** unbiased MMD² estimate over all rows */
   mmd2: number;

@@ -12,8 +12,11 @@ import { describe, fail } from '../errors.js';
 
 /** n rows of d coordinates, row-major. */
 export interface Samples {
+  /** n·d coordinates, row i at data[i·d .. i·d + d - 1] */
   data: Float32Array | Float64Array;
+  /** number of rows */
   n: number;
+  /** coordinates per row */
   d: number;
 }
 

@@ -5,14 +5,23 @@
 import { describe, fail } from '../errors.js';
 import { type Dataset2D, type DatasetName, getDataset } from '../data/dataset.js';
 
+/** Mode metrics of 2-D samples against a built-in dataset (`modeMetrics` defines each one). */
 export interface ModeMetrics {
+  /** number of samples n */
   numSamples: number;
+  /** number of modes of the dataset */
   numModes: number;
+  /** modes with at least `minCount` (default 1) high-quality samples */
   recoveredModes: number;
+  /** percentage (0 to 100) of samples within `threshold` of the data support */
   highQualityPercent: number;
+  /** per-coordinate standard deviation of the high-quality samples around their mode; NaN when there are none */
   std: number;
+  /** Jensen–Shannon divergence (natural log, in [0, ln 2]) of the high-quality mode histogram from uniform */
   jsModeHistogram: number;
+  /** high-quality samples assigned to each mode, indexed by mode */
   modeCounts: number[];
+  /** distance to the data support below which a sample is high quality: thresholdStd × dataset.std */
   threshold: number;
 }
 

@@ -11,6 +11,7 @@ import { checkPair, asSamples, type SampleInput } from './linalg.js';
 /** Stream label of the clustering runs: Rng(seed, PRD_STREAM, run). */
 export const PRD_STREAM = 0x505244;
 
+/** A precision-recall curve sampled at ascending slopes λ_i (arrays of equal length, values in [0, 1]). */
 export interface PrdCurve {
   /** α(λ_i), ascending λ */
   precision: Float64Array;
@@ -20,15 +21,19 @@ export interface PrdCurve {
   lambdas: Float64Array;
 }
 
+/** The PRD curve of `prd`, averaged over clustering runs, with its F_8 and F_1/8 summaries. */
 export interface PrdResult extends PrdCurve {
   /** max_i F_8(α_i, β_i): recall-weighted summary (β = 8) */
   f8: number;
   /** max_i F_1/8(α_i, β_i): precision-weighted summary */
   f1over8: number;
+  /** k-means clusters per run */
   numClusters: number;
+  /** clusterings whose curves were averaged */
   numRuns: number;
 }
 
+/** Options of `prd`; all optional. */
 export interface PrdOptions {
   /** k-means clusters (default 20) */
   numClusters?: number;

@@ -15,6 +15,7 @@ import { describe, fail } from '../errors.js';
 import { ballMembership, checkBlockSize, kthNeighbourRadii2 } from './knn.js';
 import { checkPair, asSamples, type SampleInput, type Samples } from './linalg.js';
 
+/** Options of `improvedPrecisionRecall` (default k = 3) and `densityCoverage` (default k = 5); all optional. */
 export interface ManifoldOptions {
   /** neighbour rank defining the ball radii */
   k?: number;
@@ -22,15 +23,23 @@ export interface ManifoldOptions {
   blockSize?: number;
 }
 
+/** Improved precision and recall (`improvedPrecisionRecall`). */
 export interface PrecisionRecall {
+  /** fraction of fake rows inside the real manifold, in [0, 1] */
   precision: number;
+  /** fraction of real rows inside the fake manifold, in [0, 1] */
   recall: number;
+  /** neighbour rank used for the ball radii */
   k: number;
 }
 
+/** Density and coverage (`densityCoverage`). */
 export interface DensityCoverage {
+  /** mean number of real balls containing each fake row, divided by k: in [0, N/k], about 1 when fake ~ real */
   density: number;
+  /** fraction of real balls that contain at least one fake row, in [0, 1] */
   coverage: number;
+  /** neighbour rank used for the ball radii */
   k: number;
 }
 

@@ -3,16 +3,24 @@ import { readFileSync } from 'node:fs';
 import { RefineryError, describe, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
+/** Latent priors a generator can be fed: standard normal, or uniform on [-1, 1] per coordinate. */
 export const LATENT_PRIORS = ['normal', 'uniform[-1,1]'] as const;
+/** One of `LATENT_PRIORS`. */
 export type LatentPrior = (typeof LATENT_PRIORS)[number];
+/** Kinds of discriminator output (see `DOutput`). */
 export const D_OUTPUTS = ['logit', 'probability', 'critic'] as const;
 /** logit: log P(real)/P(fake), an estimate of log p_data/p_g; probability: sigmoid of that; critic: WGAN/hinge score. */
 export type DOutput = (typeof D_OUTPUTS)[number];
 
+/** Contents of meta.json beside a generator/discriminator pair, with camelCase keys. */
 export interface ModelMeta {
+  /** Size of one latent vector: the generator takes input of shape [batch, latentDim]. */
   latentDim: number;
+  /** Distribution the latent vectors are drawn from. */
   latentPrior: LatentPrior;
+  /** Shape of one generated sample, without the batch axis (e.g. [2] or [1, 28, 28]). */
   dataShape: number[];
+  /** What the discriminator's single output per sample means. */
   dOutput: DOutput;
   /** Range of the generator's output, when known (e.g. [-1, 1] for tanh). */
   outputRange?: [number, number];

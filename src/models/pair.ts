@@ -7,15 +7,18 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RefineryError, type Issue, fail } from '../errors.js';
-import type { Graph } from '../onnx/graph.js';
+import { asGraph, type Graph, type OnnxModel } from '../onnx/graph.js';
 import { graphFromModel, loadGraph } from '../onnx/model.js';
 import { fmtShape } from '../onnx/ops/util.js';
 import { decodeModel } from '../onnx/proto.js';
 import { D_OUTPUTS, type DOutput, LATENT_PRIORS, type LatentPrior, type ModelMeta, parseDOutput, parseLatentPrior, parseMeta, readMeta } from './meta.js';
 
+/** A generator and its discriminator, checked to fit together, with what the latent prior is and what D outputs. */
 export interface ModelPair {
-  generator: Graph;
-  discriminator: Graph;
+  /** z [batch, latentDim] -> x [batch, ...dataShape]. */
+  generator: OnnxModel;
+  /** x -> [batch, 1]. */
+  discriminator: OnnxModel;
   meta: ModelMeta;
   /** Where the models came from (empty strings for models given in memory). */
   files: { generator: string; discriminator: string; meta?: string };
@@ -33,7 +36,11 @@ export interface PairOptions {
 }
 
 /** Parse the bytes of an ONNX model (errors name `source`). */
-export function parseModel(bytes: Uint8Array, source = 'model'): Graph {
+export function parseModel(bytes: Uint8Array, source = 'model'): OnnxModel {
+  return parseGraph(bytes, source);
+}
+
+function parseGraph(bytes: Uint8Array, source: string): Graph {
   if (!(bytes instanceof Uint8Array)) fail('invalid_argument', source, 'the bytes of an ONNX model (a Uint8Array)', typeof bytes);
   return graphFromModel(decodeModel(bytes, source), source);
 }
@@ -120,6 +127,16 @@ function makePair(p: PairParts): ModelPair {
   return { generator, discriminator: discriminator as Graph, meta: resolved, files: p.files };
 }
 
+/** The generator graph of a pair. */
+export function generatorGraph(pair: Pick<ModelPair, 'generator'>): Graph {
+  return asGraph(pair.generator, 'generator');
+}
+
+/** The discriminator graph of a pair. */
+export function discriminatorGraph(pair: Pick<ModelPair, 'discriminator'>): Graph {
+  return asGraph(pair.discriminator, 'discriminator');
+}
+
 /**
  * Load G (and D) from files and check that they fit together. A meta.json in the run folder (or
  * beside the generator) records the latent prior and D's output kind; without one, `latentPrior`
@@ -170,8 +187,8 @@ export function pairFromBytes(b: PairBytes): ModelPair {
   if (b.latentPrior !== undefined) parseLatentPrior(b.latentPrior, 'latentPrior');
   if (b.dOutput !== undefined) parseDOutput(b.dOutput, 'dOutput');
   return makePair({
-    generator: parseModel(b.generator, 'generator'),
-    discriminator: b.discriminator === undefined ? undefined : parseModel(b.discriminator, 'discriminator'),
+    generator: parseGraph(b.generator, 'generator'),
+    discriminator: b.discriminator === undefined ? undefined : parseGraph(b.discriminator, 'discriminator'),
     meta: b.meta === undefined ? undefined : parseMeta(b.meta, 'meta'),
     latentPrior: b.latentPrior,
     dOutput: b.dOutput,

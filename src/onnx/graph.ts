@@ -111,7 +111,22 @@ export function constNumbers(t: ConstTensor): number[] {
   return out;
 }
 
-export class Graph {
+/**
+ * An ONNX model as Refinery holds it. Opaque: get one from `loadModel` or `parseModel` and pass it
+ * back to Refinery (as a method option, or in a pair); the fields here are for display.
+ */
+export interface OnnxModel {
+  /** The graph's name. */
+  readonly name: string;
+  /** The default-domain opset. */
+  readonly opset: number;
+  /** Inputs with their shapes (symbolic dimensions by name). */
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly (number | string)[] }[];
+  /** Output names. */
+  readonly outputs: readonly string[];
+}
+
+export class Graph implements OnnxModel {
   name = 'refinery';
   opset = 13;
   inputs: ValueInfo[] = [];
@@ -275,4 +290,16 @@ export class Graph {
 
 export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
+}
+
+/** The graph behind a model given to Refinery; anything else is an error naming `path`. */
+export function asGraph(m: OnnxModel, path = 'model'): Graph {
+  if (!(m instanceof Graph))
+    fail(
+      'invalid_argument',
+      path,
+      'an ONNX model from loadModel(path) or parseModel(bytes)',
+      typeof m === 'object' && m !== null ? 'another object' : String(m),
+    );
+  return m;
 }

@@ -1,7 +1,7 @@
 /** Conversion between ONNX ModelProto (files) and Refinery's Graph. */
 import { readFileSync } from 'node:fs';
 import { RefineryError, fail } from '../errors.js';
-import { type Attr, type ConstTensor, type Dim, type DType, Graph, type Node } from './graph.js';
+import { type Attr, type ConstTensor, type Dim, type DType, Graph, type Node, type OnnxModel } from './graph.js';
 import { DTYPE_CODES } from './ops/elementwise.js';
 import {
   AttributeType,
@@ -113,6 +113,11 @@ function nodeFromProto(n: NodeProto, k: number, source: string): Node {
     if (v && a.name) attrs[a.name] = v;
   }
   return { name, op, domain: n.domain ?? '', inputs: [...n.input], outputs: [...n.output], attrs };
+}
+
+/** Read and parse an ONNX model file (errors name the file). */
+export function loadModel(path: string): OnnxModel {
+  return loadGraph(path);
 }
 
 /** Read and parse an ONNX file. Errors name the file. */

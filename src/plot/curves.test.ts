@@ -4,6 +4,8 @@ import { PNG } from 'pngjs';
 import { PALETTE, curvesLayout, prCurvePng } from './curves.js';
 import { assertRefineryError } from '../testing/assert.js';
 
+const readPng = (b: Uint8Array): PNG => PNG.sync.read(Buffer.from(b));
+
 function pixel(png: PNG, x: number, y: number): [number, number, number] {
   const o = 4 * (y * png.width + x);
   return [png.data[o], png.data[o + 1], png.data[o + 2]];
@@ -22,7 +24,7 @@ function countColor(png: PNG, rgb: readonly number[], x0 = 0, y0 = 0, x1 = png.w
 
 test('image size follows the layout; the legend widens the figure', () => {
   const curves = [{ label: 'DRS', precision: [1, 0], recall: [0, 1] }];
-  const png = PNG.sync.read(prCurvePng(curves, { size: 200 }));
+  const png = readPng(prCurvePng(curves, { size: 200 }));
   const layout = curvesLayout(['DRS'], { size: 200 });
   assert.equal(png.width, layout.width);
   assert.equal(png.height, layout.height);
@@ -30,14 +32,14 @@ test('image size follows the layout; the legend widens the figure', () => {
   assert.ok(curvesLayout(['a much longer label'], { size: 200 }).width > layout.width);
   assert.ok(curvesLayout(['DRS'], { size: 200, title: 'PRD' }).height > layout.height);
   // default size 400
-  assert.equal(PNG.sync.read(prCurvePng(curves)).width, curvesLayout(['DRS']).width);
+  assert.equal(readPng(prCurvePng(curves)).width, curvesLayout(['DRS']).width);
   assert.equal(curvesLayout(['DRS']).size, 400);
 });
 
 test('line pixels land where the mapping says; background and corners stay white', () => {
   const size = 201;
   const color: [number, number, number] = [200, 0, 0];
-  const png = PNG.sync.read(prCurvePng([{ label: 'diag', precision: [1, 0.5, 0], recall: [0, 0.5, 1], color }], { size }));
+  const png = readPng(prCurvePng([{ label: 'diag', precision: [1, 0.5, 0], recall: [0, 0.5, 1], color }], { size }));
   const { x0, y0 } = curvesLayout(['diag'], { size });
   // (recall, precision) -> (x0 + round(r · 200), y0 + round((1 - p) · 200))
   assert.deepEqual(pixel(png, x0, y0), color); // (0, 1)
@@ -61,7 +63,7 @@ test('line pixels land where the mapping says; background and corners stay white
 
 test('several curves take palette colours; a non-finite point breaks the line', () => {
   const size = 101;
-  const png = PNG.sync.read(
+  const png = readPng(
     prCurvePng(
       [
         { label: 'a', precision: [0, 1], recall: [0, 1] },
@@ -80,7 +82,7 @@ test('several curves take palette colours; a non-finite point breaks the line', 
 });
 
 test('deterministic bytes; a valid PNG signature', () => {
-  const make = (): Buffer =>
+  const make = (): Uint8Array =>
     prCurvePng(
       [
         { label: 'PRD', precision: [0, 0.5, 0.9, 1], recall: [1, 0.9, 0.5, 0] },
@@ -89,8 +91,8 @@ test('deterministic bytes; a valid PNG signature', () => {
       { size: 300, title: 'precision / recall' },
     );
   const a = make();
-  assert.ok(a.equals(make()));
-  assert.equal(a.subarray(1, 4).toString('latin1'), 'PNG');
+  assert.ok(Buffer.from(a).equals(make()));
+  assert.equal(Buffer.from(a.subarray(1, 4)).toString('latin1'), 'PNG');
 });
 
 test('argument errors', () => {
@@ -105,5 +107,5 @@ test('argument errors', () => {
   check(() => prCurvePng([ok], { lineWidth: 0 }), 'lineWidth');
   check(() => prCurvePng([ok], { title: 5 as unknown as string }), 'title');
   // no curves: axes only
-  assert.ok(PNG.sync.read(prCurvePng([], { size: 64 })).width > 64);
+  assert.ok(readPng(prCurvePng([], { size: 64 })).width > 64);
 });

@@ -20,15 +20,19 @@
 import { describe, fail } from '../errors.js';
 import { Canvas, FRAME_COLOR, GRID_COLOR, drawText, fitText, textWidth } from './raster.js';
 
+/** One curve of a PR plot: (recall, precision) points and its legend entry. */
 export interface PrCurveSeries {
+  /** legend text (cut and ended with '..' beyond 24 characters) */
   label: string;
   /** precision values (y), same length as recall */
   precision: ArrayLike<number>;
   /** recall values (x) */
   recall: ArrayLike<number>;
+  /** RGB line colour, three integers in [0, 255] (default: the next colour of a 10-colour palette) */
   color?: [number, number, number];
 }
 
+/** Options of `prCurvePng`; all optional. */
 export interface PrCurveOptions {
   /** plot-area pixels (default 400) */
   size?: number;
@@ -97,7 +101,7 @@ export function curvesLayout(labels: string[], options: { size?: number; title?:
  * 'curves[i].precision' (not the length of recall), 'curves[i].recall', 'curves[i].color',
  * 'size', 'title', 'lineWidth'.
  */
-export function prCurvePng(curves: PrCurveSeries[], options: PrCurveOptions = {}): Buffer {
+export function prCurvePng(curves: PrCurveSeries[], options: PrCurveOptions = {}): Uint8Array {
   if (!Array.isArray(curves)) fail('invalid_argument', 'curves', 'an array of curves', describe(curves));
   if (options.title !== undefined && typeof options.title !== 'string') fail('invalid_argument', 'title', 'a string', describe(options.title));
   const lineWidth = options.lineWidth ?? 2;

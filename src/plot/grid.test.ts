@@ -4,6 +4,8 @@ import { PNG } from 'pngjs';
 import { RefineryError } from '../errors.js';
 import { imageGridPng } from './grid.js';
 
+const readPng = (b: Uint8Array): PNG => PNG.sync.read(Buffer.from(b));
+
 test('a grid places each image in its cell with the value range mapped to 0..255', () => {
   // 3 grey images 2x2: values -1 (black), 0 (mid), 1 (white); one NaN pixel in the last.
   const data = new Float32Array(3 * 4);
@@ -11,7 +13,7 @@ test('a grid places each image in its cell with the value range mapped to 0..255
   data.fill(0, 4, 8);
   data.fill(1, 8, 12);
   data[11] = NaN;
-  const png = PNG.sync.read(imageGridPng(data, [3, 1, 2, 2], { columns: 3, padding: 1, scale: 1 }));
+  const png = readPng(imageGridPng(data, [3, 1, 2, 2], { columns: 3, padding: 1, scale: 1 }));
   assert.equal(png.width, 3 * 3 + 1);
   assert.equal(png.height, 2 + 2);
   const px = (x: number, y: number) => Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
@@ -24,7 +26,7 @@ test('a grid places each image in its cell with the value range mapped to 0..255
 
 test('RGB channels go to R, G, B; bad shapes are named', () => {
   const data = new Float32Array([1, 0, -1]); // one 1x1 RGB image in [0,1] range
-  const png = PNG.sync.read(imageGridPng(data, [1, 3, 1, 1], { range: [-1, 1], padding: 0, scale: 1 }));
+  const png = readPng(imageGridPng(data, [1, 3, 1, 1], { range: [-1, 1], padding: 0, scale: 1 }));
   assert.deepEqual(Array.from(png.data.subarray(0, 3)), [255, 128, 0]);
   assert.throws(
     () => imageGridPng(new Float32Array(8), [2, 2, 2]),

@@ -6,6 +6,7 @@
 import { PNG } from 'pngjs';
 import { fail } from '../errors.js';
 
+/** Options of `imageGridPng`; all optional. */
 export interface GridOptions {
   /** Value range mapped to black..white (default [-1, 1]). */
   range?: [number, number];
@@ -18,7 +19,7 @@ export interface GridOptions {
 }
 
 /** Tile `n` images of shape [c, h, w] (c = 1 or 3) from `data` ([n, c, h, w] row-major) into a PNG. */
-export function imageGridPng(data: Float32Array, shape: readonly number[], options: GridOptions = {}): Buffer {
+export function imageGridPng(data: Float32Array, shape: readonly number[], options: GridOptions = {}): Uint8Array {
   if (shape.length !== 4 || !(shape[1] === 1 || shape[1] === 3))
     fail('invalid_argument', 'images', 'shape [n, 1 or 3, height, width] (NCHW)', `[${shape.join(', ')}]`);
   const [n, c, h, w] = shape;

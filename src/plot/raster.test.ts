@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { BOX, Canvas, FONT, TEXT_COLOR, drawText, fitText, textWidth } from './raster.js';
 
+const readPng = (b: Uint8Array): PNG => PNG.sync.read(Buffer.from(b));
+
 const rgb = (img: Canvas, x: number, y: number): number[] => {
   const o = 4 * (y * img.width + x);
   return [img.data[o], img.data[o + 1], img.data[o + 2]];
@@ -37,7 +39,7 @@ test('canvas: white, clipped writes, blending rounds c·(1 - a) + rgb·a', () =>
   assert.deepEqual(rgb(img, 2, 1), [166, 201, 255]);
   img.blend(2, 1, [0, 100, 255], 0.35); // 166·0.65 = 107.9, 201·0.65 + 35 = 165.65
   assert.deepEqual(rgb(img, 2, 1), [108, 166, 255]);
-  const png = PNG.sync.read(img.toPng());
+  const png = readPng(img.toPng());
   assert.equal(png.width, 4);
   assert.equal(png.height, 3);
   assert.deepEqual([...png.data.subarray(4 * (1 * 4 + 2), 4 * (1 * 4 + 2) + 4)], [108, 166, 255, 255]);

@@ -41,7 +41,7 @@ export class Canvas {
   }
 
   /** Encode as PNG bytes (RGB, 8 bits, the alpha channel dropped). */
-  toPng(): Buffer {
+  toPng(): Uint8Array {
     const png = new PNG({ width: this.width, height: this.height });
     png.data = this.data;
     return PNG.sync.write(png, { colorType: 2, deflateLevel: 9, deflateStrategy: 3 });

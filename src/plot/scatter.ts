@@ -19,13 +19,17 @@
 import { describe, fail } from '../errors.js';
 import { Canvas, FRAME_COLOR, GRID_COLOR, drawText, fitText, textWidth } from './raster.js';
 
+/** One panel of a scatter figure: a title and a set of 2-D points. */
 export interface ScatterPanel {
+  /** text above the panel, cut and ended with '..' if wider than the plot area */
   title: string;
   /** n x 2, row-major */
   points: Float32Array | Float64Array;
+  /** RGB dot colour, three integers in [0, 255] (default [31, 84, 180], a blue) */
   color?: [number, number, number];
 }
 
+/** Options of `scatterPng`; `bounds` is required. */
 export interface ScatterOptions {
   /** xmin, xmax, ymin, ymax */
   bounds: [number, number, number, number];
@@ -85,7 +89,7 @@ export function scatterLayout(numPanels: number, options: { size?: number; colum
 }
 
 /** Render the panels as one PNG image (RGB, 8 bits). */
-export function scatterPng(panels: ScatterPanel[], options: ScatterOptions): Buffer {
+export function scatterPng(panels: ScatterPanel[], options: ScatterOptions): Uint8Array {
   if (!Array.isArray(panels)) fail('invalid_argument', 'panels', 'an array of panels', describe(panels));
   const [xmin, xmax, ymin, ymax] = checkBounds(options.bounds);
   const layout = scatterLayout(panels.length, options);

@@ -23,7 +23,7 @@ import { type Lock, lockOutputs } from '../io/lock.js';
 import { encodeNpy, npyHeader, parseNpy } from '../io/npy.js';
 import { checkDiskSpace, checkOutputs, type NamedPath } from '../io/paths.js';
 import type { ModelPair } from '../models/pair.js';
-import type { Graph } from '../onnx/graph.js';
+import { asGraph, type Graph, type OnnxModel } from '../onnx/graph.js';
 import { encodeGraph } from '../onnx/model.js';
 import { Preview } from '../plot/preview.js';
 import { mergeSummaries } from '../run/summary.js';
@@ -31,6 +31,7 @@ import { VERSION } from '../version.js';
 import { checkSampleOptions, generateRows, type SampleOptions } from './sample.js';
 import type { OptionSpec } from './options.js';
 import { checkChunkOutput, describeOptions, planRefine, type RefineOptions, type RefineSummary } from './refine.js';
+import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 export interface RefineFileOptions {
   /** Output .npy path; the summary goes to the same name with .json. */
@@ -192,11 +193,12 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
     const identityOptions: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(plan.options)) {
       if (v === undefined) continue;
-      identityOptions[k] = specs[k]?.type.kind === 'model' ? `sha256:${graphSha256(v as Graph)}` : v === Number.POSITIVE_INFINITY ? 'Infinity' : v;
+      identityOptions[k] =
+        specs[k]?.type.kind === 'model' ? `sha256:${graphSha256(asGraph(v as OnnxModel, k))}` : v === Number.POSITIVE_INFINITY ? 'Infinity' : v;
     }
     const models = {
-      generator: graphSha256(pair.generator),
-      discriminator: pair.discriminator ? graphSha256(pair.discriminator) : null,
+      generator: graphSha256(generatorGraph(pair)),
+      discriminator: discriminatorGraph(pair) ? graphSha256(discriminatorGraph(pair)) : null,
     };
     const realSha = plan.real ? arraySha256(plan.real) : null;
     const identity = JSON.stringify({

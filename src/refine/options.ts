@@ -5,7 +5,7 @@
  * name the flag). Defaults live beside the declarations, in each method's definition.
  */
 import { type Issue, RefineryError, describe } from '../errors.js';
-import type { Graph } from '../onnx/graph.js';
+import { Graph } from '../onnx/graph.js';
 
 /** What values an option takes. */
 export type OptionType =
@@ -71,8 +71,8 @@ function inRange(v: number, t: { min?: number; max?: number; minExclusive?: bool
   return true;
 }
 
-function isGraph(v: unknown): v is Graph {
-  return typeof v === 'object' && v !== null && 'nodes' in v && 'inputs' in v && 'outputs' in v && typeof (v as Graph).info === 'function';
+function isGraph(v: unknown): boolean {
+  return v instanceof Graph;
 }
 
 /** The issue with `value` for option type `t`, or undefined when it is valid. */

@@ -9,7 +9,7 @@ import { type CalibrationMethod, type CalibrationReport, CALIBRATION_METHODS, fi
 import { checkRealTensor } from '../data/real.js';
 import { RefineryError, describe, fail, type Issue } from '../errors.js';
 import type { ModelPair } from '../models/pair.js';
-import type { Graph } from '../onnx/graph.js';
+import type { OnnxModel } from '../onnx/graph.js';
 import { checkMemory } from '../platform/memory.js';
 import { Rng } from '../rng.js';
 import { mergeSummaries } from '../run/summary.js';
@@ -121,7 +121,7 @@ export function describeOptions(o: Record<string, unknown>, specs: Record<string
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue;
-    if (specs[k]?.type.kind === 'model') out[k] = `ONNX graph ${(v as Graph).name} (${(v as Graph).nodes.length} nodes)`;
+    if (specs[k]?.type.kind === 'model') out[k] = `ONNX model ${(v as OnnxModel).name}`;
     else if (v === Number.POSITIVE_INFINITY) out[k] = 'Infinity';
     else out[k] = v;
   }

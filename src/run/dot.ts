@@ -30,6 +30,7 @@ import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
 import { samplePrior } from './latent.js';
 import { batchChainHooks, type RefineOutput, type RunContext } from './types.js';
+import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 export type DotSpace = 'data' | 'latent';
 
@@ -62,8 +63,8 @@ export const DOT_RUN_DEFAULTS: DotRunOptions = { space: 'data', numSteps: 100, k
 export function latentRatioGraph(pair: Pick<ModelPair, 'generator' | 'discriminator' | 'meta'>): Graph {
   const g = new Graph();
   const z = g.addInput('z', 'float32', ['batch', pair.meta.latentDim]);
-  const x = inline(g, pair.generator, 'g/', { [pair.generator.inputs[0].name]: z })[pair.generator.outputs[0]];
-  const logRatio = appendLogRatio(g, pair.discriminator, x, pair.meta.dOutput);
+  const x = inline(g, generatorGraph(pair), 'g/', { [generatorGraph(pair).inputs[0].name]: z })[generatorGraph(pair).outputs[0]];
+  const logRatio = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
   const grad = differentiate(g, { [logRatio]: onesLike(g, logRatio) }, [z]).get(z)!;
   g.outputs = [g.op('Identity', [logRatio]), g.op('Identity', [grad])];
   return g;

@@ -5,6 +5,7 @@ import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Tensor } from '../tensor.js';
 import { appendLogRatio } from './logratio.js';
+import { discriminatorGraph } from '../models/pair.js';
 
 export class DataTarget {
   private constructor(
@@ -16,7 +17,7 @@ export class DataTarget {
   static async create(pair: Pick<ModelPair, 'discriminator' | 'meta'>, withGradient: boolean, options: SessionOptions = {}): Promise<DataTarget> {
     const g = new Graph();
     const x = g.addInput('x', 'float32', ['batch', ...pair.meta.dataShape]);
-    const logRatio = appendLogRatio(g, pair.discriminator, x, pair.meta.dOutput);
+    const logRatio = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
     g.outputs = [g.op('Identity', [logRatio])];
     if (withGradient) g.outputs.push(g.op('Identity', [differentiate(g, { [logRatio]: onesLike(g, logRatio) }, [x]).get(x)!]));
     return new DataTarget(await Session.create(g, options), g.outputs);

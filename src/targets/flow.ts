@@ -30,6 +30,7 @@ import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Tensor } from '../tensor.js';
 import { appendLogRatio, halfSquaredNorm } from './logratio.js';
+import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 export const DIVERGENCES = ['kl', 'js', 'logd'] as const;
 /** The f-divergence whose (entropy-regularised) gradient flow DGflow simulates. */
@@ -79,8 +80,8 @@ export function dgflowDriftGraph(pair: ModelPair, o: FlowGraphOptions): Graph {
   g.name = `dgflow_${o.divergence}_${o.space}`;
   const latent = o.space === 'latent';
   const input = latent ? g.addInput('z', 'float32', ['batch', pair.meta.latentDim]) : g.addInput('x', 'float32', ['batch', ...pair.meta.dataShape]);
-  const x = latent ? inline(g, pair.generator, 'g/', { [pair.generator.inputs[0].name]: input })[pair.generator.outputs[0]] : input;
-  let l = appendLogRatio(g, pair.discriminator, x, pair.meta.dOutput);
+  const x = latent ? inline(g, generatorGraph(pair), 'g/', { [generatorGraph(pair).inputs[0].name]: input })[generatorGraph(pair).outputs[0]] : input;
+  let l = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
   if (o.corrector) {
     const c = inline(g, o.corrector, 'c/', { [o.corrector.inputs[0].name]: x })[o.corrector.outputs[0]];
     l = g.op('Add', [l, g.rank(c) === 2 ? g.op('Squeeze', [c, g.int64s([1])]) : c]);

@@ -3,6 +3,7 @@ import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import { encodeGraph } from '../onnx/model.js';
 import type { Tensor } from '../tensor.js';
+import { generatorGraph } from '../models/pair.js';
 
 export class GeneratorRunner {
   private constructor(
@@ -12,7 +13,7 @@ export class GeneratorRunner {
   ) {}
 
   static async create(pair: Pick<ModelPair, 'generator'>, options: SessionOptions = {}): Promise<GeneratorRunner> {
-    const g = pair.generator;
+    const g = generatorGraph(pair);
     return new GeneratorRunner(await Session.create(encodeGraph(g), options), g.inputs[0].name, g.outputs[0]);
   }
 

@@ -9,6 +9,7 @@ import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Tensor } from '../tensor.js';
 import { appendLogRatio, halfSquaredNorm } from './logratio.js';
+import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 export interface LatentEvaluation {
   /** E(z) per row. */
@@ -28,8 +29,8 @@ export interface LatentTargetOptions extends SessionOptions {
 export function latentEnergyGraph(pair: ModelPair, options: LatentTargetOptions = {}): Graph {
   const g = new Graph();
   const z = g.addInput('z', 'float32', ['batch', pair.meta.latentDim]);
-  const x = inline(g, pair.generator, 'g/', { [pair.generator.inputs[0].name]: z })[pair.generator.outputs[0]];
-  const logRatio = appendLogRatio(g, pair.discriminator, x, pair.meta.dOutput);
+  const x = inline(g, generatorGraph(pair), 'g/', { [generatorGraph(pair).inputs[0].name]: z })[generatorGraph(pair).outputs[0]];
+  const logRatio = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
   const weighted = options.temperature === undefined || options.temperature === 1 ? logRatio : g.op('Mul', [logRatio, g.scalar(options.temperature)]);
   // Uniform prior: -log p0 is constant inside the box (the kernel keeps z inside).
   const energy = pair.meta.latentPrior === 'normal' ? g.op('Sub', [halfSquaredNorm(g, z), weighted]) : g.op('Neg', [weighted]);

@@ -10,6 +10,7 @@ import { inline } from '../onnx/compose.js';
 import { Graph, int } from '../onnx/graph.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Rng } from '../rng.js';
+import { discriminatorGraph } from '../models/pair.js';
 
 export interface Mixture {
   /** Component means, [k][d]. */
@@ -152,7 +153,7 @@ export function nanPair(): ModelPair {
   const g = new Graph();
   g.name = 'nan_ratio';
   const x = g.addInput('x', 'float32', ['batch', 2]);
-  const logit = inline(g, base.discriminator, 'e/', { x }).logit;
+  const logit = inline(g, discriminatorGraph(base), 'e/', { x }).logit;
   const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
   const mask = g.op('Mul', [g.op('Log', [g.op('Sub', [g.scalar(1.5), x0])]), g.scalar(0)]);
   g.add('Identity', [g.op('Add', [logit, mask])], {}, ['logit']);

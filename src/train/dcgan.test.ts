@@ -12,6 +12,7 @@ import { Rng } from '../rng.js';
 import { LatentTarget } from '../targets/latent.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { DCGAN_DEFAULTS, type DcganOptions, trainDcgan } from './dcgan.js';
+import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 const root = mkdtempSync(join(tmpdir(), 'refinery-dcgan-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -71,9 +72,9 @@ test('the exported pair loads with loadPair, has the image shapes, and is differ
   assert.equal(pair.meta.latentDim, 8);
   assert.equal(pair.meta.dataset, 'shapes28');
   assert.deepEqual(pair.generator.inputs[0].shape, ['batch', 8]);
-  assert.deepEqual(pair.generator.info(pair.generator.outputs[0]).shape, ['batch', 1, 28, 28]);
+  assert.deepEqual(generatorGraph(pair).info(generatorGraph(pair).outputs[0]).shape, ['batch', 1, 28, 28]);
   assert.deepEqual(pair.discriminator.inputs[0].shape, ['batch', 1, 28, 28]);
-  assert.deepEqual(pair.discriminator.info(pair.discriminator.outputs[0]).shape, ['batch', 1]);
+  assert.deepEqual(discriminatorGraph(pair).info(discriminatorGraph(pair).outputs[0]).shape, ['batch', 1]);
   const n = 5;
   const z = new Rng(2).fillNormal(new Float32Array(n * 8));
   const gen = await GeneratorRunner.create(pair);
@@ -81,7 +82,7 @@ test('the exported pair loads with loadPair, has the image shapes, and is differ
   await gen.release();
   assert.deepEqual(x.shape, [n, 1, 28, 28]);
   assert.ok(x.data.every((v) => v >= -1 && v <= 1));
-  const d = await Session.create(pair.discriminator);
+  const d = await Session.create(discriminatorGraph(pair));
   const logit = (await d.run({ x }))[pair.discriminator.outputs[0]];
   await d.release();
   assert.deepEqual(logit.shape, [n, 1]);
@@ -116,7 +117,7 @@ test('trains on a folder of PNGs (3x8x8); a resume with other images or a size t
   assert.deepEqual(r.meta.dataShape, [3, 8, 8]);
   assert.equal(r.meta.dataset, undefined);
   const pair = loadPair({ run: dir });
-  assert.deepEqual(pair.generator.info(pair.generator.outputs[0]).shape, ['batch', 3, 8, 8]);
+  assert.deepEqual(generatorGraph(pair).info(generatorGraph(pair).outputs[0]).shape, ['batch', 3, 8, 8]);
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
   assert.equal(meta.data.images, 6);
   // Same folder name, other pixels: the checkpoint's fingerprint no longer matches.
@@ -175,7 +176,7 @@ async function distanceToData(dir: string, n: number): Promise<{ w1: number; mea
     ms += (m * m) / P;
   }
   // AUC of D's logits, real against fake.
-  const sess = await Session.create(pair.discriminator, { threads: 1 });
+  const sess = await Session.create(discriminatorGraph(pair), { threads: 1 });
   const logits = async (x: Float32Array) => (await sess.run({ x: { data: x, shape: [n, 1, 28, 28] } }))[pair.discriminator.outputs[0]].data;
   const [lr, lf] = [await logits(real), await logits(fake)];
   await sess.release();

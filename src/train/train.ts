@@ -14,7 +14,7 @@ import { MLP_DEFAULTS, type MlpOptions, trainMlp } from './mlpgan.js';
 export const GAN_MODELS = ['mlp', 'dcgan'] as const;
 export type GanModel = (typeof GAN_MODELS)[number];
 
-interface TrainHooks {
+export interface TrainHooks {
   /** Stops training after the current step; a checkpoint is written (resume with `resume: true`). */
   signal?: AbortSignal;
   /** Called every few steps with the step and the losses. */

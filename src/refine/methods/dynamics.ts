@@ -5,7 +5,7 @@
  */
 import { fail } from '../../errors.js';
 import { DOT_DEFAULTS } from '../../methods/dynamics/dot.js';
-import type { Graph } from '../../onnx/graph.js';
+import { asGraph, type OnnxModel } from '../../onnx/graph.js';
 import { DCD_RUN_DEFAULTS, runDcd } from '../../run/dcd.js';
 import { DGFLOW_DEFAULTS, runDgflow } from '../../run/dgflow.js';
 import { DOT_RUN_DEFAULTS, runDot } from '../../run/dot.js';
@@ -76,7 +76,7 @@ export interface DgflowOptions {
   /** Latent space: add grad log p0(z) to the drift. Default false. */
   priorDrift: boolean;
   /** Density-ratio corrector x -> [batch, 1], a logit added to logRatio (for VAEs and flows). */
-  corrector?: Graph;
+  corrector?: OnnxModel;
 }
 
 const numSteps = (d: string): OptionSpec => ({ flag: '--num-steps', type: { kind: 'integer', min: 1 }, description: d });
@@ -192,5 +192,5 @@ export const dgflow = defineMethod<'dgflow', DgflowOptions>({
   check(o) {
     if (o.priorDrift && o.space !== 'latent') fail('invalid_argument', 'priorDrift', 'only with space latent', `space ${o.space}`);
   },
-  run: (ctx, o) => runDgflow(ctx, o),
+  run: (ctx, o) => runDgflow(ctx, { ...o, corrector: o.corrector === undefined ? undefined : asGraph(o.corrector, 'corrector') }),
 });

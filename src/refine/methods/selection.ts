@@ -8,7 +8,7 @@ import { DRE_FSP_DEFAULTS, trainDreFsp } from '../../methods/estimators/drefsp.j
 import { DRS_DEFAULTS } from '../../methods/selection/drs.js';
 import { MH_DEFAULTS } from '../../methods/selection/mh.js';
 import { SIR_DEFAULTS } from '../../methods/selection/sir.js';
-import type { Graph } from '../../onnx/graph.js';
+import { asGraph, type OnnxModel } from '../../onnx/graph.js';
 import { runDrs, runMh, runSir } from '../../run/selection.js';
 import { defineMethod, type MethodDefinition, type PrepareInput, type Prepared } from '../method.js';
 import type { OptionSpecs } from '../options.js';
@@ -60,7 +60,7 @@ export interface DreOptions {
   /** Generator samples in the training pool; 0: as many as real samples. Default 0. */
   dreFakes: number;
   /** Feature extractor x -> [batch, k] (default: the flattened sample). */
-  dreFeatures?: Graph;
+  dreFeatures?: OnnxModel;
 }
 
 const DRS_SPECS: OptionSpecs<DrsOptions> = {
@@ -165,7 +165,7 @@ export const sir = defineMethod<'sir', SirOptions>({
 /** Train the DRE-F-SP network on the real samples; the runner then reads it as D. */
 async function prepareDre(input: PrepareInput, o: DreOptions): Promise<Prepared> {
   const r = await trainDreFsp(
-    { pair: input.pair, real: input.real, seed: input.seed, features: o.dreFeatures },
+    { pair: input.pair, real: input.real, seed: input.seed, features: o.dreFeatures === undefined ? undefined : asGraph(o.dreFeatures, 'dreFeatures') },
     { steps: o.dreSteps, lambda: o.dreLambda, hidden: o.dreHidden, layers: o.dreLayers, lr: o.dreLr, numFake: o.dreFakes },
     { signal: input.signal, onProgress: input.onProgress },
   );
