@@ -5,7 +5,8 @@ import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { BIMODAL, exactLogRatio, exactPair, sampleMixture } from '../testing/exact.js';
-import { calibratedDiscriminator, fitCalibration } from './calibrate.js';
+import { applyCalibrator, calibratedDiscriminator, fitCalibration } from './calibrate.js';
+import { Graph, int } from '../onnx/graph.js';
 
 const SCALE = 0.3;
 const SHIFT = 1;
@@ -135,5 +136,24 @@ test('bad input gives RefineryErrors naming the option; NaN scores propagate as 
     await t.release();
     assert.ok(Number.isNaN(out[0]), `${c.kind}: ${out[0]}`);
     assert.ok(Number.isFinite(out[1]));
+  }
+
+  // +-Inf scores stay non-finite through every calibrator (isotonic clipping would map +Inf to its
+  // top value and make an infinite region the most likely one), in the graph and in the map.
+  const raw = new Graph();
+  const x = raw.addInput('x', 'float32', ['batch', 2]);
+  raw.add('Flatten', [raw.op('Slice', [x, raw.int64s([0]), raw.int64s([1]), raw.int64s([1])])], { axis: int(1) }, ['logit']);
+  raw.outputs = ['logit'];
+  for (const c of [
+    { kind: 'identity' as const },
+    { kind: 'logistic' as const, a: 2, b: 1 },
+    { kind: 'isotonic' as const, knots: [-1, 0, 2], logRatios: [-3, 0, 1] },
+  ]) {
+    const t = await DataTarget.create({ discriminator: calibratedDiscriminator(raw, 'logit', c), meta: { ...pair.meta, dOutput: 'logit' } }, false);
+    const out = await t.logRatio({ data: Float32Array.from([Infinity, 0, -Infinity, 0, 0.5, 0]), shape: [3, 2] });
+    await t.release();
+    assert.ok(!Number.isFinite(out[0]) && !Number.isFinite(out[1]), `${c.kind}: ${out[0]}, ${out[1]}`);
+    assert.ok(Number.isFinite(out[2]), `${c.kind}: ${out[2]}`);
+    assert.ok(!Number.isFinite(applyCalibrator(c, Infinity)) && !Number.isFinite(applyCalibrator(c, -Infinity)), c.kind);
   }
 });

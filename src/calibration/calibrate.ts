@@ -98,7 +98,9 @@ export function calibratedDiscriminator(discriminator: Graph, dOutput: DOutput, 
         [K, 1],
       );
       const u = g.op('Clip', [g.op('Div', [g.op('Sub', [s, lo]), width]), g.scalar(0), g.scalar(1)]);
-      out = g.op('Add', [g.op('MatMul', [u, dv]), g.scalar(v[0])]);
+      // + s * 0: zero for a finite score, NaN for +-Inf and NaN, so that non-finite scores stay
+      // non-finite (Clip would map +Inf to the top knot's value) and methods count them as such.
+      out = g.op('Add', [g.op('Add', [g.op('MatMul', [u, dv]), g.scalar(v[0])]), g.op('Mul', [s, g.scalar(0)])]);
     }
   }
   g.add('Identity', [out], {}, ['logit']);

@@ -138,7 +138,8 @@ export function fitIsotonic(scores: ArrayLike<number>, labels: ArrayLike<number>
  */
 export function interpolate(knots: ArrayLike<number>, values: ArrayLike<number>, s: number): number {
   const K = knots.length;
-  if (Number.isNaN(s)) return NaN;
+  // A non-finite score stays non-finite (a +Inf region must not become the most likely one).
+  if (!Number.isFinite(s)) return NaN;
   if (s <= knots[0]) return values[0];
   if (s >= knots[K - 1]) return values[K - 1];
   let lo = 0;

@@ -8,6 +8,7 @@ import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32 } from '../io/npy.js';
 import { checkOutputs } from '../io/paths.js';
+import { checkMemory } from '../platform/memory.js';
 import { evaluate, METRIC_NAMES, parseMetricList } from '../metrics/evaluate.js';
 import type { Samples } from '../metrics/linalg.js';
 import { prCurvePng } from '../plot/curves.js';
@@ -50,6 +51,7 @@ export function registerEval(program: Command): void {
       const metrics = opts.metrics !== undefined ? parseMetricList(opts.metrics, '--metrics') : undefined;
       const fake = readSamples(opts.fake, '--fake');
       const dataset = opts.dataset as DatasetName | undefined;
+      if (!opts.real) checkMemory(4 * 2 * opts.realN, '--real-n', `${opts.realN} real samples`);
       const real: Samples = opts.real
         ? readSamples(opts.real, '--real')
         : { data: sampleDataset(dataset!, opts.realN, { seed: opts.seed }).data, n: opts.realN, d: 2 };

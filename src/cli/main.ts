@@ -61,11 +61,12 @@ function commandOf(args: string[]): Command {
   return cmd;
 }
 
-/** An option key of the library ('batchSize') as the flag of this command ('--batch-size'). */
+/** An option key of the library ('batchSize', or 'real row 3') as the flag of this command ('--batch-size', '--real row 3'). */
 function flagOf(cmd: Command, path: string): string {
-  if (path.startsWith('-') || /[\s/\\]/.test(path)) return path;
-  const opt = cmd.options.find((o: Option) => o.attributeName() === path && o.long && !o.negate);
-  return opt?.long ?? path;
+  const [head, ...rest] = path.split(' ');
+  if (head.startsWith('-') || /[/\\]/.test(head)) return path;
+  const opt = cmd.options.find((o: Option) => o.attributeName() === head && o.long && !o.negate);
+  return opt?.long ? [opt.long, ...rest].join(' ') : path;
 }
 
 function fmtIssues(issues: Issue[]): string {

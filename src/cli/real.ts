@@ -8,6 +8,7 @@ import type { ModelMeta } from '../models/meta.js';
 import { Rng } from '../rng.js';
 import { REAL_STREAM } from '../data/sample.js';
 import type { Tensor } from '../tensor.js';
+import { checkMemory } from '../platform/memory.js';
 
 export interface RealSamples {
   tensor: Tensor;
@@ -39,6 +40,7 @@ export function readRealSamples(opts: { real?: string; dataset?: string; realN: 
   if (opts.dataset !== undefined) {
     if (dataShape.length !== 1 || dataShape[0] !== 2)
       fail('invalid_argument', '--dataset', 'a generator of 2-D samples (built-in datasets are 2-D)', `samples of shape [${dataShape.join(', ')}]`);
+    checkMemory(4 * 2 * opts.realN, '--real-n', `${opts.realN} real samples`);
     const data = getDataset(opts.dataset).sample(opts.realN, new Rng(opts.seed, REAL_STREAM));
     return { tensor: { data, shape: [opts.realN, 2] }, description: `dataset ${opts.dataset} (n=${opts.realN}, seed ${opts.seed})` };
   }

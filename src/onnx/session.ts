@@ -30,6 +30,10 @@ export class Session {
   ) {}
 
   static async create(graph: Graph | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    // onnxruntime's telemetry writes $TMPDIR/mat-debug-<pid>.log and ~/.cache/Microsoft/... in
+    // every process; Refinery writes nothing outside the paths its user names. Read by onnxruntime
+    // when its environment starts (the first session), so set before it; an explicit setting wins.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     const bytes = graph instanceof Uint8Array ? graph : encodeGraph(graph);
     const inner = await ort.InferenceSession.create(bytes, {
       intraOpNumThreads: options.threads ?? defaultThreads(),

@@ -36,3 +36,20 @@ export function checkMemory(bytes: number, path: string, what: string): void {
     fail('invalid_argument', path, `a size that fits in memory (${formatBytes(limit)} here)`, `${what}: ${formatBytes(bytes)}`);
   }
 }
+
+/**
+ * Refuse a generator whose one sample cannot fit (working copies of a sample and its gradient),
+ * naming the generator and its output shape.
+ */
+export function checkSampleSize(pair: { meta: { dataShape: number[] } }, path = 'generator'): void {
+  const size = pair.meta.dataShape.reduce((a, b) => a * b, 1);
+  const limit = Math.min(totalMemoryBytes(), MAX_ARRAY_BYTES);
+  if (!(4 * 4 * size <= limit)) {
+    fail(
+      'invalid_model',
+      path,
+      `samples that fit in memory (${formatBytes(limit)} here)`,
+      `output shape [batch, ${pair.meta.dataShape.join(', ')}]: ${formatBytes(4 * size)} per sample`,
+    );
+  }
+}

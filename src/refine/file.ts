@@ -19,6 +19,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { basename, dirname, join } from 'node:path';
 import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { faultPoint } from '../io/faults.js';
 import { type Lock, lockOutputs } from '../io/lock.js';
 import { encodeNpy, npyHeader, parseNpy } from '../io/npy.js';
 import { checkDiskSpace, checkOutputs, type NamedPath } from '../io/paths.js';
@@ -27,6 +28,7 @@ import { asGraph, type Graph, type OnnxModel } from '../onnx/graph.js';
 import { encodeGraph } from '../onnx/model.js';
 import { Preview } from '../plot/preview.js';
 import { mergeSummaries } from '../run/summary.js';
+import { checkSampleSize } from '../platform/memory.js';
 import { VERSION } from '../version.js';
 import { checkSampleOptions, generateRows, type SampleOptions } from './sample.js';
 import type { OptionSpec } from './options.js';
@@ -257,6 +259,7 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
         writeFileAtomic(infoPath(c), `${JSON.stringify({ rows, shape: [rows, ...pair.meta.dataShape], summary })}\n`);
         summaries.push({ rows, summary });
         preview?.add(result.samples, rows);
+        faultPoint('chunk-written');
       }
       plan.onProgress?.({ stage: plan.method.id, done: start + rows, total: plan.n });
     }
@@ -264,6 +267,7 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
     // The final unit: assemble to a temporary file, picture, then old array out, summary in, array in.
     const tmp = `${out}.tmp-${process.pid}`;
     const sha256 = assemble(tmp, shape, plan.chunks, partPath);
+    faultPoint('assembled');
     if (preview && file.png) preview.write(file.png, file.pngTitle ?? `${plan.method.id}, n=${plan.n}`);
     const summary = mergeSummaries(summaries) as RefineSummary;
     const seconds = (performance.now() - t0) / 1000;
@@ -297,6 +301,7 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
     };
     if (existsSync(out)) unlinkSync(out);
     writeFileAtomic(summaryFile, `${JSON.stringify(record, null, 2)}\n`);
+    faultPoint('summary-written');
     renameSync(tmp, out);
     rmSync(partsDir, { recursive: true, force: true });
     return { out, summaryFile, png: file.png, shape, sha256, summary, chunks: plan.chunks, resumedChunks, seconds, record };
@@ -357,6 +362,7 @@ export async function sampleToFile(
   const t0 = performance.now();
   const names = { out: file.names?.out ?? 'out', png: file.names?.png ?? 'png' };
   const o = checkSampleOptions(options);
+  checkSampleSize(pair);
   const size = pair.meta.dataShape.reduce((a, b) => a * b, 1);
   const lock = guardOutputs(pair, file, names, [], 4 * o.n * size, 'once');
   const tmp = `${file.out}.tmp-${process.pid}`;

@@ -12,6 +12,17 @@ import type { OptionSpecs } from './options.js';
 /** Selection methods choose among generator proposals; dynamics methods move samples or latents. */
 export type MethodFamily = 'selection' | 'dynamics';
 
+/** What a method's `check` sees of the run. */
+export interface CheckContext {
+  pair: ModelPair;
+  n: number;
+  /** Rows of the largest chunk. */
+  chunkRows: number;
+  batchSize: number;
+  /** Held-out real samples were given. */
+  hasReal: boolean;
+}
+
 /** What `prepare` receives: the pair, held-out real samples, the seed and the run's hooks. */
 export interface PrepareInput {
   pair: ModelPair;
@@ -44,8 +55,8 @@ export interface MethodDefinition<Id extends string = string, O extends object =
   readonly options: OptionSpecs<O>;
   /** Held-out real samples are required (DRE-F-SP trains on them). */
   readonly needsReal: boolean;
-  /** Checks across options or against the model pair, after each option passed its own; errors name option keys. */
-  check?(o: O, pair: ModelPair): void;
+  /** Checks across options or against the run, after each option passed its own; errors name option keys. */
+  check?(o: O, run: CheckContext): void;
   /** Work done once before any sample is drawn. */
   prepare?(input: PrepareInput, o: O): Promise<Prepared>;
   /** Refine ctx.n samples (one chunk of a run). */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { rejectsWith } from '../testing/assert.js';
-import { BIMODAL, exactPair, sampleMixture } from '../testing/exact.js';
+import { BIMODAL, exactPair, infPair, sampleMixture } from '../testing/exact.js';
 import type { MethodDefinition } from './method.js';
 import { keyOfFlag, type OptionSpec } from './options.js';
 import { planRefine, type RefineOptions, refine } from './refine.js';
@@ -104,6 +104,11 @@ test('sizes that cannot fit in memory are refused before anything is allocated, 
   assert.match(e.issues[0].received, /PB/);
   await rejectsWith(planRefine(pair, { method: 'sir', n: 1e15, chunkSize: 1e12 }), 'invalid_argument', 'chunkSize');
   await rejectsWith(planRefine(pair, { method: 'sir', n: 1e12, chunkSize: 1e12 }), 'invalid_argument', 'n');
+  // A pool of a billion proposals per sample: refused naming the pool.
+  await rejectsWith(planRefine(pair, { method: 'sir', n: 10000, pool: 1e9 }), 'invalid_argument', 'pool');
+  // A generator whose one sample does not fit.
+  const huge = { ...pair, meta: { ...pair.meta, dataShape: [4e12] } };
+  await rejectsWith(planRefine(huge, { method: 'sir', n: 1 }), 'invalid_model', 'generator');
 });
 
 test('progress reaches n; an aborted signal stops the run with a cancelled error', async () => {
@@ -123,4 +128,20 @@ test('calibration and DRE run once per run, before the chunks, and are reported'
   assert.equal(plan.calibration?.method, 'logistic');
   assert.equal(plan.pair.meta.dOutput, 'logit');
   assert.match(plan.pair.files.discriminator, /calibration/);
+});
+
+test('a +Inf region of D stays non-finite through isotonic calibration: rejected and counted by every selection method', async () => {
+  const pair = infPair();
+  for (const method of ['sir', 'drs', 'mh'] as const) {
+    const r = await refine(pair, { method, n: 300, seed: 2, real, calibrate: 'isotonic', ...QUICK[method] } as RefineOptions);
+    let inside = 0;
+    for (let i = 0; i < 300; i++) if (r.samples.data[2 * i] >= 1.5) inside++;
+    assert.equal(inside, 0, `${method}: samples from the +Inf region`);
+    assert.ok((r.summary.nonFinite ?? 0) > 0, `${method}: non-finite scores counted (${r.summary.nonFinite})`);
+  }
+  // Negative control: without the region's scores being non-finite (the raw pair), samples do land there.
+  const plain = await refine(exactPair(BIMODAL), { method: 'sir', n: 300, seed: 2, real, calibrate: 'isotonic', pool: 3 });
+  let landed = 0;
+  for (let i = 0; i < 300; i++) if (plain.samples.data[2 * i] >= 1.5) landed++;
+  assert.ok(landed > 10, `the region is reachable (${landed} samples)`);
 });

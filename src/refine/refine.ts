@@ -10,7 +10,7 @@ import { checkRealTensor } from '../data/real.js';
 import { RefineryError, describe, fail, type Issue } from '../errors.js';
 import type { ModelPair } from '../models/pair.js';
 import type { OnnxModel } from '../onnx/graph.js';
-import { checkMemory } from '../platform/memory.js';
+import { checkMemory, checkSampleSize } from '../platform/memory.js';
 import { Rng } from '../rng.js';
 import { mergeSummaries } from '../run/summary.js';
 import type { RefineOutput } from '../run/types.js';
@@ -164,7 +164,6 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
     issues.push(...e.issues);
   }
   if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
-  method.check?.(resolved as never, pair);
 
   const n = all.n as number;
   const seed = (all.seed as number | undefined) ?? REFINE_DEFAULTS.seed;
@@ -178,9 +177,11 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   const real = all.real === undefined ? undefined : checkRealTensor(all.real, dataShape);
   if (method.needsReal && real === undefined) fail('invalid_argument', 'real', `held-out real samples for method ${method.id}`, 'none');
   if (calibrateWith !== 'none' && real === undefined) fail('invalid_argument', 'real', `held-out real samples for calibrate ${calibrateWith}`, 'none');
-  // A chunk's samples, latents and the runner's working copies must fit in memory.
+  // One sample, then a chunk's samples, latents and the runner's working copies must fit in memory.
   const chunkRows = Math.min(chunkSize, n);
+  checkSampleSize(pair);
   checkMemory(4 * chunkRows * (3 * rowSize + pair.meta.latentDim), chunkSize < n ? 'chunkSize' : 'n', `${chunkRows} samples of ${rowSize} values`);
+  method.check?.(resolved as never, { pair, n, chunkRows, batchSize, hasReal: real !== undefined });
 
   let runPair = pair;
   const reports: Record<string, unknown> = {};

@@ -6,7 +6,7 @@
 import { describe, fail, RefineryError } from '../errors.js';
 import type { LatentPrior } from '../models/meta.js';
 import type { ModelPair } from '../models/pair.js';
-import { checkMemory } from '../platform/memory.js';
+import { checkMemory, checkSampleSize } from '../platform/memory.js';
 import { Rng } from '../rng.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import type { Tensor } from '../tensor.js';
@@ -82,6 +82,7 @@ export async function generateRows(
 /** Draw `n` samples of the generator, with their latents. */
 export async function sample(pair: ModelPair, options: SampleOptions): Promise<{ samples: Tensor; latents: Tensor }> {
   const { n, seed, batchSize } = checkSampleOptions(options);
+  checkSampleSize(pair);
   const { latentDim: d, dataShape } = pair.meta;
   const size = dataShape.reduce((a, b) => a * b, 1);
   checkMemory(4 * n * (size + d), 'n', `${n} samples of ${size} values in memory`);

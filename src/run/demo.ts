@@ -5,6 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getDataset } from '../data/dataset.js';
+import { checkMemory } from '../platform/memory.js';
+import { checkOutputs } from '../io/paths.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import type { DdlsOptions } from '../methods/dynamics/ddls.js';
@@ -53,6 +55,9 @@ export async function runDemo(
   hooks: { onTrain?: (p: TrainProgress) => void; onRefine?: (step: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<DemoResult> {
   const dataset = getDataset(o.dataset);
+  // Generator samples, refined samples and latents, each [n, 2], with the chain's working copies.
+  checkMemory(4 * 2 * o.n * 8, 'n', `${o.n} samples`);
+  checkOutputs([{ path: o.out, option: 'out', kind: 'folder' }], []);
   mkdirSync(o.out, { recursive: true });
   const runDir = join(o.out, 'run');
   const trained = await trainMlp(

@@ -149,13 +149,23 @@ export function quadraticRatio(c: number[], a: number, logWeight = 0): Graph {
 
 /** BIMODAL's exact ratio plus 0 * log(1.5 - x0): NaN wherever x0 > 1.5, the exact value elsewhere. */
 export function nanPair(): ModelPair {
+  return maskedPair('nan');
+}
+
+/** BIMODAL's exact ratio plus -log(relu(1.5 - x0)): +Inf wherever x0 >= 1.5, finite elsewhere. */
+export function infPair(): ModelPair {
+  return maskedPair('inf');
+}
+
+function maskedPair(kind: 'nan' | 'inf'): ModelPair {
   const base = exactPair(BIMODAL);
   const g = new Graph();
-  g.name = 'nan_ratio';
+  g.name = `${kind}_ratio`;
   const x = g.addInput('x', 'float32', ['batch', 2]);
   const logit = inline(g, discriminatorGraph(base), 'e/', { x }).logit;
   const x0 = g.op('Slice', [x, g.int64s([0]), g.int64s([1]), g.int64s([1])]);
-  const mask = g.op('Mul', [g.op('Log', [g.op('Sub', [g.scalar(1.5), x0])]), g.scalar(0)]);
+  const gap = g.op('Sub', [g.scalar(1.5), x0]);
+  const mask = kind === 'nan' ? g.op('Mul', [g.op('Log', [gap]), g.scalar(0)]) : g.op('Neg', [g.op('Log', [g.op('Relu', [gap])])]);
   g.add('Identity', [g.op('Add', [logit, mask])], {}, ['logit']);
   g.outputs = ['logit'];
   return { ...base, discriminator: g };

@@ -13,10 +13,14 @@
  *   wgan-gp (Gulrajani et al. 2017), x^ = e x + (1 - e) G(z), e ~ U(0, 1) per sample:
  *     L_D = E D(G(z)) - E D(x) + lambda E (||grad_x D(x^)||_2 - 1)^2,   L_G = -E D(G(z))
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { faultPoint } from '../io/faults.js';
+import { lockOutput } from '../io/lock.js';
+import { checkOutputs } from '../io/paths.js';
 import { encodeNpy, parseNpy } from '../io/npy.js';
 import type { DOutput, ModelMeta } from '../models/meta.js';
 import { differentiate, onesLike } from '../onnx/autodiff.js';
@@ -200,6 +204,21 @@ export function exportNet(
   return g;
 }
 
+/**
+ * Run `f` holding the lock of the run folder `out` (checked first: a folder that can be written),
+ * so that two trainings never write one run folder.
+ */
+export async function withRunFolder<T>(out: string, f: () => Promise<T>): Promise<T> {
+  checkOutputs([{ path: out, option: 'out', kind: 'folder' }], []);
+  mkdirSync(out, { recursive: true });
+  const lock = lockOutput(out, 'out');
+  try {
+    return await f();
+  } finally {
+    lock.release();
+  }
+}
+
 /** Write generator.onnx (z -> x) and discriminator.onnx (x -> logit) into `dir`. */
 export function writeNets(dir: string, n: GanNets, gValues: Float32Array[], dValues: Float32Array[]): void {
   writeFileAtomic(join(dir, 'generator.onnx'), encodeGraph(exportNet('generator', n.gParams, gValues, 'z', [n.latentDim], 'x', n.generator)));
@@ -228,7 +247,7 @@ export interface TrainState {
   lossG: number;
 }
 
-const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 2;
 
 /**
  * The options that must agree for --resume: all but out, resume, steps, finetuneD and
@@ -239,10 +258,28 @@ export function checkpointOptions(o: object, extra: Record<string, unknown> = {}
   return { ...rest, ...extra };
 }
 
+/** The checkpoint's manifest; the arrays it names sit beside it. */
+interface CheckpointManifest {
+  version: number;
+  step: number;
+  adamStep: [number, number];
+  losses?: [number | null, number | null];
+  options: Record<string, unknown>;
+  /** Version 2: the array files, by role, and the SHA-256 of each. */
+  files?: { state: string; spectral: string };
+  sha256?: { state: string; spectral: string };
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
 /**
- * checkpoint.npy: float32 G values, D values, then Adam m and v of G and of D, then the spectral
- * u vectors (rounded); checkpoint-spectral.npy: the u vectors exactly (float64); checkpoint.json:
- * step, Adam step counts, the last losses and the options (see checkpointOptions).
+ * Write a checkpoint as one atomic unit. The arrays go to files named by their content
+ * (checkpoint-state-<hash>.npy: float32 G values, D values, Adam m and v of G and of D, the
+ * spectral u vectors rounded; checkpoint-spectral-<hash>.npy: the u vectors exactly, float64),
+ * each written and flushed; then checkpoint.json, the manifest naming them with their SHA-256,
+ * the step, Adam step counts, last losses and options, replaces the previous manifest in one
+ * rename. A kill at any moment leaves the previous checkpoint or the new one, never a mixture;
+ * arrays no manifest names are removed afterwards.
  */
 export function saveCheckpoint(dir: string, s: TrainState, options: Record<string, unknown>): void {
   const parts: Float32Array[] = [...s.gValues, ...s.dValues, ...s.gAdam.m, ...s.gAdam.v, ...s.dAdam.m, ...s.dAdam.v];
@@ -260,29 +297,80 @@ export function saveCheckpoint(dir: string, s: TrainState, options: Record<strin
     u64.set(sp.u, k);
     k += sp.u.length;
   }
-  writeFileAtomic(join(dir, 'checkpoint.npy'), encodeNpy({ data: flat, shape: [total] }));
-  writeFileAtomic(join(dir, 'checkpoint-spectral.npy'), encodeNpy({ data: u64, shape: [u64.length] }));
-  writeFileAtomic(
-    join(dir, 'checkpoint.json'),
-    JSON.stringify({ version: CHECKPOINT_VERSION, step: s.step, adamStep: [s.gAdam.step, s.dAdam.step], losses: [s.lossD, s.lossG], options }, null, 2) + '\n',
-  );
+  const stateBytes = encodeNpy({ data: flat, shape: [total] });
+  const spectralBytes = encodeNpy({ data: u64, shape: [u64.length] });
+  const hashes = { state: sha256(stateBytes), spectral: sha256(spectralBytes) };
+  const files = { state: `checkpoint-state-${hashes.state.slice(0, 16)}.npy`, spectral: `checkpoint-spectral-${hashes.spectral.slice(0, 16)}.npy` };
+  writeFileAtomic(join(dir, files.state), stateBytes);
+  writeFileAtomic(join(dir, files.spectral), spectralBytes);
+  faultPoint('checkpoint-arrays-written');
+  const manifest: CheckpointManifest = {
+    version: CHECKPOINT_VERSION,
+    step: s.step,
+    adamStep: [s.gAdam.step, s.dAdam.step],
+    losses: [s.lossD, s.lossG],
+    options,
+    files,
+    sha256: hashes,
+  };
+  writeFileAtomic(join(dir, 'checkpoint.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  faultPoint('checkpoint-manifest-written');
+  removeStaleCheckpointArrays(dir, files);
+}
+
+/** Remove array files of older checkpoints (and of the version-1 layout) that the manifest no longer names. */
+function removeStaleCheckpointArrays(dir: string, keep: { state: string; spectral: string }): void {
+  for (const f of readdirSync(dir)) {
+    const old =
+      /^checkpoint-(state|spectral)-[0-9a-f]+\.npy$/.test(f) || f === 'checkpoint.npy' || f === 'checkpoint-spectral.npy' || /^checkpoint.*\.tmp-/.test(f);
+    if (old && f !== keep.state && f !== keep.spectral) rmSync(join(dir, f), { force: true });
+  }
+}
+
+/** Read an array file of a checkpoint and verify it against the manifest's hash. */
+function readCheckpointArray(dir: string, file: string, hash: string | undefined, manifestPath: string): ReturnType<typeof parseNpy>['data'] {
+  const p = join(dir, file);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(p);
+  } catch {
+    return fail('invalid_file', p, `the array named by ${manifestPath}`, 'a missing file (the checkpoint is incomplete: rerun without --resume)');
+  }
+  if (hash !== undefined && sha256(bytes) !== hash) {
+    fail(
+      'invalid_file',
+      p,
+      `the content recorded in ${manifestPath} (sha256 ${hash.slice(0, 16)}...)`,
+      `other content (sha256 ${sha256(bytes).slice(0, 16)}...): the checkpoint is corrupt; rerun without --resume`,
+    );
+  }
+  return parseNpy(bytes, p).data;
 }
 
 /**
- * Restore `s` from dir/checkpoint.* when present (returns false when there is none). Options that
- * differ from the checkpoint's are refused, naming the flag; a checkpoint whose sizes do not fit
- * the networks is refused as an invalid file.
+ * Restore `s` from the checkpoint in `dir` when there is one (returns false when there is none).
+ * The arrays are verified against the manifest's hashes; options that differ from the
+ * checkpoint's are refused, naming the option; a checkpoint whose sizes do not fit the networks
+ * is refused as an invalid file.
  */
 export function loadCheckpoint(dir: string, s: TrainState, options: Record<string, unknown>): boolean {
   const jsonPath = join(dir, 'checkpoint.json');
   if (!existsSync(jsonPath)) return false;
-  let info: { version: number; step: number; adamStep: [number, number]; losses?: [number | null, number | null]; options: Record<string, unknown> };
+  let info: CheckpointManifest;
   try {
     info = JSON.parse(readFileSync(jsonPath, 'utf8'));
   } catch (e) {
     return fail('invalid_file', jsonPath, 'a JSON checkpoint written by `refinery train`', e instanceof Error ? e.message : String(e));
   }
-  if (info.version !== CHECKPOINT_VERSION) fail('invalid_file', jsonPath, `checkpoint version ${CHECKPOINT_VERSION}`, String(info.version));
+  if (info.version !== CHECKPOINT_VERSION) {
+    fail(
+      'invalid_file',
+      jsonPath,
+      `checkpoint version ${CHECKPOINT_VERSION} (version 1 could mix two steps after a kill; rerun without --resume)`,
+      String(info.version),
+    );
+  }
+  if (!info.files || !info.sha256) fail('invalid_file', jsonPath, 'a manifest naming the checkpoint arrays and their hashes', 'none');
   for (const [k, v] of Object.entries(options)) {
     if (JSON.stringify(info.options?.[k]) !== JSON.stringify(v)) {
       throw new RefineryError('invalid_argument', [
@@ -290,10 +378,10 @@ export function loadCheckpoint(dir: string, s: TrainState, options: Record<strin
       ]);
     }
   }
-  const npyPath = join(dir, 'checkpoint.npy');
-  const spPath = join(dir, 'checkpoint-spectral.npy');
-  const flat = parseNpy(readFileSync(npyPath), npyPath).data;
-  const u64 = parseNpy(readFileSync(spPath), spPath).data;
+  const npyPath = join(dir, info.files.state);
+  const spPath = join(dir, info.files.spectral);
+  const flat = readCheckpointArray(dir, info.files.state, info.sha256.state, jsonPath);
+  const u64 = readCheckpointArray(dir, info.files.spectral, info.sha256.spectral, jsonPath);
   const arrays = [...s.gValues, ...s.dValues, ...s.gAdam.m, ...s.gAdam.v, ...s.dAdam.m, ...s.dAdam.v];
   const need = arrays.reduce((a, p) => a + p.length, 0) + s.spectral.reduce((a, sp) => a + sp.u.length, 0);
   const needU = s.spectral.reduce((a, sp) => a + sp.u.length, 0);
@@ -312,7 +400,7 @@ export function loadCheckpoint(dir: string, s: TrainState, options: Record<strin
   }
   s.step = info.step;
   [s.gAdam.step, s.dAdam.step] = info.adamStep;
-  // JSON writes NaN as null; checkpoints from before the losses were kept have none.
+  // JSON writes NaN as null.
   s.lossD = info.losses?.[0] ?? NaN;
   s.lossG = info.losses?.[1] ?? NaN;
   return true;

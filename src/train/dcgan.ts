@@ -27,6 +27,7 @@ import {
   type GanLoopOptions,
   type GanNets,
   runGanLoop,
+  withRunFolder,
   validateLoopOptions,
   writeNets,
 } from './common.js';
@@ -216,34 +217,36 @@ function loadData(o: DcganOptions): { data: ImageDataset; fingerprint: Record<st
 export async function trainDcgan(options: DcganOptions, hooks: GanHooks = {}): Promise<DcganResult> {
   const o = options;
   validateDcganOptions(o);
-  const { data, fingerprint: fp } = loadData(o);
-  const nets = dcganNets({ latentDim: o.latentDim, imageShape: data.shape, width: o.width, layers: o.layers, pixelNorm: o.pixelNorm });
-  const { realDir: _r, grayscale: _g, ...rest } = o;
-  const keep = checkpointOptions(rest, { ...fp, ...(o.realDir !== undefined ? { grayscale: o.grayscale ?? null } : {}) });
-  const r = await runGanLoop({ options: o, nets, fingerprint: keep, sampleReal: (n, rng) => data.sample(n, rng), progressEvery: 10 }, hooks);
-  writeNets(o.out, nets, r.gValues, r.dValues);
-  const d = dOutputOf(o.loss);
-  const meta: ModelMeta = {
-    latentDim: o.latentDim,
-    latentPrior: 'normal',
-    dataShape: [...data.shape],
-    dOutput: d.dOutput,
-    outputRange: [-1, 1],
-    dataset: o.realDir === undefined ? o.dataset : undefined,
-    extra: {
-      producer: 'refinery train --model dcgan',
-      model: 'dcgan',
-      d_output_semantics: d.semantics,
-      data: o.realDir === undefined ? { dataset: o.dataset, classes: data.classes } : { real_dir: o.realDir, images: data.count, classes: data.classes },
-      training: {
-        ...checkpointOptions(rest),
-        ...(o.realDir !== undefined ? { dataset: undefined, realDir: o.realDir, grayscale: o.grayscale } : {}),
-        steps: o.steps,
-        finetuneD: o.finetuneD,
+  return withRunFolder(o.out, async () => {
+    const { data, fingerprint: fp } = loadData(o);
+    const nets = dcganNets({ latentDim: o.latentDim, imageShape: data.shape, width: o.width, layers: o.layers, pixelNorm: o.pixelNorm });
+    const { realDir: _r, grayscale: _g, ...rest } = o;
+    const keep = checkpointOptions(rest, { ...fp, ...(o.realDir !== undefined ? { grayscale: o.grayscale ?? null } : {}) });
+    const r = await runGanLoop({ options: o, nets, fingerprint: keep, sampleReal: (n, rng) => data.sample(n, rng), progressEvery: 10 }, hooks);
+    writeNets(o.out, nets, r.gValues, r.dValues);
+    const d = dOutputOf(o.loss);
+    const meta: ModelMeta = {
+      latentDim: o.latentDim,
+      latentPrior: 'normal',
+      dataShape: [...data.shape],
+      dOutput: d.dOutput,
+      outputRange: [-1, 1],
+      dataset: o.realDir === undefined ? o.dataset : undefined,
+      extra: {
+        producer: 'refinery train --model dcgan',
+        model: 'dcgan',
+        d_output_semantics: d.semantics,
+        data: o.realDir === undefined ? { dataset: o.dataset, classes: data.classes } : { real_dir: o.realDir, images: data.count, classes: data.classes },
+        training: {
+          ...checkpointOptions(rest),
+          ...(o.realDir !== undefined ? { dataset: undefined, realDir: o.realDir, grayscale: o.grayscale } : {}),
+          steps: o.steps,
+          finetuneD: o.finetuneD,
+        },
+        final_loss: { d: r.lossD, g: r.lossG },
       },
-      final_loss: { d: r.lossD, g: r.lossG },
-    },
-  };
-  writeMeta(join(o.out, 'meta.json'), meta);
-  return { dir: o.out, steps: r.steps, seconds: r.seconds, lossD: r.lossD, lossG: r.lossG, resumedFrom: r.resumedFrom, meta };
+    };
+    writeMeta(join(o.out, 'meta.json'), meta);
+    return { dir: o.out, steps: r.steps, seconds: r.seconds, lossD: r.lossD, lossG: r.lossG, resumedFrom: r.resumedFrom, meta };
+  });
 }

@@ -20,6 +20,7 @@ import {
   type GanLoopOptions,
   type GanNets,
   runGanLoop,
+  withRunFolder,
   validateLoopOptions,
   writeNets,
 } from './common.js';
@@ -95,27 +96,29 @@ export function validateMlpOptions(o: MlpOptions): void {
 export async function trainMlp(options: MlpOptions, hooks: GanHooks = {}): Promise<TrainResult> {
   const o = options;
   validateMlpOptions(o);
-  const dataset = getDataset(o.dataset);
-  const n = nets(o);
-  const r = await runGanLoop(
-    { options: o, nets: n, fingerprint: checkpointOptions(o), sampleReal: (b, rng) => dataset.sample(b, rng), progressEvery: 50 },
-    hooks,
-  );
-  writeNets(o.out, n, r.gValues, r.dValues);
-  const d = dOutputOf(o.loss);
-  const meta: ModelMeta = {
-    latentDim: o.latentDim,
-    latentPrior: 'normal',
-    dataShape: [2],
-    dOutput: d.dOutput,
-    dataset: o.dataset,
-    extra: {
-      producer: 'refinery train',
-      d_output_semantics: d.semantics,
-      training: { ...checkpointOptions(o), steps: o.steps, finetuneD: o.finetuneD },
-      final_loss: { d: r.lossD, g: r.lossG },
-    },
-  };
-  writeMeta(join(o.out, 'meta.json'), meta);
-  return { dir: o.out, steps: r.steps, seconds: r.seconds, lossD: r.lossD, lossG: r.lossG, resumedFrom: r.resumedFrom, meta };
+  return withRunFolder(o.out, async () => {
+    const dataset = getDataset(o.dataset);
+    const n = nets(o);
+    const r = await runGanLoop(
+      { options: o, nets: n, fingerprint: checkpointOptions(o), sampleReal: (b, rng) => dataset.sample(b, rng), progressEvery: 50 },
+      hooks,
+    );
+    writeNets(o.out, n, r.gValues, r.dValues);
+    const d = dOutputOf(o.loss);
+    const meta: ModelMeta = {
+      latentDim: o.latentDim,
+      latentPrior: 'normal',
+      dataShape: [2],
+      dOutput: d.dOutput,
+      dataset: o.dataset,
+      extra: {
+        producer: 'refinery train',
+        d_output_semantics: d.semantics,
+        training: { ...checkpointOptions(o), steps: o.steps, finetuneD: o.finetuneD },
+        final_loss: { d: r.lossD, g: r.lossG },
+      },
+    };
+    writeMeta(join(o.out, 'meta.json'), meta);
+    return { dir: o.out, steps: r.steps, seconds: r.seconds, lossD: r.lossD, lossG: r.lossG, resumedFrom: r.resumedFrom, meta };
+  });
 }

@@ -4,6 +4,7 @@
  * network trained first on held-out real samples (methods/estimators/drefsp.ts).
  */
 import { fail } from '../../errors.js';
+import { checkMemory } from '../../platform/memory.js';
 import { DRE_FSP_DEFAULTS, trainDreFsp } from '../../methods/estimators/drefsp.js';
 import { DRS_DEFAULTS } from '../../methods/selection/drs.js';
 import { MH_DEFAULTS } from '../../methods/selection/mh.js';
@@ -148,6 +149,9 @@ export const mh = defineMethod<'mh', MhOptions>({
   defaults: { chainLength: MH_DEFAULTS.chainLength, mhInit: MH_DEFAULTS.init, maxRestarts: MH_DEFAULTS.maxRestarts },
   options: MH_SPECS,
   needsReal: false,
+  check(o, run) {
+    if (o.mhInit === 'real' && !run.hasReal) fail('invalid_argument', 'real', 'held-out real samples to start the chains from (mhInit real)', 'none');
+  },
   run: (ctx, o) => runMh(ctx, { chainLength: o.chainLength, init: o.mhInit, maxRestarts: o.maxRestarts }),
 });
 
@@ -159,6 +163,10 @@ export const sir = defineMethod<'sir', SirOptions>({
   defaults: { pool: SIR_DEFAULTS.poolMultiplier },
   options: SIR_SPECS,
   needsReal: false,
+  check(o, run) {
+    // The pool of one chunk (latents and scores) is held in memory.
+    checkMemory(4 * run.chunkRows * o.pool * (run.pair.meta.latentDim + 1), 'pool', `a pool of ${o.pool} x ${run.chunkRows} proposals`);
+  },
   run: (ctx, o) => runSir(ctx, { poolMultiplier: o.pool }),
 });
 
