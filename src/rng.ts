@@ -20,6 +20,7 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
+/** A seeded pseudo-random stream (xoshiro128**): the same seed words always give the same draws. */
 export class Rng {
   private a: number;
   private b: number;
@@ -102,11 +103,13 @@ export class Rng {
     }
   }
 
+  /** Fill `out` with draws from N(mean, std^2); returns `out`. */
   fillNormal<T extends Float32Array | Float64Array>(out: T, mean = 0, std = 1): T {
     for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
     return out;
   }
 
+  /** Fill `out` with draws from U(lo, hi); returns `out`. */
   fillUniform<T extends Float32Array | Float64Array>(out: T, lo = 0, hi = 1): T {
     const w = hi - lo;
     for (let i = 0; i < out.length; i++) out[i] = lo + w * this.uniform();

@@ -1,6 +1,8 @@
 /** A dense float32 array with its shape (C order). The currency between Refinery's modules. */
 export interface Tensor {
+  /** The values in row-major (C) order; as many as the product of `shape`. */
   data: Float32Array;
+  /** The dimensions, e.g. [n, ...dataShape]. */
   shape: number[];
 }
 

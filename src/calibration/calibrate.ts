@@ -36,7 +36,9 @@ import { fitIsotonic, interpolate } from './isotonic.js';
 import { fitLogistic } from './logistic.js';
 import { discriminatorGraph } from '../models/pair.js';
 
+/** Maps from D's raw score to a log density ratio: 'none' (identity; diagnostics only), 'logistic' (Platt scaling), 'isotonic'. */
 export const CALIBRATION_METHODS = ['none', 'logistic', 'isotonic'] as const;
+/** A calibration method. */
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 /** Stream label of calibration draws (Rng(seed, CALIBRATION_STREAM, ...)). */
@@ -108,27 +110,37 @@ export function calibratedDiscriminator(discriminator: Graph, dOutput: DOutput, 
   return g;
 }
 
+/** Options of `calibrate`. */
 export interface CalibrateOptions {
+  /** The map to fit. Default 'logistic'. */
   method: CalibrationMethod;
+  /** Seed of the fresh generator draws and of the real fit/test split (`calibrate`: default 0). */
   seed: number;
   /** Fresh generator samples to draw; default (0): as many as real samples. */
   numFake: number;
   /** Fraction of reals and of fakes held out for the Z diagnostic, in (0, 1); default 0.5. */
   testFraction: number;
-  /** Rows per ONNX batch when generating and scoring. */
+  /** Rows per ONNX batch when generating and scoring. Default 512. */
   batchSize: number;
 }
 
 export const CALIBRATE_DEFAULTS: Omit<CalibrateOptions, 'seed'> = { method: 'logistic', numFake: 0, testFraction: 0.5, batchSize: 512 };
 
+/** What a calibration did: the fit, the held-out split and the Z diagnostics before and after. */
 export interface CalibrationReport {
+  /** The map fitted. */
   method: CalibrationMethod;
   /** What the raw score was (D's output kind). */
   rawOutput: DOutput;
+  /** The seed used. */
   seed: number;
+  /** Real samples used (fit and test parts). */
   nReal: number;
+  /** Fresh generator samples drawn (fit and test parts). */
   nFake: number;
+  /** Reals and fakes in the fit part, and fit scores left out as non-finite. */
   fit: { real: number; fake: number; dropped: number };
+  /** Reals and fakes in the test part (the Z diagnostics). */
   test: { real: number; fake: number };
   /** Fitted parameters: logistic {a, b, seA, seB, iterations, converged}; isotonic {blocks, pClip}. */
   params: Record<string, number | boolean>;
@@ -138,7 +150,9 @@ export interface CalibrationReport {
    * estimation error), i.e. ~2 with the default even split.
    */
   before: CalibrationDiagnostic;
+  /** Diagnostic of the calibrated log ratio on the test part. */
   after: CalibrationDiagnostic;
+  /** Wall-clock time of the calibration, in seconds. */
   seconds: number;
 }
 
@@ -331,6 +345,7 @@ export async function fitCalibration(
 export interface CalibrationResult {
   /** The pair with the calibrated discriminator (D's output is then a logit: a log density ratio). */
   pair: ModelPair;
+  /** The fitted map from raw score to calibrated log ratio. */
   calibrator: Calibrator;
   /** Calibrated log ratio of one raw score. */
   map(s: number): number;

@@ -131,7 +131,7 @@ test('refine killed between chunks, after assembling and after the summary resum
   const args = (out: string) => ['refine', '--run', RUN, '--method', 'ddls', '--n', '500', '--chunk-size', '100', '--num-steps', '3', '--out', out, '--quiet'];
   const full = p('r-full.npy');
   assert.equal(cli(args(full)).code, 0);
-  for (const point of ['chunk-written@2', 'chunk-written@5', 'assembled', 'summary-written']) {
+  for (const point of ['chunk-written@2', 'chunk-written@5', 'assembling@2', 'assembled', 'summary-written']) {
     const out = p(`r-${point.replace('@', '-')}.npy`);
     const killed = cli(args(out), { REFINERY_FAULT: point });
     assert.equal(killed.signal, 'SIGKILL', point);

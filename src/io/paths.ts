@@ -11,7 +11,9 @@ import { formatBytes } from '../platform/memory.js';
 
 /** A file path and the option (or role) it came from, for error messages. */
 export interface NamedPath {
+  /** The file path as given. */
   path: string;
+  /** The option (or role) that named it, e.g. 'out' or 'generator'. */
   option: string;
 }
 

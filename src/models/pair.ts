@@ -19,15 +19,19 @@ export interface ModelPair {
   generator: OnnxModel;
   /** x -> [batch, 1]. */
   discriminator: OnnxModel;
+  /** Latent size and prior, data shape and what D outputs (from meta.json, or as declared). */
   meta: ModelMeta;
   /** Where the models came from (empty strings for models given in memory). */
   files: { generator: string; discriminator: string; meta?: string };
 }
 
+/** Where `loadPair` finds the models: a run folder, or ONNX files (without `run`, a meta.json beside the generator is read when present). */
 export interface PairOptions {
   /** A run folder holding generator.onnx, discriminator.onnx and meta.json. */
   run?: string;
+  /** Generator ONNX file: z [batch, latent_dim] -> x [batch, ...]. Default: generator.onnx in `run`. */
   generator?: string;
+  /** Discriminator ONNX file: x -> [batch, 1]. Default: discriminator.onnx in `run`. */
   discriminator?: string;
   /** The latent prior; required without a meta.json, checked against it otherwise. */
   latentPrior?: LatentPrior;
@@ -168,6 +172,7 @@ export function loadPair(options: PairOptions, needDiscriminator = true): ModelP
   });
 }
 
+/** The in-memory inputs of `pairFromBytes`: ONNX bytes and what no meta.json says. */
 export interface PairBytes {
   /** The generator's ONNX bytes: z [batch, latent_dim] -> x [batch, ...]. */
   generator: Uint8Array;

@@ -35,6 +35,7 @@ import type { OptionSpec } from './options.js';
 import { checkChunkOutput, describeOptions, planRefine, type RefineOptions, type RefineSummary } from './refine.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
+/** Where `refineToFile` writes, what it may not overwrite, and what it records. */
 export interface RefineFileOptions {
   /** Output .npy path; the summary goes to the same name with .json. */
   out: string;
@@ -52,17 +53,25 @@ export interface RefineFileOptions {
   names?: { out?: string; png?: string };
 }
 
+/** What `refineToFile` returns: the files written and the run's summary. */
 export interface RefineFileResult {
+  /** The .npy file written (OUT.npy). */
   out: string;
   /** The summary file (OUT.json). */
   summaryFile: string;
+  /** The PNG written, when one was asked for. */
   png?: string;
+  /** Shape of the array in OUT.npy: [n, ...dataShape]. */
   shape: number[];
   /** SHA-256 of OUT.npy. */
   sha256: string;
+  /** Per-run statistics, merged over the chunks. */
   summary: RefineSummary;
+  /** Chunks the run was split into: ceil(n / chunkSize). */
   chunks: number;
+  /** Chunks read back from OUT.npy.parts/ of an interrupted run instead of computed (0 without `resume`). */
   resumedChunks: number;
+  /** Wall-clock time of the call, in seconds. */
   seconds: number;
   /** Everything written to OUT.json. */
   record: Record<string, unknown>;
@@ -329,6 +338,7 @@ function assemble(tmp: string, shape: number[], chunks: number, partPath: (c: nu
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
       hash.update(bytes);
+      faultPoint('assembling');
     }
     fsyncSync(fd);
   } catch (e) {
@@ -341,11 +351,17 @@ function assemble(tmp: string, shape: number[], chunks: number, partPath: (c: nu
   return hash.digest('hex');
 }
 
+/** What `sampleToFile` returns. */
 export interface SampleFileResult {
+  /** The .npy file written. */
   out: string;
+  /** The PNG written, when one was asked for. */
   png?: string;
+  /** Shape of the array written: [n, ...dataShape]. */
   shape: number[];
+  /** SHA-256 of the .npy file written. */
   sha256: string;
+  /** Wall-clock time of the call, in seconds. */
   seconds: number;
 }
 

@@ -5,9 +5,13 @@ import { METHODS, type MethodId, type MethodOptionsMap } from './registry.js';
 
 /** A method's description: id, what it does, its paper, its options with their defaults. */
 export interface MethodInfo<Id extends MethodId = MethodId> {
+  /** The method id. */
   readonly id: Id;
+  /** One line: what the method does. */
   readonly summary: string;
+  /** The paper it follows. */
   readonly reference: string;
+  /** 'selection': chooses among generator proposals; 'dynamics': moves samples or latents. */
   readonly family: 'selection' | 'dynamics';
   /** Held-out real samples are required. */
   readonly needsReal: boolean;

@@ -9,19 +9,24 @@ import { Graph } from '../onnx/graph.js';
 
 /** What values an option takes. */
 export type OptionType =
+  /** A safe integer in [min, max]. */
   | { kind: 'integer'; min?: number; max?: number }
   /** A finite number in [min, max] (open at an end marked exclusive); `none`: the word "none" means Infinity. */
   | { kind: 'number'; min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean; none?: boolean }
+  /** true or false. */
   | { kind: 'boolean' }
+  /** One of `choices`. */
   | { kind: 'choice'; choices: readonly string[] }
   /** A value range [lo, hi] with lo < hi, or 'none'. */
   | { kind: 'range' }
   /** An ONNX model (a loaded graph; a file path on the command line). */
   | { kind: 'model' };
 
+/** The declaration of one method option: its flag, type and range, and meaning. */
 export interface OptionSpec {
   /** Command-line flag, e.g. '--step-size'; the key is its camelCase ('stepSize'). */
   flag: string;
+  /** The values it takes (checked before a run). */
   type: OptionType;
   /** What the option does, for the API reference and `--help`. */
   description: string;

@@ -21,8 +21,11 @@ import { getMethod, type MethodId, type MethodOptionsMap } from './registry.js';
 
 /** Progress of a run: `stage` is a preparation stage ('dre', 'calibrate') or the method id. */
 export interface RefineProgress {
+  /** 'dre', 'calibrate' or the method id. */
   stage: string;
+  /** Work done in this stage: training steps for 'dre', samples for the method (0 or 1 for 'calibrate'). */
   done: number;
+  /** Work of the whole stage, in the units of `done` (n for the method). */
   total: number;
 }
 
@@ -54,27 +57,37 @@ export const REFINE_DEFAULTS = { seed: 0, batchSize: 10000, chunkSize: 10000, ca
 
 /** Per-run statistics: acceptance, gradient norms, non-finite rows, proposals, and method-specific fields. */
 export interface RefineSummary {
+  /** The method that produced the samples (DRE-F-SP variants report their base method, e.g. 'drs'). */
   method: string;
+  /** Accepted fraction: of proposals (selection), of chain steps (MH), per step (dynamics; 1 when unadjusted). */
   acceptance?: number;
+  /** Mean per-row gradient (or drift) norm over the steps (dynamics methods). */
   gradNorm?: number;
   /** Rows whose score or gradient was NaN/Inf (rejections, or chains held in place). */
   nonFinite?: number;
+  /** Method-specific fields (proposals, restarts, seconds, ...): counts summed over chunks, rates averaged by rows. */
   [key: string]: unknown;
 }
 
+/** What `refine` returns: the samples (and latents), the merged summary, the options used and the reports. */
 export interface RefineResult {
+  /** The method id. */
   method: MethodId;
   /** The refined samples, [n, ...dataShape]. */
   samples: Tensor;
   /** Their latents [n, latentDim], for methods that work in latent space or select generator draws. */
   latents?: Tensor;
+  /** Per-run statistics, merged over the chunks. */
   summary: RefineSummary;
   /** The method options used (defaults filled in; models shown by name). */
   options: Record<string, unknown>;
   /** Reports of the preparation stages (e.g. `dre`: the DRE-F-SP training) and of the calibration. */
   reports: Record<string, unknown>;
+  /** The calibration of D, when `calibrate` was not 'none'. */
   calibration?: CalibrationReport;
+  /** Chunks the run was split into: ceil(n / chunkSize). */
   chunks: number;
+  /** Wall-clock time of the call, in seconds. */
   seconds: number;
 }
 

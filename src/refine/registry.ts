@@ -20,16 +20,27 @@ import { type DreOptions, type DrsOptions, type MhOptions, type SirOptions, dreM
 
 /** The options of each method, by id. */
 export interface MethodOptionsMap {
+  /** Discriminator rejection sampling. */
   drs: DrsOptions;
+  /** Metropolis-Hastings GAN (independence sampler). */
   mh: MhOptions;
+  /** Sampling-importance-resampling. */
   sir: SirOptions;
+  /** DRS with a DRE-F-SP density-ratio network trained on `real`. */
   'dre-rs': DrsOptions & DreOptions;
+  /** MH-GAN with a DRE-F-SP density-ratio network trained on `real`. */
   'dre-mh': MhOptions & DreOptions;
+  /** SIR with a DRE-F-SP density-ratio network trained on `real`. */
   'dre-sir': SirOptions & DreOptions;
+  /** Discriminator-driven Langevin sampling in latent space. */
   ddls: DdlsOptions;
+  /** Discriminator contrastive divergence: Langevin in sample space. */
   dcd: DcdOptions;
+  /** Discriminator optimal transport in sample space. */
   dot: DotOptions;
+  /** Discriminator optimal transport in latent space. */
   'dot-latent': DotLatentOptions;
+  /** Discriminator gradient flow. */
   dgflow: DgflowOptions;
 }
 

@@ -14,16 +14,21 @@ import type { Tensor } from '../tensor.js';
 /** Stream label of the latents of `sample` (Rng(seed, SAMPLE_STREAM, i) for sample i). */
 export const SAMPLE_STREAM = 0x5a4d;
 
+/** Options of `sample` and `sampleToFile`. */
 export interface SampleOptions {
+  /** Samples to draw. */
   n: number;
   /** Default 0. */
   seed?: number;
   /** Rows per generator call. Default 4096. */
   batchSize?: number;
+  /** Stops the draw before the next generator batch (RefineryError 'cancelled'). */
   signal?: AbortSignal;
+  /** Called after each generator batch with stage 'sample', the samples done and n. */
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
 }
 
+/** Defaults of `seed` and `batchSize` in `SampleOptions`. */
 export const SAMPLE_DEFAULTS = { seed: 0, batchSize: 4096 } as const;
 
 /** Latents rows start..start+rows-1 of a run with `seed`: row i from Rng(seed, SAMPLE_STREAM, i). */

@@ -32,10 +32,13 @@ import type { Tensor } from '../tensor.js';
 import { appendLogRatio, halfSquaredNorm } from './logratio.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
+/** The f-divergences DGflow can follow: KL, Jensen-Shannon and log D. */
 export const DIVERGENCES = ['kl', 'js', 'logd'] as const;
 /** The f-divergence whose (entropy-regularised) gradient flow DGflow simulates. */
 export type Divergence = (typeof DIVERGENCES)[number];
+/** Where DGflow runs: in data space (moving x) or in latent space (moving z; the samples are G(z)). */
 export const FLOW_SPACES = ['data', 'latent'] as const;
+/** Where DGflow runs: 'data' or 'latent'. */
 export type FlowSpace = (typeof FLOW_SPACES)[number];
 
 export interface FlowGraphOptions {

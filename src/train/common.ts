@@ -32,28 +32,42 @@ import { adamInit, adamStep, type AdamState } from './adam.js';
 import type { ParamSpec } from './mlp.js';
 import { spectralBackward, spectralInit, spectralNormalize, type SpectralState } from './spectral.js';
 
+/** GAN losses: 'ns' (non-saturating; D outputs a logit), 'hinge' and 'wgan-gp' (D outputs a critic score). */
 export const GAN_LOSSES = ['ns', 'hinge', 'wgan-gp'] as const;
+/** A GAN loss. */
 export type GanLoss = (typeof GAN_LOSSES)[number];
 
 /** Options every GAN trainer shares (field names are the camelCase of the CLI flags). */
 export interface GanLoopOptions {
+  /** Run folder to write: generator.onnx, discriminator.onnx, meta.json and checkpoints. */
   out: string;
+  /** Seed of the initial parameters and of every training draw. */
   seed: number;
   /** G updates. */
   steps: number;
+  /** Real samples and latents per update. */
   batchSize: number;
+  /** Size of the latent z, drawn from N(0, I). */
   latentDim: number;
+  /** The GAN loss. */
   loss: GanLoss;
+  /** Spectrally normalise D's weights (one power iteration per use). */
   spectralNorm: boolean;
+  /** Adam learning rate of G, in (0, 1). */
   lrG: number;
+  /** Adam learning rate of D, in (0, 1). */
   lrD: number;
+  /** Adam beta1 of both networks, in [0, 1). */
   beta1: number;
+  /** Adam beta2 of both networks, in [0, 1). */
   beta2: number;
   /** D updates per G update. */
   dSteps: number;
   /** Extra D-only steps after training, with G frozen, so D estimates the density ratio of the final G. */
   finetuneD: number;
+  /** Weight lambda of the gradient penalty (loss 'wgan-gp' only). */
   gpWeight: number;
+  /** Steps between checkpoints (one is also written at the end and on cancellation). */
   checkpointEvery: number;
   /** Continue from out/checkpoint.* when present. */
   resume: boolean;
@@ -61,12 +75,19 @@ export interface GanLoopOptions {
 
 /** What a trainer returns: the run folder, steps done, time, final losses and the meta.json written. */
 export interface GanResult {
+  /** The run folder written (`out`). */
   dir: string;
+  /** Total steps: GAN steps plus D fine-tuning steps. */
   steps: number;
+  /** Wall-clock time of this call's training loop, in seconds. */
   seconds: number;
+  /** Last D loss. */
   lossD: number;
+  /** Last G loss (fine-tuning steps do not update it). */
   lossG: number;
+  /** Step the run resumed from (0 for a fresh run). */
   resumedFrom: number;
+  /** The meta.json written to the run folder. */
   meta: ModelMeta;
 }
 
@@ -85,10 +106,15 @@ export interface GanNets {
   initParams(params: ParamSpec[], rng: Rng): Float32Array[];
 }
 
+/** Progress of a training run, reported every few steps and at the last. */
 export interface TrainProgress {
+  /** Steps done (GAN steps, then D fine-tuning steps). */
   step: number;
+  /** Total steps: `steps` + `finetuneD`. */
   steps: number;
+  /** D loss of the latest D update. */
   lossD: number;
+  /** G loss of the latest G update. */
   lossG: number;
 }
 

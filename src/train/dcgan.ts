@@ -35,6 +35,7 @@ import type { ParamSpec } from './mlp.js';
 
 export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
 
+/** Options of the DCGAN trainer for images (`trainGan` with model 'dcgan'). */
 export interface DcganOptions extends GanLoopOptions {
   /** Built-in image dataset (used when realDir is not set). */
   dataset: string;
@@ -54,6 +55,7 @@ export interface DcganOptions extends GanLoopOptions {
   pixelNorm: boolean;
 }
 
+/** Defaults of the DCGAN's options (all but `out`). */
 export const DCGAN_DEFAULTS: Omit<DcganOptions, 'out'> = {
   dataset: 'shapes28',
   realDir: undefined,

@@ -2,6 +2,7 @@
 import { type Graph, float, int } from '../onnx/graph.js';
 import type { Rng } from '../rng.js';
 
+/** Activation of an MLP's hidden layers: ReLU, LeakyReLU (slope 0.2) or tanh. */
 export type Activation = 'relu' | 'leaky_relu' | 'tanh';
 
 export interface MlpSpec {

@@ -28,14 +28,19 @@ import { type Activation, appendMlp, initParams, type MlpSpec, mlpParams, type P
 
 export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
 
+/** Options of the MLP GAN on a built-in 2-D dataset (`trainGan` with model 'mlp'). */
 export interface MlpOptions extends GanLoopOptions {
+  /** Built-in 2-D dataset to train on ('grid25', 'ring8' or 'swissroll'). */
   dataset: string;
+  /** Units per hidden layer. */
   hidden: number;
   /** Hidden layers in G and in D. */
   layers: number;
+  /** Activation of the hidden layers. */
   activation: Activation;
 }
 
+/** Defaults of the MLP GAN's options (all but `out`). */
 export const MLP_DEFAULTS: Omit<MlpOptions, 'out'> = {
   dataset: 'grid25',
   seed: 0,

@@ -12,8 +12,10 @@ import { MLP_DEFAULTS, type MlpOptions, trainMlp } from './mlpgan.js';
 
 /** The trainers' models. */
 export const GAN_MODELS = ['mlp', 'dcgan'] as const;
+/** A trainer model: 'mlp' (points in R^2) or 'dcgan' (images). */
 export type GanModel = (typeof GAN_MODELS)[number];
 
+/** Cancellation and progress hooks of `trainGan`. */
 export interface TrainHooks {
   /** Stops training after the current step; a checkpoint is written (resume with `resume: true`). */
   signal?: AbortSignal;
@@ -26,7 +28,9 @@ export type TrainGanOptions =
   | ({ model?: 'mlp'; out: string } & Partial<Omit<MlpOptions, 'out'>> & TrainHooks)
   | ({ model: 'dcgan'; out: string } & Partial<Omit<DcganOptions, 'out'>> & TrainHooks);
 
+/** What `trainGan` returns: the trainer's result, the model trained and the trained pair. */
 export interface TrainGanResult extends GanResult {
+  /** The model trained. */
   model: GanModel;
   /** The trained pair, loaded from the run folder, ready for `refine`. */
   pair: ModelPair;
