@@ -46,7 +46,7 @@ export interface ReadImagesOptions {
 export interface ImageFolder {
   /** [n, c, h, w] row-major. */
   data: Float32Array;
-  /** [n, c, h, w]: number of images, channels (1 or 3), height, width. */
+  /** Shape [n, c, h, w]: number of images, channels (1 or 3), height, width. */
   shape: [number, number, number, number];
   /** Value range [lo, hi] that pixel values 0..255 were mapped to linearly. */
   range: [number, number];
