@@ -1,79 +1,160 @@
-/** `refinery eval`: metrics of fake samples against real ones (a .npy or a built-in dataset). */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+/**
+ * `refinery eval`: metrics of fake samples against real ones (a .npy, a folder of PNGs, a
+ * built-in dataset, or cached statistics), on the samples or in a feature space (any ONNX
+ * embedding), with the Inception Score and class statistics of a classifier.
+ */
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../data/dataset.js';
+import { readImageFolder } from '../data/images.js';
 import { sampleDataset } from '../data/sample.js';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32 } from '../io/npy.js';
-import { checkOutputs } from '../io/paths.js';
-import { checkMemory } from '../platform/memory.js';
+import { readNpz, writeNpz } from '../io/npz.js';
+import { checkOutputs, type NamedPath } from '../io/paths.js';
 import { evaluate, METRIC_NAMES, parseMetricList } from '../metrics/evaluate.js';
-import type { Samples } from '../metrics/linalg.js';
+import type { GaussianStats } from '../metrics/frechet.js';
+import { loadGraph } from '../onnx/model.js';
+import { checkMemory } from '../platform/memory.js';
 import { prCurvePng } from '../plot/curves.js';
-import { printResult } from './common.js';
-import { choiceArg, intArg } from './parse.js';
+import type { Tensor } from '../tensor.js';
+import { printResult, signal } from './common.js';
+import { choiceArg, intArg, numberArg } from './parse.js';
+import { progressStages } from './progress.js';
 
-function readSamples(path: string, option: string): Samples {
-  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file', path);
-  const t = readNpyFloat32(path);
+/** A .npy [n, ...] or a folder of PNG images (values in [-1, 1]). */
+function readSamples(path: string, option: string): Tensor {
+  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG images', path);
+  const t = statSync(path).isDirectory() ? readImageFolder(path, { option }) : readNpyFloat32(path);
   if (t.shape.length < 2 || t.shape[0] < 1) fail('shape_mismatch', option, 'an array [n, ...] with n >= 1', `[${t.shape.join(', ')}]`);
-  return { data: t.data, n: t.shape[0], d: t.shape.slice(1).reduce((a, b) => a * b, 1) };
+  return { data: t.data, shape: [...t.shape] };
+}
+
+/** Cached statistics: an .npz with mu [d] and sigma [d, d] (pytorch-fid's format), and n when Refinery wrote it. */
+function readStats(path: string): GaussianStats {
+  const z = readNpz(path);
+  const mu = z.mu;
+  const sigma = z.sigma;
+  if (!mu || !sigma || mu.shape.length !== 1 || sigma.shape.length !== 2 || sigma.shape[0] !== mu.shape[0] || sigma.shape[1] !== mu.shape[0]) {
+    fail('invalid_file', path, 'an .npz with mu [d] and sigma [d, d] (as pytorch-fid writes)', Object.keys(z).join(', ') || 'no arrays');
+  }
+  const f64 = (a: typeof mu) => (a.data instanceof Float64Array ? a.data : Float64Array.from(a.data as ArrayLike<number>));
+  const n = z.n ? Number((z.n.data as ArrayLike<number | bigint>)[0]) : 0;
+  return { mean: f64(mu), cov: f64(sigma), n, d: mu.shape[0] };
 }
 
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('evaluate fake samples against real ones: mode metrics, Frechet distance, KID/MMD, precision/recall, density/coverage, PR curves')
-    .requiredOption('--fake <file>', 'fake samples .npy [n, ...]')
-    .option('--real <file>', 'real samples .npy [m, ...]')
+    .description(
+      'evaluate fake samples against real ones: mode metrics, Frechet distance, KID/MMD, precision/recall, density/coverage, PR curves, Inception Score',
+    )
+    .requiredOption('--fake <path>', 'fake samples: .npy [n, ...] or a folder of PNG images')
+    .option('--real <path>', 'real samples: .npy [m, ...] or a folder of PNG images')
     .option(
       '--dataset <name>',
-      `built-in dataset (${DATASET_NAMES.join(', ')}): real samples are drawn from it and its modes give the mode metrics`,
+      `built-in 2-D dataset (${DATASET_NAMES.join(', ')}): real samples are drawn from it and its modes give the mode metrics`,
       choiceArg(DATASET_NAMES),
     )
     .option('--real-n <n>', 'real samples drawn with --dataset', intArg(2), 10000)
+    .option('--real-stats <file.npz>', "statistics of the real features instead of real samples (mu, sigma: pytorch-fid's .npz) for fd")
+    .option('--save-stats <file.npz>', 'write the statistics of the real features (mu, sigma, n) for --real-stats')
+    .option('--features <file.onnx>', 'feature extractor x -> [batch, k] (e.g. Inception-v3 exported from PyTorch, or features.onnx of train-classifier)')
+    .option('--classifier <file.onnx>', 'classifier x -> logits [batch, K], for the Inception Score (is) and class statistics (classes)')
     .option('--metrics <list>', `comma-separated, of ${METRIC_NAMES.join(', ')} (default: all that apply)`)
     .option('--seed <n>', 'seed of sampled metrics (KID subsets, k-means, splits) and of --dataset draws', intArg(), 0)
     .option('--pr-k <k>', 'k of improved precision/recall', intArg(1), 3)
     .option('--dc-k <k>', 'k of density/coverage', intArg(1), 5)
+    .option('--is-splits <n>', 'splits of the Inception Score', intArg(1), 10)
+    .option(
+      '--confidence <p>',
+      'confidence above which a sample counts as classified (classes)',
+      numberArg((p) => p >= 0 && p < 1, 'a number in [0, 1)'),
+      0.9,
+    )
+    .option('--batch-size <n>', 'rows per model call of --features and --classifier', intArg(1), 500)
     .option('--curves-png <file>', 'plot the PR curves (prd, cpr) to a PNG')
     .option('--json', 'print the result as JSON', false)
-    .action((opts) => {
-      if ((opts.real === undefined) === (opts.dataset === undefined))
-        fail('invalid_argument', '--real', 'exactly one of --real FILE.npy or --dataset NAME', opts.real === undefined ? 'neither' : 'both');
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts) => {
+      const sources = [opts.real, opts.dataset, opts.realStats].filter((v) => v !== undefined).length;
+      if (sources > 1) fail('invalid_argument', '--real', 'one of --real, --dataset or --real-stats', 'several');
+      const metrics = opts.metrics !== undefined ? parseMetricList(opts.metrics, '--metrics') : undefined;
+      const inputs: NamedPath[] = [{ path: opts.fake, option: '--fake' }];
+      for (const [k, flag] of [
+        ['real', '--real'],
+        ['realStats', '--real-stats'],
+        ['features', '--features'],
+        ['classifier', '--classifier'],
+      ] as const) {
+        if (opts[k] !== undefined) inputs.push({ path: opts[k], option: flag });
+      }
+      const outputs: NamedPath[] = [];
       if (opts.curvesPng !== undefined) {
         if (!String(opts.curvesPng).toLowerCase().endsWith('.png')) fail('invalid_argument', '--curves-png', 'a file name ending in .png', opts.curvesPng);
-        const inputs = [{ path: opts.fake, option: '--fake' }, ...(opts.real ? [{ path: opts.real, option: '--real' }] : [])];
-        checkOutputs([{ path: opts.curvesPng, option: '--curves-png' }], inputs);
+        if (metrics && !metrics.some((m) => m === 'prd' || m === 'cpr'))
+          fail('invalid_argument', '--curves-png', 'a curve metric in --metrics (prd or cpr)', opts.metrics);
+        outputs.push({ path: opts.curvesPng, option: '--curves-png' });
       }
-      const metrics = opts.metrics !== undefined ? parseMetricList(opts.metrics, '--metrics') : undefined;
+      if (opts.saveStats !== undefined) {
+        if (!String(opts.saveStats).endsWith('.npz')) fail('invalid_argument', '--save-stats', 'a file name ending in .npz', opts.saveStats);
+        if (opts.real === undefined && opts.dataset === undefined)
+          fail('invalid_argument', '--save-stats', 'real samples to take statistics of (--real or --dataset)', 'none');
+        outputs.push({ path: opts.saveStats, option: '--save-stats' });
+      }
+      checkOutputs(outputs, inputs);
+      const features = opts.features === undefined ? undefined : loadGraph(opts.features);
+      const classifier = opts.classifier === undefined ? undefined : loadGraph(opts.classifier);
       const fake = readSamples(opts.fake, '--fake');
-      const dataset = opts.dataset as DatasetName | undefined;
-      if (!opts.real) checkMemory(4 * 2 * opts.realN, '--real-n', `${opts.realN} real samples`);
-      const real: Samples = opts.real
-        ? readSamples(opts.real, '--real')
-        : { data: sampleDataset(dataset!, opts.realN, { seed: opts.seed }).data, n: opts.realN, d: 2 };
-      if (real.d !== fake.d) fail('shape_mismatch', '--fake', `samples of the real data's size (${real.d} values per row)`, `${fake.d}`);
-      if (opts.curvesPng && metrics && !metrics.some((m) => m === 'prd' || m === 'cpr'))
-        fail('invalid_argument', '--curves-png', 'a curve metric in --metrics (prd or cpr)', opts.metrics);
-      const r = evaluate(real, fake, { metrics, dataset, seed: opts.seed, prK: opts.prK, dcK: opts.dcK });
-      if (opts.curvesPng) {
-        mkdirSync(dirname(opts.curvesPng) || '.', { recursive: true });
-        writeFileAtomic(opts.curvesPng, prCurvePng(r.curves, { title: 'precision-recall' }));
+      let real: Tensor | undefined;
+      if (opts.real !== undefined) real = readSamples(opts.real, '--real');
+      else if (opts.dataset !== undefined) {
+        checkMemory(4 * 2 * opts.realN, '--real-n', `${opts.realN} real samples`);
+        real = sampleDataset(opts.dataset as DatasetName, opts.realN, { seed: opts.seed });
+      }
+      const realStats = opts.realStats === undefined ? undefined : readStats(opts.realStats);
+      if (real && real.shape.slice(1).join('x') !== fake.shape.slice(1).join('x')) {
+        fail('shape_mismatch', '--fake', `samples of the real data's shape [n, ${real.shape.slice(1).join(', ')}]`, `[${fake.shape.join(', ')}]`);
+      }
+      const bar = progressStages(!opts.quiet);
+      const r = await evaluate(real, fake, {
+        metrics: metrics ?? (opts.saveStats !== undefined ? ['fd'] : undefined),
+        dataset: opts.dataset,
+        seed: opts.seed,
+        prK: opts.prK,
+        dcK: opts.dcK,
+        isSplits: opts.isSplits,
+        confidence: opts.confidence,
+        batchSize: opts.batchSize,
+        features,
+        classifier,
+        realStats,
+        signal: signal(),
+        onProgress: bar.update,
+      }).finally(() => bar.stop());
+      if (opts.curvesPng) writeFileAtomic(opts.curvesPng, prCurvePng(r.curves, { title: 'precision-recall' }));
+      if (opts.saveStats !== undefined && r.realStats) {
+        const s = r.realStats;
+        writeNpz(opts.saveStats, {
+          mu: { data: s.mean, shape: [s.d] },
+          sigma: { data: s.cov, shape: [s.d, s.d] },
+          n: { data: new Float64Array([s.n]), shape: [] },
+        });
       }
       const result = {
         fake: opts.fake,
-        real: opts.real ?? `dataset ${opts.dataset} (n=${opts.realN}, seed ${opts.seed})`,
-        nFake: fake.n,
-        nReal: real.n,
+        real: opts.real ?? (opts.dataset ? `dataset ${opts.dataset} (n=${opts.realN}, seed ${opts.seed})` : `statistics ${opts.realStats}`),
+        features: opts.features ?? null,
+        classifier: opts.classifier ?? null,
+        nFake: fake.shape[0],
+        nReal: real?.shape[0] ?? realStats?.n ?? null,
         ...r.metrics,
         seconds: r.seconds,
       };
       const lines = Object.entries(r.metrics).map(
         ([k, v]) =>
-          `${k.padEnd(6)} ${JSON.stringify(v, (key, val) => (key === 'modeCounts' ? undefined : typeof val === 'number' ? Number(val.toPrecision(4)) : val))}`,
+          `${k.padEnd(7)} ${JSON.stringify(v, (key, val) => (key === 'modeCounts' || key === 'classCounts' || key === 'splits' ? undefined : typeof val === 'number' ? Number(val.toPrecision(4)) : val))}`,
       );
       printResult(opts.json, result, lines.join('\n'));
     });

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { type Command, CommanderError, type Option, Command as CommandClass } from 'commander';
 import { type Issue, RefineryError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerClassifier } from './classifier.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerRefine } from './refine.js';
@@ -23,6 +24,7 @@ program
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} });
 registerTrain(program);
+registerClassifier(program);
 registerSample(program);
 registerRefine(program);
 registerEval(program);

@@ -11,6 +11,7 @@ import { join, relative, sep } from 'node:path';
 import { PNG } from 'pngjs';
 import { RefineryError, describe, fail } from '../errors.js';
 import type { Rng } from '../rng.js';
+import { mnistDataset } from './mnist.js';
 
 /** A source of images of one shape [c, h, w], values in `range`. */
 export interface ImageDataset {
@@ -326,10 +327,12 @@ function sampleShapes(n: number, rng: Rng): { data: Float32Array; labels: Int32A
   return { data, labels };
 }
 
-export const IMAGE_DATASET_NAMES = ['shapes28'] as const;
+/** The built-in image datasets: shapes28 (procedural) and mnist (the digits of the `mnist` package, training split). */
+export const IMAGE_DATASET_NAMES = ['shapes28', 'mnist'] as const;
 
 /** The built-in image dataset called `name`; RefineryError invalid_argument (path 'dataset') otherwise. */
 export function getImageDataset(name: string): ImageDataset {
   if (name === 'shapes28') return shapes28;
+  if (name === 'mnist') return mnistDataset();
   return fail('invalid_argument', 'dataset', `one of ${IMAGE_DATASET_NAMES.join(', ')}`, describe(name));
 }

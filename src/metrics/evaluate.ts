@@ -6,55 +6,81 @@
 import { type DatasetName, getDataset } from '../data/dataset.js';
 import { describe, fail, RefineryError, type Issue } from '../errors.js';
 import { classifierPrCurve } from './classifierpr.js';
-import { frechetDistance } from './frechet.js';
+import { frechetFromStats, type GaussianStats, gaussianStats } from './frechet.js';
 import { kid, type MmdResult, mmd } from './kid.js';
-import { asSamples, type SampleInput } from './linalg.js';
+import { asSamples, checkPair, type SampleInput } from './linalg.js';
+import { type ClassStatistics, classStatistics, type InceptionScore, inceptionScore } from './classifier.js';
+import { extractFeatures } from './features.js';
+import type { OnnxModel } from '../onnx/graph.js';
+import type { Tensor } from '../tensor.js';
 import { type ModeMetrics, modeMetrics } from './modes.js';
 import { prd } from './prd.js';
 import { type DensityCoverage, densityCoverage, improvedPrecisionRecall, type PrecisionRecall } from './prdc.js';
 
-/** Metric names: 2-D modes, Frechet distance, KID, MMD, improved precision/recall, density/coverage, PRD and classifier PR curves. */
-export const METRIC_NAMES = ['modes', 'fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr'] as const;
+/**
+ * Metric names: 2-D modes, Frechet distance, KID, MMD, improved precision/recall, density/coverage,
+ * PRD and classifier PR curves on the samples (or their features); Inception Score and class
+ * statistics from a classifier.
+ */
+export const METRIC_NAMES = ['modes', 'fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr', 'is', 'classes'] as const;
 /** One of `METRIC_NAMES`. */
 export type MetricName = (typeof METRIC_NAMES)[number];
 
-/** Options of `evaluate`; all optional. */
+/** Metrics that compare with real samples (not only with their statistics). */
+const NEEDS_REAL_SAMPLES: readonly MetricName[] = ['kid', 'mmd', 'pr', 'dc', 'prd', 'cpr'];
+
+/** Options of `evaluate`. */
 export interface EvaluateOptions {
-  /** Which metrics (default: all that apply; 'modes' needs `dataset`). */
+  /** Which metrics. Default: all that apply ('modes' with `dataset`, 'is' and 'classes' with `classifier`, the others with real samples). */
   metrics?: MetricName[];
   /** Built-in 2-D dataset (grid25, ring8, swissroll) whose modes define the mode metrics. */
   dataset?: DatasetName;
-  /** Seed of the sampled metrics (KID subsets, k-means, splits). Default 0. */
+  /** Seed of the sampled metrics (KID subsets, k-means, splits, the IS shuffle). Default 0. */
   seed?: number;
   /** k of improved precision/recall. Default 3. */
   prK?: number;
   /** k of density/coverage. Default 5. */
   dcK?: number;
-  /** KID subsets (default 100) and their size (default 1000). */
+  /** Number of KID subsets. Default 100. */
   kidSubsets?: number;
-  /** Rows per KID subset (default 1000, capped at the smaller sample count). */
+  /** Size of each KID subset. Default 1000 (capped at the smaller sample count). */
   kidSubsetSize?: number;
+  /** Feature extractor x -> [batch, k]: every metric but 'modes', 'is' and 'classes' is computed on features. */
+  features?: OnnxModel;
+  /** Classifier x -> logits [batch, K], for 'is' and 'classes'. */
+  classifier?: OnnxModel;
+  /** Statistics of the real samples' features (e.g. read from a pytorch-fid .npz): 'fd' uses them instead of `real`'s. */
+  realStats?: GaussianStats;
+  /** Splits of the Inception Score. Default 10. */
+  isSplits?: number;
+  /** Confidence above which a sample counts as classified ('classes'). Default 0.9. */
+  confidence?: number;
+  /** Rows per model call when extracting features. Default 500. */
+  batchSize?: number;
+  signal?: AbortSignal;
+  /** Progress of the feature extraction and of the metrics. */
+  onProgress?: (p: { stage: string; done: number; total: number }) => void;
 }
 
-/** A precision-recall curve returned by `evaluate` for plotting. */
+/** A precision/recall curve to plot (from 'prd' or 'cpr'). */
 export interface Curve {
-  /** 'PRD' or 'classifier PR' */
+  /** 'PRD' or 'classifier PR'. */
   label: string;
-  /** Precision at each point, in [0, 1]. */
+  /** Precision at each point of the curve. */
   precision: Float64Array;
-  /** Recall at each point, same length as `precision`. */
+  /** Recall at each point of the curve. */
   recall: Float64Array;
 }
 
 /** The metrics computed, each under its name. */
 export interface EvaluateMetrics {
-  /** Mode metrics against `dataset` (`modeMetrics`). */
+  /** 2-D mode metrics against `dataset` (`modeMetrics`). */
   modes?: ModeMetrics;
-  /** Fréchet distance and its two terms (`frechetDistance`). */
+  /** Frechet distance and its two terms (`frechetDistance`); FID when the features are Inception's. */
   fd?: { distance: number; meanTerm: number; traceTerm: number };
-  /** KID mean and std over random subsets, without the per-subset values (`kid`). */
+  /** Kernel inception distance: mean and std over subsets (`kid`). */
   kid?: { mean: number; std: number; subsetSize: number; numSubsets: number };
-  /** Unbiased MMD² with an RBF kernel and its bandwidth (`mmd`). */
+  /** Maximum mean discrepancy with an RBF kernel (`mmd`). */
   mmd?: MmdResult;
   /** Improved precision and recall with k = `prK` (`improvedPrecisionRecall`). */
   pr?: PrecisionRecall;
@@ -64,6 +90,10 @@ export interface EvaluateMetrics {
   prd?: { f8: number; f1over8: number; numClusters: number; numRuns: number };
   /** Classifier PR summaries (`classifierPrCurve`); the curve is in `EvaluateResult.curves`. */
   cpr?: { f8: number; f1over8: number; k: number };
+  /** Inception Score in the classifier given (`inceptionScore`). */
+  is?: InceptionScore;
+  /** Confident fraction, classes covered and class-histogram divergence (`classStatistics`). */
+  classes?: ClassStatistics;
 }
 
 /** Result of `evaluate`. */
@@ -72,10 +102,13 @@ export interface EvaluateResult {
   metrics: EvaluateMetrics;
   /** PR curves of 'prd' and 'cpr', for plotting. */
   curves: Curve[];
-  /** Seconds per metric. */
-  seconds: Partial<Record<MetricName, number>>;
+  /** Seconds per metric (and 'features' for the extraction). */
+  seconds: Partial<Record<MetricName | 'features', number>>;
+  /** Statistics of the real samples' features, when computed (to save and reuse). */
+  realStats?: GaussianStats;
 }
 
+/** The metric names in a comma-separated list; errors name `path`. */
 export function parseMetricList(value: string, path = 'metrics'): MetricName[] {
   const names = value
     .split(',')
@@ -88,86 +121,145 @@ export function parseMetricList(value: string, path = 'metrics'): MetricName[] {
   return names as MetricName[];
 }
 
+function asTensor(x: SampleInput): Tensor {
+  if ('shape' in x) return { data: x.data instanceof Float32Array ? x.data : Float32Array.from(x.data), shape: [...x.shape] };
+  return { data: x.data instanceof Float32Array ? x.data : Float32Array.from(x.data), shape: [x.n, x.d] };
+}
+
 /**
- * Evaluate `fake` samples against `real` ones ([n, ...] arrays of equal row size). Options are
- * checked first, all at once, each error naming its key.
+ * Evaluate `fake` samples against `real` ones ([n, ...] arrays of equal row size; `real` may be
+ * undefined when only 'fd' with `realStats`, 'is' and 'classes' are asked). With `features`, the
+ * sample-comparison metrics are computed on the features of both sets. Options are checked
+ * first, all at once, each error naming its key.
  */
-export function evaluate(realInput: SampleInput, fakeInput: SampleInput, options: EvaluateOptions = {}): EvaluateResult {
-  const real = asSamples(realInput, 'real');
-  const fake = asSamples(fakeInput, 'fake');
+export async function evaluate(realInput: SampleInput | undefined, fakeInput: SampleInput, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+  const rawReal = realInput === undefined ? undefined : asSamples(realInput, 'real');
+  const rawFake = asSamples(fakeInput, 'fake');
   const o = options;
   const dataset = o.dataset === undefined ? undefined : getDataset(o.dataset);
-  const names = o.metrics ?? METRIC_NAMES.filter((m) => m !== 'modes' || dataset !== undefined);
+  const names =
+    o.metrics ??
+    METRIC_NAMES.filter((m) =>
+      m === 'modes'
+        ? dataset !== undefined
+        : m === 'is' || m === 'classes'
+          ? o.classifier !== undefined
+          : rawReal !== undefined || (m === 'fd' && o.realStats !== undefined),
+    );
   const issues: Issue[] = [];
   const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
   if (!Array.isArray(names) || names.length === 0 || !names.every((n) => (METRIC_NAMES as readonly string[]).includes(n))) {
     issues.push({ path: 'metrics', expected: `a non-empty list of ${METRIC_NAMES.join(', ')}`, received: describe(o.metrics) });
   }
   if (o.seed !== undefined && !isInt(o.seed, Number.MIN_SAFE_INTEGER)) issues.push({ path: 'seed', expected: 'a safe integer', received: describe(o.seed) });
+  const nReal = rawReal?.n ?? 0;
   const prK = o.prK ?? 3;
   const dcK = o.dcK ?? 5;
-  // k-NN metrics need more rows than k: say so naming k, not the sample set.
-  if (names.includes?.('pr') && !(isInt(prK, 1) && prK < Math.min(real.n, fake.n))) {
-    issues.push({
-      path: 'prK',
-      expected: `an integer in [1, ${Math.min(real.n, fake.n) - 1}] (below the number of real and of fake samples)`,
-      received: describe(o.prK),
-    });
+  if (rawReal === undefined) {
+    const need = names.filter((m) => NEEDS_REAL_SAMPLES.includes(m) || (m === 'fd' && o.realStats === undefined));
+    if (need.length > 0)
+      issues.push({ path: 'real', expected: `real samples for ${need.join(', ')}${need.includes('fd') ? ' (or realStats)' : ''}`, received: 'none' });
+  } else {
+    // k-NN metrics need more rows than k: say so naming k, not the sample set.
+    if (names.includes('pr') && !(isInt(prK, 1) && prK < Math.min(nReal, rawFake.n))) {
+      issues.push({
+        path: 'prK',
+        expected: `an integer in [1, ${Math.min(nReal, rawFake.n) - 1}] (below the number of real and of fake samples)`,
+        received: describe(o.prK),
+      });
+    }
+    if (names.includes('dc') && !(isInt(dcK, 1) && dcK < nReal)) {
+      issues.push({ path: 'dcK', expected: `an integer in [1, ${nReal - 1}] (below the number of real samples)`, received: describe(o.dcK) });
+    }
   }
-  if (names.includes?.('dc') && !(isInt(dcK, 1) && dcK < real.n)) {
-    issues.push({ path: 'dcK', expected: `an integer in [1, ${real.n - 1}] (below the number of real samples)`, received: describe(o.dcK) });
-  }
-  if (names.includes?.('modes') && !dataset) issues.push({ path: 'dataset', expected: 'a built-in 2-D dataset for the mode metrics', received: 'none' });
+  if (names.includes('modes') && !dataset) issues.push({ path: 'dataset', expected: 'a built-in 2-D dataset for the mode metrics', received: 'none' });
+  if ((names.includes('is') || names.includes('classes')) && !o.classifier)
+    issues.push({ path: 'classifier', expected: "a classifier model for 'is' and 'classes'", received: 'none' });
   if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
   const seed = o.seed ?? 0;
   const metrics: EvaluateMetrics = {};
   const curves: Curve[] = [];
-  const seconds: Partial<Record<MetricName, number>> = {};
-  const timed = <T>(name: MetricName, f: () => T): T => {
+  const seconds: EvaluateResult['seconds'] = {};
+  const timed = async <T>(name: MetricName | 'features', f: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
-    const r = f();
-    seconds[name] = (performance.now() - t0) / 1000;
+    const r = await f();
+    seconds[name] = (performance.now() - t0) / 1000 + (seconds[name] ?? 0);
     return r;
   };
+  const extract = (model: OnnxModel, x: SampleInput, label: string, path: string) =>
+    extractFeatures(model, asTensor(x), {
+      batchSize: o.batchSize,
+      signal: o.signal,
+      path,
+      onProgress: (done, total) => o.onProgress?.({ stage: label, done, total }),
+    });
+  // The comparison space: features of both sets, or the samples themselves.
+  const compared = names.some((m) => m !== 'modes' && m !== 'is' && m !== 'classes');
+  let real = rawReal;
+  let fake = rawFake;
+  if (o.features && compared) {
+    const ff = await timed('features', () => extract(o.features!, fakeInput, 'features (fake)', 'features'));
+    fake = asSamples(ff, 'fake features');
+    if (realInput !== undefined) {
+      const rf = await timed('features', () => extract(o.features!, realInput, 'features (real)', 'features'));
+      real = asSamples(rf, 'real features');
+    }
+  }
+  if (real) checkPair(real, fake, 1, 1);
+  let realStats = o.realStats;
+  let logits: Promise<Tensor> | undefined;
   for (const name of names) {
+    o.onProgress?.({ stage: name, done: 0, total: 1 });
     switch (name) {
       case 'modes': {
-        if (fake.d !== 2) fail('shape_mismatch', 'fake', '2-D samples for the mode metrics', `${fake.d}-D`);
-        metrics.modes = timed(name, () => modeMetrics(fake.data, dataset!));
+        if (rawFake.d !== 2) fail('shape_mismatch', 'fake', '2-D samples for the mode metrics', `${rawFake.d}-D`);
+        metrics.modes = await timed(name, () => modeMetrics(rawFake.data, dataset!));
         break;
       }
       case 'fd': {
-        const r = timed(name, () => frechetDistance(real, fake));
+        const r = await timed(name, async () => {
+          realStats ??= await gaussianStats(real!, 'real');
+          return frechetFromStats(realStats, await gaussianStats(fake, 'fake'));
+        });
         metrics.fd = { distance: r.distance, meanTerm: r.meanTerm, traceTerm: r.traceTerm };
         break;
       }
       case 'kid': {
-        const r = timed(name, () => kid(real, fake, { seed, numSubsets: o.kidSubsets, subsetSize: o.kidSubsetSize }));
+        const r = await timed(name, () => kid(real!, fake, { seed, numSubsets: o.kidSubsets, subsetSize: o.kidSubsetSize }));
         metrics.kid = { mean: r.mean, std: r.std, subsetSize: r.subsetSize, numSubsets: r.numSubsets };
         break;
       }
       case 'mmd':
-        metrics.mmd = timed(name, () => mmd(real, fake, { seed }));
+        metrics.mmd = await timed(name, () => mmd(real!, fake, { seed }));
         break;
       case 'pr':
-        metrics.pr = timed(name, () => improvedPrecisionRecall(real, fake, { k: prK }));
+        metrics.pr = await timed(name, () => improvedPrecisionRecall(real!, fake, { k: prK }));
         break;
       case 'dc':
-        metrics.dc = timed(name, () => densityCoverage(real, fake, { k: dcK }));
+        metrics.dc = await timed(name, () => densityCoverage(real!, fake, { k: dcK }));
         break;
       case 'prd': {
-        const r = timed(name, () => prd(real, fake, { seed }));
+        const r = await timed(name, () => prd(real!, fake, { seed }));
         metrics.prd = { f8: r.f8, f1over8: r.f1over8, numClusters: r.numClusters, numRuns: r.numRuns };
         curves.push({ label: 'PRD', precision: r.precision, recall: r.recall });
         break;
       }
       case 'cpr': {
-        const r = timed(name, () => classifierPrCurve(real, fake, { seed }));
+        const r = await timed(name, () => classifierPrCurve(real!, fake, { seed }));
         metrics.cpr = { f8: r.f8, f1over8: r.f1over8, k: r.k };
         curves.push({ label: 'classifier PR', precision: r.precision, recall: r.recall });
         break;
       }
+      case 'is':
+      case 'classes': {
+        logits ??= extract(o.classifier!, fakeInput, 'classifier', 'classifier');
+        const l = await timed(name, () => logits!);
+        if (name === 'is') metrics.is = await timed(name, () => inceptionScore(l, { splits: o.isSplits, seed }));
+        else metrics.classes = await timed(name, () => classStatistics(l, { threshold: o.confidence }));
+        break;
+      }
     }
+    o.onProgress?.({ stage: name, done: 1, total: 1 });
   }
-  return { metrics, curves, seconds };
+  return { metrics, curves, seconds, realStats: realInput !== undefined && names.includes('fd') ? realStats : undefined };
 }

@@ -105,7 +105,8 @@ export function modeMetrics(
 }
 
 /** JS divergence (natural log) between counts / total and the uniform distribution. */
-function jsAgainstUniform(counts: number[], total: number): number {
+/** Jensen–Shannon divergence (natural log) of the normalised histogram `counts` from the uniform one. */
+export function jsAgainstUniform(counts: number[], total: number): number {
   const k = counts.length;
   const q = 1 / k;
   let js = 0;

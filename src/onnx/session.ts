@@ -63,6 +63,23 @@ export class Session {
     return out;
   }
 
+  /** Run with float64 feeds; returns the requested outputs (default: all) as float64 arrays. */
+  async run64(
+    feeds: Record<string, { data: Float64Array; shape: number[] }>,
+    outputs: readonly string[] = this.outputNames,
+  ): Promise<Record<string, { data: Float64Array; shape: number[] }>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float64', t.data, t.shape);
+    const result = await this.inner.run(ortFeeds, outputs as string[]);
+    const out: Record<string, { data: Float64Array; shape: number[] }> = {};
+    for (const name of outputs) {
+      const r = result[name];
+      if (r.type !== 'float64') fail('internal', `output ${name}`, 'float64', r.type);
+      out[name] = { data: r.data as Float64Array, shape: r.dims.map(Number) };
+    }
+    return out;
+  }
+
   async release(): Promise<void> {
     await this.inner.release();
   }

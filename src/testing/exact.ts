@@ -9,7 +9,7 @@
 import { inline } from '../onnx/compose.js';
 import { Graph, int } from '../onnx/graph.js';
 import type { ModelPair } from '../models/pair.js';
-import type { Rng } from '../rng.js';
+import { Rng } from '../rng.js';
 import { discriminatorGraph } from '../models/pair.js';
 
 export interface Mixture {
@@ -169,4 +169,37 @@ function maskedPair(kind: 'nan' | 'inf'): ModelPair {
   g.add('Identity', [g.op('Add', [logit, mask])], {}, ['logit']);
   g.outputs = ['logit'];
   return { ...base, discriminator: g };
+}
+
+/**
+ * Correlated Gaussian samples for metric tests against reference implementations: rows z A with
+ * z ~ N(0, I_d) and A = I + scale · N(0, 1)/sqrt(d), shifted by `shift`; reproducible from `seed`
+ * (scripts/reference/ writes the same arrays for numpy/scipy).
+ */
+export function correlatedSamples(n: number, d: number, seed: number, scale: number, shift: number): Float64Array {
+  const rng = new Rng(seed, 0x6d6978);
+  const a = rng.fillNormal(new Float64Array(d * d), 0, scale / Math.sqrt(d));
+  for (let i = 0; i < d; i++) a[i * d + i] += 1;
+  const z = rng.fillNormal(new Float64Array(n * d));
+  const out = new Float64Array(n * d);
+  for (let r = 0; r < n; r++) {
+    for (let k = 0; k < d; k++) {
+      const zk = z[r * d + k];
+      for (let j = 0; j < d; j++) out[r * d + j] += zk * a[k * d + j];
+    }
+    for (let j = 0; j < d; j++) out[r * d + j] += shift;
+  }
+  return out;
+}
+
+/** The reference cases of the Fréchet distance test: [name, d, nReal, nFake]. */
+export const FRECHET_CASES: [string, number, number, number][] = [
+  ['d64', 64, 600, 500],
+  ['d256', 256, 1200, 1000],
+  ['d512', 512, 3000, 2500],
+];
+
+/** The real and fake samples of a Fréchet reference case. */
+export function frechetCase(d: number, nReal: number, nFake: number): { real: Float64Array; fake: Float64Array } {
+  return { real: correlatedSamples(nReal, d, 1, 0.5, 0), fake: correlatedSamples(nFake, d, 2, 0.8, 0.05) };
 }

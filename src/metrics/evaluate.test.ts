@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Graph, int, ints } from '../onnx/graph.js';
+import { Rng } from '../rng.js';
+import { rejectsWith } from '../testing/assert.js';
+import { evaluate } from './evaluate.js';
+import { frechetDistance, gaussianStats } from './frechet.js';
+
+const rng = new Rng(7);
+const images = (n: number, shift: number) => ({ data: rng.fillNormal(new Float32Array(n * 2 * 3 * 3), shift, 1), shape: [n, 2, 3, 3] });
+
+/** A "feature extractor": the mean over space of each channel, [batch, 2, 3, 3] -> [batch, 2]. */
+function channelMeans(): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 2, 3, 3]);
+  g.add('ReduceMean', [x], { axes: ints([2, 3]), keepdims: int(0) }, ['f']);
+  g.outputs = ['f'];
+  return g;
+}
+
+/** A "classifier" over 2 classes: logits = 20 x (channel means). */
+function twoClasses(): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 2, 3, 3]);
+  g.add('Mul', [g.op('ReduceMean', [x], { axes: ints([2, 3]), keepdims: int(0) }), g.scalar(20)], {}, ['logits']);
+  g.outputs = ['logits'];
+  return g;
+}
+
+test('with a feature extractor the metrics compare features; cached real statistics give the same FD', async () => {
+  const real = images(400, 0);
+  const fake = images(300, 0.5);
+  const r = await evaluate(real, fake, { features: channelMeans(), metrics: ['fd', 'pr', 'kid'] });
+  // The same FD computed by hand on the features.
+  const feat = (t: { data: Float32Array; shape: number[] }) => {
+    const n = t.shape[0];
+    const out = new Float64Array(n * 2);
+    for (let i = 0; i < n; i++) for (let c = 0; c < 2; c++) for (let k = 0; k < 9; k++) out[i * 2 + c] += t.data[i * 18 + c * 9 + k] / 9;
+    return { data: out, n, d: 2 };
+  };
+  const direct = await frechetDistance(feat(real), feat(fake));
+  assert.ok(Math.abs(r.metrics.fd!.distance - direct.distance) < 1e-6 * (1 + direct.distance), `${r.metrics.fd!.distance} vs ${direct.distance}`);
+  assert.ok(r.realStats && r.realStats.d === 2 && r.realStats.n === 400);
+  const cached = await evaluate(undefined, fake, { features: channelMeans(), metrics: ['fd'], realStats: await gaussianStats(feat(real)) });
+  assert.ok(Math.abs(cached.metrics.fd!.distance - direct.distance) < 1e-6 * (1 + direct.distance));
+  assert.ok(r.metrics.pr && r.metrics.kid);
+});
+
+test('a classifier gives the Inception Score and class statistics; without real samples only what needs none runs', async () => {
+  const fake = images(200, 0);
+  const r = await evaluate(undefined, fake, { classifier: twoClasses() });
+  assert.deepEqual(Object.keys(r.metrics).sort(), ['classes', 'is']);
+  assert.ok(r.metrics.is!.mean > 1 && r.metrics.is!.mean <= 2);
+  assert.equal(r.metrics.classes!.classCounts.length, 2);
+  await rejectsWith(evaluate(undefined, fake, { metrics: ['kid'] }), 'invalid_argument', 'real');
+  await rejectsWith(evaluate(undefined, fake, { metrics: ['is'] }), 'invalid_argument', 'classifier');
+  // A feature extractor that does not fit the samples is refused naming it.
+  await rejectsWith(evaluate(images(10, 0), { data: new Float32Array(40), shape: [10, 4] }, { features: channelMeans(), metrics: ['fd'] }), 'shape_mismatch');
+});
