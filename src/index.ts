@@ -28,6 +28,7 @@ export {
   refine,
   REFINE_DEFAULTS,
   type RefineOptions,
+  type MethodSettings,
   type RefineCommonOptions,
   type RefineResult,
   type RefineSummary,

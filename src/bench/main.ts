@@ -29,6 +29,7 @@ import { encodeGraph } from '../onnx/model.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
 import type { Tensor } from '../tensor.js';
 import { fixturesDir } from '../testing/fixtures.js';
+import { measureMetrics } from './metrics.js';
 import type { SamplerCase } from './sampler.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -321,6 +322,8 @@ async function main(): Promise<void> {
     process.stderr.write(`  ${r.samples_per_second} samples/s, peak ${r.peak_rss_mib} MiB\n`);
     samplers.push(r);
   }
+  const wantMetrics = opts.filters.length === 0 || opts.filters.some((f) => 'metrics'.includes(f) || f.startsWith('metrics'));
+  const metrics = wantMetrics ? await measureMetrics(opts.quick) : undefined;
   const doc = {
     benchmark: 'refinery',
     date: new Date().toISOString(),
@@ -342,6 +345,7 @@ async function main(): Promise<void> {
     },
     cases: results,
     samplers,
+    metrics,
     total_seconds: round((performance.now() - started) / 1000, 1),
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

@@ -1,5 +1,6 @@
 /** `refinery bench table1`: the 25-Gaussian Table 1 over seeds, as a table, JSON and a PNG grid. */
 import type { Command } from 'commander';
+import { formatMnist, MNIST_METHODS, runMnistBench } from '../bench/mnist.js';
 import { formatTable1, runTable1, TABLE1_METHODS } from '../bench/table1.js';
 import { fail } from '../errors.js';
 import { printResult, signal } from './common.js';
@@ -32,5 +33,36 @@ export function registerBench(program: Command): void {
         { signal: signal(), onStage: (s) => !opts.quiet && process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) },
       );
       printResult(opts.json, r, `${formatTable1(r.rows, opts.seeds)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\nplot: ${r.files.plot}`);
+    });
+  bench
+    .command('mnist')
+    .description("train the DCGAN on MNIST per seed, refine n samples with every method, measure FID, IS and classes in the digit classifier's feature space")
+    .option('--seeds <n>', 'seeds (0 .. n-1)', intArg(1), 3)
+    .option('--n <n>', 'samples per method', intArg(1), 10000)
+    .option('--methods <list>', `comma-separated subset of ${MNIST_METHODS.map((m) => m.id).join(', ')}`)
+    .option('--train-steps <n>', 'DCGAN steps per seed', intArg(1))
+    .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
+    .option('--out <dir>', 'output folder (the classifier and runs are reused when present)', 'refinery-mnist')
+    .option('--json', 'print the result as JSON', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts) => {
+      const ids = MNIST_METHODS.map((m) => m.id);
+      const methods = opts.methods
+        ? String(opts.methods)
+            .split(',')
+            .map((s: string) => s.trim())
+        : undefined;
+      for (const m of methods ?? [])
+        if (!ids.includes(m)) fail('invalid_argument', '--methods', `a comma-separated subset of ${ids.join(', ')}`, JSON.stringify(m));
+      const t0 = Date.now();
+      const r = await runMnistBench(
+        { seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps, finetuneD: opts.finetuneD },
+        { signal: signal(), onStage: (s) => !opts.quiet && process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) },
+      );
+      printResult(
+        opts.json,
+        r,
+        `digit classifier: ${(100 * r.classifier.accuracy).toFixed(2)}% held-out\n\n${formatMnist(r.rows, opts.seeds)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\ngrids: ${r.files.grids}`,
+      );
     });
 }

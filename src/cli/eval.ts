@@ -6,8 +6,9 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../data/dataset.js';
-import { readImageFolder } from '../data/images.js';
-import { sampleDataset } from '../data/sample.js';
+import { IMAGE_DATASET_NAMES, readImageFolder } from '../data/images.js';
+import { MNIST_SIZE, mnistSplit } from '../data/mnist.js';
+import { type BuiltinDataset, sampleDataset } from '../data/sample.js';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32 } from '../io/npy.js';
@@ -54,10 +55,10 @@ export function registerEval(program: Command): void {
     .option('--real <path>', 'real samples: .npy [m, ...] or a folder of PNG images')
     .option(
       '--dataset <name>',
-      `built-in 2-D dataset (${DATASET_NAMES.join(', ')}): real samples are drawn from it and its modes give the mode metrics`,
-      choiceArg(DATASET_NAMES),
+      `built-in dataset: ${DATASET_NAMES.join(', ')} (real samples drawn from it; its modes give the mode metrics), shapes28, or mnist (its 8,000 training digits)`,
+      choiceArg([...DATASET_NAMES, ...IMAGE_DATASET_NAMES]),
     )
-    .option('--real-n <n>', 'real samples drawn with --dataset', intArg(2), 10000)
+    .option('--real-n <n>', 'real samples drawn with --dataset (default 10000; mnist: all 8,000 training digits)', intArg(2))
     .option('--real-stats <file.npz>', "statistics of the real features instead of real samples (mu, sigma: pytorch-fid's .npz) for fd")
     .option('--save-stats <file.npz>', 'write the statistics of the real features (mu, sigma, n) for --real-stats')
     .option('--features <file.onnx>', 'feature extractor x -> [batch, k] (e.g. Inception-v3 exported from PyTorch, or features.onnx of train-classifier)')
@@ -66,6 +67,7 @@ export function registerEval(program: Command): void {
     .option('--seed <n>', 'seed of sampled metrics (KID subsets, k-means, splits) and of --dataset draws', intArg(), 0)
     .option('--pr-k <k>', 'k of improved precision/recall', intArg(1), 3)
     .option('--dc-k <k>', 'k of density/coverage', intArg(1), 5)
+    .option('--cpr-classifier <kind>', 'classifier of the cpr curve: knn, or linear (Simon et al.)', choiceArg(['knn', 'linear'] as const), 'knn')
     .option('--is-splits <n>', 'splits of the Inception Score', intArg(1), 10)
     .option(
       '--confidence <p>',
@@ -109,9 +111,13 @@ export function registerEval(program: Command): void {
       const fake = readSamples(opts.fake, '--fake');
       let real: Tensor | undefined;
       if (opts.real !== undefined) real = readSamples(opts.real, '--real');
-      else if (opts.dataset !== undefined) {
-        checkMemory(4 * 2 * opts.realN, '--real-n', `${opts.realN} real samples`);
-        real = sampleDataset(opts.dataset as DatasetName, opts.realN, { seed: opts.seed });
+      else if (opts.dataset === 'mnist' && opts.realN === undefined) {
+        const t = mnistSplit('train');
+        real = { data: t.data, shape: [t.n, 1, MNIST_SIZE, MNIST_SIZE] };
+      } else if (opts.dataset !== undefined) {
+        opts.realN ??= 10000;
+        checkMemory(4 * 784 * opts.realN, '--real-n', `${opts.realN} real samples`);
+        real = sampleDataset(opts.dataset as BuiltinDataset, opts.realN, { seed: opts.seed });
       }
       const realStats = opts.realStats === undefined ? undefined : readStats(opts.realStats);
       if (real && real.shape.slice(1).join('x') !== fake.shape.slice(1).join('x')) {
@@ -120,11 +126,12 @@ export function registerEval(program: Command): void {
       const bar = progressStages(!opts.quiet);
       const r = await evaluate(real, fake, {
         metrics: metrics ?? (opts.saveStats !== undefined ? ['fd'] : undefined),
-        dataset: opts.dataset,
+        dataset: (DATASET_NAMES as readonly string[]).includes(opts.dataset) ? (opts.dataset as DatasetName) : undefined,
         seed: opts.seed,
         prK: opts.prK,
         dcK: opts.dcK,
         isSplits: opts.isSplits,
+        cprClassifier: opts.cprClassifier,
         confidence: opts.confidence,
         batchSize: opts.batchSize,
         features,
@@ -144,7 +151,11 @@ export function registerEval(program: Command): void {
       }
       const result = {
         fake: opts.fake,
-        real: opts.real ?? (opts.dataset ? `dataset ${opts.dataset} (n=${opts.realN}, seed ${opts.seed})` : `statistics ${opts.realStats}`),
+        real:
+          opts.real ??
+          (opts.dataset
+            ? `dataset ${opts.dataset} (n=${real?.shape[0]}${opts.realN === undefined ? '' : `, seed ${opts.seed}`})`
+            : `statistics ${opts.realStats}`),
         features: opts.features ?? null,
         classifier: opts.classifier ?? null,
         nFake: fake.shape[0],

@@ -48,6 +48,12 @@ export interface ClassifierPrOptions {
   seed?: number;
   /** rows per block of the k-NN pass (default 256; does not change the results) */
   blockSize?: number;
+  /**
+   * The classifier: 'knn' (default, see the module doc) or 'linear', a logistic regression on the
+   * standardised features (L2 penalty 1e-3 per row, Newton's method), thresholded at every held-out
+   * score: the linear classifier of Simon et al.'s own experiments.
+   */
+  classifier?: 'knn' | 'linear';
 }
 
 /** A classifier-based PR curve (`classifierPrCurve`), its summaries, and the sizes of the train/test split. */
@@ -66,8 +72,10 @@ export interface ClassifierPrResult {
   f8: number;
   /** max F_1/8 over the curve (precision weighted) */
   f1over8: number;
-  /** neighbours of the k-NN classifier used (the option or its default) */
+  /** neighbours of the k-NN classifier used (the option or its default; 0 for 'linear') */
   k: number;
+  /** the classifier used */
+  classifier: 'knn' | 'linear';
   /** real rows that trained the classifier: floor(trainFraction · N) */
   nRealTrain: number;
   /** fake rows that trained the classifier: floor(trainFraction · M) */
@@ -110,7 +118,7 @@ export function prFromErrorRates(fpr: ArrayLike<number>, fnr: ArrayLike<number>,
  * Errors: RefineryError naming 'real' / 'fake' (shape, non-finite, too few rows for the split),
  * 'k', 'trainFraction', 'numAngles', 'seed', 'blockSize'.
  */
-export function classifierPrCurve(realInput: SampleInput, fakeInput: SampleInput, options: ClassifierPrOptions = {}): ClassifierPrResult {
+export async function classifierPrCurve(realInput: SampleInput, fakeInput: SampleInput, options: ClassifierPrOptions = {}): Promise<ClassifierPrResult> {
   const real = asSamples(realInput, 'real');
   const fake = asSamples(fakeInput, 'fake');
   const trainFraction = options.trainFraction ?? 0.5;
@@ -145,6 +153,27 @@ export function classifierPrCurve(realInput: SampleInput, fakeInput: SampleInput
   };
   const r = split(real, 0, 'real');
   const f = split(fake, 1, 'fake');
+  const kind = options.classifier ?? 'knn';
+  if (kind !== 'knn' && kind !== 'linear') fail('invalid_argument', 'classifier', 'knn or linear', describe(options.classifier));
+  if (kind === 'linear') {
+    const { fpr, fnr } = linearErrorRates(r, f, d);
+    const { precision, recall } = prFromErrorRates(fpr, fnr, lambdas);
+    return {
+      precision,
+      recall,
+      lambdas,
+      fpr,
+      fnr,
+      f8: maxFBeta(precision, recall, 8),
+      f1over8: maxFBeta(precision, recall, 1 / 8),
+      k: 0,
+      classifier: 'linear',
+      nRealTrain: r.nTrain,
+      nFakeTrain: f.nTrain,
+      nRealTest: r.nTest,
+      nFakeTest: f.nTest,
+    };
+  }
   const k = options.k ?? Math.max(1, Math.round(Math.sqrt(Math.min(r.nTrain, f.nTrain))));
   const nTrain = r.nTrain + f.nTrain;
   if (k > nTrain) {
@@ -157,7 +186,7 @@ export function classifierPrCurve(realInput: SampleInput, fakeInput: SampleInput
   const test = new Float64Array((r.nTest + f.nTest) * d);
   test.set(r.test, 0);
   test.set(f.test, r.nTest * d);
-  const nn = kNearest({ data: test, n: r.nTest + f.nTest, d }, { data: train, n: nTrain, d }, k, { blockSize });
+  const nn = await kNearest({ data: test, n: r.nTest + f.nTest, d }, { data: train, n: nTrain, d }, k, { blockSize });
 
   // histograms of the score c(x) = number of fake neighbours, per held-out class
   const realHist = new Float64Array(k + 1);
@@ -191,9 +220,122 @@ export function classifierPrCurve(realInput: SampleInput, fakeInput: SampleInput
     f8: maxFBeta(precision, recall, 8),
     f1over8: maxFBeta(precision, recall, 1 / 8),
     k,
+    classifier: 'knn',
     nRealTrain: r.nTrain,
     nFakeTrain: f.nTrain,
     nRealTest: r.nTest,
     nFakeTest: f.nTest,
   };
+}
+
+/**
+ * FPR and FNR of a logistic regression (fake = 1) fitted on the training rows (standardised
+ * features, L2 penalty 1e-3 per row on the weights, Newton's method), for the classifiers
+ * "fake iff score ≥ t" at every held-out score t (and t = ∞).
+ */
+function linearErrorRates(
+  r: { train: Float64Array; test: Float64Array; nTrain: number; nTest: number },
+  f: { train: Float64Array; test: Float64Array; nTrain: number; nTest: number },
+  d: number,
+): { fpr: Float64Array; fnr: Float64Array } {
+  const n = r.nTrain + f.nTrain;
+  const mean = new Float64Array(d);
+  const sd = new Float64Array(d);
+  const row = (i: number) => (i < r.nTrain ? r.train.subarray(i * d, (i + 1) * d) : f.train.subarray((i - r.nTrain) * d, (i - r.nTrain + 1) * d));
+  for (let i = 0; i < n; i++) for (let l = 0; l < d; l++) mean[l] += row(i)[l] / n;
+  for (let i = 0; i < n; i++) for (let l = 0; l < d; l++) sd[l] += (row(i)[l] - mean[l]) ** 2 / n;
+  for (let l = 0; l < d; l++) sd[l] = Math.sqrt(sd[l]) || 1;
+  const p = d + 1; // weights, then the bias
+  const z = new Float64Array(n * p);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = row(i);
+    for (let l = 0; l < d; l++) z[i * p + l] = (x[l] - mean[l]) / sd[l];
+    z[i * p + d] = 1;
+    y[i] = i < r.nTrain ? 0 : 1;
+  }
+  const penalty = 1e-3 * n;
+  const w = new Float64Array(p);
+  for (let iter = 0; iter < 50; iter++) {
+    const grad = new Float64Array(p);
+    const hess = new Float64Array(p * p);
+    for (let i = 0; i < n; i++) {
+      let t = 0;
+      for (let l = 0; l < p; l++) t += z[i * p + l] * w[l];
+      const q = 1 / (1 + Math.exp(-t));
+      const g = q - y[i];
+      const h = Math.max(q * (1 - q), 1e-12);
+      for (let a = 0; a < p; a++) {
+        const za = z[i * p + a];
+        grad[a] += g * za;
+        for (let b = 0; b <= a; b++) hess[a * p + b] += h * za * z[i * p + b];
+      }
+    }
+    for (let a = 0; a < d; a++) {
+      grad[a] += penalty * w[a];
+      hess[a * p + a] += penalty;
+    }
+    for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) hess[b * p + a] = hess[a * p + b];
+    const step = solveSpd(hess, grad, p);
+    let size = 0;
+    for (let l = 0; l < p; l++) {
+      w[l] -= step[l];
+      size = Math.max(size, Math.abs(step[l]));
+    }
+    if (size < 1e-10) break;
+  }
+  const score = (x: Float64Array) => {
+    let t = w[d];
+    for (let l = 0; l < d; l++) t += ((x[l] - mean[l]) / sd[l]) * w[l];
+    return t;
+  };
+  const scores: { s: number; fake: boolean }[] = [];
+  for (let i = 0; i < r.nTest; i++) scores.push({ s: score(r.test.subarray(i * d, (i + 1) * d)), fake: false });
+  for (let i = 0; i < f.nTest; i++) scores.push({ s: score(f.test.subarray(i * d, (i + 1) * d)), fake: true });
+  scores.sort((a, b) => a.s - b.s);
+  // Thresholds at each distinct held-out score, ascending, then above all: FPR(t) = real ≥ t, FNR(t) = fake < t.
+  const fpr: number[] = [];
+  const fnr: number[] = [];
+  let realAbove = r.nTest;
+  let fakeBelow = 0;
+  for (let i = 0; i <= scores.length; i++) {
+    if (i === 0 || i === scores.length || scores[i].s !== scores[i - 1].s) {
+      fpr.push(realAbove / r.nTest);
+      fnr.push(fakeBelow / f.nTest);
+    }
+    if (i < scores.length) {
+      if (scores[i].fake) fakeBelow++;
+      else realAbove--;
+    }
+  }
+  return { fpr: Float64Array.from(fpr), fnr: Float64Array.from(fnr) };
+}
+
+/** Solve A x = b for a symmetric positive definite p x p matrix A (Cholesky). */
+function solveSpd(a: Float64Array, b: Float64Array, p: number): Float64Array {
+  const l = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) {
+    let s = a[j * p + j];
+    for (let k = 0; k < j; k++) s -= l[j * p + k] ** 2;
+    const root = Math.sqrt(Math.max(s, 1e-300));
+    l[j * p + j] = root;
+    for (let i = j + 1; i < p; i++) {
+      let t = a[i * p + j];
+      for (let k = 0; k < j; k++) t -= l[i * p + k] * l[j * p + k];
+      l[i * p + j] = t / root;
+    }
+  }
+  const y = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    let t = b[i];
+    for (let k = 0; k < i; k++) t -= l[i * p + k] * y[k];
+    y[i] = t / l[i * p + i];
+  }
+  const x = new Float64Array(p);
+  for (let i = p - 1; i >= 0; i--) {
+    let t = y[i];
+    for (let k = i + 1; k < p; k++) t -= l[k * p + i] * x[k];
+    x[i] = t / l[i * p + i];
+  }
+  return x;
 }

@@ -51,6 +51,8 @@ export interface EvaluateOptions {
   classifier?: OnnxModel;
   /** Statistics of the real samples' features (e.g. read from a pytorch-fid .npz): 'fd' uses them instead of `real`'s. */
   realStats?: GaussianStats;
+  /** Classifier of 'cpr': 'knn' (default) or 'linear' (Simon et al.'s logistic regression). */
+  cprClassifier?: 'knn' | 'linear';
   /** Splits of the Inception Score. Default 10. */
   isSplits?: number;
   /** Confidence above which a sample counts as classified ('classes'). Default 0.9. */
@@ -89,7 +91,7 @@ export interface EvaluateMetrics {
   /** PRD summaries (`prd`); the curve is in `EvaluateResult.curves`. */
   prd?: { f8: number; f1over8: number; numClusters: number; numRuns: number };
   /** Classifier PR summaries (`classifierPrCurve`); the curve is in `EvaluateResult.curves`. */
-  cpr?: { f8: number; f1over8: number; k: number };
+  cpr?: { f8: number; f1over8: number; k: number; classifier: 'knn' | 'linear' };
   /** Inception Score in the classifier given (`inceptionScore`). */
   is?: InceptionScore;
   /** Confident fraction, classes covered and class-histogram divergence (`classStatistics`). */
@@ -245,8 +247,8 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
         break;
       }
       case 'cpr': {
-        const r = await timed(name, () => classifierPrCurve(real!, fake, { seed }));
-        metrics.cpr = { f8: r.f8, f1over8: r.f1over8, k: r.k };
+        const r = await timed(name, () => classifierPrCurve(real!, fake, { seed, classifier: o.cprClassifier }));
+        metrics.cpr = { f8: r.f8, f1over8: r.f1over8, k: r.k, classifier: r.classifier };
         curves.push({ label: 'classifier PR', precision: r.precision, recall: r.recall });
         break;
       }

@@ -13,6 +13,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
+import { cubicKernelSums, rbfKernelSum } from './gram.js';
 import { dist2 } from './knn.js';
 import { asFloat64, checkPair, asSamples, type SampleInput, type Samples } from './linalg.js';
 
@@ -97,34 +98,6 @@ function sampleWithoutReplacement(n: number, m: number, rng: Rng): Int32Array {
   return p.slice(0, m);
 }
 
-type PairKernel = (a: Float64Array, i: number, b: Float64Array, j: number, d: number) => number;
-
-/** KID's kernel k(x, y) = (x·y / d + 1)³. */
-const cubic: PairKernel = (a, i, b, j, d) => {
-  let s = 0;
-  const ao = i * d;
-  const bo = j * d;
-  for (let l = 0; l < d; l++) s += a[ao + l] * b[bo + l];
-  const t = s / d + 1;
-  return t * t * t;
-};
-
-function rbf(sigma: number): PairKernel {
-  const c = -1 / (2 * sigma * sigma);
-  return (a, i, b, j, d) => Math.exp(c * dist2(a, i, b, j, d));
-}
-
-/** MMD²_u of x (m x d) and y (n x d) under kernel k (formula in the file comment); m, n ≥ 2. */
-function mmd2u(x: Float64Array, m: number, y: Float64Array, n: number, d: number, k: PairKernel): number {
-  let kxx = 0;
-  for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) kxx += k(x, i, x, j, d);
-  let kyy = 0;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) kyy += k(y, i, y, j, d);
-  let kxy = 0;
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) kxy += k(x, i, y, j, d);
-  return (2 * kxx) / (m * (m - 1)) + (2 * kyy) / (n * (n - 1)) - (2 * kxy) / (m * n);
-}
-
 /**
  * Kernel Inception Distance (Bińkowski et al. 2018): the unbiased MMD²_u (file comment) with the
  * cubic polynomial kernel k(x, y) = (x·y/d + 1)³, averaged over `numSubsets` random subset pairs:
@@ -139,7 +112,7 @@ function mmd2u(x: Float64Array, m: number, y: Float64Array, n: number, d: number
  * Errors: RefineryError naming 'real' / 'fake' (shape, non-finite, fewer than 2 rows),
  * 'numSubsets', 'subsetSize' (integer ≥ 2), 'seed'.
  */
-export function kid(realInput: SampleInput, fakeInput: SampleInput, options: KidOptions = {}): KidResult {
+export async function kid(realInput: SampleInput, fakeInput: SampleInput, options: KidOptions = {}): Promise<KidResult> {
   const real = asSamples(realInput, 'real');
   const fake = asSamples(fakeInput, 'fake');
   const numSubsets = checkPositiveInt(options.numSubsets, 100, 'numSubsets');
@@ -155,7 +128,8 @@ export function kid(realInput: SampleInput, fakeInput: SampleInput, options: Kid
     const rng = new Rng(seed, KID_STREAM, s);
     const xs = gather(x, d, sampleWithoutReplacement(real.n, m, rng));
     const ys = gather(y, d, sampleWithoutReplacement(fake.n, m, rng));
-    values[s] = mmd2u(xs, m, ys, m, d, cubic);
+    const k = await cubicKernelSums(xs, ys, m, m, d);
+    values[s] = (k.xx - k.xxDiag) / (m * (m - 1)) + (k.yy - k.yyDiag) / (m * (m - 1)) - (2 * k.xy) / (m * m);
   }
   let mu = 0;
   for (const v of values) mu += v;
@@ -201,7 +175,7 @@ export function medianBandwidth(real: Samples, fake: Samples, maxPoints = 1000, 
  * Errors: RefineryError naming 'real' / 'fake', 'bandwidth' (not a positive finite number, or a
  * median heuristic of 0 because most pooled rows coincide), 'maxMedianPoints' (integer ≥ 2), 'seed'.
  */
-export function mmd(realInput: SampleInput, fakeInput: SampleInput, options: MmdOptions = {}): MmdResult {
+export async function mmd(realInput: SampleInput, fakeInput: SampleInput, options: MmdOptions = {}): Promise<MmdResult> {
   const real = asSamples(realInput, 'real');
   const fake = asSamples(fakeInput, 'fake');
   const maxPoints = checkPositiveInt(options.maxMedianPoints, 1000, 'maxMedianPoints', 2);
@@ -214,6 +188,11 @@ export function mmd(realInput: SampleInput, fakeInput: SampleInput, options: Mmd
   if (!(bandwidth > 0)) {
     fail('invalid_argument', 'bandwidth', 'a positive median pairwise distance (pass a bandwidth)', `median heuristic ${bandwidth}`);
   }
-  const mmd2 = mmd2u(asFloat64(real), real.n, asFloat64(fake), fake.n, real.d, rbf(bandwidth));
+  const [x, y, m, n, d] = [asFloat64(real), asFloat64(fake), real.n, fake.n, real.d];
+  // Off-diagonal sums: every diagonal term is exp(0) = 1.
+  const kxx = (await rbfKernelSum(x, m, x, m, d, bandwidth)) - m;
+  const kyy = (await rbfKernelSum(y, n, y, n, d, bandwidth)) - n;
+  const kxy = await rbfKernelSum(x, m, y, n, d, bandwidth);
+  const mmd2 = kxx / (m * (m - 1)) + kyy / (n * (n - 1)) - (2 * kxy) / (m * n);
   return { mmd2, bandwidth };
 }

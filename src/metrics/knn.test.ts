@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../rng.js';
 import { ballMembership, kNearest, kthNeighbourRadii2 } from './knn.js';
 import type { Samples } from './linalg.js';
-import { assertRefineryError } from '../testing/assert.js';
+import { rejectsWith } from '../testing/assert.js';
 
 function bruteForce(q: Samples, r: Samples | undefined, k: number): { dist2: number[]; index: number[] } {
   const ref = r ?? q;
@@ -26,73 +26,90 @@ function bruteForce(q: Samples, r: Samples | undefined, k: number): { dist2: num
   return { dist2, index };
 }
 
-test('k-NN equals brute force (self mode and query/reference mode)', () => {
+test('k-NN equals brute force (self mode and query/reference mode)', async () => {
   const rng = new Rng(21);
   const x = { data: rng.fillNormal(new Float64Array(60 * 3)), n: 60, d: 3 };
   const y = { data: rng.fillNormal(new Float64Array(25 * 3)), n: 25, d: 3 };
   for (const k of [1, 4, 59]) {
-    const r = kNearest(x, undefined, k);
+    const r = await kNearest(x, undefined, k);
     const b = bruteForce(x, undefined, k);
     assert.deepEqual([...r.dist2], b.dist2);
     assert.deepEqual([...r.index], b.index);
   }
-  const r = kNearest(y, x, 7);
+  const r = await kNearest(y, x, 7);
   const b = bruteForce(y, x, 7);
   assert.deepEqual([...r.dist2], b.dist2);
   assert.deepEqual([...r.index], b.index);
   assert.equal(r.k, 7);
 });
 
-test('results are bit-identical for any block size', () => {
+test('results are bit-identical for any block size', async () => {
   const rng = new Rng(22);
   const x = { data: rng.fillNormal(new Float32Array(103 * 4)), n: 103, d: 4 };
   const y = { data: rng.fillNormal(new Float32Array(57 * 4)), n: 57, d: 4 };
-  const ref = kNearest(x, undefined, 5, { blockSize: 1000 });
-  const cross = kNearest(y, x, 3, { blockSize: 1000 });
-  const r2 = kthNeighbourRadii2(x, 3, { blockSize: 1000 });
-  const balls = ballMembership(y, x, r2, { blockSize: 1000 });
+  const ref = await kNearest(x, undefined, 5, { blockSize: 1000 });
+  const cross = await kNearest(y, x, 3, { blockSize: 1000 });
+  const r2 = await kthNeighbourRadii2(x, 3, { blockSize: 1000 });
+  const balls = await ballMembership(y, x, r2, { blockSize: 1000 });
   for (const blockSize of [1, 7, 64]) {
-    assert.deepEqual(kNearest(x, undefined, 5, { blockSize }), ref);
-    assert.deepEqual(kNearest(y, x, 3, { blockSize }), cross);
-    assert.deepEqual(kthNeighbourRadii2(x, 3, { blockSize }), r2);
-    assert.deepEqual(ballMembership(y, x, r2, { blockSize }), balls);
+    assert.deepEqual(await kNearest(x, undefined, 5, { blockSize }), ref);
+    assert.deepEqual(await kNearest(y, x, 3, { blockSize }), cross);
+    assert.deepEqual(await kthNeighbourRadii2(x, 3, { blockSize }), r2);
+    assert.deepEqual(await ballMembership(y, x, r2, { blockSize }), balls);
   }
 });
 
-test('ties are ordered by index; duplicates are neighbours at distance 0; self excluded by index', () => {
+test('ties are ordered by index; duplicates are neighbours at distance 0; self excluded by index', async () => {
   // 1-D points 0, 1, -1, 2, 0
   const x = { data: new Float64Array([0, 1, -1, 2, 0]), n: 5, d: 1 };
-  const r = kNearest(x, undefined, 3);
+  const r = await kNearest(x, undefined, 3);
   // row 0: the duplicate (index 4) at 0, then 1 and 2 at distance 1 (tie, smaller index first)
   assert.deepEqual([...r.dist2.subarray(0, 3)], [0, 1, 1]);
   assert.deepEqual([...r.index.subarray(0, 3)], [4, 1, 2]);
   // row 3 (x = 2): 1 (d²=1), then 0 and 4 (d²=4, tie), never itself
   assert.deepEqual([...r.dist2.subarray(9, 12)], [1, 4, 4]);
   assert.deepEqual([...r.index.subarray(9, 12)], [1, 0, 4]);
-  assert.deepEqual([...kthNeighbourRadii2(x, 1)], [0, 1, 1, 1, 0]);
+  assert.deepEqual([...(await kthNeighbourRadii2(x, 1))], [0, 1, 1, 1, 0]);
 });
 
-test('ball membership: closed balls (distance <= radius), counts and coverage by hand', () => {
+test('ball membership: closed balls (distance <= radius), counts and coverage by hand', async () => {
   // centres 0 and 3 with radii 1 and 2 (squared 1, 4); points 1 (on the first boundary),
   // 1.5 (inside the second only), 2 (inside the second), 5 (on the second boundary), -2 (outside)
   const c = { data: new Float64Array([0, 3]), n: 2, d: 1 };
   const p = { data: new Float64Array([1, 1.5, 2, 5, -2]), n: 5, d: 1 };
-  const { counts, covered } = ballMembership(p, c, new Float64Array([1, 4]));
+  const { counts, covered } = await ballMembership(p, c, new Float64Array([1, 4]));
   assert.deepEqual([...counts], [2, 1, 1, 1, 0]);
   assert.deepEqual([...covered], [1, 1]);
-  const none = ballMembership({ data: new Float64Array([10]), n: 1, d: 1 }, c, new Float64Array([1, 4]));
+  const none = await ballMembership({ data: new Float64Array([10]), n: 1, d: 1 }, c, new Float64Array([1, 4]));
   assert.deepEqual([...none.counts], [0]);
   assert.deepEqual([...none.covered], [0, 0]);
 });
 
-test('errors: k out of range, bad block size, radii of the wrong length', () => {
-  const check = (fn: () => unknown, path: string): void => assertRefineryError(fn, 'invalid_argument', path);
+test('errors: k out of range, bad block size, radii of the wrong length', async () => {
   const x = { data: new Float64Array(6), n: 3, d: 2 };
-  check(() => kNearest(x, undefined, 3), 'k');
-  check(() => kNearest(x, x, 4), 'k');
-  check(() => kNearest(x, undefined, 0), 'k');
-  check(() => kNearest(x, undefined, 1, { blockSize: 0 }), 'blockSize');
-  check(() => kNearest(x, undefined, 1, { blockSize: 2.5 }), 'blockSize');
-  check(() => ballMembership(x, x, new Float64Array(2)), 'radii2');
-  assert.equal(kNearest(x, x, 3).k, 3);
+  await rejectsWith(kNearest(x, undefined, 3), 'invalid_argument', 'k');
+  await rejectsWith(kNearest(x, x, 4), 'invalid_argument', 'k');
+  await rejectsWith(kNearest(x, undefined, 0), 'invalid_argument', 'k');
+  await rejectsWith(kNearest(x, undefined, 1, { blockSize: 0 }), 'invalid_argument', 'blockSize');
+  await rejectsWith(kNearest(x, undefined, 1, { blockSize: 2.5 }), 'invalid_argument', 'blockSize');
+  await rejectsWith(ballMembership(x, x, new Float64Array(2)), 'invalid_argument', 'radii2');
+  assert.equal((await kNearest(x, x, 3)).k, 3);
+});
+
+test('on large inputs (onnxruntime GEMM distances) the neighbours equal a direct computation', async () => {
+  const rng = new Rng(17);
+  const q = { data: rng.fillNormal(new Float64Array(400 * 16)), n: 400, d: 16 };
+  const r = { data: rng.fillNormal(new Float64Array(300 * 16)), n: 300, d: 16 };
+  const got = await kNearest(q, r, 5);
+  for (let i = 0; i < q.n; i += 37) {
+    const all = Array.from({ length: r.n }, (_, j) => {
+      let s = 0;
+      for (let l = 0; l < 16; l++) s += (q.data[i * 16 + l] - r.data[j * 16 + l]) ** 2;
+      return { s, j };
+    }).sort((a, b) => a.s - b.s || a.j - b.j);
+    for (let t = 0; t < 5; t++) {
+      assert.equal(got.index[i * 5 + t], all[t].j, `row ${i} neighbour ${t}`);
+      assert.ok(Math.abs(got.dist2[i * 5 + t] - all[t].s) < 1e-10 * (1 + all[t].s));
+    }
+  }
 });

@@ -12,6 +12,7 @@
  * bit-identical for any `blockSize`.
  */
 import { describe, fail } from '../errors.js';
+import { forEachDist2Block } from './gram.js';
 import { asFloat64, type Samples } from './linalg.js';
 
 export const DEFAULT_BLOCK_SIZE = 256;
@@ -58,14 +59,14 @@ export function dist2(a: Float64Array, i: number, b: Float64Array, j: number, d:
  * Inputs are not validated here beyond k (callers validate with checkSamples / checkPair): needs
  * k ≥ 1 and k ≤ n_ref (k ≤ n - 1 in self mode).
  */
-export function kNearest(query: Samples, ref: Samples | undefined, k: number, options: KnnOptions = {}): KnnResult {
+export async function kNearest(query: Samples, ref: Samples | undefined, k: number, options: KnnOptions = {}): Promise<KnnResult> {
   const self = ref === undefined;
   const r = ref ?? query;
   const available = self ? r.n - 1 : r.n;
   if (!Number.isSafeInteger(k) || k < 1 || k > available) {
     fail('invalid_argument', 'k', `an integer in [1, ${available}] (fewer neighbours than rows${self ? ' - 1' : ''})`, describe(k));
   }
-  const block = checkBlockSize(options.blockSize);
+  checkBlockSize(options.blockSize);
   const d = query.d;
   const q = asFloat64(query);
   const x = self ? q : asFloat64(r);
@@ -73,32 +74,30 @@ export function kNearest(query: Samples, ref: Samples | undefined, k: number, op
   const nr = r.n;
   const best = new Float64Array(nq * k).fill(Infinity);
   const index = new Int32Array(nq * k).fill(-1);
-  for (let i0 = 0; i0 < nq; i0 += block) {
-    const i1 = Math.min(nq, i0 + block);
-    for (let j0 = 0; j0 < nr; j0 += block) {
-      const j1 = Math.min(nr, j0 + block);
-      for (let i = i0; i < i1; i++) {
-        const o = i * k;
-        let worst = best[o + k - 1];
-        for (let j = j0; j < j1; j++) {
-          if (self && j === i) continue;
-          const s = dist2(q, i, x, j, d);
-          if (s < worst) {
-            // insertion after every entry <= s: ties keep the smaller index first
-            let p = o + k - 1;
-            while (p > o && best[p - 1] > s) {
-              best[p] = best[p - 1];
-              index[p] = index[p - 1];
-              p--;
-            }
-            best[p] = s;
-            index[p] = j;
-            worst = best[o + k - 1];
+  await forEachDist2Block(q, nq, x, nr, d, (i0, rows, d2) => {
+    for (let b = 0; b < rows; b++) {
+      const i = i0 + b;
+      const o = i * k;
+      const row = b * nr;
+      let worst = best[o + k - 1];
+      for (let j = 0; j < nr; j++) {
+        if (self && j === i) continue;
+        const s = d2[row + j];
+        if (s < worst) {
+          // insertion after every entry <= s: ties keep the smaller index first
+          let p = o + k - 1;
+          while (p > o && best[p - 1] > s) {
+            best[p] = best[p - 1];
+            index[p] = index[p - 1];
+            p--;
           }
+          best[p] = s;
+          index[p] = j;
+          worst = best[o + k - 1];
         }
       }
     }
-  }
+  });
   return { dist2: best, index, k };
 }
 
@@ -107,8 +106,8 @@ export function kNearest(query: Samples, ref: Samples | undefined, k: number, op
  * its k-th nearest neighbour among the other rows (NND_k of Kynkäänniemi et al. 2019 and Naeem et
  * al. 2020). Needs n > k.
  */
-export function kthNeighbourRadii2(x: Samples, k: number, options: KnnOptions = {}): Float64Array {
-  const { dist2: all } = kNearest(x, undefined, k, options);
+export async function kthNeighbourRadii2(x: Samples, k: number, options: KnnOptions = {}): Promise<Float64Array> {
+  const { dist2: all } = await kNearest(x, undefined, k, options);
   const out = new Float64Array(x.n);
   for (let i = 0; i < x.n; i++) out[i] = all[i * k + k - 1];
   return out;
@@ -127,33 +126,27 @@ export interface BallMembership {
  * values computed in float64 as above, so a point at exactly the k-th neighbour distance is
  * inside.
  */
-export function ballMembership(points: Samples, centres: Samples, radii2: Float64Array, options: KnnOptions = {}): BallMembership {
+export async function ballMembership(points: Samples, centres: Samples, radii2: Float64Array, options: KnnOptions = {}): Promise<BallMembership> {
   if (!(radii2 instanceof Float64Array) || radii2.length !== centres.n) {
     fail('invalid_argument', 'radii2', `a Float64Array of length ${centres.n}`, describe(radii2));
   }
-  const block = checkBlockSize(options.blockSize);
+  checkBlockSize(options.blockSize);
   const d = points.d;
-  const y = asFloat64(points);
-  const c = asFloat64(centres);
-  const np = points.n;
   const nc = centres.n;
-  const counts = new Int32Array(np);
+  const counts = new Int32Array(points.n);
   const covered = new Uint8Array(nc);
-  for (let i0 = 0; i0 < np; i0 += block) {
-    const i1 = Math.min(np, i0 + block);
-    for (let j0 = 0; j0 < nc; j0 += block) {
-      const j1 = Math.min(nc, j0 + block);
-      for (let i = i0; i < i1; i++) {
-        let cnt = 0;
-        for (let j = j0; j < j1; j++) {
-          if (dist2(y, i, c, j, d) <= radii2[j]) {
-            cnt++;
-            covered[j] = 1;
-          }
+  await forEachDist2Block(asFloat64(points), points.n, asFloat64(centres), nc, d, (i0, rows, d2) => {
+    for (let b = 0; b < rows; b++) {
+      const row = b * nc;
+      let cnt = 0;
+      for (let j = 0; j < nc; j++) {
+        if (d2[row + j] <= radii2[j]) {
+          cnt++;
+          covered[j] = 1;
         }
-        counts[i] += cnt;
       }
+      counts[i0 + b] = cnt;
     }
-  }
+  });
   return { counts, covered };
 }

@@ -6,6 +6,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
+import { forEachDist2Block } from './gram.js';
 import { checkPair, asSamples, type SampleInput } from './linalg.js';
 
 /** Stream label of the clustering runs: Rng(seed, PRD_STREAM, run). */
@@ -41,8 +42,15 @@ export interface PrdOptions {
   numAngles?: number;
   /** independent clusterings whose curves are averaged (default 10) */
   numRuns?: number;
-  /** Lloyd iterations per clustering at most (default 100) */
+  /** k-means++ starts per clustering (default 10, as the reference code) */
+  numInit?: number;
+  /** Passes (mini-batch) or iterations (Lloyd) per clustering at most (default 100) */
   maxIterations?: number;
+  /**
+   * 'minibatch' (default): scikit-learn's MiniBatchKMeans, as the reference code; 'lloyd':
+   * full-batch Lloyd from each start, the clustering of least inertia kept (slower, lower inertia).
+   */
+  clustering?: 'minibatch' | 'lloyd';
   /** seed word (default 0) */
   seed?: number;
 }
@@ -130,15 +138,8 @@ export interface KMeansResult {
   iterations: number;
 }
 
-/**
- * k-means (Lloyd's algorithm, full batch) of n x d rows with k-means++ seeding (Arthur &
- * Vassilvitskii 2007) from `rng`. Iterates assignment (nearest centre, smallest index on ties) and
- * update (centre = mean of its rows) until no label changes or `maxIterations`. A cluster left
- * empty is re-seeded at the row farthest from its centre (smallest index on ties). Needs
- * 1 ≤ k ≤ n.
- */
-export function kMeans(x: Float64Array, n: number, d: number, k: number, rng: Rng, maxIterations = 100): KMeansResult {
-  if (!Number.isSafeInteger(k) || k < 1 || k > n) fail('invalid_argument', 'numClusters', `an integer in [1, ${n}]`, describe(k));
+/** k-means++ seeding (Arthur & Vassilvitskii 2007): k rows of x (n x d) drawn with `rng`, as k x d centres. */
+export function kMeansPlusPlus(x: Float64Array, n: number, d: number, k: number, rng: Rng): Float64Array {
   const centres = new Float64Array(k * d);
   // k-means++ seeding
   const d2 = new Float64Array(n).fill(Infinity);
@@ -167,31 +168,166 @@ export function kMeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
       c = rng.int(n); // all rows coincide with the centres already chosen
     }
   }
+  return centres;
+}
+
+/** Options of `miniBatchKMeans`. */
+export interface MiniBatchOptions {
+  /** k-means++ seedings tried on a subsample, the one of least inertia there kept (default 10). */
+  numInit?: number;
+  /** Rows per mini-batch (default 1024). */
+  batchSize?: number;
+  /** Passes over the data at most (default 100). */
+  maxIterations?: number;
+  /** Stop after this many batches without improvement of the smoothed batch inertia (default 10). */
+  maxNoImprovement?: number;
+}
+
+/**
+ * Mini-batch k-means (Sculley 2010), as scikit-learn's MiniBatchKMeans that the PRD reference code
+ * calls: `numInit` k-means++ seedings on a random subsample of 3 x batchSize rows, the one of least
+ * inertia on that subsample kept; then batches of `batchSize` rows drawn with replacement, each
+ * assigned to its nearest centre and each centre moved to the running mean of the rows it has
+ * received (per-centre learning rate 1/count); stop when the exponentially weighted batch inertia
+ * has not improved for `maxNoImprovement` batches or after `maxIterations` passes. Labels and
+ * inertia are then those of a full assignment. (scikit-learn also re-seeds clusters that receive
+ * almost no rows; this does not.)
+ */
+export async function miniBatchKMeans(x: Float64Array, n: number, d: number, k: number, rng: Rng, options: MiniBatchOptions = {}): Promise<KMeansResult> {
+  if (!Number.isSafeInteger(k) || k < 1 || k > n) fail('invalid_argument', 'numClusters', `an integer in [1, ${n}]`, describe(k));
+  const numInit = options.numInit ?? 10;
+  const batch = Math.min(options.batchSize ?? 1024, n);
+  const maxNoImprovement = options.maxNoImprovement ?? 10;
+  const maxSteps = Math.ceil(((options.maxIterations ?? 100) * n) / batch);
+  const initSize = Math.min(n, Math.max(3 * batch, k));
+  // Seedings on one subsample, judged by their inertia on it.
+  const subIdx = n === initSize ? Int32Array.from({ length: n }, (_, i) => i) : rng.permutation(n).subarray(0, initSize);
+  const sub = new Float64Array(initSize * d);
+  subIdx.forEach((r, i) => {
+    sub.set(x.subarray(r * d, (r + 1) * d), i * d);
+  });
+  let centres: Float64Array = new Float64Array(0);
+  let best = Infinity;
+  for (let i = 0; i < numInit; i++) {
+    const c = kMeansPlusPlus(sub, initSize, d, k, rng.fork(1, i));
+    let inertia = 0;
+    for (let r = 0; r < initSize; r++) {
+      let m2 = Infinity;
+      for (let m = 0; m < k; m++) m2 = Math.min(m2, sq(sub, r * d, c, m * d, d));
+      inertia += m2;
+    }
+    if (inertia < best) {
+      best = inertia;
+      centres = c;
+    }
+  }
+  const counts = new Float64Array(k);
+  const sums = new Float64Array(k * d);
+  const stepRng = rng.fork(2);
+  const alpha = Math.min(1, (2 * batch) / (n + 1));
+  let ewa = Number.NaN;
+  let ewaBest = Infinity;
+  let noImprovement = 0;
+  let steps = 0;
+  for (; steps < maxSteps; steps++) {
+    sums.fill(0);
+    const got = new Float64Array(k);
+    let inertia = 0;
+    for (let b = 0; b < batch; b++) {
+      const r = stepRng.int(n);
+      let m2 = Infinity;
+      let arg = 0;
+      for (let m = 0; m < k; m++) {
+        const s = sq(x, r * d, centres, m * d, d);
+        if (s < m2) {
+          m2 = s;
+          arg = m;
+        }
+      }
+      inertia += m2;
+      got[arg]++;
+      for (let l = 0; l < d; l++) sums[arg * d + l] += x[r * d + l];
+    }
+    for (let m = 0; m < k; m++) {
+      if (got[m] === 0) continue;
+      const total = counts[m] + got[m];
+      for (let l = 0; l < d; l++) centres[m * d + l] = (centres[m * d + l] * counts[m] + sums[m * d + l]) / total;
+      counts[m] = total;
+    }
+    const perRow = inertia / batch;
+    ewa = Number.isNaN(ewa) ? perRow : ewa * (1 - alpha) + perRow * alpha;
+    if (ewa < ewaBest) {
+      ewaBest = ewa;
+      noImprovement = 0;
+    } else if (++noImprovement >= maxNoImprovement) {
+      steps++;
+      break;
+    }
+  }
+  const labels = new Int32Array(n);
+  let inertia = 0;
+  await forEachDist2Block(x, n, centres, k, d, (i0, rows, block) => {
+    for (let b = 0; b < rows; b++) {
+      let m2 = Infinity;
+      let arg = 0;
+      for (let m = 0; m < k; m++) {
+        if (block[b * k + m] < m2) {
+          m2 = block[b * k + m];
+          arg = m;
+        }
+      }
+      labels[i0 + b] = arg;
+      inertia += m2;
+    }
+  });
+  return { labels, centres, inertia, iterations: steps };
+}
+
+/**
+ * k-means (Lloyd's algorithm, full batch) of n x d rows with k-means++ seeding (Arthur &
+ * Vassilvitskii 2007) from `rng`. Iterates assignment (nearest centre, smallest index on ties) and
+ * update (centre = mean of its rows) until no label changes, the centres move less than `tol`
+ * (relative, as scikit-learn's KMeans) or `maxIterations`. A cluster left
+ * empty is re-seeded at the row farthest from its centre (smallest index on ties). Needs
+ * 1 ≤ k ≤ n. Distances to the centres come from gram.ts (onnxruntime's GEMM on large inputs).
+ */
+export async function kMeans(x: Float64Array, n: number, d: number, k: number, rng: Rng, maxIterations = 100, tol = 1e-4): Promise<KMeansResult> {
+  if (!Number.isSafeInteger(k) || k < 1 || k > n) fail('invalid_argument', 'numClusters', `an integer in [1, ${n}]`, describe(k));
+  const centres = kMeansPlusPlus(x, n, d, k, rng);
   const labels = new Int32Array(n).fill(-1);
   const dist = new Float64Array(n);
   const counts = new Int32Array(k);
+  // Converged when the centres move by at most `tol` x the mean per-feature variance (squared,
+  // summed over centres): scikit-learn's KMeans rule (tol = 1e-4).
+  const tolerance = tol * meanVariance(x, n, d);
+  const previous = new Float64Array(k * d);
+  let shift = Infinity;
   let iterations = 0;
   let inertia = 0;
   for (;;) {
     let changed = 0;
     inertia = 0;
-    for (let i = 0; i < n; i++) {
-      let best = Infinity;
-      let arg = 0;
-      for (let m = 0; m < k; m++) {
-        const s = sq(x, i * d, centres, m * d, d);
-        if (s < best) {
-          best = s;
-          arg = m;
+    await forEachDist2Block(x, n, centres, k, d, (i0, rows, block) => {
+      for (let b = 0; b < rows; b++) {
+        const i = i0 + b;
+        let best = Infinity;
+        let arg = 0;
+        for (let m = 0; m < k; m++) {
+          const s = block[b * k + m];
+          if (s < best) {
+            best = s;
+            arg = m;
+          }
         }
+        if (labels[i] !== arg) changed++;
+        labels[i] = arg;
+        dist[i] = best;
+        inertia += best;
       }
-      if (labels[i] !== arg) changed++;
-      labels[i] = arg;
-      dist[i] = best;
-      inertia += best;
-    }
-    if (changed === 0 || iterations >= maxIterations) break;
+    });
+    if (changed === 0 || iterations >= maxIterations || shift <= tolerance) break;
     iterations++;
+    previous.set(centres);
     centres.fill(0);
     counts.fill(0);
     for (let i = 0; i < n; i++) {
@@ -209,8 +345,37 @@ export function kMeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
         dist[far] = 0;
       }
     }
+    shift = 0;
+    for (let j = 0; j < k * d; j++) shift += (centres[j] - previous[j]) ** 2;
   }
   return { labels, centres, inertia, iterations };
+}
+
+/**
+ * The best of `numInit` k-means runs (lowest inertia; the first on ties), run i seeded with
+ * rng.fork(i): the restarts of the PRD reference code.
+ */
+export async function kMeansRestarts(x: Float64Array, n: number, d: number, k: number, rng: Rng, numInit: number, maxIterations = 100): Promise<KMeansResult> {
+  let best: KMeansResult | undefined;
+  for (let i = 0; i < numInit; i++) {
+    const r = await kMeans(x, n, d, k, rng.fork(i), maxIterations);
+    if (best === undefined || r.inertia < best.inertia) best = r;
+  }
+  return best!;
+}
+
+/** Mean over features of the per-feature variance of n x d rows. */
+function meanVariance(x: Float64Array, n: number, d: number): number {
+  let total = 0;
+  for (let l = 0; l < d; l++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += x[i * d + l];
+    m /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (x[i * d + l] - m) ** 2;
+    total += v / n;
+  }
+  return total / d;
 }
 
 function sq(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number): number {
@@ -233,21 +398,25 @@ function sq(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number)
  * Identical distributions give α = min(λ, 1), β = min(1, 1/λ) (the point (1, 1) at λ = 1);
  * samples that share no cluster give α = β = 0.
  *
- * Differences from the reference code: full-batch Lloyd with one k-means++ start per run instead
- * of mini-batch k-means with 10 restarts. The reference asks for equally many real and fake rows
+ * Clustering: per run, scikit-learn's mini-batch k-means with 10 k-means++ seedings, as the
+ * reference code (`miniBatchKMeans`); `clustering: 'lloyd'` runs full-batch Lloyd from each of
+ * the `numInit` starts instead and keeps the clustering of least inertia. The reference asks for equally many real and fake rows
  * (the clusters are fitted to the pool, so an unbalanced pool favours the larger set); this is
  * recommended, not enforced.
  *
  * Errors: RefineryError naming 'real' / 'fake', 'numClusters' (integer in [1, N + M]),
  * 'numAngles' (≥ 2), 'numRuns', 'maxIterations' (≥ 1), 'seed'.
  */
-export function prd(realInput: SampleInput, fakeInput: SampleInput, options: PrdOptions = {}): PrdResult {
+export async function prd(realInput: SampleInput, fakeInput: SampleInput, options: PrdOptions = {}): Promise<PrdResult> {
   const real = asSamples(realInput, 'real');
   const fake = asSamples(fakeInput, 'fake');
   const numClusters = int(options.numClusters, 20, 'numClusters', 1);
   const numAngles = int(options.numAngles, 1001, 'numAngles', 2);
   const numRuns = int(options.numRuns, 10, 'numRuns', 1);
   const maxIterations = int(options.maxIterations, 100, 'maxIterations', 1);
+  const numInit = int(options.numInit, 10, 'numInit', 1);
+  const clustering = options.clustering ?? 'minibatch';
+  if (clustering !== 'minibatch' && clustering !== 'lloyd') fail('invalid_argument', 'clustering', 'minibatch or lloyd', describe(options.clustering));
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) fail('invalid_argument', 'seed', 'an integer', describe(options.seed));
   checkPair(real, fake, 1, 1);
@@ -263,7 +432,11 @@ export function prd(realInput: SampleInput, fakeInput: SampleInput, options: Prd
   const p = new Float64Array(numClusters);
   const q = new Float64Array(numClusters);
   for (let run = 0; run < numRuns; run++) {
-    const { labels } = kMeans(pooled, n, d, numClusters, new Rng(seed, PRD_STREAM, run), maxIterations);
+    const rng = new Rng(seed, PRD_STREAM, run);
+    const { labels } =
+      clustering === 'lloyd'
+        ? await kMeansRestarts(pooled, n, d, numClusters, rng, numInit, maxIterations)
+        : await miniBatchKMeans(pooled, n, d, numClusters, rng, { numInit, maxIterations });
     p.fill(0);
     q.fill(0);
     for (let i = 0; i < real.n; i++) p[labels[i]]++;

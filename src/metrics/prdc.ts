@@ -64,10 +64,10 @@ function widen(x: Samples): Samples {
  * Needs N > k and M > k. Errors: RefineryError naming 'real' / 'fake' (shape, non-finite values,
  * too few rows), 'k', 'blockSize'.
  */
-export function improvedPrecisionRecall(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): PrecisionRecall {
+export async function improvedPrecisionRecall(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): Promise<PrecisionRecall> {
   const real = asSamples(realInput, 'real');
   const fake = asSamples(fakeInput, 'fake');
-  const { precision, recall, k } = bothManifolds(real, fake, checkK(options.k, 3), options.blockSize);
+  const { precision, recall, k } = await bothManifolds(real, fake, checkK(options.k, 3), options.blockSize);
   return { precision, recall, k };
 }
 
@@ -79,7 +79,7 @@ export function improvedPrecisionRecall(realInput: SampleInput, fakeInput: Sampl
  *
  * Needs N > k and M ≥ 1. Errors as for `improvedPrecisionRecall`.
  */
-export function densityCoverage(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): DensityCoverage {
+export async function densityCoverage(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): Promise<DensityCoverage> {
   const real = asSamples(realInput, 'real');
   const fake = asSamples(fakeInput, 'fake');
   const k = checkK(options.k, 5);
@@ -87,8 +87,8 @@ export function densityCoverage(realInput: SampleInput, fakeInput: SampleInput, 
   checkPair(real, fake, k + 1, 1);
   const x = widen(real);
   const y = widen(fake);
-  const rx = kthNeighbourRadii2(x, k, { blockSize });
-  const { counts, covered } = ballMembership(y, x, rx, { blockSize });
+  const rx = await kthNeighbourRadii2(x, k, { blockSize });
+  const { counts, covered } = await ballMembership(y, x, rx, { blockSize });
   return { density: densityOf(counts, k), coverage: fractionPositive(covered), k };
 }
 
@@ -97,22 +97,22 @@ export function densityCoverage(realInput: SampleInput, fakeInput: SampleInput, 
  * precision, recall, density and coverage as defined above, sharing the real radii and the
  * fake-in-real pass. Needs N > k and M > k.
  */
-export function prdc(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): Prdc {
+export async function prdc(realInput: SampleInput, fakeInput: SampleInput, options: ManifoldOptions = {}): Promise<Prdc> {
   const real = asSamples(realInput, 'real');
   const fake = asSamples(fakeInput, 'fake');
   return bothManifolds(real, fake, checkK(options.k, 5), options.blockSize);
 }
 
 /** Radii of both sample sets and the ball memberships both ways: all four metrics at one k. */
-function bothManifolds(real: Samples, fake: Samples, k: number, block: number | undefined): Prdc {
+async function bothManifolds(real: Samples, fake: Samples, k: number, block: number | undefined): Promise<Prdc> {
   const blockSize = checkBlockSize(block);
   checkPair(real, fake, k + 1, k + 1);
   const x = widen(real);
   const y = widen(fake);
-  const rx = kthNeighbourRadii2(x, k, { blockSize });
-  const ry = kthNeighbourRadii2(y, k, { blockSize });
-  const fakeInReal = ballMembership(y, x, rx, { blockSize });
-  const realInFake = ballMembership(x, y, ry, { blockSize }).counts;
+  const rx = await kthNeighbourRadii2(x, k, { blockSize });
+  const ry = await kthNeighbourRadii2(y, k, { blockSize });
+  const fakeInReal = await ballMembership(y, x, rx, { blockSize });
+  const realInFake = (await ballMembership(x, y, ry, { blockSize })).counts;
   return {
     precision: fractionPositive(fakeInReal.counts),
     recall: fractionPositive(realInFake),

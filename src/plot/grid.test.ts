@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PNG } from 'pngjs';
 import { RefineryError } from '../errors.js';
-import { imageGridPng } from './grid.js';
+import { imageGridPng, imagePanelsPng } from './grid.js';
 
 const readPng = (b: Uint8Array): PNG => PNG.sync.read(Buffer.from(b));
 
@@ -32,4 +32,25 @@ test('RGB channels go to R, G, B; bad shapes are named', () => {
     () => imageGridPng(new Float32Array(8), [2, 2, 2]),
     (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'images',
   );
+});
+
+test('titled panels side by side: one PNG as wide as the grids and the gaps, the titles drawn above', () => {
+  const a = new Float32Array(4 * 16).fill(-1);
+  const b = new Float32Array(4 * 16).fill(1);
+  const single = readPng(imageGridPng(a, [4, 1, 4, 4], { columns: 2, padding: 1, scale: 1 }));
+  const png = readPng(
+    imagePanelsPng(
+      [
+        { title: 'generator', subtitle: 'FID 1.00', data: a, shape: [4, 1, 4, 4] },
+        { title: 'drs', data: b, shape: [4, 1, 4, 4] },
+      ],
+      { columns: 2, padding: 1, scale: 1 },
+    ),
+  );
+  assert.equal(png.width, 2 * single.width + 3 * 16);
+  // Dark title pixels in the header band, white below the grids' top padding.
+  let dark = 0;
+  for (let y = 0; y < 30; y++) for (let x = 0; x < png.width; x++) if (png.data[4 * (y * png.width + x)] < 100) dark++;
+  assert.ok(dark > 50, `title pixels ${dark}`);
+  assert.throws(() => imagePanelsPng([]), /panel/);
 });

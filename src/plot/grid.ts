@@ -5,6 +5,7 @@
  */
 import { PNG } from 'pngjs';
 import { fail } from '../errors.js';
+import { Canvas, drawText, fitText } from './raster.js';
 
 /** Options of `imageGridPng`; all optional. */
 export interface GridOptions {
@@ -55,4 +56,45 @@ export function imageGridPng(data: Float32Array, shape: readonly number[], optio
     }
   }
   return PNG.sync.write(png);
+}
+
+/** One titled image grid of `imagePanelsPng`. */
+export interface ImagePanel {
+  /** First line above the grid (e.g. the method). */
+  title: string;
+  /** Second line (e.g. its metrics). */
+  subtitle?: string;
+  /** [n, c, h, w] row-major. */
+  data: Float32Array;
+  shape: readonly number[];
+}
+
+/**
+ * Image grids side by side, each under its title and subtitle (e.g. the generator's samples and a
+ * method's, with their FID and IS), in one PNG. Options as `imageGridPng` (the same for every panel).
+ */
+export function imagePanelsPng(panels: ImagePanel[], options: GridOptions = {}): Uint8Array {
+  if (panels.length === 0) fail('invalid_argument', 'panels', 'at least one panel', 'none');
+  const grids = panels.map((p) => PNG.sync.read(Buffer.from(imageGridPng(p.data, p.shape, options))));
+  const textScale = 2;
+  const line = 7 * textScale + 6;
+  const header = 8 + line * (panels.some((p) => p.subtitle) ? 2 : 1);
+  const gap = 16;
+  const width = grids.reduce((a, g) => a + g.width, 0) + gap * (grids.length + 1);
+  const height = header + Math.max(...grids.map((g) => g.height)) + gap;
+  const canvas = new Canvas(width, height);
+  let x0 = gap;
+  grids.forEach((g, k) => {
+    const maxChars = Math.floor((g.width + gap) / (6 * textScale));
+    drawText(canvas, fitText(panels[k].title, maxChars), x0, 6, textScale);
+    if (panels[k].subtitle) drawText(canvas, fitText(panels[k].subtitle!, maxChars), x0, 6 + line, textScale);
+    for (let y = 0; y < g.height; y++) {
+      for (let x = 0; x < g.width; x++) {
+        const o = 4 * (y * g.width + x);
+        canvas.set(x0 + x, header + y, [g.data[o], g.data[o + 1], g.data[o + 2]]);
+      }
+    }
+    x0 += g.width + gap;
+  });
+  return canvas.toPng();
 }

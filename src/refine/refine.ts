@@ -49,6 +49,9 @@ export interface RefineCommonOptions {
   onProgress?: (p: RefineProgress) => void;
 }
 
+/** A method and some of its options (no run options): what a benchmark row or a saved configuration holds. */
+export type MethodSettings = { [K in MethodId]: { method: K } & Partial<MethodOptionsMap[K]> }[MethodId];
+
 /** Options of `refine`: the method id, the common options and that method's own options. */
 export type RefineOptions = { [K in MethodId]: { method: K } & RefineCommonOptions & Partial<MethodOptionsMap[K]> }[MethodId];
 

@@ -1,0 +1,230 @@
+/**
+ * The MNIST image benchmark: per seed, train the DCGAN on the MNIST training digits, refine n
+ * samples with every method, and measure each in the feature space of Refinery's own digit
+ * classifier (as the DRE-F-SP paper measured MNIST in its classifier's space): FID against the
+ * 8,000 training digits, Inception Score, the share of samples the classifier is more than 90%
+ * sure of ("high quality"), the classes reached and the divergence of the class histogram from
+ * uniform; with wall time. The held-out 2,000 digits start MH chains and train DRE-F-SP (in the
+ * classifier's features).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MNIST_SIZE, mnistSplit } from '../data/mnist.js';
+import { RefineryError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { writeNpy } from '../io/npy.js';
+import { evaluate } from '../metrics/evaluate.js';
+import { extractFeatures } from '../metrics/features.js';
+import { type GaussianStats, gaussianStats } from '../metrics/frechet.js';
+import { loadPair } from '../models/pair.js';
+import { loadGraph } from '../onnx/model.js';
+import { imagePanelsPng } from '../plot/grid.js';
+import { type MethodSettings, type RefineOptions, refine } from '../refine/refine.js';
+import { sample } from '../refine/sample.js';
+import { trainClassifier } from '../train/classifier.js';
+import { DCGAN_DEFAULTS } from '../train/dcgan.js';
+import { trainGan } from '../train/train.js';
+
+/** A row of the benchmark: the generator alone, or a method with its settings. */
+export interface MnistMethod {
+  id: string;
+  /** Method options (none for the generator). */
+  options?: MethodSettings;
+}
+
+/** Settings per method for 28x28 digits (see the README for how they were chosen). */
+export const MNIST_METHODS: MnistMethod[] = [
+  { id: 'generator' },
+  { id: 'drs', options: { method: 'drs' } },
+  { id: 'mh', options: { method: 'mh', chainLength: 100 } },
+  { id: 'sir', options: { method: 'sir', pool: 10 } },
+  { id: 'dre-rs', options: { method: 'dre-rs', dreSteps: 3000, dreFakes: 20000 } },
+  { id: 'dre-mh', options: { method: 'dre-mh', dreSteps: 3000, dreFakes: 20000 } },
+  { id: 'dre-sir', options: { method: 'dre-sir', dreSteps: 3000, dreFakes: 20000 } },
+  { id: 'ddls', options: { method: 'ddls', numSteps: 100, stepSize: 0.01 } },
+  { id: 'dcd', options: { method: 'dcd', numSteps: 20, stepSize: 0.01, noise: 0 } },
+  // In pixel space D's gradient draws adversarial textures: small, short steps.
+  { id: 'dot', options: { method: 'dot', numSteps: 30, stepSize: 0.001 } },
+  { id: 'dot-latent', options: { method: 'dot-latent', numSteps: 100 } },
+  { id: 'dgflow', options: { method: 'dgflow', numSteps: 25 } },
+];
+
+/** The DCGAN of the benchmark: the image trainer's defaults, longer (6000 steps, then 2000 D-only steps). */
+export const MNIST_TRAIN = { steps: 6000, finetuneD: 2000 };
+
+export interface MnistBenchOptions {
+  seeds: number;
+  /** Samples per method. */
+  n: number;
+  out: string;
+  /** Method ids to run (default all). */
+  methods?: string[];
+  /** DCGAN steps per seed (default MNIST_TRAIN.steps). */
+  trainSteps?: number;
+  /** D-only steps after training (default MNIST_TRAIN.finetuneD). */
+  finetuneD?: number;
+}
+
+/** The measures of one method on one seed. */
+export interface MnistScore {
+  seed: number;
+  fid: number;
+  is: number;
+  highQualityPercent: number;
+  classesCovered: number;
+  jsClasses: number;
+  seconds: number;
+}
+
+export interface MnistRow {
+  method: string;
+  options: Record<string, unknown>;
+  perSeed: MnistScore[];
+  failures: { seed: number; error: string }[];
+  mean: Omit<MnistScore, 'seed'>;
+  sd: Omit<MnistScore, 'seed'>;
+}
+
+const KEYS = ['fid', 'is', 'highQualityPercent', 'classesCovered', 'jsClasses', 'seconds'] as const;
+
+function meanSd(xs: number[]): [number, number] {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const v = xs.length > 1 ? xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) : 0;
+  return [m, Math.sqrt(v)];
+}
+
+/** The Markdown table of the rows, mean ± std over seeds. */
+export function formatMnist(rows: MnistRow[], seeds: number): string {
+  const f = (r: MnistRow, k: (typeof KEYS)[number], digits: number) =>
+    r.perSeed.length === 0 ? 'failed' : `${r.mean[k].toFixed(digits)}${seeds > 1 ? ` ± ${r.sd[k].toFixed(digits)}` : ''}`;
+  const lines = [
+    '| method | FID | IS | % high quality | classes | JS(classes, uniform) | seconds |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.method} | ${f(r, 'fid', 3)} | ${f(r, 'is', 2)} | ${f(r, 'highQualityPercent', 1)} | ${f(r, 'classesCovered', 1)} | ${f(r, 'jsClasses', 4)} | ${f(r, 'seconds', 1)} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+export async function runMnistBench(
+  o: MnistBenchOptions,
+  hooks: { onStage?: (text: string) => void; signal?: AbortSignal } = {},
+): Promise<{ rows: MnistRow[]; classifier: { accuracy: number }; files: { json: string; table: string; grids: string }; seconds: number }> {
+  const t0 = performance.now();
+  const methods = o.methods ? MNIST_METHODS.filter((m) => o.methods!.includes(m.id)) : MNIST_METHODS;
+  mkdirSync(o.out, { recursive: true });
+  const gridDir = join(o.out, 'grids');
+  mkdirSync(gridDir, { recursive: true });
+
+  // The measuring instrument: the digit classifier (trained once) and the training digits' statistics.
+  const clfDir = join(o.out, 'classifier');
+  let accuracy: number;
+  if (existsSync(join(clfDir, 'classifier.json'))) {
+    accuracy = JSON.parse(readFileSync(join(clfDir, 'classifier.json'), 'utf8')).accuracy;
+  } else {
+    hooks.onStage?.('training the digit classifier');
+    accuracy = (await trainClassifier({ out: clfDir, signal: hooks.signal })).accuracy;
+  }
+  const features = loadGraph(join(clfDir, 'features.onnx'));
+  const classifier = loadGraph(join(clfDir, 'classifier.onnx'));
+  const train = mnistSplit('train');
+  const realStats: GaussianStats = await gaussianStats(
+    await extractFeatures(features, { data: train.data, shape: [train.n, 1, MNIST_SIZE, MNIST_SIZE] }),
+    'real',
+  );
+  const heldOut = mnistSplit('test');
+  const real = { data: heldOut.data, shape: [heldOut.n, 1, MNIST_SIZE, MNIST_SIZE] };
+
+  const rows = new Map<string, MnistRow>(
+    methods.map((m) => [
+      m.id,
+      { method: m.id, options: { ...(m.options ?? {}) }, perSeed: [], failures: [], mean: {} as MnistRow['mean'], sd: {} as MnistRow['sd'] },
+    ]),
+  );
+  for (let seed = 0; seed < o.seeds; seed++) {
+    hooks.onStage?.(`seed ${seed}: training the DCGAN`);
+    const runDir = join(o.out, `seed-${seed}`, 'run');
+    if (!existsSync(join(runDir, 'meta.json'))) {
+      await trainGan({
+        model: 'dcgan',
+        dataset: 'mnist',
+        seed,
+        out: runDir,
+        resume: true,
+        steps: o.trainSteps ?? MNIST_TRAIN.steps,
+        finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,
+        signal: hooks.signal,
+      });
+    }
+    const pair = loadPair({ run: runDir });
+    let generatorPanel: { data: Float32Array; subtitle: string } | undefined;
+    for (const m of methods) {
+      hooks.onStage?.(`seed ${seed}: ${m.id}`);
+      const t = performance.now();
+      let samples: Float32Array;
+      try {
+        samples = m.options
+          ? (
+              await refine(pair, {
+                ...m.options,
+                n: o.n,
+                seed,
+                real,
+                ...(m.id.startsWith('dre-') ? { dreFeatures: features } : {}),
+                signal: hooks.signal,
+              } as RefineOptions)
+            ).samples.data
+          : (await sample(pair, { n: o.n, seed, signal: hooks.signal })).samples.data;
+      } catch (e) {
+        if (!(e instanceof RefineryError) || e.code === 'cancelled') throw e;
+        rows.get(m.id)!.failures.push({ seed, error: e.message });
+        hooks.onStage?.(`seed ${seed}: ${m.id} failed: ${e.message}`);
+        continue;
+      }
+      const seconds = (performance.now() - t) / 1000;
+      const shape = [o.n, 1, MNIST_SIZE, MNIST_SIZE];
+      const ev = await evaluate(undefined, { data: samples, shape }, { features, classifier, realStats, metrics: ['fd', 'is', 'classes'], seed });
+      const score: MnistScore = {
+        seed,
+        fid: ev.metrics.fd!.distance,
+        is: ev.metrics.is!.mean,
+        highQualityPercent: ev.metrics.classes!.confidentPercent,
+        classesCovered: ev.metrics.classes!.classesCovered,
+        jsClasses: ev.metrics.classes!.jsFromUniform,
+        seconds,
+      };
+      rows.get(m.id)!.perSeed.push(score);
+      writeNpy(join(o.out, `seed-${seed}`, `${m.id}.npy`), { data: samples, shape });
+      if (seed === 0) {
+        const subtitle = `FID ${score.fid.toFixed(2)}  IS ${score.is.toFixed(2)}  HQ ${score.highQualityPercent.toFixed(1)}%`;
+        const first = samples.subarray(0, 64 * MNIST_SIZE * MNIST_SIZE);
+        if (!m.options) generatorPanel = { data: first, subtitle };
+        const panels = [
+          ...(generatorPanel && m.options
+            ? [{ title: 'generator', subtitle: generatorPanel.subtitle, data: generatorPanel.data, shape: [64, 1, MNIST_SIZE, MNIST_SIZE] }]
+            : []),
+          { title: m.id, subtitle, data: first, shape: [64, 1, MNIST_SIZE, MNIST_SIZE] },
+        ];
+        writeFileAtomic(join(gridDir, `${m.id}.png`), imagePanelsPng(panels, { columns: 8 }));
+      }
+    }
+  }
+  for (const r of rows.values()) {
+    for (const k of KEYS) {
+      const [m, s] = meanSd(r.perSeed.map((p) => p[k]));
+      r.mean[k] = m;
+      r.sd[k] = s;
+    }
+  }
+  const list = [...rows.values()];
+  const files = { json: join(o.out, 'mnist.json'), table: join(o.out, 'mnist.md'), grids: gridDir };
+  const dcgan = { ...DCGAN_DEFAULTS, dataset: 'mnist', steps: o.trainSteps ?? MNIST_TRAIN.steps, finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD };
+  writeFileAtomic(
+    files.json,
+    `${JSON.stringify({ benchmark: 'mnist', n: o.n, seeds: o.seeds, classifier: { accuracy, heldOut: heldOut.n }, dcgan, rows: list, seconds: (performance.now() - t0) / 1000 }, null, 2)}\n`,
+  );
+  writeFileAtomic(files.table, `${formatMnist(list, o.seeds)}\n`);
+  return { rows: list, classifier: { accuracy }, files, seconds: (performance.now() - t0) / 1000 };
+}

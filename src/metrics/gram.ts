@@ -1,0 +1,144 @@
+/**
+ * Pairwise quantities of two sample sets on onnxruntime's float64 GEMM, block by block: squared
+ * Euclidean distances ‖a‖² + ‖b‖² - 2 a·b (clamped at 0), and kernel sums. Small problems stay in
+ * JavaScript with the direct (a - b)² sum, where a session would cost more than the arithmetic.
+ */
+import { Graph, int } from '../onnx/graph.js';
+import { Session } from '../onnx/session.js';
+
+/** Below this many multiply-adds (rows a x rows b x d) distances are computed in JavaScript. */
+const SMALL = 1e6;
+/** Entries of one distance block (rows of a x all rows of b): 32 MB of float64. */
+const BLOCK_ENTRIES = 1 << 22;
+
+let dist2Session: Promise<Session> | undefined;
+
+function dist2Graph(): Graph {
+  const g = new Graph();
+  const a = g.addInput('a', 'float64', ['rows', 'd']);
+  const b = g.addInput('b', 'float64', ['cols', 'd']);
+  const na = g.op('ReduceSum', [g.op('Mul', [a, a]), g.int64s([1])], { keepdims: int(1) });
+  const nb = g.op('Transpose', [g.op('ReduceSum', [g.op('Mul', [b, b]), g.int64s([1])], { keepdims: int(1) })], {});
+  const ab = g.op('MatMul', [a, g.op('Transpose', [b], {})]);
+  const d2 = g.op('Sub', [g.op('Add', [na, nb]), g.op('Add', [ab, ab])]);
+  g.add('Relu', [d2], {}, ['d2']);
+  g.outputs = ['d2'];
+  return g;
+}
+
+/**
+ * Visit the squared distances between the rows of `a` (na x d) and all rows of `b` (nb x d), in
+ * blocks of consecutive rows of `a`: `visit(i0, rows, d2)` with d2 row-major rows x nb. Blocks are
+ * visited in order.
+ */
+export async function forEachDist2Block(
+  a: Float64Array,
+  na: number,
+  b: Float64Array,
+  nb: number,
+  d: number,
+  visit: (i0: number, rows: number, d2: Float64Array) => void,
+): Promise<void> {
+  if (na * nb * d < SMALL) {
+    const d2 = new Float64Array(na * nb);
+    for (let i = 0; i < na; i++) {
+      for (let j = 0; j < nb; j++) {
+        let s = 0;
+        for (let l = 0; l < d; l++) {
+          const t = a[i * d + l] - b[j * d + l];
+          s += t * t;
+        }
+        d2[i * nb + j] = s;
+      }
+    }
+    visit(0, na, d2);
+    return;
+  }
+  dist2Session ??= Session.create(dist2Graph());
+  const s = await dist2Session;
+  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_ENTRIES / nb));
+  const bTensor = { data: b, shape: [nb, d] };
+  for (let i0 = 0; i0 < na; i0 += rowsPerBlock) {
+    const rows = Math.min(rowsPerBlock, na - i0);
+    const out = await s.run64({ a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] }, b: bTensor });
+    visit(i0, rows, out.d2.data);
+  }
+}
+
+let kernelSession: Promise<Session> | undefined;
+
+/**
+ * Sums of the cubic kernel k(x, y) = (x·y/d + 1)³ over all pairs of rows of x (m x d) with x, of y
+ * with y and of x with y, and the diagonal sums of the first two (for KID's unbiased MMD²).
+ */
+export async function cubicKernelSums(
+  x: Float64Array,
+  y: Float64Array,
+  m: number,
+  n: number,
+  d: number,
+): Promise<{ xx: number; xxDiag: number; yy: number; yyDiag: number; xy: number }> {
+  kernelSession ??= Session.create(
+    (() => {
+      const g = new Graph();
+      const xs = g.addInput('x', 'float64', ['m', 'd']);
+      const ys = g.addInput('y', 'float64', ['n', 'd']);
+      const dim = g.addInput('dim', 'float64', []);
+      const k = (a: string, b: string) => {
+        const t = g.op('Add', [g.op('Div', [g.op('MatMul', [a, g.op('Transpose', [b], {})]), dim]), g.scalar(1, 'float64')]);
+        return g.op('Mul', [g.op('Mul', [t, t]), t]);
+      };
+      const diag = (a: string) => {
+        const t = g.op('Add', [g.op('Div', [g.op('ReduceSum', [g.op('Mul', [a, a]), g.int64s([1])], { keepdims: int(0) }), dim]), g.scalar(1, 'float64')]);
+        return g.op('ReduceSum', [g.op('Mul', [g.op('Mul', [t, t]), t])], { keepdims: int(0) });
+      };
+      const all = (v: string) => g.op('ReduceSum', [v], { keepdims: int(0) });
+      g.add('Identity', [all(k(xs, xs))], {}, ['xx']);
+      g.add('Identity', [diag(xs)], {}, ['xxDiag']);
+      g.add('Identity', [all(k(ys, ys))], {}, ['yy']);
+      g.add('Identity', [diag(ys)], {}, ['yyDiag']);
+      g.add('Identity', [all(k(xs, ys))], {}, ['xy']);
+      g.outputs = ['xx', 'xxDiag', 'yy', 'yyDiag', 'xy'];
+      return g;
+    })(),
+  );
+  const s = await kernelSession;
+  const r = await s.run64({ x: { data: x, shape: [m, d] }, y: { data: y, shape: [n, d] }, dim: { data: Float64Array.of(d), shape: [] } });
+  return { xx: r.xx.data[0], xxDiag: r.xxDiag.data[0], yy: r.yy.data[0], yyDiag: r.yyDiag.data[0], xy: r.xy.data[0] };
+}
+
+let rbfSession: Promise<Session> | undefined;
+
+/** Σ_ij exp(-‖a_i - b_j‖² / (2σ²)) over all rows of a (na x d) and b (nb x d), blockwise. */
+export async function rbfKernelSum(a: Float64Array, na: number, b: Float64Array, nb: number, d: number, sigma: number): Promise<number> {
+  const c = -1 / (2 * sigma * sigma);
+  if (na * nb * d < SMALL) {
+    let sum = 0;
+    await forEachDist2Block(a, na, b, nb, d, (_i0, _rows, d2) => {
+      for (const v of d2) sum += Math.exp(c * v);
+    });
+    return sum;
+  }
+  rbfSession ??= Session.create(
+    (() => {
+      const g = dist2Graph();
+      const coef = g.addInput('coef', 'float64', []);
+      g.add('ReduceSum', [g.op('Exp', [g.op('Mul', ['d2', coef])])], { keepdims: int(0) }, ['sum']);
+      g.outputs = ['sum'];
+      return g;
+    })(),
+  );
+  const s = await rbfSession;
+  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_ENTRIES / nb));
+  let sum = 0;
+  for (let i0 = 0; i0 < na; i0 += rowsPerBlock) {
+    const rows = Math.min(rowsPerBlock, na - i0);
+    const r = await s.run64({
+      a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] },
+      b: { data: b, shape: [nb, d] },
+      coef: { data: Float64Array.of(c), shape: [] },
+    });
+    sum += r.sum.data[0];
+  }
+  return sum;
+}
