@@ -16,7 +16,7 @@ import { readNpz, writeNpz } from '../io/npz.js';
 import { checkOutputs, type NamedPath } from '../io/paths.js';
 import { evaluate, METRIC_NAMES, parseMetricList } from '../metrics/evaluate.js';
 import type { GaussianStats } from '../metrics/frechet.js';
-import { loadGraph } from '../onnx/model.js';
+import { loadModel } from '../onnx/model.js';
 import { checkMemory } from '../platform/memory.js';
 import { prCurvePng } from '../plot/curves.js';
 import type { Tensor } from '../tensor.js';
@@ -106,8 +106,8 @@ export function registerEval(program: Command): void {
         outputs.push({ path: opts.saveStats, option: '--save-stats' });
       }
       checkOutputs(outputs, inputs);
-      const features = opts.features === undefined ? undefined : loadGraph(opts.features);
-      const classifier = opts.classifier === undefined ? undefined : loadGraph(opts.classifier);
+      const features = opts.features === undefined ? undefined : loadModel(opts.features);
+      const classifier = opts.classifier === undefined ? undefined : loadModel(opts.classifier);
       const fake = readSamples(opts.fake, '--fake');
       let real: Tensor | undefined;
       if (opts.real !== undefined) real = readSamples(opts.real, '--real');

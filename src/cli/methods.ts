@@ -5,7 +5,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { RefineryError } from '../errors.js';
-import { loadGraph } from '../onnx/model.js';
+import { loadModel } from '../onnx/model.js';
 import type { MethodDefinition } from '../refine/method.js';
 import { expectedText, type OptionSpec, parseOptionText } from '../refine/options.js';
 import { METHODS, type MethodId } from '../refine/registry.js';
@@ -57,7 +57,7 @@ function parser(f: FlagInfo): (text: string) => unknown {
   return (text: string) => {
     if (f.spec.type.kind === 'model') {
       try {
-        return loadGraph(text);
+        return loadModel(text);
       } catch (e) {
         if (e instanceof RefineryError)
           throw new RefineryError(

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Graph, int, ints } from '../onnx/graph.js';
+import { RefineryError } from '../errors.js';
+import { asGraph, Graph, int, ints } from '../onnx/graph.js';
+import { encodeGraph, ForwardOnlyModel, modelFromBytes } from '../onnx/model.js';
 import { Rng } from '../rng.js';
 import { rejectsWith } from '../testing/assert.js';
 import { evaluate } from './evaluate.js';
@@ -56,4 +58,27 @@ test('a classifier gives the Inception Score and class statistics; without real 
   await rejectsWith(evaluate(undefined, fake, { metrics: ['is'] }), 'invalid_argument', 'classifier');
   // A feature extractor that does not fit the samples is refused naming it.
   await rejectsWith(evaluate(images(10, 0), { data: new Float32Array(40), shape: [10, 4] }, { features: channelMeans(), metrics: ['fd'] }), 'shape_mismatch');
+});
+
+test('a feature extractor beyond the graph toolkit runs forward as it is; composing it is refused with the reason', async () => {
+  // Det has no shape rule in Refinery's toolkit; onnxruntime runs it.
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 2, 3, 3]);
+  const sq = g.op('Slice', [x, g.int64s([1]), g.int64s([3]), g.int64s([2])]);
+  const m = g.op('Slice', [sq, g.int64s([1]), g.int64s([3]), g.int64s([3])]);
+  const square = g.op('Reshape', [m, g.int64s([-1, 2, 2])]);
+  g.add('ReduceSum', [square, g.int64s([1, 2])], { keepdims: int(0) }, ['det']);
+  // Built as a supported operator, then renamed: Det has no shape rule in the toolkit.
+  Object.assign(g.nodes[g.nodes.length - 1], { op: 'Det', inputs: [square], attrs: {} });
+  g.add('Unsqueeze', ['det', g.int64s([1])], {}, ['f']);
+  g.outputs = ['f'];
+  const model = modelFromBytes(encodeGraph(g), 'det.onnx');
+  assert.ok(model instanceof ForwardOnlyModel);
+  const real = images(50, 0);
+  const r = await evaluate(real, images(40, 0.3), { features: model, metrics: ['fd'] });
+  assert.ok(Number.isFinite(r.metrics.fd!.distance));
+  assert.throws(
+    () => asGraph(model, 'dreFeatures'),
+    (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'dreFeatures' && /Det/.test(e.message),
+  );
 });

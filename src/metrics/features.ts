@@ -4,7 +4,8 @@
  * so that metrics compare distributions in a learned feature space.
  */
 import { fail, RefineryError } from '../errors.js';
-import { asGraph, type OnnxModel } from '../onnx/graph.js';
+import { asGraph, type Graph, type OnnxModel } from '../onnx/graph.js';
+import { ForwardOnlyModel } from '../onnx/model.js';
 import { fmtShape } from '../onnx/ops/util.js';
 import { Session } from '../onnx/session.js';
 import type { Tensor } from '../tensor.js';
@@ -22,7 +23,9 @@ export interface FeatureOptions {
 /** The model's output for every row of `x` [n, ...]: [n, k] (further output axes are flattened). */
 export async function extractFeatures(model: OnnxModel, x: Tensor, options: FeatureOptions = {}): Promise<Tensor> {
   const path = options.path ?? 'features';
-  const g = asGraph(model, path);
+  // Features only run forward: a model beyond Refinery's graph toolkit runs as it is.
+  const forwardOnly = model instanceof ForwardOnlyModel;
+  const g: OnnxModel = forwardOnly ? model : asGraph(model, path);
   if (g.inputs.length !== 1) fail('invalid_model', path, 'a model with one input x [batch, ...]', `${g.inputs.length} inputs`);
   const want = g.inputs[0].shape;
   const rowShape = x.shape.slice(1);
@@ -32,7 +35,7 @@ export async function extractFeatures(model: OnnxModel, x: Tensor, options: Feat
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) fail('invalid_argument', 'batchSize', 'a positive integer', String(batchSize));
   const n = x.shape[0];
   const size = rowShape.reduce((a, b) => a * b, 1);
-  const session = await Session.create(g);
+  const session = await Session.create(forwardOnly ? model.bytes : (g as Graph));
   let out: Float32Array | undefined;
   let k = 0;
   try {

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RefineryError, type Issue, fail } from '../errors.js';
 import { asGraph, type Graph, type OnnxModel } from '../onnx/graph.js';
-import { graphFromModel, loadGraph } from '../onnx/model.js';
+import { graphFromModel, loadGraph, modelFromBytes } from '../onnx/model.js';
 import { fmtShape } from '../onnx/ops/util.js';
 import { decodeModel } from '../onnx/proto.js';
 import { D_OUTPUTS, type DOutput, LATENT_PRIORS, type LatentPrior, type ModelMeta, parseDOutput, parseLatentPrior, parseMeta, readMeta } from './meta.js';
@@ -39,9 +39,15 @@ export interface PairOptions {
   dOutput?: DOutput;
 }
 
-/** Parse the bytes of an ONNX model (errors name `source`). */
+/**
+ * Parse the bytes of an ONNX model (errors name `source`): for method options (a corrector, DRE
+ * features) and for evaluation (feature extractors, classifiers). A model beyond Refinery's graph
+ * toolkit still runs forward (evaluation), and is refused with the reason where it must be
+ * composed or differentiated.
+ */
 export function parseModel(bytes: Uint8Array, source = 'model'): OnnxModel {
-  return parseGraph(bytes, source);
+  if (!(bytes instanceof Uint8Array)) fail('invalid_argument', source, 'the bytes of an ONNX model (a Uint8Array)', typeof bytes);
+  return modelFromBytes(bytes, source);
 }
 
 function parseGraph(bytes: Uint8Array, source: string): Graph {

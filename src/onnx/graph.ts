@@ -294,6 +294,12 @@ export function isFloat(dtype: DType): boolean {
 
 /** The graph behind a model given to Refinery; anything else is an error naming `path`. */
 export function asGraph(m: OnnxModel, path = 'model'): Graph {
+  const reason = (m as { reason?: unknown }).reason;
+  if (reason instanceof RefineryError) {
+    throw new RefineryError(reason.code, [
+      { path, expected: 'a model Refinery can compose and differentiate (it only runs this one forward)', received: reason.message },
+    ]);
+  }
   if (!(m instanceof Graph))
     fail(
       'invalid_argument',

@@ -115,9 +115,55 @@ function nodeFromProto(n: NodeProto, k: number, source: string): Node {
   return { name, op, domain: n.domain ?? '', inputs: [...n.input], outputs: [...n.output], attrs };
 }
 
-/** Read and parse an ONNX model file (errors name the file). */
+/**
+ * An ONNX model that onnxruntime can run but Refinery cannot rebuild as a Graph (an operator its
+ * toolkit cannot infer shapes for, or differentiate): usable where a model only runs forward
+ * (feature extractors, classifiers), refused where it must be composed or differentiated.
+ */
+export class ForwardOnlyModel implements OnnxModel {
+  readonly name: string;
+  readonly opset: number;
+  readonly inputs: { name: string; shape: Dim[] }[];
+  readonly outputs: string[];
+  constructor(
+    /** The model file's bytes, run as they are. */
+    readonly bytes: Uint8Array,
+    model: ModelProto,
+    /** Why Refinery cannot compose or differentiate it. */
+    readonly reason: RefineryError,
+  ) {
+    const gp = model.graph!;
+    const inits = new Set(gp.initializer.map((t) => t.name ?? ''));
+    this.name = gp.name || 'graph';
+    this.opset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0;
+    this.inputs = gp.input.filter((v) => !inits.has(v.name ?? '')).map((v) => ({ name: v.name ?? '', shape: shapeFromProto(v) }));
+    this.outputs = gp.output.map((o) => o.name ?? '');
+  }
+}
+
+/**
+ * Parse the bytes of an ONNX model (errors name `source`): a Graph Refinery can compose and
+ * differentiate, or, when an operator is beyond its toolkit, a model that runs forward only.
+ */
+export function modelFromBytes(bytes: Uint8Array, source = 'model'): OnnxModel {
+  const proto = decodeModel(bytes, source);
+  try {
+    return graphFromModel(proto, source);
+  } catch (e) {
+    if (e instanceof RefineryError && e.code === 'unsupported_operator') return new ForwardOnlyModel(bytes, proto, e);
+    throw e;
+  }
+}
+
+/** Read an ONNX model file (see `modelFromBytes`; errors name the file). */
 export function loadModel(path: string): OnnxModel {
-  return loadGraph(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new RefineryError('invalid_file', [{ path, expected: 'a readable ONNX file', received: (e as NodeJS.ErrnoException).code ?? String(e) }]);
+  }
+  return modelFromBytes(bytes, path);
 }
 
 /** Read and parse an ONNX file. Errors name the file. */

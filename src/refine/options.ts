@@ -6,6 +6,7 @@
  */
 import { type Issue, RefineryError, describe } from '../errors.js';
 import { Graph } from '../onnx/graph.js';
+import { ForwardOnlyModel } from '../onnx/model.js';
 
 /** What values an option takes. */
 export type OptionType =
@@ -77,7 +78,7 @@ function inRange(v: number, t: { min?: number; max?: number; minExclusive?: bool
 }
 
 function isGraph(v: unknown): boolean {
-  return v instanceof Graph;
+  return v instanceof Graph || v instanceof ForwardOnlyModel;
 }
 
 /** The issue with `value` for option type `t`, or undefined when it is valid. */
