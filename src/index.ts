@@ -8,7 +8,7 @@
  * const pair = loadPair({ run: 'runs/grid' });          // generator.onnx, discriminator.onnx, meta.json
  * const r = await refine(pair, { method: 'ddls', n: 10000, seed: 0, numSteps: 1000, stepSize: 0.001, metropolis: true });
  * const real = sampleDataset('grid25', 10000);
- * const { metrics } = evaluate(real, r.samples, { dataset: 'grid25' });
+ * const { metrics } = await evaluate(real, r.samples, { dataset: 'grid25' });
  * ```
  *
  * This module is the public API: everything it exports is stable; everything else in the package
@@ -59,7 +59,9 @@ export type { CalibrationDiagnostic } from './calibration/diagnostic.js';
 // Evaluation: every metric at once, and each metric alone.
 export { evaluate, METRIC_NAMES, type MetricName, type EvaluateOptions, type EvaluateResult, type EvaluateMetrics, type Curve } from './metrics/evaluate.js';
 export type { SampleInput, Samples } from './metrics/linalg.js';
-export { frechetDistance, type FrechetResult } from './metrics/frechet.js';
+export { frechetDistance, frechetFromStats, gaussianStats, type FrechetResult, type GaussianStats } from './metrics/frechet.js';
+export { inceptionScore, classStatistics, type InceptionScore, type ClassStatistics } from './metrics/classifier.js';
+export { extractFeatures, type FeatureOptions } from './metrics/features.js';
 export { kid, mmd, type KidOptions, type KidResult, type MmdOptions, type MmdResult } from './metrics/kid.js';
 export { improvedPrecisionRecall, densityCoverage, type ManifoldOptions, type PrecisionRecall, type DensityCoverage } from './metrics/prdc.js';
 export { prd, type PrdCurve, type PrdOptions, type PrdResult } from './metrics/prd.js';
@@ -70,6 +72,13 @@ export { modeMetrics, type ModeMetrics } from './metrics/modes.js';
 export { trainGan, GAN_MODELS, type GanModel, type TrainGanOptions, type TrainGanResult, type TrainHooks } from './train/train.js';
 export { MLP_DEFAULTS, type MlpOptions } from './train/mlpgan.js';
 export { DCGAN_DEFAULTS, type DcganOptions } from './train/dcgan.js';
+export {
+  trainClassifier,
+  CLASSIFIER_DEFAULTS,
+  type TrainClassifierOptions,
+  type ClassifierOptions,
+  type ClassifierResult,
+} from './train/classifier.js';
 export { GAN_LOSSES, type GanLoss, type TrainProgress, type GanLoopOptions, type GanResult } from './train/common.js';
 export type { Activation } from './train/mlp.js';
 
@@ -78,12 +87,13 @@ export { sampleDataset, BUILTIN_DATASETS, type BuiltinDataset } from './data/sam
 export { getDataset, DATASET_NAMES, type Dataset2D, type DatasetName } from './data/dataset.js';
 export { readImageFolder, type ImageFolder, type ReadImagesOptions } from './data/images.js';
 export { readNpy, writeNpy, parseNpy, encodeNpy, type NpyArray, type NpyInput, type NpyData, type NpyDtype } from './io/npy.js';
+export { readNpz, writeNpz } from './io/npz.js';
 export type { Tensor } from './tensor.js';
 export { Rng } from './rng.js';
 
 // Pictures.
 export { scatterPng, type ScatterPanel, type ScatterOptions } from './plot/scatter.js';
-export { imageGridPng, type GridOptions } from './plot/grid.js';
+export { imageGridPng, imagePanelsPng, type GridOptions, type ImagePanel } from './plot/grid.js';
 export { prCurvePng, type PrCurveSeries, type PrCurveOptions } from './plot/curves.js';
 
 // Errors.

@@ -101,7 +101,7 @@ const same = pairFromBytes({ generator: readFileSync(${JSON.stringify(join(fx, '
 const r = await refine(pair, { method: 'sir', n: 64, seed: 1 });
 const r2 = await refine(same, { method: 'sir', n: 64, seed: 1 });
 const g = await sample(pair, { n: 64 });
-const ev = evaluate(sampleDataset('grid25', 200), r.samples, { metrics: ['fd', 'mmd'] });
+const ev = await evaluate(sampleDataset('grid25', 200), r.samples, { metrics: ['fd', 'mmd'] });
 let code = null;
 try { await refine(pair, { method: 'ddls', n: 4, stepSzie: 1 }); } catch (e) { code = e instanceof RefineryError ? e.issues[0].path : String(e); }
 console.log(JSON.stringify({ version: VERSION, methods: METHOD_IDS.length, shape: r.samples.shape, same: r.samples.data.every((v, i) => v === r2.samples.data[i]), sampleShape: g.samples.shape, fd: ev.metrics.fd.distance, code }));
@@ -139,7 +139,7 @@ export async function main(): Promise<RefineResult> {
   writeNpy('copy.npy', readNpy('samples.npy'));
   const { pair: trained } = await trainGan({ out: 'runs/x', model: 'dcgan', width: 16 });
   const cal = await calibrate(trained, sampleDataset('grid25', 100), { method: 'isotonic' });
-  const m = evaluate(sampleDataset('grid25', 100), r.samples, { metrics: ['fd'] }).metrics.fd?.distance;
+  const m = (await evaluate(sampleDataset('grid25', 100), r.samples, { metrics: ['fd'] })).metrics.fd?.distance;
   void ddls; void id; void cal.report.after; void m;
   // @ts-expect-error a typo in an option name is a compile error
   await refine(pair, { method: 'ddls', n: 10, stepSzie: 0.1 });

@@ -1,10 +1,27 @@
-/** `refinery bench table1`: the 25-Gaussian Table 1 over seeds, as a table, JSON and a PNG grid. */
+/** `refinery bench table1` (the 25-Gaussian Table 1) and `refinery bench mnist` (the MNIST image table), over seeds. */
 import type { Command } from 'commander';
 import { formatMnist, MNIST_METHODS, runMnistBench } from '../bench/mnist.js';
 import { formatTable1, runTable1, TABLE1_METHODS } from '../bench/table1.js';
 import { fail } from '../errors.js';
 import { printResult, signal } from './common.js';
 import { intArg } from './parse.js';
+
+/** The --methods list: a comma-separated subset of the benchmark's method ids (undefined: all). */
+function methodList(value: unknown, rows: { id: string }[]): string[] | undefined {
+  if (value === undefined) return undefined;
+  const ids = rows.map((m) => m.id);
+  const methods = String(value)
+    .split(',')
+    .map((s) => s.trim());
+  for (const m of methods) if (!ids.includes(m)) fail('invalid_argument', '--methods', `a comma-separated subset of ${ids.join(', ')}`, JSON.stringify(m));
+  return methods;
+}
+
+/** Stages reported on stderr with the seconds since the start (unless quiet), and Ctrl-C. */
+function stageHooks(quiet: boolean): { signal?: AbortSignal; onStage: (text: string) => void } {
+  const t0 = Date.now();
+  return { signal: signal(), onStage: (s) => !quiet && process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) };
+}
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('reproducible benchmarks');
@@ -19,19 +36,8 @@ export function registerBench(program: Command): void {
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
-      const ids = TABLE1_METHODS.map((m) => m.id);
-      const methods = opts.methods
-        ? String(opts.methods)
-            .split(',')
-            .map((s: string) => s.trim())
-        : undefined;
-      for (const m of methods ?? [])
-        if (!ids.includes(m)) fail('invalid_argument', '--methods', `a comma-separated subset of ${ids.join(', ')}`, JSON.stringify(m));
-      const t0 = Date.now();
-      const r = await runTable1(
-        { seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps },
-        { signal: signal(), onStage: (s) => !opts.quiet && process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) },
-      );
+      const methods = methodList(opts.methods, TABLE1_METHODS);
+      const r = await runTable1({ seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps }, stageHooks(opts.quiet));
       printResult(opts.json, r, `${formatTable1(r.rows, opts.seeds)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\nplot: ${r.files.plot}`);
     });
   bench
@@ -46,18 +52,10 @@ export function registerBench(program: Command): void {
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
-      const ids = MNIST_METHODS.map((m) => m.id);
-      const methods = opts.methods
-        ? String(opts.methods)
-            .split(',')
-            .map((s: string) => s.trim())
-        : undefined;
-      for (const m of methods ?? [])
-        if (!ids.includes(m)) fail('invalid_argument', '--methods', `a comma-separated subset of ${ids.join(', ')}`, JSON.stringify(m));
-      const t0 = Date.now();
+      const methods = methodList(opts.methods, MNIST_METHODS);
       const r = await runMnistBench(
         { seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps, finetuneD: opts.finetuneD },
-        { signal: signal(), onStage: (s) => !opts.quiet && process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) },
+        stageHooks(opts.quiet),
       );
       printResult(
         opts.json,

@@ -135,7 +135,7 @@ test('shapes28 is deterministic, in [-1, 1], and sample() agrees with sampleLabe
   assert.ok(a.every((v) => v >= -1 && v <= 1));
   assert.deepEqual(shapes28.shape, [1, 28, 28]);
   assert.equal(getImageDataset('shapes28'), shapes28);
-  expectError(() => getImageDataset('mnist'), 'invalid_argument', 'dataset');
+  expectError(() => getImageDataset('cifar10'), 'invalid_argument', 'dataset');
 });
 
 test('shapes28 classes are balanced (chi-square, 4 classes)', () => {

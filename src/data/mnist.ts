@@ -68,12 +68,16 @@ export function mnistSplit(which: 'train' | 'test'): MnistDigits {
   const d = mnistDigits();
   const perm = new Rng(MNIST_SPLIT_SEED).permutation(d.n);
   const idx = which === 'test' ? perm.subarray(d.n - MNIST_TEST) : perm.subarray(0, d.n - MNIST_TEST);
-  const size = MNIST_SIZE * MNIST_SIZE;
+  return pickRows(d, idx, MNIST_SIZE * MNIST_SIZE);
+}
+
+/** Rows `idx` of labelled images (each `size` values), in that order. */
+export function pickRows(src: { data: Float32Array; labels: Int32Array }, idx: Int32Array, size: number): MnistDigits {
   const data = new Float32Array(idx.length * size);
   const labels = new Int32Array(idx.length);
   idx.forEach((k, i) => {
-    data.set(d.data.subarray(k * size, (k + 1) * size), i * size);
-    labels[i] = d.labels[k];
+    data.set(src.data.subarray(k * size, (k + 1) * size), i * size);
+    labels[i] = src.labels[k];
   });
   return { data, labels, n: idx.length };
 }

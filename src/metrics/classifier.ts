@@ -79,6 +79,7 @@ export function inceptionScore(logitsInput: SampleInput, options: { splits?: num
 export interface ClassStatistics {
   /** Percent of samples whose top class probability exceeds the threshold. */
   confidentPercent: number;
+  /** Confidence threshold used, in [0, 1) (default 0.9). */
   threshold: number;
   /** Predicted-class counts (argmax), all samples. */
   classCounts: number[];

@@ -155,24 +155,29 @@ export async function classifierPrCurve(realInput: SampleInput, fakeInput: Sampl
   const f = split(fake, 1, 'fake');
   const kind = options.classifier ?? 'knn';
   if (kind !== 'knn' && kind !== 'linear') fail('invalid_argument', 'classifier', 'knn or linear', describe(options.classifier));
-  if (kind === 'linear') {
-    const { fpr, fnr } = linearErrorRates(r, f, d);
+  // The error rates of the classifier family; the curve and its summaries follow from them.
+  const curve = (fpr: Float64Array, fnr: Float64Array, k: number, classifier: 'knn' | 'linear'): ClassifierPrResult => {
     const { precision, recall } = prFromErrorRates(fpr, fnr, lambdas);
+    const [f8, f1over8] = [maxFBeta(precision, recall, 8), maxFBeta(precision, recall, 1 / 8)];
     return {
       precision,
       recall,
       lambdas,
       fpr,
       fnr,
-      f8: maxFBeta(precision, recall, 8),
-      f1over8: maxFBeta(precision, recall, 1 / 8),
-      k: 0,
-      classifier: 'linear',
+      f8,
+      f1over8,
+      k,
+      classifier,
       nRealTrain: r.nTrain,
       nFakeTrain: f.nTrain,
       nRealTest: r.nTest,
       nFakeTest: f.nTest,
     };
+  };
+  if (kind === 'linear') {
+    const { fpr, fnr } = linearErrorRates(r, f, d);
+    return curve(fpr, fnr, 0, 'linear');
   }
   const k = options.k ?? Math.max(1, Math.round(Math.sqrt(Math.min(r.nTrain, f.nTrain))));
   const nTrain = r.nTrain + f.nTrain;
@@ -210,22 +215,7 @@ export async function classifierPrCurve(realInput: SampleInput, fakeInput: Sampl
       fakeBelow += fakeHist[t];
     }
   }
-  const { precision, recall } = prFromErrorRates(fpr, fnr, lambdas);
-  return {
-    precision,
-    recall,
-    lambdas,
-    fpr,
-    fnr,
-    f8: maxFBeta(precision, recall, 8),
-    f1over8: maxFBeta(precision, recall, 1 / 8),
-    k,
-    classifier: 'knn',
-    nRealTrain: r.nTrain,
-    nFakeTrain: f.nTrain,
-    nRealTest: r.nTest,
-    nFakeTest: f.nTest,
-  };
+  return curve(fpr, fnr, k, 'knn');
 }
 
 /**

@@ -59,6 +59,7 @@ export interface EvaluateOptions {
   confidence?: number;
   /** Rows per model call when extracting features. Default 500. */
   batchSize?: number;
+  /** Cancels feature and logit extraction before its next batch (throws a 'cancelled' RefineryError). */
   signal?: AbortSignal;
   /** Progress of the feature extraction and of the metrics. */
   onProgress?: (p: { stage: string; done: number; total: number }) => void;

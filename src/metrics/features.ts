@@ -10,9 +10,11 @@ import { fmtShape } from '../onnx/ops/util.js';
 import { Session } from '../onnx/session.js';
 import type { Tensor } from '../tensor.js';
 
+/** Options of `extractFeatures`; all optional. */
 export interface FeatureOptions {
   /** Rows per model call. Default 500. */
   batchSize?: number;
+  /** Stops before the next batch once aborted (throws a 'cancelled' RefineryError). */
   signal?: AbortSignal;
   /** Called after each batch with the rows done. */
   onProgress?: (done: number, total: number) => void;
@@ -20,7 +22,7 @@ export interface FeatureOptions {
   path?: string;
 }
 
-/** The model's output for every row of `x` [n, ...]: [n, k] (further output axes are flattened). */
+/** The model's output for every row of `x` (shape `[n, ...]`), as shape `[n, k]` (further output axes are flattened). */
 export async function extractFeatures(model: OnnxModel, x: Tensor, options: FeatureOptions = {}): Promise<Tensor> {
   const path = options.path ?? 'features';
   // Features only run forward: a model beyond Refinery's graph toolkit runs as it is.

@@ -9,10 +9,13 @@ import { asSamples, checkPair, checkSamples, type SampleInput, type Samples, tra
 
 /** Mean and unbiased covariance of a sample set (reusable, e.g. cached statistics of the real data). */
 export interface GaussianStats {
+  /** Mean of the samples, length d */
   mean: Float64Array;
   /** d x d row-major, divisor n - 1 */
   cov: Float64Array;
+  /** Number of samples */
   n: number;
+  /** Dimension of each sample */
   d: number;
 }
 

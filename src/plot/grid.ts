@@ -66,6 +66,7 @@ export interface ImagePanel {
   subtitle?: string;
   /** [n, c, h, w] row-major. */
   data: Float32Array;
+  /** Shape of `data`: [n, c, h, w], c = 1 or 3. */
   shape: readonly number[];
 }
 

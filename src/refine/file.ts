@@ -323,21 +323,23 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
   }
 }
 
+/** Write all of `bytes` at the file position of `fd`, and feed them to `hash`. */
+function writeHashed(fd: number, hash: ReturnType<typeof createHash>, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  hash.update(bytes);
+}
+
 /** Concatenate the chunk files into one float32 .npy at `tmp` (flushed to disk); returns its SHA-256. */
 function assemble(tmp: string, shape: number[], chunks: number, partPath: (c: number) => string): string {
   const hash = createHash('sha256');
   const fd = openSync(tmp, 'w');
   try {
-    const header = npyHeader('<f4', shape);
-    writeSync(fd, header);
-    hash.update(header);
+    writeHashed(fd, hash, npyHeader('<f4', shape));
     for (let c = 0; c < chunks; c++) {
       const part = parseNpy(readFileSync(partPath(c)), partPath(c));
       const data = part.data as Float32Array;
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      hash.update(bytes);
+      writeHashed(fd, hash, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       faultPoint('assembling');
     }
     fsyncSync(fd);
@@ -389,14 +391,9 @@ export async function sampleToFile(
     const hash = createHash('sha256');
     const fd = openSync(tmp, 'w');
     try {
-      const header = npyHeader('<f4', shape);
-      writeSync(fd, header);
-      hash.update(header);
+      writeHashed(fd, hash, npyHeader('<f4', shape));
       await generateRows(pair, { ...o, rows: o.n, signal: options.signal }, (x, _z, start, rows) => {
-        const bytes = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-        let off = 0;
-        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-        hash.update(bytes);
+        writeHashed(fd, hash, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
         preview?.add(x, rows);
         options.onProgress?.({ stage: 'sample', done: start + rows, total: o.n });
       });

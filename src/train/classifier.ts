@@ -27,7 +27,7 @@ import { addParamInputs, feedParams, withRunFolder } from './common.js';
 import { initConvParams } from './dcgan.js';
 import type { ParamSpec } from './mlp.js';
 import { readImageFolder, shapes28 } from '../data/images.js';
-import { mnistSplit } from '../data/mnist.js';
+import { mnistSplit, pickRows } from '../data/mnist.js';
 
 /** Labelled images: [n, c, h, w] in [-1, 1] and a class index per image. */
 export interface LabelledImages {
@@ -36,13 +36,17 @@ export interface LabelledImages {
   n: number;
 }
 
+/** Options of `fitClassifier`; `CLASSIFIER_DEFAULTS` holds defaults for all but `out`. */
 export interface ClassifierOptions {
   /** Run folder to write. */
   out: string;
+  /** Seed of the parameter initialisation, the shuffles and the shifts. */
   seed: number;
   /** Passes over the training images. */
   epochs: number;
+  /** Images per training step. */
   batchSize: number;
+  /** Initial Adam learning rate, decayed to 0 on a cosine; in (0, 1). */
   lr: number;
   /** Channels of the first convolution (the second has twice as many). */
   width: number;
@@ -55,9 +59,13 @@ export interface ClassifierOptions {
 /** Defaults: 15 epochs of batch 64, Adam 1e-3 (cosine decay), 32/64 channels, 128 features, shifts of up to 2 pixels. */
 export const CLASSIFIER_DEFAULTS: Omit<ClassifierOptions, 'out'> = { seed: 0, epochs: 15, batchSize: 64, lr: 1e-3, width: 32, features: 128, shift: 2 };
 
+/** What `fitClassifier` and `trainClassifier` wrote and measured. */
 export interface ClassifierResult {
+  /** The run folder (`out`). */
   dir: string;
+  /** Paths of classifier.onnx, features.onnx and classifier.json. */
   files: { classifier: string; features: string; meta: string };
+  /** Class names, in the order of the logits. */
   classes: string[];
   /** Fraction of the held-out images classified correctly. */
   accuracy: number;
@@ -65,7 +73,9 @@ export interface ClassifierResult {
   classAccuracy: number[];
   /** Mean cross-entropy of the last epoch's batches. */
   trainLoss: number;
+  /** Training steps (batches) run. */
   steps: number;
+  /** Wall-clock time of the run, in seconds. */
   seconds: number;
 }
 
@@ -279,7 +289,9 @@ export type TrainClassifierOptions = Partial<Omit<ClassifierOptions, 'out'>> & {
   dataset?: 'mnist' | 'shapes28';
   /** A folder of PNG images in one subfolder per class (instead of `dataset`); a seeded fifth is held out. */
   realDir?: string;
+  /** Stops training before the next step (throws a 'cancelled' RefineryError). */
   signal?: AbortSignal;
+  /** Called after every epoch with its mean loss. */
   onProgress?: (p: { epoch: number; epochs: number; loss: number }) => void;
 };
 
@@ -299,16 +311,7 @@ export function classifierData(o: { dataset?: string; realDir?: string; seed?: n
     const [n, c, h, w] = f.shape;
     const perm = new Rng(o.seed ?? 0, 0x73706c74).permutation(n);
     const nTest = Math.max(1, Math.round(n / 5));
-    const pick = (idx: Int32Array): LabelledImages => {
-      const size = c * h * w;
-      const data = new Float32Array(idx.length * size);
-      const labels = new Int32Array(idx.length);
-      idx.forEach((k, i) => {
-        data.set(f.data.subarray(k * size, (k + 1) * size), i * size);
-        labels[i] = f.labels[k];
-      });
-      return { data, labels, n: idx.length };
-    };
+    const pick = (idx: Int32Array): LabelledImages => pickRows(f, idx, c * h * w);
     return { train: pick(perm.subarray(nTest)), test: pick(perm.subarray(0, nTest)), shape: [c, h, w], classes: f.classes };
   }
   const name = o.dataset ?? 'mnist';

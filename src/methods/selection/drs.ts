@@ -17,6 +17,7 @@
 import { fail } from '../../errors.js';
 import type { Rng } from '../../rng.js';
 
+/** Options of discriminator rejection sampling (`drs`, and `dre-rs` with them). */
 export interface DrsOptions {
   /** Proposals scored before sampling to estimate M = max s (CLI --burn-in). */
   burnIn: number;

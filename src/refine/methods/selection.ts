@@ -6,7 +6,7 @@
 import { fail } from '../../errors.js';
 import { checkMemory } from '../../platform/memory.js';
 import { DRE_FSP_DEFAULTS, trainDreFsp } from '../../methods/estimators/drefsp.js';
-import { DRS_DEFAULTS } from '../../methods/selection/drs.js';
+import { DRS_DEFAULTS, type DrsOptions } from '../../methods/selection/drs.js';
 import { MH_DEFAULTS } from '../../methods/selection/mh.js';
 import { SIR_DEFAULTS } from '../../methods/selection/sir.js';
 import { asGraph, type OnnxModel } from '../../onnx/graph.js';
@@ -14,21 +14,8 @@ import { runDrs, runMh, runSir } from '../../run/selection.js';
 import { defineMethod, type MethodDefinition, type PrepareInput, type Prepared } from '../method.js';
 import type { OptionSpecs } from '../options.js';
 
-/** Options of `drs` (Azadi et al. 2019). */
-export interface DrsOptions {
-  /** Proposals scored before sampling to estimate M = max logRatio. Default 10000. */
-  burnIn: number;
-  /** Accept with exp(logRatio - M): the exact rejection sampler, no shift. Default false. */
-  exact: boolean;
-  /** Fixed shift gamma of the acceptance logit F; overrides `gammaPercentile`. */
-  gamma?: number;
-  /** gamma as this percentile (0-100) of F over the burn-in. Default 95. */
-  gammaPercentile: number;
-  /** epsilon in F = s - M - log(1 - exp(s - M - epsilon)) - gamma. Default 1e-6. */
-  epsilon: number;
-  /** Give up after this many proposals after the burn-in. Default 100 n. */
-  maxProposals?: number;
-}
+/** Options of `drs` (Azadi et al. 2019): the kernel's options. */
+export type { DrsOptions };
 
 /** Options of `mh` (Turner et al. 2019). */
 export interface MhOptions {
