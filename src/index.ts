@@ -34,6 +34,9 @@ export {
   type RefineSummary,
   type RefineProgress,
 } from './refine/refine.js';
+export { type RefineShard, shardRows, parseShard, shardFromEnvironment, shardFileName, SHARD_ENVIRONMENT } from './refine/shard.js';
+export { mergeShards, type MergeResult } from './refine/merge.js';
+export { type Device, DEVICES } from './onnx/device.js';
 export { refineToFile, sampleToFile, type RefineFileOptions, type RefineFileResult, type SampleFileResult } from './refine/file.js';
 export { sample, SAMPLE_DEFAULTS, type SampleOptions } from './refine/sample.js';
 export { METHOD_IDS, type MethodId, type MethodOptionsMap } from './refine/registry.js';

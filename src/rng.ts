@@ -133,3 +133,37 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * Independent streams per row of a batch, keyed by the row's absolute index in the run, so that a
+ * sample's randomness depends only on (seed, its index) and never on how the run is cut into
+ * batches, chunks or shards: row(r) is Rng(...words, index(r), ...tail).
+ */
+export class RowStreams {
+  constructor(
+    readonly words: readonly number[],
+    /** The absolute index of local row r. */
+    readonly index: (r: number) => number,
+    readonly tail: readonly number[] = [],
+  ) {}
+
+  /** Rows start, start + 1, ... */
+  static range(words: readonly number[], start: number, tail: readonly number[] = []): RowStreams {
+    return new RowStreams(words, (r) => start + r, tail);
+  }
+
+  /** The stream of local row r. */
+  row(r: number): Rng {
+    return new Rng(...this.words, this.index(r), ...this.tail);
+  }
+
+  /** The streams of local rows 0..n-1. */
+  rowsOf(n: number): Rng[] {
+    return Array.from({ length: n }, (_, r) => this.row(r));
+  }
+
+  /** The same rows with `more` appended to every stream's words (e.g. the step). */
+  with(...more: number[]): RowStreams {
+    return new RowStreams(this.words, this.index, [...this.tail, ...more]);
+  }
+}

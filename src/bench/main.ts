@@ -29,6 +29,7 @@ import { encodeGraph } from '../onnx/model.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
 import type { Tensor } from '../tensor.js';
 import { fixturesDir } from '../testing/fixtures.js';
+import { measureCost } from './cost.js';
 import { measureMetrics } from './metrics.js';
 import type { SamplerCase } from './sampler.js';
 
@@ -322,8 +323,9 @@ async function main(): Promise<void> {
     process.stderr.write(`  ${r.samples_per_second} samples/s, peak ${r.peak_rss_mib} MiB\n`);
     samplers.push(r);
   }
-  const wantMetrics = opts.filters.length === 0 || opts.filters.some((f) => 'metrics'.includes(f) || f.startsWith('metrics'));
-  const metrics = wantMetrics ? await measureMetrics(opts.quick) : undefined;
+  const wants = (section: string) => opts.filters.length === 0 || opts.filters.some((f) => section.includes(f) || f.startsWith(section));
+  const cost = wants('cost') ? await measureCost(opts.quick, 1) : undefined;
+  const metrics = wants('metrics') ? await measureMetrics(opts.quick) : undefined;
   const doc = {
     benchmark: 'refinery',
     date: new Date().toISOString(),
@@ -345,6 +347,7 @@ async function main(): Promise<void> {
     },
     cases: results,
     samplers,
+    cost,
     metrics,
     total_seconds: round((performance.now() - started) / 1000, 1),
   };

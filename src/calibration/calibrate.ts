@@ -25,7 +25,7 @@ import type { DOutput } from '../models/meta.js';
 import type { ModelPair } from '../models/pair.js';
 import { Graph } from '../onnx/graph.js';
 import { Rng } from '../rng.js';
-import { samplePrior } from '../run/latent.js';
+import { keyedLatents } from '../run/latent.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { appendLogRatio } from '../targets/logratio.js';
@@ -200,8 +200,8 @@ async function batched(
 }
 
 /**
- * Draw `n` fresh generator samples, latents of chunk c (of `batchSize` rows) from
- * Rng(...streamWords, c). Returns [n, ...dataShape].
+ * Draw `n` fresh generator samples, latent j from Rng(...streamWords, j) (so the draws do not
+ * depend on `batchSize`, the rows per generator call). Returns [n, ...dataShape].
  */
 export async function drawFakes(
   pair: Pick<ModelPair, 'generator' | 'meta'>,
@@ -215,10 +215,10 @@ export async function drawFakes(
   const out = new Float32Array(n * size);
   const gen = await GeneratorRunner.create(pair);
   try {
-    for (let c = 0, start = 0; start < n; c++, start += batchSize) {
+    for (let start = 0; start < n; start += batchSize) {
       if (signal?.aborted) throw new RefineryError('cancelled', [{ path: 'generator', expected: `${n} samples`, received: `a stop after ${start}` }]);
       const rows = Math.min(batchSize, n - start);
-      const z = samplePrior(pair.meta.latentPrior, rows, d, new Rng(...streamWords, c));
+      const z = keyedLatents(pair.meta.latentPrior, streamWords, start, rows, d);
       const x = await gen.generate({ data: z, shape: [rows, d] });
       if (x.data.length !== rows * size) fail('shape_mismatch', 'generator output', `${rows * size} values`, String(x.data.length));
       out.set(x.data, start * size);

@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { registerClassifier } from './classifier.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerMerge } from './merge.js';
 import { registerRefine } from './refine.js';
 import { registerSample } from './sample.js';
 import { registerTrain } from './train.js';
@@ -27,6 +28,7 @@ registerTrain(program);
 registerClassifier(program);
 registerSample(program);
 registerRefine(program);
+registerMerge(program);
 registerEval(program);
 // The benchmarks are developer tools: present in a source checkout, not in the published package.
 if (existsSync(new URL('./bench.js', import.meta.url))) (await import('./bench.js')).registerBench(program);

@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 import { CALIBRATION_METHODS } from '../calibration/calibrate.js';
 import { D_OUTPUTS, LATENT_PRIORS } from '../models/meta.js';
 import { loadPair } from '../models/pair.js';
+import { DEVICES } from '../onnx/device.js';
 import { refineToFile } from '../refine/file.js';
+import { parseShard, shardFileName } from '../refine/shard.js';
 import type { RefineOptions } from '../refine/refine.js';
 import { METHOD_IDS, METHODS, type MethodId } from '../refine/registry.js';
 import { printResult, signal } from './common.js';
@@ -32,6 +34,11 @@ export function registerRefine(program: Command): void {
     .option('--batch-size <n>', 'rows per model call', intArg(1), 10000)
     .option('--chunk-size <n>', 'samples per resumable chunk', intArg(1), 10000)
     .option('--resume', 'continue an interrupted run of the same command', false)
+    .option(
+      '--shard <i/n|auto>',
+      'produce only shard i of n (rows floor(i N/n) .. floor((i+1) N/n)) into OUT.shard-i-of-n.npy; auto: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX + REFINERY_SHARD_COUNT; join them with `refinery merge`',
+    )
+    .option('--device <d>', `where the models run: ${DEVICES.join(' or ')}`, choiceArg(DEVICES), 'cpu')
     .option('--real <path>', 'held-out real samples (.npy [m, ...data shape], or a folder of PNG images) for MH starts, calibration and DRE')
     .option('--dataset <name>', 'draw held-out real samples from a built-in dataset instead of --real')
     .option('--real-n <n>', 'real samples drawn with --dataset', intArg(1), 10000)
@@ -55,6 +62,8 @@ export function registerRefine(program: Command): void {
       latentPrior: opts.latentPrior,
       dOutput: opts.dOutput,
     });
+    const shard = opts.shard === undefined ? undefined : parseShard(opts.shard, process.env, '--shard');
+    const out = shard ? shardFileName(opts.out, shard) : opts.out;
     const real = readRealSamples(opts, pair.meta);
     const bar = progressStages(!opts.quiet);
     const options = {
@@ -63,6 +72,8 @@ export function registerRefine(program: Command): void {
       seed: opts.seed,
       batchSize: opts.batchSize,
       chunkSize: opts.chunkSize,
+      shard,
+      device: opts.device,
       real: real?.tensor,
       calibrate: opts.calibrate,
       signal: signal(),
@@ -70,7 +81,7 @@ export function registerRefine(program: Command): void {
       ...methodOptions,
     } as RefineOptions;
     const r = await refineToFile(pair, options, {
-      out: opts.out,
+      out,
       resume: opts.resume,
       png: opts.png,
       inputs: real?.file ? [{ path: real.file, option: '--real' }] : [],
@@ -82,7 +93,7 @@ export function registerRefine(program: Command): void {
     printResult(
       opts.json,
       r.record,
-      `${METHODS[method].id}: wrote ${r.shape.join('x')} to ${r.out} in ${r.seconds.toFixed(1)} s;${fmt('acceptance')}${fmt('gradNorm')}${fmt('nonFinite')}\nsummary: ${r.summaryFile}`,
+      `${METHODS[method].id}${shard ? ` shard ${shard.index}/${shard.count}` : ''}: wrote ${r.shape.join('x')} to ${r.out} in ${r.seconds.toFixed(1)} s;${fmt('acceptance')}${fmt('gradNorm')}${fmt('nonFinite')}\nsummary: ${r.summaryFile}`,
     );
   });
 }

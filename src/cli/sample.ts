@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { LATENT_PRIORS } from '../models/meta.js';
 import { loadPair } from '../models/pair.js';
+import { DEVICES } from '../onnx/device.js';
 import { sampleToFile } from '../refine/file.js';
 import { printResult, signal } from './common.js';
 import { choiceArg, intArg } from './parse.js';
@@ -18,6 +19,7 @@ export function registerSample(program: Command): void {
     .option('--n <n>', 'number of samples', intArg(1), 10000)
     .option('--seed <n>', 'random seed', intArg(), 0)
     .option('--batch-size <n>', 'rows per generator call', intArg(1), 4096)
+    .option('--device <d>', `where the generator runs: ${DEVICES.join(' or ')}`, choiceArg(DEVICES), 'cpu')
     .option('--png <file>', 'also write a picture of the samples (scatter for 2-D data, grid for images)')
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
@@ -26,7 +28,7 @@ export function registerSample(program: Command): void {
       const bar = progressStages(!opts.quiet);
       const r = await sampleToFile(
         pair,
-        { n: opts.n, seed: opts.seed, batchSize: opts.batchSize, signal: signal(), onProgress: bar.update },
+        { n: opts.n, seed: opts.seed, batchSize: opts.batchSize, device: opts.device, signal: signal(), onProgress: bar.update },
         { out: opts.out, png: opts.png, names: { out: '--out', png: '--png' } },
       ).finally(() => bar.stop());
       printResult(opts.json, { ...r, n: opts.n, seed: opts.seed, generator: pair.files.generator }, `wrote ${opts.n} samples to ${r.out}`);

@@ -7,6 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RefineryError, type Issue, fail } from '../errors.js';
+import type { Device } from '../onnx/device.js';
 import { asGraph, type Graph, type OnnxModel } from '../onnx/graph.js';
 import { graphFromModel, loadGraph, modelFromBytes } from '../onnx/model.js';
 import { fmtShape } from '../onnx/ops/util.js';
@@ -23,6 +24,8 @@ export interface ModelPair {
   meta: ModelMeta;
   /** Where the models came from (empty strings for models given in memory). */
   files: { generator: string; discriminator: string; meta?: string };
+  /** Where the refinement runs its models (default 'cpu'); `refine`'s `device` option sets it. */
+  device?: Device;
 }
 
 /** Where `loadPair` finds the models: a run folder, or ONNX files (without `run`, a meta.json beside the generator is read when present). */

@@ -3,13 +3,22 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import { type Device, DEVICES } from './device.js';
 import type { Graph } from './graph.js';
 import { encodeGraph } from './model.js';
 
 export interface SessionOptions {
   /** Intra-op threads; default: REFINERY_THREADS or the number of cores. */
   threads?: number;
+  /** Execution provider; default 'cpu'. */
+  device?: Device;
 }
+
+/** What running on `device` needs, for the error when it is missing. */
+const DEVICE_NEEDS: Record<Device, string> = {
+  cpu: 'the CPU provider',
+  cuda: "onnxruntime-node's CUDA provider: an NVIDIA GPU with CUDA 12 and cuDNN 9, and the provider's libraries, fetched by `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (from NuGet, not npm)",
+};
 
 export function defaultThreads(): number {
   const env = process.env.REFINERY_THREADS;
@@ -19,6 +28,21 @@ export function defaultThreads(): number {
     return n;
   }
   return availableParallelism();
+}
+
+function sessionOptions(options: SessionOptions, device: Device): ort.InferenceSession.SessionOptions {
+  return {
+    // CUDA first; operators it lacks (and the shape work around them) run on the CPU.
+    executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    intraOpNumThreads: options.threads ?? defaultThreads(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+    // Idle worker threads sleep instead of spinning: equal speed on an idle machine (dcgan32,
+    // DDLS/DGflow samplers), 30% faster when another process or a second session shares the cores.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
 }
 
 /** A compiled graph. Inputs and outputs are float32 tensors. */
@@ -34,17 +58,21 @@ export class Session {
     // every process; Refinery writes nothing outside the paths its user names. Read by onnxruntime
     // when its environment starts (the first session), so set before it; an explicit setting wins.
     process.env.ORT_DISABLE_TELEMETRY ??= '1';
+    // onnxruntime's own log goes to stderr; Refinery reports failures as errors (a provider that
+    // fails to load: with what to install), so only fatal messages are let through. Read when the
+    // environment starts, like the telemetry switch.
+    ort.env.logLevel = 'fatal';
     const bytes = graph instanceof Uint8Array ? graph : encodeGraph(graph);
-    const inner = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: options.threads ?? defaultThreads(),
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      enableCpuMemArena: true,
-      // Idle worker threads sleep instead of spinning: equal speed on an idle machine (dcgan32,
-      // DDLS/DGflow samplers), 30% faster when another process or a second session shares the cores.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    const device = options.device ?? 'cpu';
+    if (!DEVICES.includes(device)) fail('invalid_argument', 'device', `one of ${DEVICES.join(', ')}`, String(device));
+    let inner: ort.InferenceSession;
+    try {
+      inner = await ort.InferenceSession.create(bytes, sessionOptions(options, device));
+    } catch (e) {
+      if (device === 'cpu') throw e;
+      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+      return fail('invalid_argument', 'device', DEVICE_NEEDS[device], `${device}: ${why}`);
+    }
     return new Session(inner, inner.inputNames, inner.outputNames);
   }
 

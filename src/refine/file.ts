@@ -212,19 +212,22 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
       discriminator: discriminatorGraph(pair) ? graphSha256(discriminatorGraph(pair)) : null,
     };
     const realSha = plan.real ? arraySha256(plan.real) : null;
-    const identity = JSON.stringify({
+    // What determines the run's rows (not how it is cut: chunk size, batch size, shards).
+    const runIdentity = {
       method: plan.method.id,
       options: identityOptions,
-      n: plan.n,
+      n: plan.total,
       seed: plan.seed,
-      chunkSize: plan.chunkSize,
-      batchSize: plan.batchSize,
       calibrate: plan.calibrate,
       models,
       real: realSha,
       latentPrior: pair.meta.latentPrior,
       dOutput: pair.meta.dOutput,
-    });
+    };
+    const runId = createHash('sha256').update(JSON.stringify(runIdentity)).digest('hex');
+    const shard = plan.shard ? { ...plan.shard, start: plan.first, end: plan.first + plan.n } : null;
+    // What the parts folder's layout depends on too: the slice and the chunks.
+    const identity = JSON.stringify({ run: runIdentity, shard, chunkSize: plan.chunkSize });
 
     const manifestPath = join(partsDir, 'manifest.json');
     if (existsSync(partsDir)) {
@@ -287,6 +290,8 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
       sha256,
       seed: plan.seed,
       n: plan.n,
+      run: { id: runId, n: plan.total },
+      shard,
       options: describeOptions(plan.options, specs),
       summary,
       calibration: plan.calibration ?? null,

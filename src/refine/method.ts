@@ -15,6 +15,7 @@ export type MethodFamily = 'selection' | 'dynamics';
 /** What a method's `check` sees of the run. */
 export interface CheckContext {
   pair: ModelPair;
+  /** Rows of the whole run (all shards). */
   n: number;
   /** Rows of the largest chunk. */
   chunkRows: number;

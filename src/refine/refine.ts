@@ -2,21 +2,27 @@
  * `refine(pair, { method, n, seed, ...methodOptions })`: the one call that refines samples of a
  * generator with any method of the registry. The run is planned once (options resolved and
  * checked, real samples checked, the method's `prepare` stage and an optional calibration of D
- * done), then executed chunk by chunk: chunk c draws from its own seed, so a run written to a
- * file in chunks (file.ts) holds the same samples as the same run in memory.
+ * done), then executed chunk by chunk.
+ *
+ * Randomness is keyed by sample: every draw of output row i comes from streams Rng(seed, ..., i,
+ * ...), and every global quantity of the run (DRS's M and gamma, DOT's K_eff, the DRE-F-SP
+ * critic, the calibration) is computed from its own seeded pool before samples are produced. So
+ * row i is the same whatever the chunk size, batch size, shard split or resume point (see the
+ * README's "Scale-out" section for what was measured).
  */
 import { type CalibrationMethod, type CalibrationReport, CALIBRATION_METHODS, fitCalibration } from '../calibration/calibrate.js';
 import { checkRealTensor } from '../data/real.js';
 import { RefineryError, describe, fail, type Issue } from '../errors.js';
 import type { ModelPair } from '../models/pair.js';
+import { type Device, DEVICES } from '../onnx/device.js';
 import type { OnnxModel } from '../onnx/graph.js';
 import { checkMemory, checkSampleSize } from '../platform/memory.js';
-import { Rng } from '../rng.js';
 import { mergeSummaries } from '../run/summary.js';
 import type { RefineOutput } from '../run/types.js';
 import type { Tensor } from '../tensor.js';
 import type { MethodDefinition } from './method.js';
 import { type OptionSpec, resolveOptions } from './options.js';
+import { type RefineShard, shardRows } from './shard.js';
 import { getMethod, type MethodId, type MethodOptionsMap } from './registry.js';
 
 /** Progress of a run: `stage` is a preparation stage ('dre', 'calibrate') or the method id. */
@@ -37,8 +43,15 @@ export interface RefineCommonOptions {
   seed?: number;
   /** Rows per model call (a memory bound). Default 10000. */
   batchSize?: number;
-  /** Samples per chunk; chunk c draws from its own seed. Default 10000. */
+  /** Samples per chunk (the unit of progress, of memory and, in refineToFile, of what an interruption can lose). Default 10000. */
   chunkSize?: number;
+  /**
+   * Produce only shard `index` (0-based) of `count`: rows floor(index n / count) up to
+   * floor((index + 1) n / count) of the run, the same rows a whole run produces there. Default: the whole run.
+   */
+  shard?: RefineShard;
+  /** Where the models run: 'cpu' (default) or 'cuda' (onnxruntime's CUDA provider; an error names what is missing when it is not installed). */
+  device?: Device;
   /** Held-out real samples [m, ...dataShape]: MH-GAN starts, calibration, DRE-F-SP training. */
   real?: Tensor;
   /** Calibrate D into a density ratio on `real` before refining. Default 'none'. */
@@ -76,8 +89,10 @@ export interface RefineSummary {
 export interface RefineResult {
   /** The method id. */
   method: MethodId;
-  /** The refined samples, [n, ...dataShape]. */
+  /** The refined samples, [n, ...dataShape] (with `shard`: the shard's rows). */
   samples: Tensor;
+  /** With `shard`: the shard and its rows [start, end) of the run. */
+  shard?: RefineShard & { start: number; end: number };
   /** Their latents [n, latentDim], for methods that work in latent space or select generator draws. */
   latents?: Tensor;
   /** Per-run statistics, merged over the chunks. */
@@ -94,12 +109,7 @@ export interface RefineResult {
   seconds: number;
 }
 
-const COMMON_KEYS = new Set(['method', 'n', 'seed', 'batchSize', 'chunkSize', 'real', 'calibrate', 'signal', 'onProgress']);
-
-/** The seed of chunk c: a 31-bit integer drawn from Rng(seed, CHUNK_STREAM, c). */
-export function chunkSeed(seed: number, c: number): number {
-  return new Rng(seed, 0x636b, c).int(0x7fffffff);
-}
+const COMMON_KEYS = new Set(['method', 'n', 'seed', 'batchSize', 'chunkSize', 'shard', 'device', 'real', 'calibrate', 'signal', 'onProgress']);
 
 /** A planned run: everything resolved and prepared; `runChunk` produces chunk c. */
 export interface RefinePlan {
@@ -108,7 +118,13 @@ export interface RefinePlan {
   pair: ModelPair;
   /** The pair as given (for provenance). */
   source: ModelPair;
+  /** Rows this plan produces (the shard's, or the run's). */
   n: number;
+  /** Rows of the whole run. */
+  total: number;
+  /** The shard, and the run rows [start, end) it produces (start 0, end n without one). */
+  shard?: RefineShard;
+  first: number;
   seed: number;
   batchSize: number;
   chunkSize: number;
@@ -121,7 +137,7 @@ export interface RefinePlan {
   calibration?: CalibrationReport;
   /** Values per sample row. */
   rowSize: number;
-  /** Rows of chunk c. */
+  /** Rows of chunk c (chunk c starts at run row first + c chunkSize). */
   rows(c: number): number;
   runChunk(c: number): Promise<RefineOutput>;
   signal?: AbortSignal;
@@ -154,6 +170,19 @@ function checkCommon(options: Record<string, unknown>): Issue[] {
   if (options.seed !== undefined) need(isSafeInt(options.seed, Number.MIN_SAFE_INTEGER), 'seed', 'a safe integer (|seed| < 2^53)');
   if (options.batchSize !== undefined) need(isSafeInt(options.batchSize, 1), 'batchSize', 'a positive integer');
   if (options.chunkSize !== undefined) need(isSafeInt(options.chunkSize, 1), 'chunkSize', 'a positive integer');
+  if (options.shard !== undefined) {
+    const sh = options.shard as RefineShard;
+    const n = options.n as number;
+    const ok =
+      typeof sh === 'object' && sh !== null && isSafeInt(sh.count, 1) && isSafeInt(sh.index, 0) && sh.index < sh.count && (!isSafeInt(n, 1) || sh.count <= n);
+    if (!ok)
+      issues.push({
+        path: 'shard',
+        expected: 'a shard { index, count } with 0 <= index < count <= n',
+        received: describe(sh === undefined ? sh : JSON.stringify(sh)),
+      });
+  }
+  if (options.device !== undefined) need((DEVICES as readonly unknown[]).includes(options.device), 'device', `one of ${DEVICES.join(', ')}`);
   if (options.calibrate !== undefined)
     need((CALIBRATION_METHODS as readonly unknown[]).includes(options.calibrate), 'calibrate', `one of ${CALIBRATION_METHODS.join(', ')}`);
   if (options.signal !== undefined) need(typeof (options.signal as AbortSignal).aborted === 'boolean', 'signal', 'an AbortSignal');
@@ -181,7 +210,10 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   }
   if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
 
-  const n = all.n as number;
+  const total = all.n as number;
+  const shard = all.shard as RefineShard | undefined;
+  const { start: first, end } = shardRows(total, shard);
+  const n = end - first;
   const seed = (all.seed as number | undefined) ?? REFINE_DEFAULTS.seed;
   const batchSize = (all.batchSize as number | undefined) ?? REFINE_DEFAULTS.batchSize;
   const chunkSize = (all.chunkSize as number | undefined) ?? REFINE_DEFAULTS.chunkSize;
@@ -197,9 +229,10 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   const chunkRows = Math.min(chunkSize, n);
   checkSampleSize(pair);
   checkMemory(4 * chunkRows * (3 * rowSize + pair.meta.latentDim), chunkSize < n ? 'chunkSize' : 'n', `${chunkRows} samples of ${rowSize} values`);
-  method.check?.(resolved as never, { pair, n, chunkRows, batchSize, hasReal: real !== undefined });
+  method.check?.(resolved as never, { pair, n: total, chunkRows, batchSize, hasReal: real !== undefined });
 
-  let runPair = pair;
+  const device = all.device as Device | undefined;
+  let runPair: ModelPair = device === undefined ? pair : { ...pair, device };
   const reports: Record<string, unknown> = {};
   if (method.prepare) {
     const prepared = await method.prepare(
@@ -219,11 +252,15 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   }
   const chunks = Math.ceil(n / chunkSize);
   const rows = (c: number) => Math.min(chunkSize, n - c * chunkSize);
+  const shared = new Map<string, unknown>();
   return {
     method,
     pair: runPair,
     source: pair,
     n,
+    total,
+    shard,
+    first,
     seed,
     batchSize,
     chunkSize,
@@ -244,9 +281,12 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
         {
           pair: runPair,
           n: r,
-          seed: chunkSeed(seed, c),
-          batchSize: Math.min(batchSize, r),
+          start: first + start,
+          total,
+          seed,
+          batchSize,
           real,
+          shared,
           hooks: { signal, onProgress: (done, total) => onProgress?.({ stage: method.id, done: start + (done / total) * r, total: n }) },
         },
         resolved,
@@ -293,6 +333,7 @@ export async function refine(pair: ModelPair, options: RefineOptions): Promise<R
     method: plan.method.id,
     samples: { data: samples, shape: [n, ...pair.meta.dataShape] },
     latents: latents ? { data: latents, shape: [n, latentDim] } : undefined,
+    shard: plan.shard ? { ...plan.shard, start: plan.first, end: plan.first + n } : undefined,
     summary: mergeSummaries(parts) as RefineSummary,
     options: describeOptions(plan.options, plan.method.options as Record<string, OptionSpec>),
     reports: plan.reports,

@@ -4,15 +4,14 @@
  * on the batch size.
  */
 import { describe, fail, RefineryError } from '../errors.js';
-import type { LatentPrior } from '../models/meta.js';
 import type { ModelPair } from '../models/pair.js';
+import { type Device, DEVICES } from '../onnx/device.js';
 import { checkMemory, checkSampleSize } from '../platform/memory.js';
-import { Rng } from '../rng.js';
+import { SAMPLE_STREAM, sampleLatents } from '../run/latent.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import type { Tensor } from '../tensor.js';
 
-/** Stream label of the latents of `sample` (Rng(seed, SAMPLE_STREAM, i) for sample i). */
-export const SAMPLE_STREAM = 0x5a4d;
+export { SAMPLE_STREAM, sampleLatents };
 
 /** Options of `sample` and `sampleToFile`. */
 export interface SampleOptions {
@@ -22,6 +21,8 @@ export interface SampleOptions {
   seed?: number;
   /** Rows per generator call. Default 4096. */
   batchSize?: number;
+  /** Where the generator runs: 'cpu' (default) or 'cuda'. */
+  device?: Device;
   /** Stops the draw before the next generator batch (RefineryError 'cancelled'). */
   signal?: AbortSignal;
   /** Called after each generator batch with stage 'sample', the samples done and n. */
@@ -31,19 +32,7 @@ export interface SampleOptions {
 /** Defaults of `seed` and `batchSize` in `SampleOptions`. */
 export const SAMPLE_DEFAULTS = { seed: 0, batchSize: 4096 } as const;
 
-/** Latents rows start..start+rows-1 of a run with `seed`: row i from Rng(seed, SAMPLE_STREAM, i). */
-export function sampleLatents(prior: LatentPrior, seed: number, start: number, rows: number, d: number): Float32Array {
-  const z = new Float32Array(rows * d);
-  for (let i = 0; i < rows; i++) {
-    const rng = new Rng(seed, SAMPLE_STREAM, start + i);
-    const row = z.subarray(i * d, (i + 1) * d);
-    if (prior === 'normal') rng.fillNormal(row);
-    else rng.fillUniform(row, -1, 1);
-  }
-  return z;
-}
-
-export function checkSampleOptions(o: SampleOptions): { n: number; seed: number; batchSize: number } {
+export function checkSampleOptions(o: SampleOptions): { n: number; seed: number; batchSize: number; device?: Device } {
   const issues = [];
   const int = (v: unknown, min: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
   if (typeof o !== 'object' || o === null) fail('invalid_argument', 'options', 'an object { n, seed, batchSize }', describe(o));
@@ -51,8 +40,10 @@ export function checkSampleOptions(o: SampleOptions): { n: number; seed: number;
   if (o.seed !== undefined && !int(o.seed, Number.MIN_SAFE_INTEGER))
     issues.push({ path: 'seed', expected: 'a safe integer (|seed| < 2^53)', received: describe(o.seed) });
   if (o.batchSize !== undefined && !int(o.batchSize, 1)) issues.push({ path: 'batchSize', expected: 'a positive integer', received: describe(o.batchSize) });
+  if (o.device !== undefined && !DEVICES.includes(o.device))
+    issues.push({ path: 'device', expected: `one of ${DEVICES.join(', ')}`, received: describe(o.device) });
   if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
-  return { n: o.n, seed: o.seed ?? SAMPLE_DEFAULTS.seed, batchSize: o.batchSize ?? SAMPLE_DEFAULTS.batchSize };
+  return { n: o.n, seed: o.seed ?? SAMPLE_DEFAULTS.seed, batchSize: o.batchSize ?? SAMPLE_DEFAULTS.batchSize, device: o.device };
 }
 
 /**
@@ -60,14 +51,14 @@ export function checkSampleOptions(o: SampleOptions): { n: number; seed: number;
  * The generator session lives for the call.
  */
 export async function generateRows(
-  pair: Pick<ModelPair, 'generator' | 'meta'>,
-  o: { seed: number; batchSize: number; start?: number; rows: number; signal?: AbortSignal },
+  pair: Pick<ModelPair, 'generator' | 'meta' | 'device'>,
+  o: { seed: number; batchSize: number; start?: number; rows: number; signal?: AbortSignal; device?: Device },
   sink: (x: Float32Array, z: Float32Array, start: number, rows: number) => void | Promise<void>,
 ): Promise<void> {
   const { latentDim: d, latentPrior, dataShape } = pair.meta;
   const size = dataShape.reduce((a, b) => a * b, 1);
   checkMemory(4 * Math.min(o.batchSize, o.rows) * size * 2, 'batchSize', `generator batches of ${Math.min(o.batchSize, o.rows)} rows of ${size} values`);
-  const gen = await GeneratorRunner.create(pair);
+  const gen = await GeneratorRunner.create(pair, o.device ? { device: o.device } : {});
   try {
     const first = o.start ?? 0;
     for (let done = 0; done < o.rows; done += o.batchSize) {
@@ -86,14 +77,14 @@ export async function generateRows(
 
 /** Draw `n` samples of the generator, with their latents. */
 export async function sample(pair: ModelPair, options: SampleOptions): Promise<{ samples: Tensor; latents: Tensor }> {
-  const { n, seed, batchSize } = checkSampleOptions(options);
+  const { n, seed, batchSize, device } = checkSampleOptions(options);
   checkSampleSize(pair);
   const { latentDim: d, dataShape } = pair.meta;
   const size = dataShape.reduce((a, b) => a * b, 1);
   checkMemory(4 * n * (size + d), 'n', `${n} samples of ${size} values in memory`);
   const samples = new Float32Array(n * size);
   const latents = new Float32Array(n * d);
-  await generateRows(pair, { seed, batchSize, rows: n, signal: options.signal }, (x, z, start, rows) => {
+  await generateRows(pair, { seed, batchSize, rows: n, signal: options.signal, device }, (x, z, start, rows) => {
     samples.set(x, start * size);
     latents.set(z, start * d);
     options.onProgress?.({ stage: 'sample', done: start + rows, total: n });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { readNpyFloat32 } from '../io/npy.js';
 import { dcdInit, dcdKernel } from '../methods/dynamics/dcd.js';
 import { loadPair } from '../models/pair.js';
-import { Rng } from '../rng.js';
+import { RowStreams } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { fixturesDir, relError } from '../testing/fixtures.js';
 import { runDcd } from './dcd.js';
@@ -23,7 +23,7 @@ describe('DCD on the dcgan32 fixture (images, NCHW)', () => {
       const init = await dcdInit(field, x);
       assert.ok(relError(init.grad, gradX.data) < 1e-3, `grad_x rel ${relError(init.grad, gradX.data)}`);
       const eps = 0.5;
-      const { state, info } = await dcdKernel(field, { stepSize: eps, noise: 0, clip: Infinity }).step(init, new Rng(0));
+      const { state, info } = await dcdKernel(field, { stepSize: eps, noise: 0, clip: Infinity }).step(init, RowStreams.range([0], 0));
       assert.equal(info.nonFinite, 0);
       const expected = Float32Array.from(x.data, (v, i) => v + (eps / 2) * gradX.data[i]);
       assert.ok(relError(state.position, expected) < 1e-5);

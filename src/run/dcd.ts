@@ -3,18 +3,22 @@
  * logRatio (see src/methods/dynamics/dcd.ts for the update and its approximation: grad log p_g
  * is dropped, so the chain targets exp(logRatio(x)) / Z rather than p_g(x) exp(logRatio(x)) / Z).
  *
- * Chunk c of batchSize rows draws its latents from Rng(seed, 0, c) (the same starting samples as
- * the other generator-driven runners) and runs its chain on Rng(seed, 1, c, t).
+ * Row i starts at the sample of `sample` (latent from Rng(seed, SAMPLE_STREAM, i), the same
+ * starting samples as the other generator-driven runners) and draws its noise at step t from
+ * Rng(seed, DCD_STREAM, i, t).
  */
 import { fail } from '../errors.js';
 import { type DcdOptions, DCD_DEFAULTS, dcdInit, dcdKernel, validateDcd } from '../methods/dynamics/dcd.js';
-import { Rng } from '../rng.js';
+import { RowStreams } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
-import { samplePrior } from './latent.js';
+import { batchesOf, sampleLatents } from './latent.js';
 import { batchChainHooks, type RefineOutput, type RunContext } from './types.js';
+
+/** Stream label of DCD's chains. */
+export const DCD_STREAM = 1;
 
 export interface DcdRunOptions {
   /** Langevin step size eps (--step-size, default 0.01). */
@@ -91,13 +95,21 @@ export async function runDcd(ctx: RunContext, options: Partial<DcdRunOptions> = 
   try {
     field = await DataTarget.create(pair, true);
     const kernel = dcdKernel(field, kernelOptions);
-    for (let c = 0, start = 0; start < n; c++, start += batchSize) {
-      const rows = Math.min(batchSize, n - start);
-      const z = samplePrior(pair.meta.latentPrior, rows, d, new Rng(seed, 0, c));
+    const first = ctx.start ?? 0;
+    for (const b of batchesOf(first, n, batchSize)) {
+      const start = b.start - first;
+      const rows = b.rows;
+      const z = sampleLatents(pair.meta.latentPrior, seed, b.start, rows, d);
       const x0 = await gen.generate({ data: z, shape: [rows, d] });
       const init = await dcdInit(field, { data: x0.data, shape: [rows, ...dataShape] });
       before.push(init.logRatio);
-      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [seed, 1, c], batchChainHooks(ctx, start, rows, o.numSteps, total));
+      const { state, infos: chunkInfos } = await runChain(
+        kernel,
+        init,
+        o.numSteps,
+        RowStreams.range([seed, DCD_STREAM], b.start),
+        batchChainHooks(ctx, start, rows, o.numSteps, total),
+      );
       infos.push(...chunkInfos);
       after.push(state.logRatio);
       samples.set(state.position, start * size);

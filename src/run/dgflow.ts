@@ -3,19 +3,19 @@
  * simulate the frozen DGflow SDE (src/methods/dynamics/dgflow.ts) on the latents (space 'latent':
  * samples are G(z_T)) or on the generated samples themselves (space 'data': x_0 = G(z_0)).
  *
- * Streams: chunk c draws its initial latents from Rng(seed, 0, c) (the same stream as the DDLS
- * runner, so both refine the same generator samples) and runs its chain on
- * Rng(seed, DGFLOW_STREAM, c, t).
+ * Streams: row i starts at the latent of `sample` (Rng(seed, SAMPLE_STREAM, i), as the DDLS
+ * runner, so both refine the same generator samples) and draws its noise at step t from
+ * Rng(seed, DGFLOW_STREAM, i, t).
  */
 import { describe, fail } from '../errors.js';
 import type { Graph } from '../onnx/graph.js';
-import { Rng } from '../rng.js';
+import { RowStreams } from '../rng.js';
 import { DIVERGENCES, DgflowField, type Divergence, FLOW_SPACES, type FlowSpace } from '../targets/flow.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { dgflowInit, dgflowKernel, validateDgflowKernel } from '../methods/dynamics/dgflow.js';
 import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
-import { samplePrior } from './latent.js';
+import { batchesOf, sampleLatents } from './latent.js';
 import type { RefineOutput, RunContext } from './types.js';
 
 export interface DgflowOptions {
@@ -88,16 +88,20 @@ export async function runDgflow(ctx: RunContext, options: Partial<DgflowOptions>
   try {
     gen = await GeneratorRunner.create(pair);
     const kernel = dgflowKernel(field, { stepSize: o.stepSize, noise: o.noise, box: latent && pair.meta.latentPrior === 'uniform[-1,1]' });
-    for (let c = 0, start = 0; start < ctx.n; c++, start += ctx.batchSize) {
-      const rows = Math.min(ctx.batchSize, ctx.n - start);
-      const z0 = samplePrior(pair.meta.latentPrior, rows, d, new Rng(ctx.seed, 0, c));
+    const first = ctx.start ?? 0;
+    let c = 0;
+    for (const b of batchesOf(first, ctx.n, ctx.batchSize)) {
+      const start = b.start - first;
+      const rows = b.rows;
+      const z0 = sampleLatents(pair.meta.latentPrior, ctx.seed, b.start, rows, d);
       const x0 = latent ? { data: z0, shape: [rows, d] } : { data: (await gen.generate({ data: z0, shape: [rows, d] })).data, shape: [rows, ...rowShape] };
       const init = await dgflowInit(field, x0);
-      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [ctx.seed, DGFLOW_STREAM, c], {
+      const step0 = c++ * o.numSteps;
+      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, RowStreams.range([ctx.seed, DGFLOW_STREAM], b.start), {
         signal: hooks.signal,
         onStep: (t, info) => {
           hooks.onStep?.(t, info);
-          hooks.onProgress?.(c * o.numSteps + t, chunks * o.numSteps);
+          hooks.onProgress?.(step0 + t, chunks * o.numSteps);
         },
       });
       infos.push(...chunkInfos);

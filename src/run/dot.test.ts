@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { readNpyFloat32 } from '../io/npy.js';
 import { DOT_DEFAULTS, dotInit, dotKernel } from '../methods/dynamics/dot.js';
 import { loadPair } from '../models/pair.js';
-import { Rng } from '../rng.js';
+import { RowStreams } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { fixturesDir, relError } from '../testing/fixtures.js';
 import { LatentRatioField, runDot } from './dot.js';
@@ -36,7 +36,7 @@ describe('DOT on the dcgan32 fixture (images, NCHW)', () => {
     const field = await DataTarget.create(pair, true);
     try {
       const lr = 0.01;
-      const { state } = await dotKernel(field, { ...DOT_DEFAULTS, stepSize: lr, kEff: 3 }).step(dotInit(x), new Rng(0));
+      const { state } = await dotKernel(field, { ...DOT_DEFAULTS, stepSize: lr, kEff: 3 }).step(dotInit(x), RowStreams.range([0], 0));
       let checked = 0;
       for (let i = 0; i < gradX.length; i++) {
         if (Math.abs(gradX[i]) < 1e-3) continue; // where Adam's 1e-8 is negligible

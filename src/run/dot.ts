@@ -10,7 +10,8 @@
  * prior latents and the ratio is |logRatio(G(a)) - logRatio(G(b))| / |a - b| (the Lipschitz
  * constant of D o G in z, as in the paper).
  *
- * Chunk c draws its latents from Rng(seed, 0, c) (the same starting samples as the other runners).
+ * K_eff is a global quantity of the run: computed once (ctx.shared) before any row moves. Row i
+ * starts at the latent of `sample` (Rng(seed, SAMPLE_STREAM, i)); its steps draw from Rng(seed, 1, i, t).
  */
 import { fail } from '../errors.js';
 import { DOT_DEFAULTS, type DotState, dotInit, dotKernel, estimateKEff, transportCosts, validateDot } from '../methods/dynamics/dot.js';
@@ -20,7 +21,7 @@ import { differentiate, onesLike } from '../onnx/autodiff.js';
 import { inline } from '../onnx/compose.js';
 import { Graph } from '../onnx/graph.js';
 import { Session, type SessionOptions } from '../onnx/session.js';
-import { Rng } from '../rng.js';
+import { Rng, RowStreams } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { appendLogRatio } from '../targets/logratio.js';
@@ -28,8 +29,8 @@ import type { Tensor } from '../tensor.js';
 import { finiteMean, validateNumSteps, validateRunContext, withDefaults } from './dcd.js';
 import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
-import { samplePrior } from './latent.js';
-import { batchChainHooks, type RefineOutput, type RunContext } from './types.js';
+import { batchesOf, sampleLatents, samplePrior } from './latent.js';
+import { batchChainHooks, once, type RefineOutput, type RunContext } from './types.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 export type DotSpace = 'data' | 'latent';
@@ -77,9 +78,9 @@ export class LatentRatioField implements RatioField {
     private readonly names: string[],
   ) {}
 
-  static async create(pair: Pick<ModelPair, 'generator' | 'discriminator' | 'meta'>, options: SessionOptions = {}): Promise<LatentRatioField> {
+  static async create(pair: Pick<ModelPair, 'generator' | 'discriminator' | 'meta' | 'device'>, options: SessionOptions = {}): Promise<LatentRatioField> {
     const g = latentRatioGraph(pair);
-    return new LatentRatioField(await Session.create(g, options), g.outputs);
+    return new LatentRatioField(await Session.create(g, { device: pair.device, ...options }), g.outputs);
   }
 
   async logRatio(z: Tensor): Promise<Float32Array> {
@@ -146,40 +147,46 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
   try {
     field = latent ? await LatentRatioField.create(pair) : await DataTarget.create(pair, true);
     if (kEff === undefined) {
-      // The pool: prior latents (latent space) or generator samples plus real rows (data space).
-      const m = o.kEffPool;
-      const zPool = samplePrior(pair.meta.latentPrior, m, d, new Rng(seed, 2));
-      let points: Float32Array;
-      let count = m;
-      let width = d;
-      if (latent) points = zPool;
-      else {
-        const realRows = ctx.real ? Math.min(m, ctx.real.length / size) : 0;
-        count = m + realRows;
-        width = size;
-        points = new Float32Array(count * size);
-        for (let s = 0; s < m; s += batchSize) {
-          const rows = Math.min(batchSize, m - s);
-          points.set((await gen.generate({ data: zPool.subarray(s * d, (s + rows) * d), shape: [rows, d] })).data, s * size);
+      const f = field;
+      const est = await once(ctx, `dot-k-eff-${latent ? 'latent' : 'data'}-${o.kEffPool}`, async () => {
+        // The pool: prior latents (latent space) or generator samples plus real rows (data space).
+        const m = o.kEffPool;
+        const zPool = samplePrior(pair.meta.latentPrior, m, d, new Rng(seed, 2));
+        let points: Float32Array;
+        let count = m;
+        let width = d;
+        if (latent) points = zPool;
+        else {
+          const realRows = ctx.real ? Math.min(m, ctx.real.length / size) : 0;
+          count = m + realRows;
+          width = size;
+          points = new Float32Array(count * size);
+          for (let s = 0; s < m; s += batchSize) {
+            const rows = Math.min(batchSize, m - s);
+            points.set((await gen.generate({ data: zPool.subarray(s * d, (s + rows) * d), shape: [rows, d] })).data, s * size);
+          }
+          if (realRows > 0) points.set(ctx.real!.subarray(0, realRows * size), m * size);
         }
-        if (realRows > 0) points.set(ctx.real!.subarray(0, realRows * size), m * size);
-      }
-      const values = new Float32Array(count);
-      for (let s = 0; s < count; s += batchSize) {
-        const rows = Math.min(batchSize, count - s);
-        const shape = latent ? [rows, d] : [rows, ...dataShape];
-        values.set(await field.logRatio({ data: points.subarray(s * width, (s + rows) * width), shape }), s);
-      }
-      kEff = estimateKEff(points, values, count, width);
-      kEffPairs = (count * (count - 1)) / 2;
+        const values = new Float32Array(count);
+        for (let s = 0; s < count; s += batchSize) {
+          const rows = Math.min(batchSize, count - s);
+          const shape = latent ? [rows, d] : [rows, ...dataShape];
+          values.set(await f.logRatio({ data: points.subarray(s * width, (s + rows) * width), shape }), s);
+        }
+        return { kEff: estimateKEff(points, values, count, width), pairs: (count * (count - 1)) / 2 };
+      });
+      kEff = est.kEff;
+      kEffPairs = est.pairs;
       if (!(kEff > 0) || !Number.isFinite(kEff)) {
         fail('invalid_model', 'K_eff estimate', 'a positive finite max |D(a) - D(b)| / |a - b| over sample pairs (or pass --k-eff)', String(kEff));
       }
     }
     const kernel = dotKernel(field, { stepSize: o.stepSize, kEff, delta: o.delta, beta1: o.beta1, beta2: o.beta2, box });
-    for (let c = 0, start = 0; start < n; c++, start += batchSize) {
-      const rows = Math.min(batchSize, n - start);
-      const z = samplePrior(pair.meta.latentPrior, rows, d, new Rng(seed, 0, c));
+    const first = ctx.start ?? 0;
+    for (const b of batchesOf(first, n, batchSize)) {
+      const start = b.start - first;
+      const rows = b.rows;
+      const z = sampleLatents(pair.meta.latentPrior, seed, b.start, rows, d);
       let init: DotState;
       if (latent) init = dotInit({ data: z, shape: [rows, d] });
       else {
@@ -188,7 +195,13 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
       }
       const rowShape = latent ? [rows, d] : [rows, ...dataShape];
       lrBefore.set(await field.logRatio({ data: init.position, shape: rowShape }), start);
-      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [seed, 1, c], batchChainHooks(ctx, start, rows, o.numSteps, total));
+      const { state, infos: chunkInfos } = await runChain(
+        kernel,
+        init,
+        o.numSteps,
+        RowStreams.range([seed, 1], b.start),
+        batchChainHooks(ctx, start, rows, o.numSteps, total),
+      );
       infos.push(...chunkInfos);
       costs.set(transportCosts(state), start);
       lrAfter.set(await field.logRatio({ data: state.position, shape: rowShape }), start);

@@ -3,7 +3,7 @@
  * per-step info records (or their running summary), reports progress and honours cancellation.
  */
 import { RefineryError } from '../errors.js';
-import { Rng } from '../rng.js';
+import type { RowStreams } from '../rng.js';
 import type { Kernel, StepInfo } from './kernel.js';
 
 export interface DriverHooks {
@@ -29,21 +29,22 @@ export function summarize(infos: StepInfo[]): InfoSummary {
 }
 
 /**
- * Run `kernel` from `state` for `numSteps`. Step t uses the stream Rng(...seed, t), so a chain is
- * reproducible from its seed words alone, whatever ran before it.
+ * Run `kernel` from `state` for `numSteps`. At step t, row r draws from rows.row(r) with t appended
+ * (Rng(...words, absolute index of row r, ..., t)), so a chain is reproducible from its seed words
+ * and its rows' indices alone, whatever ran before it or beside it in the batch.
  */
 export async function runChain<S>(
   kernel: Kernel<S>,
   state: S,
   numSteps: number,
-  seed: number[],
+  rows: RowStreams,
   hooks: DriverHooks = {},
 ): Promise<{ state: S; infos: StepInfo[] }> {
   const infos: StepInfo[] = [];
   let s = state;
   for (let t = 0; t < numSteps; t++) {
     if (hooks.signal?.aborted) throw new RefineryError('cancelled', [{ path: kernel.name, expected: `${numSteps} steps`, received: `a stop after ${t}` }]);
-    const { state: next, info } = await kernel.step(s, new Rng(...seed, t));
+    const { state: next, info } = await kernel.step(s, rows.with(t));
     s = next;
     infos.push(info);
     hooks.onStep?.(t + 1, info);

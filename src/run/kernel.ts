@@ -3,7 +3,7 @@
  * state, each step returning a per-step info record. Kernels never loop over steps, report
  * progress or hold resources; drivers do.
  */
-import type { Rng } from '../rng.js';
+import type { RowStreams } from '../rng.js';
 
 export interface StepInfo {
   /** Mean acceptance of the step's proposals (1 for unadjusted dynamics). */
@@ -18,5 +18,6 @@ export interface StepInfo {
 
 export interface Kernel<State> {
   readonly name: string;
-  step(state: State, rng: Rng): Promise<{ state: State; info: StepInfo }>;
+  /** One step; row r draws only from rows.row(r) (its own stream at this step). */
+  step(state: State, rows: RowStreams): Promise<{ state: State; info: StepInfo }>;
 }

@@ -1,7 +1,7 @@
 /** Drawing latents from the prior and refining them with DDLS in chunks (the driver's batch loop). */
 import type { LatentPrior } from '../models/meta.js';
 import type { ModelPair } from '../models/pair.js';
-import { Rng } from '../rng.js';
+import { Rng, RowStreams } from '../rng.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { LatentTarget } from '../targets/latent.js';
 import { type DdlsOptions, ddlsInit, ddlsKernel } from '../methods/dynamics/ddls.js';
@@ -14,8 +14,47 @@ export function samplePrior(prior: LatentPrior, n: number, d: number, rng: Rng):
   return prior === 'normal' ? rng.fillNormal(out) : rng.fillUniform(out, -1, 1);
 }
 
+/** Stream label of the initial latents (and of `sample`): latent i from Rng(seed, SAMPLE_STREAM, i). */
+export const SAMPLE_STREAM = 0x5a4d;
+
+/** Fill `row` with one draw of the prior from `rng`. */
+export function fillLatent(prior: LatentPrior, rng: Rng, row: Float32Array): Float32Array {
+  return prior === 'normal' ? rng.fillNormal(row) : rng.fillUniform(row, -1, 1);
+}
+
+/** Latents of rows start..start+rows-1, row j from Rng(...words, j) alone. */
+export function keyedLatents(prior: LatentPrior, words: readonly number[], start: number, rows: number, d: number): Float32Array {
+  const z = new Float32Array(rows * d);
+  for (let i = 0; i < rows; i++) fillLatent(prior, new Rng(...words, start + i), z.subarray(i * d, (i + 1) * d));
+  return z;
+}
+
+/** Latents of rows start..start+rows-1 of a run with `seed`: row i from Rng(seed, SAMPLE_STREAM, i). */
+export function sampleLatents(prior: LatentPrior, seed: number, start: number, rows: number, d: number): Float32Array {
+  return keyedLatents(prior, [seed, SAMPLE_STREAM], start, rows, d);
+}
+
+/**
+ * The batches of rows [start, start + n) of a run: cut at multiples of `batchSize` counted from row
+ * 0, so that a chunk or a shard starting on such a multiple sees the batches a whole run sees.
+ */
+export function batchesOf(start: number, n: number, batchSize: number): { start: number; rows: number }[] {
+  const out: { start: number; rows: number }[] = [];
+  for (let s = start; s < start + n; ) {
+    const end = Math.min(start + n, (Math.floor(s / batchSize) + 1) * batchSize);
+    out.push({ start: s, rows: end - s });
+    s = end;
+  }
+  return out;
+}
+
+/** Stream label of DDLS's chains: row i at step t draws from Rng(seed, DDLS_STREAM, i, t). */
+export const DDLS_STREAM = 1;
+
 export interface LatentRefineOptions {
   n: number;
+  /** Absolute index of the first row (default 0). */
+  start?: number;
   seed: number;
   /** Rows per chain batch (memory bound); results depend on it only through the chunking of seeds. */
   batchSize: number;
@@ -33,7 +72,10 @@ export interface LatentRefineResult {
   seconds: number;
 }
 
-/** Chunk c draws its initial latents from Rng(seed, 0, c) and runs its chain on Rng(seed, 1, c, t). */
+/**
+ * Refine rows start..start+n-1 with DDLS: row i starts at the latent of `sample` (Rng(seed,
+ * SAMPLE_STREAM, i)) and draws its Langevin noise at step t from Rng(seed, DDLS_STREAM, i, t).
+ */
 export async function refineLatentDdls(
   pair: ModelPair,
   o: LatentRefineOptions,
@@ -41,6 +83,7 @@ export async function refineLatentDdls(
 ): Promise<LatentRefineResult> {
   const d = pair.meta.latentDim;
   const dataSize = pair.meta.dataShape.reduce((a, b) => a * b, 1);
+  const first = o.start ?? 0;
   const target = await LatentTarget.create(pair);
   const gen = await GeneratorRunner.create(pair);
   const kernel = ddlsKernel(target, pair.meta.latentPrior, o.ddls);
@@ -50,16 +93,16 @@ export async function refineLatentDdls(
   const infos: StepInfo[] = [];
   const t0 = performance.now();
   try {
-    for (let c = 0, start = 0; start < o.n; c++, start += o.batchSize) {
-      const rows = Math.min(o.batchSize, o.n - start);
-      const z0 = samplePrior(pair.meta.latentPrior, rows, d, new Rng(o.seed, 0, c));
-      before.set((await gen.generate({ data: z0, shape: [rows, d] })).data, start * dataSize);
-      const init = await ddlsInit(target, { data: z0, shape: [rows, d] });
-      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, [o.seed, 1, c], hooks);
+    for (const b of batchesOf(first, o.n, o.batchSize)) {
+      const local = b.start - first;
+      const z0 = sampleLatents(pair.meta.latentPrior, o.seed, b.start, b.rows, d);
+      before.set((await gen.generate({ data: z0, shape: [b.rows, d] })).data, local * dataSize);
+      const init = await ddlsInit(target, { data: z0, shape: [b.rows, d] });
+      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, RowStreams.range([o.seed, DDLS_STREAM], b.start), hooks);
       infos.push(...chunkInfos);
-      latents.set(state.position, start * d);
-      samples.set((await gen.generate({ data: state.position, shape: [rows, d] })).data, start * dataSize);
-      hooks.onChunk?.(start + rows, o.n);
+      latents.set(state.position, local * d);
+      samples.set((await gen.generate({ data: state.position, shape: [b.rows, d] })).data, local * dataSize);
+      hooks.onChunk?.(local + b.rows, o.n);
     }
   } finally {
     await target.release();
@@ -79,7 +122,7 @@ export const runDdls: MethodRunner<DdlsRunOptions> = async (ctx, o) => {
   const chunks = Math.ceil(ctx.n / ctx.batchSize);
   const r = await refineLatentDdls(
     ctx.pair,
-    { n: ctx.n, seed: ctx.seed, batchSize: ctx.batchSize, numSteps, ddls },
+    { n: ctx.n, start: ctx.start, seed: ctx.seed, batchSize: ctx.batchSize, numSteps, ddls },
     {
       signal: ctx.hooks?.signal,
       onStep: (t, info) => {

@@ -5,18 +5,22 @@
  * critic), and hands the scores to the pure method code in methods/selection/. Rows whose x or
  * score is NaN/Inf are rejections: never accepted or selected, counted in summary.nonFinite.
  *
- * Random streams (results depend on seed, options and batchSize only):
- *   DRS  burn-in batch b: Rng(seed, 0, b); proposal batch j: Rng(seed, 1, j); its uniforms Rng(seed, 2, j)
- *   MH   chunk c: start Rng(seed, 0, c), steps Rng(seed, 1, c, t); restart round k: Rng(seed, 2, c, k), Rng(seed, 3, c, k, t)
- *   SIR  chunk c: pool batch b Rng(seed, 0, c, b); resampling Rng(seed, 1, c)
+ * Random streams, keyed by the index of what they draw, so that output row i depends only on
+ * (seed, i) and never on how the run is cut into batches, chunks or shards:
+ *   DRS  burn-in proposal j: Rng(seed, 0, j) (the same for every part of a run: M and gamma are
+ *        fixed by the burn-in, not raised as proposals come); output row i, attempt a: its latent
+ *        and its uniform from Rng(seed, 1, i, a)
+ *   MH   chain i: start Rng(seed, 0, i); step t Rng(seed, 1, i, t); restart round k: start
+ *        Rng(seed, 2, i, k), step t Rng(seed, 3, i, k, t)
+ *   SIR  output row i: pool member k from Rng(seed, 0, i, k), resampling uniform Rng(seed, 1, i)
  */
 import { RefineryError, fail } from '../errors.js';
 import type { ModelPair } from '../models/pair.js';
-import { Rng } from '../rng.js';
+import { RowStreams, Rng } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import type { Tensor } from '../tensor.js';
-import { DRS_DEFAULTS, type DrsOptions, drsCalibrate, drsDecide, percentileGamma, validateDrs } from '../methods/selection/drs.js';
+import { DRS_DEFAULTS, type DrsOptions, drsAcceptProbability, drsCalibrate, validateDrs } from '../methods/selection/drs.js';
 import {
   MH_DEFAULTS,
   type MhOptions,
@@ -32,8 +36,8 @@ import {
 import { SIR_DEFAULTS, type SirOptions, sirSelect, validateSir } from '../methods/selection/sir.js';
 import { runChain } from './driver.js';
 import type { StepInfo } from './kernel.js';
-import { samplePrior } from './latent.js';
-import type { RefineOutput, RunContext } from './types.js';
+import { batchesOf, fillLatent } from './latent.js';
+import { once, type RefineOutput, type RunContext } from './types.js';
 
 /** Scores a batch x [rows, ...dataShape]: one logRatio estimate per row. */
 export type ScoreFn = (x: Tensor) => Promise<Float32Array>;
@@ -59,7 +63,7 @@ function sizeOf(shape: readonly number[]): number {
 }
 
 /**
- * Proposals from a pair: z ~ p0 (samplePrior with the given rng), x = G(z), s = score(x) where
+ * Proposals from a pair: z ~ p0 (row r's latent from streams[r]), x = G(z), s = score(x) where
  * score defaults to DataTarget(pair).logRatio. A row with a non-finite x gets score NaN.
  */
 export async function createProposer(pair: ModelPair, score?: ScoreFn): Promise<PairProposer> {
@@ -97,8 +101,10 @@ export async function createProposer(pair: ModelPair, score?: ScoreFn): Promise<
   return {
     latentDim,
     dataSize,
-    async propose(rows: number, rng: Rng): Promise<ProposalBatch> {
-      const z = samplePrior(pair.meta.latentPrior, rows, latentDim, rng);
+    async propose(streams: Rng[]): Promise<ProposalBatch> {
+      const rows = streams.length;
+      const z = new Float32Array(rows * latentDim);
+      for (let r = 0; r < rows; r++) fillLatent(pair.meta.latentPrior, streams[r], z.subarray(r * latentDim, (r + 1) * latentDim));
       const x = await generate(z, rows);
       return { z, x, score: await scoreData(x, rows) };
     },
@@ -135,15 +141,16 @@ function withDefaults<T extends object>(defaults: T, given: Partial<T>): T {
 }
 
 /**
- * Discriminator rejection sampling (methods/selection/drs.ts). Burn-in: score `burnIn` proposals,
- * M = their max logRatio, gamma from --gamma or --gamma-percentile. Then propose in batches of
- * ctx.batchSize, raising M to each batch's max (re-deriving a percentile gamma under the new M),
- * accepting with sigmoid(F - gamma) (or exp(s - M)
- * with `exact`), until n are accepted (the first n in proposal order are returned). More than
- * maxProposals (default 100 n) proposals after the burn-in is an error naming --max-proposals.
+ * Discriminator rejection sampling (methods/selection/drs.ts). Burn-in: score `burnIn` proposals
+ * (proposal j from Rng(seed, 0, j)), M = their max logRatio, gamma from --gamma or
+ * --gamma-percentile; M and gamma then stay fixed (a proposal above M is accepted with the
+ * probability at M), so every part of a run decides alike. Output row i draws its attempt a from
+ * Rng(seed, 1, i, a) (the latent, then the uniform) until one is accepted; the rows still waiting
+ * are proposed together in batches of ctx.batchSize. More than maxProposals (default 100 n)
+ * proposals after the burn-in is an error naming maxProposals.
  *
- * summary: { method: 'drs', mode, acceptance, proposals, burnIn, accepted, M, burnInM,
- * gamma, gammaPercentile, epsilon, nonFinite }.
+ * summary: { method: 'drs', mode, acceptance, proposals (after the burn-in), burnIn,
+ * burnInNonFinite, accepted, M, gamma, gammaPercentile, epsilon, nonFinite (after the burn-in) }.
  */
 export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Promise<RefineOutput> {
   validateContext(ctx);
@@ -151,54 +158,59 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
   const o = withDefaults(DRS_DEFAULTS, rest);
   validateDrs(o);
   const maxProposals = o.maxProposals ?? 100 * ctx.n;
+  const first = ctx.start ?? 0;
   const t0 = performance.now();
   const proposer = await createProposer(ctx.pair, score);
   const { latentDim: d, dataSize: m } = proposer;
   const samples = new Float32Array(ctx.n * m);
   const latents = new Float32Array(ctx.n * d);
   try {
-    const burn = new Float32Array(o.burnIn);
-    for (let b = 0, done = 0; done < o.burnIn; b++) {
-      checkCancelled(ctx, 'drs', `${done} burn-in proposals`);
-      const rows = Math.min(ctx.batchSize, o.burnIn - done);
-      burn.set((await proposer.propose(rows, new Rng(ctx.seed, 0, b))).score, done);
-      done += rows;
-    }
-    const calib = drsCalibrate(burn, o);
-    let params = { M: calib.M, gamma: calib.gamma, epsilon: calib.epsilon, exact: calib.exact };
-    let nonFinite = o.burnIn - calib.finite;
+    // M and gamma: a global quantity of the run, from its own burn-in pool, computed once.
+    const key = `drs-burn-in-${o.burnIn}-${o.exact}-${o.gamma}-${o.gammaPercentile}-${o.epsilon}`;
+    const params = await once(ctx, key, async () => {
+      const burn = new Float32Array(o.burnIn);
+      for (let done = 0; done < o.burnIn; ) {
+        checkCancelled(ctx, 'drs', `${done} burn-in proposals`);
+        const rows = Math.min(ctx.batchSize, o.burnIn - done);
+        burn.set((await proposer.propose(RowStreams.range([ctx.seed, 0], done).rowsOf(rows))).score, done);
+        done += rows;
+      }
+      return drsCalibrate(burn, o);
+    });
+    let nonFinite = 0;
     let proposals = 0;
-    let acceptedTotal = 0;
-    let filled = 0;
-    for (let j = 0; filled < ctx.n; j++) {
-      checkCancelled(ctx, 'drs', `${filled} accepted samples`);
-      const rows = Math.min(ctx.batchSize, maxProposals - proposals);
-      if (rows <= 0) {
+    const attempts = new Int32Array(ctx.n);
+    let pending = Array.from({ length: ctx.n }, (_, r) => r);
+    while (pending.length > 0) {
+      checkCancelled(ctx, 'drs', `${ctx.n - pending.length} accepted samples`);
+      const batch = pending.slice(0, ctx.batchSize);
+      if (proposals + batch.length > maxProposals) {
         fail(
           'invalid_argument',
           'maxProposals',
-          `enough proposals to accept ${ctx.n} samples (raise --max-proposals${o.exact ? '' : ', or lower --gamma / --gamma-percentile'})`,
-          `${maxProposals} proposals gave ${acceptedTotal} acceptances`,
+          `enough proposals to accept ${ctx.n} samples (raise maxProposals${o.exact ? '' : ', or lower gamma / gammaPercentile'})`,
+          `${maxProposals} proposals gave ${ctx.n - pending.length} acceptances`,
         );
       }
-      const b = await proposer.propose(rows, new Rng(ctx.seed, 1, j));
-      if (!o.exact && o.gamma === undefined) {
-        let top = params.M;
-        for (const v of b.score) if (Number.isFinite(v) && v > top) top = v;
-        if (top > params.M) params = { ...params, M: top, gamma: percentileGamma(burn, top, o) };
-      }
-      const dec = drsDecide(b.score, params, new Rng(ctx.seed, 2, j));
-      params = dec.params;
-      proposals += rows;
-      acceptedTotal += dec.accepted;
-      nonFinite += dec.nonFinite;
-      for (let i = 0; i < rows && filled < ctx.n; i++) {
-        if (!dec.accept[i]) continue;
-        samples.set(b.x.subarray(i * m, (i + 1) * m), filled * m);
-        latents.set(b.z.subarray(i * d, (i + 1) * d), filled * d);
-        filled++;
-      }
-      ctx.hooks?.onProgress?.(filled, ctx.n);
+      const streams = batch.map((r) => new Rng(ctx.seed, 1, first + r, attempts[r]++));
+      const b = await proposer.propose(streams);
+      proposals += batch.length;
+      const accepted = new Set<number>();
+      batch.forEach((r, k) => {
+        const u = streams[k].uniform();
+        const s = b.score[k];
+        if (!Number.isFinite(s)) {
+          nonFinite++;
+          return;
+        }
+        if (u < drsAcceptProbability(s, params)) {
+          samples.set(b.x.subarray(k * m, (k + 1) * m), r * m);
+          latents.set(b.z.subarray(k * d, (k + 1) * d), r * d);
+          accepted.add(r);
+        }
+      });
+      pending = pending.filter((r) => !accepted.has(r));
+      ctx.hooks?.onProgress?.(ctx.n - pending.length, ctx.n);
     }
     return {
       samples,
@@ -206,12 +218,12 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
       summary: {
         method: 'drs',
         mode: o.exact ? 'exact' : 'shifted',
-        acceptance: acceptedTotal / proposals,
+        acceptance: ctx.n / proposals,
         proposals,
         burnIn: o.burnIn,
-        accepted: acceptedTotal,
+        burnInNonFinite: o.burnIn - params.finite,
+        accepted: ctx.n,
         M: params.M,
-        burnInM: calib.M,
         gamma: params.gamma ?? null,
         gammaPercentile: o.exact || o.gamma !== undefined ? null : o.gammaPercentile,
         epsilon: o.exact ? null : o.epsilon,
@@ -272,19 +284,21 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
   let neverMoved = 0;
   let scoreSum = 0;
   try {
-    for (let c = 0, start = 0; start < ctx.n; c++, start += ctx.batchSize) {
-      const rows = Math.min(ctx.batchSize, ctx.n - start);
+    const first = ctx.start ?? 0;
+    for (const b of batchesOf(first, ctx.n, ctx.batchSize)) {
+      const start = b.start - first;
+      const rows = b.rows;
       let init: MhState;
       if (useReal) {
-        const rng = new Rng(ctx.seed, 0, c);
+        // Chain i starts at the real sample Rng(seed, 0, i) picks.
         const x0 = new Float32Array(rows * m);
         for (let i = 0; i < rows; i++) {
-          const r = rng.int(realRows);
+          const r = new Rng(ctx.seed, 0, b.start + i).int(realRows);
           x0.set(ctx.real!.subarray(r * m, (r + 1) * m), i * m);
         }
         init = mhInitFromReal(x0, await proposer.scoreData(x0, rows), d, m);
       } else {
-        init = mhInitFromProposals(await proposer.propose(rows, new Rng(ctx.seed, 0, c)), d, m);
+        init = mhInitFromProposals(await proposer.propose(RowStreams.range([ctx.seed, 0], b.start).rowsOf(rows)), d, m);
         proposals += rows;
       }
       nonFinite += countNonFinite(init.score);
@@ -292,7 +306,7 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
         signal: ctx.hooks?.signal,
         onStep: (t: number) => ctx.hooks?.onProgress?.(start * K + rows * t, ctx.n * K),
       };
-      const run = await runChain(kernel, init, K, [ctx.seed, 1, c], hooks);
+      const run = await runChain(kernel, init, K, RowStreams.range([ctx.seed, 1], b.start), hooks);
       tally(run.infos, rows);
       proposals += rows * K;
       const state = run.state;
@@ -300,9 +314,9 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
         const stuck = mhStuckChains(state);
         if (stuck.length === 0) break;
         restarted += stuck.length;
-        const sub0 = mhInitFromProposals(await proposer.propose(stuck.length, new Rng(ctx.seed, 2, c, round)), d, m);
+        const sub0 = mhInitFromProposals(await proposer.propose(stuck.map((i) => new Rng(ctx.seed, 2, b.start + i, round))), d, m);
         nonFinite += countNonFinite(sub0.score);
-        const subRun = await runChain(kernel, sub0, K, [ctx.seed, 3, c, round], { signal: ctx.hooks?.signal });
+        const subRun = await runChain(kernel, sub0, K, new RowStreams([ctx.seed, 3], (r) => b.start + stuck[r], [round]), { signal: ctx.hooks?.signal });
         tally(subRun.infos, stuck.length);
         const sub = subRun.state;
         proposals += stuck.length * (K + 1);
@@ -352,16 +366,20 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
 }
 
 /**
- * Sampling importance resampling (methods/selection/sir.ts): for each chunk of r <= ctx.batchSize
- * outputs, score a pool of r * poolMultiplier proposals (in batches of ctx.batchSize, keeping
- * their latents and scores), resample r pool members multinomially with weights exp(s - max s),
- * and return x = G(z) of the chosen latents (regenerated, so the pool's samples are never held).
+ * Sampling importance resampling (methods/selection/sir.ts) in groups: rows [jG, (j+1)G) of the
+ * run (G = groupSize; the last group ends at the run's last row) share one pool of g K proposals
+ * (g the group's rows, K = poolMultiplier), member k drawn from Rng(seed, 0, j, k), resampled g
+ * times multinomially with weights exp(s - max s) and the uniforms of Rng(seed, 1, j). A group is
+ * fixed by the row indices alone, so a chunk or shard that holds part of a group computes the
+ * group's pool and keeps its own rows: the samples never depend on how the run is cut. The pool's
+ * latents and scores are kept; the chosen samples are regenerated x = G(z) (the generator's rows
+ * do not depend on their batch), so the pool's samples are never held.
  *
- * summary: { method: 'sir', poolMultiplier, proposals, essPerSample (pool ESS, summed over chunks,
- * per output sample), essFraction (ESS / proposals), uniqueFraction (distinct pool members per
- * output sample), acceptance (distinct selected / proposals), nonFinite }. Counts that add up
- * over runs (proposals, accepted, restarts, nonFinite) are counts; the rest are per-sample rates,
- * so a row-weighted average over chunked runs (run/stream.ts) stays correct.
+ * summary: { method: 'sir', poolMultiplier, groupSize, proposals (pools computed, in full for
+ * groups cut by a chunk), essPerSample (the pool's Kong ESS per output sample of its group),
+ * essFraction (ESS / pool size), uniqueFraction (distinct pool members among a group's draws, per
+ * draw), acceptance (distinct selected / pool size), nonFinite (pool members with a non-finite
+ * score) }: per-sample rates are averaged over the returned rows, so merged parts stay correct.
  */
 export async function runSir(ctx: RunContext, options: SirRunOptions = {}): Promise<RefineOutput> {
   validateContext(ctx);
@@ -373,48 +391,63 @@ export async function runSir(ctx: RunContext, options: SirRunOptions = {}): Prom
   const { latentDim: d, dataSize: m } = proposer;
   const samples = new Float32Array(ctx.n * m);
   const latents = new Float32Array(ctx.n * d);
+  const K = o.poolMultiplier;
+  const G = o.groupSize;
+  const first = ctx.start ?? 0;
+  const end = first + ctx.n;
+  const total = ctx.total ?? end;
   let proposals = 0;
-  let ess = 0;
-  let unique = 0;
   let nonFinite = 0;
+  // Row-weighted sums of the per-sample rates.
+  let ess = 0;
+  let essFraction = 0;
+  let unique = 0;
   try {
-    for (let c = 0, start = 0; start < ctx.n; c++, start += ctx.batchSize) {
-      const rows = Math.min(ctx.batchSize, ctx.n - start);
-      const poolSize = rows * o.poolMultiplier;
-      const poolZ = new Float32Array(poolSize * d);
-      const poolS = new Float32Array(poolSize);
-      for (let b = 0, done = 0; done < poolSize; b++) {
-        checkCancelled(ctx, 'sir', `${start} samples`);
-        const k = Math.min(ctx.batchSize, poolSize - done);
-        const batch = await proposer.propose(k, new Rng(ctx.seed, 0, c, b));
-        poolZ.set(batch.z, done * d);
-        poolS.set(batch.score, done);
-        done += k;
+    for (let j = Math.floor(first / G); j * G < end; j++) {
+      checkCancelled(ctx, 'sir', `${Math.max(0, j * G - first)} samples`);
+      const gStart = j * G;
+      const g = Math.min(G, total - gStart);
+      const P = g * K;
+      const z = new Float32Array(P * d);
+      const scores = new Float32Array(P);
+      for (let s = 0; s < P; s += ctx.batchSize) {
+        const rows = Math.min(ctx.batchSize, P - s);
+        const b = await proposer.propose(RowStreams.range([ctx.seed, 0, j], s).rowsOf(rows));
+        z.set(b.z, s * d);
+        scores.set(b.score, s);
       }
-      proposals += poolSize;
-      const sel = sirSelect(poolS, rows, new Rng(ctx.seed, 1, c));
-      ess += sel.ess;
-      unique += sel.unique;
+      proposals += P;
+      const sel = sirSelect(scores, g, new Rng(ctx.seed, 1, j));
       nonFinite += sel.nonFinite;
-      const z = new Float32Array(rows * d);
-      sel.indices.forEach((j, i) => {
-        z.set(poolZ.subarray(j * d, (j + 1) * d), i * d);
-      });
-      latents.set(z, start * d);
-      samples.set(await proposer.generate(z, rows), start * m);
-      ctx.hooks?.onProgress?.(start + rows, ctx.n);
+      // This part's rows of the group: regenerate their samples from the chosen latents.
+      const lo = Math.max(first, gStart);
+      const hi = Math.min(end, gStart + g);
+      for (let r = lo; r < hi; r++) {
+        const k = sel.indices[r - gStart];
+        latents.set(z.subarray(k * d, (k + 1) * d), (r - first) * d);
+      }
+      for (let r = lo; r < hi; r += ctx.batchSize) {
+        const rows = Math.min(ctx.batchSize, hi - r);
+        samples.set(await proposer.generate(latents.subarray((r - first) * d, (r - first + rows) * d), rows), (r - first) * m);
+      }
+      const w = hi - lo;
+      ess += (sel.ess / g) * w;
+      essFraction += (sel.ess / P) * w;
+      unique += (sel.unique / g) * w;
+      ctx.hooks?.onProgress?.(hi - first, ctx.n);
     }
     return {
       samples,
       latents,
       summary: {
         method: 'sir',
-        poolMultiplier: o.poolMultiplier,
+        poolMultiplier: K,
+        groupSize: G,
         proposals,
         essPerSample: ess / ctx.n,
-        essFraction: ess / proposals,
+        essFraction: essFraction / ctx.n,
         uniqueFraction: unique / ctx.n,
-        acceptance: unique / proposals,
+        acceptance: unique / ctx.n / K,
         nonFinite,
       },
       seconds: (performance.now() - t0) / 1000,

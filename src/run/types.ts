@@ -8,13 +8,27 @@ import type { DriverHooks } from './driver.js';
 
 export interface RunContext {
   pair: ModelPair;
-  /** Samples to return. */
+  /** Samples to return: rows start .. start + n - 1 of the run. */
   n: number;
+  /** The absolute index of the first row (0 unless a chunk or a shard of a larger run). */
+  start?: number;
+  /** Rows of the whole run (default start + n): where the last group of a grouped method (SIR) ends. */
+  total?: number;
+  /** The run's seed: row i's randomness is keyed by (seed, i) alone. */
   seed: number;
-  /** Rows per batch (memory bound). Results may depend on it only through the chunking of seeds. */
+  /**
+   * Rows per model call (memory bound). Batches are cut at multiples of batchSize counted from row
+   * 0 of the run, so chunks and shards that start on such a multiple see the same batches.
+   */
   batchSize: number;
   /** Held-out real samples [m, ...dataShape] (MH-GAN starts, calibration, DRE-F-SP training). */
   real?: Float32Array;
+  /**
+   * The run's global quantities (DRS's M and gamma, DOT's K_eff), each computed once from its own
+   * seeded pool and kept here across the run's chunks (see `once`). Without it they are recomputed
+   * per call, to the same values.
+   */
+  shared?: Map<string, unknown>;
   hooks?: DriverHooks & {
     /** Coarse progress: units done of total (the CLI shows a bar with ETA). */
     onProgress?: (done: number, total: number) => void;
@@ -32,6 +46,14 @@ export interface RefineOutput {
    */
   summary: { method: string; [key: string]: unknown };
   seconds: number;
+}
+
+/** `compute()` once per run: the value kept in ctx.shared under `key`, else computed (and kept). */
+export async function once<T>(ctx: RunContext, key: string, compute: () => Promise<T>): Promise<T> {
+  if (ctx.shared?.has(key)) return ctx.shared.get(key) as T;
+  const value = await compute();
+  ctx.shared?.set(key, value);
+  return value;
 }
 
 export type MethodRunner<O> = (ctx: RunContext, options: O) => Promise<RefineOutput>;

@@ -14,13 +14,13 @@ export class DataTarget {
   ) {}
 
   /** Session with inputs x; outputs logRatio [batch] and (when `withGradient`) d logRatio / dx. */
-  static async create(pair: Pick<ModelPair, 'discriminator' | 'meta'>, withGradient: boolean, options: SessionOptions = {}): Promise<DataTarget> {
+  static async create(pair: Pick<ModelPair, 'discriminator' | 'meta' | 'device'>, withGradient: boolean, options: SessionOptions = {}): Promise<DataTarget> {
     const g = new Graph();
     const x = g.addInput('x', 'float32', ['batch', ...pair.meta.dataShape]);
     const logRatio = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
     g.outputs = [g.op('Identity', [logRatio])];
     if (withGradient) g.outputs.push(g.op('Identity', [differentiate(g, { [logRatio]: onesLike(g, logRatio) }, [x]).get(x)!]));
-    return new DataTarget(await Session.create(g, options), g.outputs);
+    return new DataTarget(await Session.create(g, { device: pair.device, ...options }), g.outputs);
   }
 
   async logRatio(x: Tensor): Promise<Float32Array> {

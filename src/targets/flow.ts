@@ -112,7 +112,7 @@ export class DgflowField implements DriftField {
 
   static async create(pair: ModelPair, o: FlowGraphOptions, options: SessionOptions = {}): Promise<DgflowField> {
     const g = dgflowDriftGraph(pair, o);
-    return new DgflowField(await Session.create(g, options), g.outputs);
+    return new DgflowField(await Session.create(g, { device: pair.device, ...options }), g.outputs);
   }
 
   async evaluate(x: Tensor): Promise<{ logRatio: Float32Array; drift: Float32Array }> {

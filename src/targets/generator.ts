@@ -12,9 +12,9 @@ export class GeneratorRunner {
     private readonly output: string,
   ) {}
 
-  static async create(pair: Pick<ModelPair, 'generator'>, options: SessionOptions = {}): Promise<GeneratorRunner> {
+  static async create(pair: Pick<ModelPair, 'generator' | 'device'>, options: SessionOptions = {}): Promise<GeneratorRunner> {
     const g = generatorGraph(pair);
-    return new GeneratorRunner(await Session.create(encodeGraph(g), options), g.inputs[0].name, g.outputs[0]);
+    return new GeneratorRunner(await Session.create(encodeGraph(g), { device: pair.device, ...options }), g.inputs[0].name, g.outputs[0]);
   }
 
   async generate(z: Tensor): Promise<Tensor> {

@@ -48,7 +48,7 @@ export class LatentTarget {
 
   static async create(pair: ModelPair, options: LatentTargetOptions = {}): Promise<LatentTarget> {
     const g = latentEnergyGraph(pair, options);
-    return new LatentTarget(await Session.create(g, options), pair.meta.latentDim, g.outputs);
+    return new LatentTarget(await Session.create(g, { device: pair.device, ...options }), pair.meta.latentDim, g.outputs);
   }
 
   async evaluate(z: Tensor): Promise<LatentEvaluation> {

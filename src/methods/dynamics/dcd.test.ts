@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { RefineryError } from '../../errors.js';
 import type { ModelPair } from '../../models/pair.js';
 import { Graph } from '../../onnx/graph.js';
-import { Rng } from '../../rng.js';
+import { RowStreams, Rng } from '../../rng.js';
 import { runChain } from '../../run/driver.js';
 import { runDcd } from '../../run/dcd.js';
+import { SAMPLE_STREAM } from '../../run/latent.js';
 import { DataTarget } from '../../targets/data.js';
 import { BIMODAL, exactPair, identityGenerator, quadraticRatio } from '../../testing/exact.js';
 import { meanZScores, projectedKs, varianceZScores } from '../../testing/stats.js';
@@ -112,7 +113,7 @@ describe('DCD kernel', () => {
     const kernel = dcdKernel(bimodal, { stepSize: 0.01, noise: 0, clip: Infinity });
     for (let t = 0; t < 40; t++) {
       const prev = state.logRatio;
-      const res = await kernel.step(state, new Rng(1, t));
+      const res = await kernel.step(state, RowStreams.range([1, t], 0));
       state = res.state;
       assert.equal(res.info.nonFinite, 0);
       for (let r = 0; r < n; r++) assert.ok(state.logRatio[r] >= prev[r] - 1e-5, `row ${r} step ${t}: ${prev[r]} -> ${state.logRatio[r]}`);
@@ -130,10 +131,10 @@ describe('DCD kernel', () => {
       const x0 = new Rng(2).fillNormal(new Float32Array(n * 2));
       const init = await dcdInit(field, { data: x0, shape: [n, 2] });
       const eps = 0.1;
-      const clipped = await dcdKernel(field, { stepSize: eps, noise: 0, clip: 1 }).step(init, new Rng(0));
+      const clipped = await dcdKernel(field, { stepSize: eps, noise: 0, clip: 1 }).step(init, RowStreams.range([0], 0));
       assert.ok(Math.abs(clipped.info.gradNorm - 100) < 1e-3, `gradNorm ${clipped.info.gradNorm}`);
       assert.equal(clipped.info.clipped, 1);
-      const free = await dcdKernel(field, { stepSize: eps, noise: 0, clip: Infinity }).step(init, new Rng(0));
+      const free = await dcdKernel(field, { stepSize: eps, noise: 0, clip: Infinity }).step(init, RowStreams.range([0], 0));
       assert.equal(free.info.clipped, 0);
       for (let r = 0; r < n; r++) {
         const dc = Math.hypot(clipped.state.position[2 * r] - x0[2 * r], clipped.state.position[2 * r + 1] - x0[2 * r + 1]);
@@ -157,7 +158,7 @@ describe('DCD kernel', () => {
       assert.ok(nBad > 20 && nBad < 80);
       const kernel = dcdKernel(field, { stepSize: 0.05, noise: 1, clip: 10 });
       const init = await dcdInit(field, { data: x0, shape: [n, 2] });
-      const { state, infos } = await runChain(kernel, init, 30, [3]);
+      const { state, infos } = await runChain(kernel, init, 30, RowStreams.range([3], 0));
       for (const info of infos) assert.ok(info.nonFinite >= nBad && info.nonFinite <= n);
       assert.ok(infos.reduce((a, i) => a + i.nonFinite, 0) > 30 * nBad, 'some moves into x_0 < 0 were rejected');
       for (let r = 0; r < n; r++) {
@@ -204,12 +205,9 @@ describe('runDcd', () => {
     let last = [0, 0];
     const out = await runDcd({ pair, n: 30, seed: 2, batchSize: 7, hooks: { onProgress: (d, t) => (last = [d, t]) } }, { numSteps: 0 });
     assert.equal(last[0], last[1]);
-    // Identity generator: the samples are the prior draws of chunk c, Rng(seed, 0, c).
+    // Identity generator: the samples are the prior draws of `sample`, row i from Rng(seed, SAMPLE_STREAM, i).
     const expected = new Float32Array(60);
-    for (let c = 0; c * 7 < 30; c++) {
-      const rows = Math.min(7, 30 - c * 7);
-      expected.set(new Rng(2, 0, c).fillNormal(new Float32Array(rows * 2)), c * 14);
-    }
+    for (let i = 0; i < 30; i++) new Rng(2, SAMPLE_STREAM, i).fillNormal(expected.subarray(2 * i, 2 * i + 2));
     assert.deepEqual(out.samples, expected);
     const moved = await runDcd({ pair, n: 30, seed: 2, batchSize: 7 }, { numSteps: 3 });
     assert.notDeepEqual(moved.samples, expected);

@@ -18,7 +18,7 @@
  * never move.
  */
 import { fail } from '../../errors.js';
-import type { Rng } from '../../rng.js';
+import type { RowStreams } from '../../rng.js';
 import type { Kernel, StepInfo } from '../../run/kernel.js';
 import type { Tensor } from '../../tensor.js';
 
@@ -103,7 +103,7 @@ export function dcdKernel(field: RatioField, options: DcdOptions): Kernel<DcdSta
   const sd = noise * Math.sqrt(eps);
   return {
     name: 'dcd',
-    async step(s, rng: Rng) {
+    async step(s, rows: RowStreams) {
       const { n, d } = s;
       const prop = Float32Array.from(s.position);
       const moving = new Uint8Array(n);
@@ -122,9 +122,10 @@ export function dcdKernel(field: RatioField, options: DcdOptions): Kernel<DcdSta
         moved++;
         moving[r] = 1;
         const drift = 0.5 * eps * scale;
+        const rng = sd > 0 ? rows.row(r) : undefined;
         for (let k = 0; k < d; k++) {
           let v = s.position[off + k] + drift * s.grad[off + k];
-          if (sd > 0) v += sd * rng.normal();
+          if (rng) v += sd * rng.normal();
           if (box) v = v < box[0] ? box[0] : v > box[1] ? box[1] : v;
           prop[off + k] = v;
         }

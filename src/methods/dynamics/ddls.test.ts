@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ModelPair } from '../../models/pair.js';
-import { Rng } from '../../rng.js';
+import { RowStreams, Rng } from '../../rng.js';
 import { refineLatentDdls } from '../../run/latent.js';
 import { LatentTarget } from '../../targets/latent.js';
 import { BIMODAL, type Mixture, exactPair, mixtureMoments, nanPair, sampleMixture } from '../../testing/exact.js';
@@ -106,7 +106,7 @@ test('rows whose proposal has a NaN energy are kept in place and counted in nonF
       const init = await ddlsInit(recording, { data: z0, shape: [n, 2] });
       assert.ok(init.energy.every(Number.isFinite));
       const kernel = ddlsKernel(recording, 'normal', { stepSize: 0.2, noise: 1, decay: 1, metropolis });
-      const { state, info } = await kernel.step(init, new Rng(42));
+      const { state, info } = await kernel.step(init, RowStreams.range([42], 0));
       let landed = 0;
       let moved = 0;
       for (let r = 0; r < n; r++) {

@@ -10,7 +10,7 @@
  */
 import { fail } from '../../errors.js';
 import type { LatentPrior } from '../../models/meta.js';
-import type { Rng } from '../../rng.js';
+import type { RowStreams } from '../../rng.js';
 import type { Kernel, StepInfo } from '../../run/kernel.js';
 import type { LatentEvaluation } from '../../targets/latent.js';
 import type { Tensor } from '../../tensor.js';
@@ -68,14 +68,16 @@ export function ddlsKernel(target: LatentEnergy, prior: LatentPrior, options: Dd
   const box = prior === 'uniform[-1,1]';
   return {
     name: 'ddls',
-    async step(s, rng: Rng) {
+    async step(s, rows: RowStreams) {
       const { n, d } = s;
       const eps = options.stepSize * options.decay ** s.t;
       const sd = options.noise * Math.sqrt(eps);
       const prop = new Float32Array(n * d);
       const outside = new Uint8Array(n);
+      // Row r's noise, then its MALA uniform, come from its own stream.
+      const streams = Array.from({ length: n }, (_, r) => rows.row(r));
       for (let i = 0; i < n * d; i++) {
-        let v = s.position[i] - 0.5 * eps * s.grad[i] + sd * rng.normal();
+        let v = s.position[i] - 0.5 * eps * s.grad[i] + sd * streams[Math.floor(i / d)].normal();
         if (box && (v < -1 || v > 1)) {
           if (options.metropolis) outside[Math.floor(i / d)] = 1;
           else v = reflect(v);
@@ -114,7 +116,7 @@ export function ddlsKernel(target: LatentEnergy, prior: LatentPrior, options: Dd
           }
           // A non-finite current energy counts as +Inf, so a row that starts at NaN can still move.
           const logAlpha = (Number.isFinite(s.energy[r]) ? s.energy[r] : Infinity) - ev.energy[r] + (fwd - bwd) / (2 * eps);
-          accept = Math.log(rng.uniform()) < logAlpha;
+          accept = Math.log(streams[r].uniform()) < logAlpha;
         }
         if (accept) {
           accepted++;

@@ -6,7 +6,7 @@ import { readNpyFloat32 } from '../../io/npy.js';
 import { type ModelPair, loadPair } from '../../models/pair.js';
 import { inline } from '../../onnx/compose.js';
 import { Graph } from '../../onnx/graph.js';
-import { Rng } from '../../rng.js';
+import { RowStreams, Rng } from '../../rng.js';
 import { runDgflow } from '../../run/dgflow.js';
 import { DgflowField, type Divergence, type DriftField } from '../../targets/flow.js';
 import { BIMODAL, type Mixture, exactLogRatio, exactPair, exactRatioGraph, mixtureMoments, nanPair, sampleMixture } from '../../testing/exact.js';
@@ -259,7 +259,7 @@ test('rows whose new logRatio or drift is not finite keep their position and are
   const init = await dgflowInit(recording, { data: x0, shape: [n, 2] });
   assert.ok(init.logRatio.every(Number.isFinite));
   const kernel = dgflowKernel(recording, { stepSize: 0.1, noise: 1 });
-  const { state, info } = await kernel.step(init, new Rng(32));
+  const { state, info } = await kernel.step(init, RowStreams.range([32], 0));
   let expected = 0;
   for (let r = 0; r < n; r++) {
     const bad = proposal![2 * r] > 1.5;

@@ -23,7 +23,7 @@
  * `box` (latent space under a uniform[-1, 1] prior) moves are reflected into [-1, 1].
  */
 import { fail } from '../../errors.js';
-import type { Rng } from '../../rng.js';
+import type { RowStreams } from '../../rng.js';
 import type { Kernel, StepInfo } from '../../run/kernel.js';
 import type { DriftField } from '../../targets/flow.js';
 import type { Tensor } from '../../tensor.js';
@@ -77,14 +77,17 @@ export function dgflowKernel(field: DriftField, options: DgflowKernelOptions): K
   const box = options.box === true;
   return {
     name: 'dgflow',
-    async step(s, rng: Rng) {
+    async step(s, rows: RowStreams) {
       const { n } = s;
       const d = s.rowShape.reduce((a, b) => a * b, 1);
       const prop = new Float32Array(n * d);
-      for (let i = 0; i < n * d; i++) {
-        let v = s.position[i] + eta * s.drift[i];
-        if (sd > 0) v += sd * rng.normal();
-        prop[i] = box ? reflect(v) : v;
+      for (let r = 0; r < n; r++) {
+        const rng = sd > 0 ? rows.row(r) : undefined;
+        for (let i = r * d; i < (r + 1) * d; i++) {
+          let v = s.position[i] + eta * s.drift[i];
+          if (rng) v += sd * rng.normal();
+          prop[i] = box ? reflect(v) : v;
+        }
       }
       const ev = await field.evaluate({ data: prop, shape: [n, ...s.rowShape] });
       const position = Float32Array.from(s.position);

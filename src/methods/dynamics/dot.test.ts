@@ -4,7 +4,7 @@ import { RefineryError } from '../../errors.js';
 import type { LatentPrior } from '../../models/meta.js';
 import type { ModelPair } from '../../models/pair.js';
 import { Graph } from '../../onnx/graph.js';
-import { Rng } from '../../rng.js';
+import { RowStreams, Rng } from '../../rng.js';
 import { runChain } from '../../run/driver.js';
 import { runDot } from '../../run/dot.js';
 import { DataTarget } from '../../targets/data.js';
@@ -71,7 +71,7 @@ describe('DOT converges to the analytic optimum', () => {
 
   async function maxError(kRun: number, stepSize: number, steps: number): Promise<{ err: number; moved: number }> {
     const kernel = dotKernel(field, { ...DOT_DEFAULTS, stepSize, kEff: kRun });
-    const { state, infos } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), steps, [0]);
+    const { state, infos } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), steps, RowStreams.range([0], 0));
     assert.ok(infos.every((i) => i.nonFinite === 0 && i.acceptance === 1));
     let err = 0;
     let moved = 0;
@@ -99,7 +99,7 @@ describe('DOT converges to the analytic optimum', () => {
 
   it('transport cost and objective behave: cost grows from 0, objective decreases', async () => {
     const kernel = dotKernel(field, { ...DOT_DEFAULTS, kEff: k });
-    const { infos } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), 200, [0]);
+    const { infos } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), 200, RowStreams.range([0], 0));
     assert.ok(infos[0].transportCost > 0 && infos[0].transportCost < 0.02);
     let exactCost = 0;
     for (let r = 0; r < n; r++) {

@@ -4,7 +4,7 @@
  * With an exact log ratio s(x) = log p_data(x)/p_g(x) and a bound M >= sup s, accepting a
  * generator proposal x with probability exp(s(x) - M) is the classic rejection sampler: accepted
  * draws follow p_g(x) exp(s(x)) / Z = p_data(x). DRS estimates M as the largest score seen on a
- * burn-in set of proposals (D*_M), raises it whenever a larger score appears, and accepts with
+ * burn-in set of proposals (D*_M) and accepts with
  *
  *   F(x) = s(x) - M - log(1 - exp(s(x) - M - eps)) - gamma,    p(x) = sigmoid(F(x)).
  *
@@ -12,10 +12,13 @@
  * of the exact acceptance probability, eps keeps it finite at s = M, and gamma shifts the logit to
  * trade exactness for acceptance (the paper sets gamma to a percentile of F over the burn-in).
  *
+ * The paper raises M whenever a larger score appears; Refinery keeps the burn-in's M for the whole
+ * run (a proposal above it is accepted with the probability at M), so that sample i does not depend
+ * on the samples drawn before it: runs cut into chunks or shards decide alike.
+ *
  * Everything here is pure and works on score arrays; the proposal loop lives in run/selection.ts.
  */
 import { fail } from '../../errors.js';
-import type { Rng } from '../../rng.js';
 
 /** Options of discriminator rejection sampling (`drs`, and `dre-rs` with them). */
 export interface DrsOptions {
@@ -32,7 +35,7 @@ export interface DrsOptions {
   gammaPercentile: number;
   /** eps in log(1 - exp(s - M - eps)) (CLI --epsilon). */
   epsilon: number;
-  /** Cap on proposals drawn after the burn-in (CLI --max-proposals); undefined: 100 * n. */
+  /** Cap on proposals drawn after the burn-in, per chunk of a run (CLI --max-proposals); undefined: 100 per sample of the chunk. A safety bound: it stops a run that would not finish, never changes the samples of one that does. */
   maxProposals?: number;
 }
 
@@ -60,7 +63,7 @@ export function drsLogit(s: number, M: number, epsilon: number): number {
   return s - M - Math.log1p(-Math.exp(s - M - epsilon));
 }
 
-/** What DRS needs to accept: the running max M, gamma (undefined in exact mode) and eps. */
+/** What DRS needs to accept: the burn-in max M, gamma (undefined in exact mode) and eps. */
 export interface DrsParams {
   M: number;
   gamma: number | undefined;
@@ -115,47 +118,12 @@ export function drsCalibrate(burnInScores: ArrayLike<number>, o: DrsOptions): Dr
 
 /**
  * gamma = the gammaPercentile-th percentile of drsLogit(s, M, eps) over the finite burn-in scores,
- * under the current M. Re-deriving it whenever M rises keeps the acceptance rate of typical
- * proposals where the percentile put it: one rare, very large score (an unbounded critic far from
- * the data) would otherwise shift every F down by the jump in M and starve the sampler.
+ * under M. Derived under the M it is used with, it keeps the acceptance rate of typical proposals
+ * where the percentile puts it, however far one large score (an unbounded critic far from the
+ * data) set M.
  */
 export function percentileGamma(burnInScores: ArrayLike<number>, M: number, o: Pick<DrsOptions, 'epsilon' | 'gammaPercentile'>): number {
   const f: number[] = [];
   for (let i = 0; i < burnInScores.length; i++) if (Number.isFinite(burnInScores[i])) f.push(drsLogit(burnInScores[i], M, o.epsilon));
   return percentile(f, o.gammaPercentile);
-}
-
-export interface DrsDecision {
-  /** 1 where the proposal is accepted. */
-  accept: Uint8Array;
-  accepted: number;
-  nonFinite: number;
-  /** Parameters after this batch (M raised to the batch's largest finite score). */
-  params: DrsParams;
-}
-
-/**
- * Accept or reject one batch of proposal scores: first raise M to the batch's largest finite
- * score (so s <= M for every row), then accept row i when u_i < p(s_i), u_i ~ U[0, 1) from `rng`
- * in row order. Non-finite scores are rejected and counted.
- */
-export function drsDecide(scores: ArrayLike<number>, params: DrsParams, rng: Rng): DrsDecision {
-  let M = params.M;
-  for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i]) && scores[i] > M) M = scores[i];
-  const p: DrsParams = { ...params, M };
-  const accept = new Uint8Array(scores.length);
-  let accepted = 0;
-  let nonFinite = 0;
-  for (let i = 0; i < scores.length; i++) {
-    const u = rng.uniform();
-    if (!Number.isFinite(scores[i])) {
-      nonFinite++;
-      continue;
-    }
-    if (u < drsAcceptProbability(scores[i], p)) {
-      accept[i] = 1;
-      accepted++;
-    }
-  }
-  return { accept, accepted, nonFinite, params: p };
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RefineryError } from '../../errors.js';
-import { Rng } from '../../rng.js';
+import { RowStreams, type Rng } from '../../rng.js';
 import { runChain } from '../../run/driver.js';
 import {
   MH_DEFAULTS,
@@ -29,12 +29,13 @@ function discreteProposer(logScore: (k: number) => number): Proposer {
   return {
     latentDim: 1,
     dataSize: 1,
-    async propose(rows: number, rng: Rng): Promise<ProposalBatch> {
+    async propose(streams: Rng[]): Promise<ProposalBatch> {
+      const rows = streams.length;
       const z = new Float32Array(rows);
       const x = new Float32Array(rows);
       const score = new Float32Array(rows);
       for (let i = 0; i < rows; i++) {
-        const u = rng.uniform();
+        const u = streams[i].uniform();
         const k = u < Q[0] ? 0 : u < Q[0] + Q[1] ? 1 : 2;
         z[i] = u;
         x[i] = k;
@@ -59,8 +60,8 @@ function zScores(c: number[], p: number[]): number[] {
 test('independent chains reach pi = q r on a discrete space (exact target); r = 1 stays at q (negative control)', async () => {
   const n = 20000;
   const exact = discreteProposer((k) => Math.log(PI[k] / Q[k]));
-  const init = mhInitFromProposals(await exact.propose(n, new Rng(1, 0)), 1, 1);
-  const { state, infos } = await runChain(mhKernel(exact), init, 50, [1, 1]);
+  const init = mhInitFromProposals(await exact.propose(RowStreams.range([1, 0], 0).rowsOf(n)), 1, 1);
+  const { state, infos } = await runChain(mhKernel(exact), init, 50, RowStreams.range([1, 1], 0));
   const z = zScores(counts(state.x), PI);
   assert.ok(
     z.every((v) => Math.abs(v) < 4),
@@ -74,8 +75,8 @@ test('independent chains reach pi = q r on a discrete space (exact target); r = 
   assert.ok(Math.abs(meanAcc - acc) < 0.01, `acceptance ${meanAcc} vs ${acc}`);
 
   const flat = discreteProposer(() => 0);
-  const init0 = mhInitFromProposals(await flat.propose(n, new Rng(1, 0)), 1, 1);
-  const bad = await runChain(mhKernel(flat), init0, 50, [1, 1]);
+  const init0 = mhInitFromProposals(await flat.propose(RowStreams.range([1, 0], 0).rowsOf(n)), 1, 1);
+  const bad = await runChain(mhKernel(flat), init0, 50, RowStreams.range([1, 1], 0));
   const zb = zScores(counts(bad.state.x), PI);
   assert.ok(
     zb.some((v) => Math.abs(v) > 4),
@@ -89,12 +90,13 @@ test("acceptance rule: min(1, exp(s' - s)) per chain (binomial check), better pr
   const lowProposal: Proposer = {
     latentDim: 1,
     dataSize: 1,
-    async propose(rows) {
+    async propose(streams) {
+      const rows = streams.length;
       return { z: new Float32Array(rows).fill(7), x: new Float32Array(rows).fill(7), score: new Float32Array(rows).fill(Math.log(0.3)) };
     },
   };
   const init = mhInitFromReal(new Float32Array(n), new Float32Array(n), 1, 1);
-  const { state, info } = await mhKernel(lowProposal).step(init, new Rng(5));
+  const { state, info } = await mhKernel(lowProposal).step(init, RowStreams.range([5], 0));
   const p = Math.exp(Math.fround(Math.log(0.3)));
   const z = (info.accepted - n * p) / Math.sqrt(n * p * (1 - p));
   assert.ok(Math.abs(z) < 4, `z ${z}`);
@@ -104,7 +106,7 @@ test("acceptance rule: min(1, exp(s' - s)) per chain (binomial check), better pr
   );
   // From a state with score log 0.3, a proposal with score 0 is always better.
   const up = mhInitFromReal(new Float32Array(100), new Float32Array(100).fill(Math.log(0.3) - 1), 1, 1);
-  const r = await mhKernel(discreteProposer(() => 0)).step(up, new Rng(6));
+  const r = await mhKernel(discreteProposer(() => 0)).step(up, RowStreams.range([6], 0));
   assert.equal(r.info.acceptance, 1);
 });
 
@@ -113,7 +115,7 @@ test('non-finite proposals are never accepted; a non-finite start takes the firs
   const nanFor2 = discreteProposer((k) => (k === 2 ? NaN : k === 1 ? -Infinity : 0));
   const init = mhInitFromReal(new Float32Array(n).fill(5), new Float32Array(n).fill(NaN), 1, 1);
   const before = { x: Float32Array.from(init.x), score: Float64Array.from(init.score), atReal: Uint8Array.from(init.atReal) };
-  const { state, info } = await mhKernel(nanFor2).step(init, new Rng(7));
+  const { state, info } = await mhKernel(nanFor2).step(init, RowStreams.range([7], 0));
   assert.deepEqual(init.x, before.x);
   assert.deepEqual(init.score, before.score);
   assert.deepEqual(init.atReal, before.atReal);
@@ -123,7 +125,7 @@ test('non-finite proposals are never accepted; a non-finite start takes the firs
     assert.equal(state.atReal[i], state.x[i] === 5 ? 1 : 0);
   }
   assert.ok(info.nonFinite > 0 && info.nonFinite < n);
-  const run = await runChain(mhKernel(nanFor2), state, 30, [8]);
+  const run = await runChain(mhKernel(nanFor2), state, 30, RowStreams.range([8], 0));
   for (const v of run.state.x) assert.equal(v, 0);
   assert.deepEqual(mhStuckChains(run.state), []);
   assert.deepEqual(
@@ -135,7 +137,7 @@ test('non-finite proposals are never accepted; a non-finite start takes the firs
 test('real starts: chains that never accept stay flagged for restart, others are released', async () => {
   const init = mhInitFromReal(new Float32Array([1, 2, 3]), new Float32Array([100, -100, 100]), 1, 1);
   assert.ok(Number.isNaN(init.z[0]));
-  const { state } = await runChain(mhKernel(discreteProposer(() => 0)), init, 20, [9]);
+  const { state } = await runChain(mhKernel(discreteProposer(() => 0)), init, 20, RowStreams.range([9], 0));
   assert.deepEqual(mhStuckChains(state), [0, 2]);
   assert.equal(state.atReal[1], 0);
   assert.ok(state.moves[1] >= 1);

@@ -31,7 +31,8 @@ export interface ProposalBatch {
 export interface Proposer {
   readonly latentDim: number;
   readonly dataSize: number;
-  propose(rows: number, rng: Rng): Promise<ProposalBatch>;
+  /** One proposal per stream: row r's latent drawn from streams[r] (which advances). */
+  propose(streams: Rng[]): Promise<ProposalBatch>;
 }
 
 export interface MhOptions {
@@ -112,15 +113,16 @@ export function mhInitFromReal(x: Float32Array, score: ArrayLike<number>, latent
 }
 
 /**
- * One independence-MH step for every chain: draw x'_i = G(z'_i) with `rng`, then accept when
- * log u_i < s(x'_i) - s(x_i) (u_i ~ U[0, 1) from `rng` after the proposals, in chain order).
+ * One independence-MH step for every chain: draw x'_i = G(z'_i) from chain i's stream, then accept
+ * when log u_i < s(x'_i) - s(x_i) (u_i ~ U[0, 1) from the same stream after the proposal).
  */
 export function mhKernel(proposer: Proposer): Kernel<MhState> {
   return {
     name: 'mh',
-    async step(s, rng) {
+    async step(s, rows) {
       const { n, latentDim: d, dataSize: m } = s;
-      const b = await proposer.propose(n, rng);
+      const streams = Array.from({ length: n }, (_, r) => rows.row(r));
+      const b = await proposer.propose(streams);
       if (b.score.length !== n || b.x.length !== n * m || b.z.length !== n * d) {
         fail('internal', 'mh proposer', `${n} proposals`, `${b.score.length} scores, ${b.x.length} values, ${b.z.length} latents`);
       }
@@ -134,7 +136,7 @@ export function mhKernel(proposer: Proposer): Kernel<MhState> {
       let scoreSum = 0;
       let finiteStates = 0;
       for (let i = 0; i < n; i++) {
-        const u = rng.uniform();
+        const u = streams[i].uniform();
         const prop = b.score[i];
         let accept = false;
         if (!Number.isFinite(prop)) nonFinite++;

@@ -90,11 +90,15 @@ test('SIR of a pool from q with scores log(pi/q) gives pi (exact discrete target
   );
 });
 
-test('option validation names --pool', () => {
-  for (const poolMultiplier of [0, 1.5, -2, NaN]) {
+test('option validation names --pool and --sir-group', () => {
+  for (const bad of [0, 1.5, -2, NaN]) {
     assert.throws(
-      () => validateSir({ poolMultiplier }),
+      () => validateSir({ ...SIR_DEFAULTS, poolMultiplier: bad }),
       (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'pool',
+    );
+    assert.throws(
+      () => validateSir({ ...SIR_DEFAULTS, groupSize: bad }),
+      (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'sirGroup',
     );
   }
   validateSir(SIR_DEFAULTS);

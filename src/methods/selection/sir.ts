@@ -12,16 +12,24 @@ import { fail } from '../../errors.js';
 import type { Rng } from '../../rng.js';
 
 export interface SirOptions {
-  /** Pool size per output sample, N = n * poolMultiplier (CLI --pool). */
+  /** Proposals per output sample: a group of g samples shares a pool of g * poolMultiplier (CLI --pool). */
   poolMultiplier: number;
+  /**
+   * Output samples that share one pool (CLI --sir-group): rows [jG, (j+1)G) of a run form group j.
+   * Groups are fixed by the row index alone, so the samples do not depend on chunks, batches or
+   * shards. Larger groups lower the resampling bias of a finite pool (O(1 / (G poolMultiplier))).
+   */
+  groupSize: number;
 }
 
-/** Default pool of 10 proposals per output (ESS is then typically several times n for a fair D). */
-export const SIR_DEFAULTS: SirOptions = { poolMultiplier: 10 };
+/** Default pool of 10 proposals per output (ESS is then typically several times n for a fair D), in groups of 1000 samples. */
+export const SIR_DEFAULTS: SirOptions = { poolMultiplier: 10, groupSize: 1000 };
 
 export function validateSir(o: SirOptions): void {
   if (!Number.isInteger(o.poolMultiplier) || o.poolMultiplier < 1)
     fail('invalid_argument', 'pool', 'a positive integer (proposals per output sample)', String(o.poolMultiplier));
+  if (!Number.isInteger(o.groupSize) || o.groupSize < 1)
+    fail('invalid_argument', 'sirGroup', 'a positive integer (output samples sharing one pool)', String(o.groupSize));
 }
 
 export interface SirWeights {

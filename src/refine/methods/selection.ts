@@ -31,6 +31,8 @@ export interface MhOptions {
 export interface SirOptions {
   /** Proposals per returned sample. Default 10. */
   pool: number;
+  /** Returned samples that share one pool (rows [jG, (j+1)G) of the run). Default 1000. */
+  sirGroup: number;
 }
 
 /** Options of the DRE-F-SP density-ratio network (Choi et al. 2021), shared by dre-rs, dre-mh and dre-sir. */
@@ -65,7 +67,11 @@ const DRS_SPECS: OptionSpecs<DrsOptions> = {
     type: { kind: 'number', min: 0, minExclusive: true },
     description: 'epsilon in F(x) = s - M - log(1 - exp(s - M - epsilon)) - gamma',
   },
-  maxProposals: { flag: '--max-proposals', type: { kind: 'integer', min: 1 }, description: 'give up after this many proposals (default 100 n)' },
+  maxProposals: {
+    flag: '--max-proposals',
+    type: { kind: 'integer', min: 1 },
+    description: 'give up after this many proposals in a chunk (default 100 per sample); never changes which samples a finished run returns',
+  },
 };
 
 const MH_SPECS: OptionSpecs<MhOptions> = {
@@ -80,6 +86,11 @@ const MH_SPECS: OptionSpecs<MhOptions> = {
 
 const SIR_SPECS: OptionSpecs<SirOptions> = {
   pool: { flag: '--pool', type: { kind: 'integer', min: 1 }, description: 'proposals per returned sample' },
+  sirGroup: {
+    flag: '--sir-group',
+    type: { kind: 'integer', min: 1 },
+    description: 'returned samples sharing one pool of sir-group x pool proposals (rows [jG, (j+1)G) of the run)',
+  },
 };
 
 const DRE_SPECS: OptionSpecs<DreOptions> = {
@@ -147,14 +158,15 @@ export const sir = defineMethod<'sir', SirOptions>({
   summary: 'sampling-importance-resampling: draw a pool of proposals, resample with weights exp(logRatio)',
   reference: 'Rubin 1988; as a GAN refinement, e.g. Grover et al. 2019',
   family: 'selection',
-  defaults: { pool: SIR_DEFAULTS.poolMultiplier },
+  defaults: { pool: SIR_DEFAULTS.poolMultiplier, sirGroup: SIR_DEFAULTS.groupSize },
   options: SIR_SPECS,
   needsReal: false,
   check(o, run) {
-    // The pool of one chunk (latents and scores) is held in memory.
-    checkMemory(4 * run.chunkRows * o.pool * (run.pair.meta.latentDim + 1), 'pool', `a pool of ${o.pool} x ${run.chunkRows} proposals`);
+    // The pool of one group (latents and scores) is held in memory.
+    const g = Math.min(o.sirGroup, run.n);
+    checkMemory(4 * g * o.pool * (run.pair.meta.latentDim + 1), 'pool', `a pool of ${o.pool} x ${g} proposals (pool x the ${g} samples of a group, sirGroup)`);
   },
-  run: (ctx, o) => runSir(ctx, { poolMultiplier: o.pool }),
+  run: (ctx, o) => runSir(ctx, { poolMultiplier: o.pool, groupSize: o.sirGroup }),
 });
 
 /** Train the DRE-F-SP network on the real samples; the runner then reads it as D. */
