@@ -2,6 +2,7 @@
 import { RefineryError } from '../errors.js';
 import type { Graph, Node } from './graph.js';
 import { fmtShape } from './ops/util.js';
+import { upgradeGraph, upgradeNode } from './opset.js';
 
 /**
  * Copy `src` into `dst` under `prefix`, feeding each of src's inputs from the dst value named in
@@ -23,14 +24,16 @@ export function inline(dst: Graph, src: Graph, prefix: string, inputs: Record<st
     }
     rename.set(v.name, target);
   }
-  if (dst.opset < src.opset) dst.opset = src.opset;
+  // One opset for the whole graph: the higher of the two, older nodes rewritten to it.
+  upgradeGraph(dst, src.opset);
   for (const [name, t] of src.initializers) {
     if (rename.has(name)) continue;
     rename.set(name, dst.addInitializer(prefix + name, t));
   }
   const mapName = (n: string) => (n === '' ? '' : (rename.get(n) ?? prefix + n));
   for (const n of src.nodes) {
-    const copy: Node = { ...n, name: prefix + n.name, inputs: n.inputs.map(mapName), outputs: n.outputs.map(mapName) };
+    const copy: Node = { ...n, name: prefix + n.name, inputs: n.inputs.map(mapName), outputs: n.outputs.map(mapName), attrs: { ...n.attrs } };
+    upgradeNode(dst, copy, src.opset, dst.opset);
     for (const o of n.outputs) if (o !== '') rename.set(o, prefix + o);
     dst.addNode(copy);
   }

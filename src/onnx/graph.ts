@@ -3,6 +3,7 @@
  * topological order, constant tensors. Every node added through `add` gets its output shapes
  * inferred at once, so code that emits graphs (composition, differentiation) always knows shapes.
  */
+import { foldConstant } from './fold.js';
 import { RefineryError, fail } from '../errors.js';
 import { inferNode } from './ops/registry.js';
 
@@ -258,7 +259,7 @@ export class Graph implements OnnxModel {
 
   /** Constant integer values of an input (Reshape's shape, ReduceSum's axes, ...), or an error naming the node. */
   constInts(name: string, node: Node, what: string): number[] {
-    const c = this.constValue(name);
+    const c = this.constValue(name) ?? foldConstant(this, name);
     if (c === undefined) {
       throw new RefineryError('unsupported_operator', [
         { path: `node ${node.name} (${node.op}) input ${what}`, expected: 'a constant (initializer or Constant node)', received: `the computed value ${name}` },

@@ -1,4 +1,5 @@
 /** Conversion between ONNX ModelProto (files) and Refinery's Graph. */
+import { upgradeNode } from './opset.js';
 import { readFileSync } from 'node:fs';
 import { RefineryError, fail } from '../errors.js';
 import { type Attr, type ConstTensor, type Dim, type DType, Graph, type Node, type OnnxModel } from './graph.js';
@@ -18,8 +19,8 @@ import {
   tensorToArray,
 } from './proto.js';
 
-/** Lowest and highest default-domain opsets Refinery reads. */
-export const MIN_OPSET = 13;
+/** Lowest and highest default-domain opsets Refinery reads (opsets 11 and 12 are raised to 13 on reading). */
+export const MIN_OPSET = 11;
 export const MAX_OPSET = 21;
 
 const CODE_DTYPES = new Map<number, DType>(Object.entries(DTYPE_CODES).map(([k, v]) => [v, k as DType]));
@@ -80,7 +81,8 @@ export function graphFromModel(model: ModelProto, source = 'model'): Graph {
   }
   const g = new Graph();
   g.name = gp.name || 'graph';
-  g.opset = opset;
+  // Models before opset 13 are rewritten to opset 13 as they are read (see upgradeNode).
+  g.opset = Math.max(opset, 13);
   const initNames = new Set<string>();
   for (const t of gp.initializer) {
     const name = t.name ?? '';
@@ -94,7 +96,9 @@ export function graphFromModel(model: ModelProto, source = 'model'): Graph {
     g.addInput(name, dtypeOf(code, `${source} input ${name}`), shapeFromProto(v));
   }
   gp.node.forEach((n, k) => {
-    g.addNode(nodeFromProto(n, k, source));
+    const node = nodeFromProto(n, k, source);
+    upgradeNode(g, node, opset, g.opset);
+    g.addNode(node);
   });
   g.outputs = gp.output.map((o) => o.name ?? '');
   for (const o of g.outputs) {

@@ -39,11 +39,12 @@ export function awayFromZero(rng: Rng, n: number, lo = 0.2, hi = 1.2): Float32Ar
 export async function gradCheck(
   build: (g: Graph, names: string[]) => string,
   inputs: CheckInput[],
-  options: { seed?: number; eps?: number; directions?: number; corrupt?: number } = {},
+  options: { seed?: number; eps?: number; directions?: number; corrupt?: number; opset?: number } = {},
 ): Promise<CheckResult> {
   const rng = new Rng(options.seed ?? 7);
   const eps = options.eps ?? 1e-2;
   const g = new Graph();
+  if (options.opset !== undefined) g.opset = options.opset;
   const names = inputs.map((i) => g.addInput(i.name, 'float32', i.graphShape ?? i.shape));
   const y = build(g, names);
   const yShape = g.shape(y);

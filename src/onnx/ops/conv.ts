@@ -1,6 +1,6 @@
-/** Spatial operators: Conv, ConvTranspose, AveragePool, GlobalAveragePool, MaxPool, Resize, Upsample. */
-import { attrInt, attrInts, attrString, constNumbers, int, ints, str, type Dim, type Graph, type Node } from '../graph.js';
-import type { GradCtx, OpDef } from './types.js';
+/** Spatial operators: Conv, ConvTranspose, AveragePool, GlobalAveragePool, MaxPool. */
+import { attrInt, attrInts, attrString, int, ints, str, type Dim, type Graph, type Node } from '../graph.js';
+import type { OpDef } from './types.js';
 import { fmtShape, isStatic, shapeError, unsupported } from './util.js';
 
 interface Window {
@@ -53,6 +53,31 @@ function windowAttrs(w: Window, group = 1) {
 
 function perm01(n: number): number[] {
   return [1, 0, ...Array.from({ length: n }, (_, i) => i + 2)];
+}
+
+/**
+ * Swap the batch and channel axes of [N, C, ...] for a weight gradient computed as a Conv with
+ * `group` groups, whose groups must pair channel group k of both operands:
+ * 'outer' gives [C/group, group*N, ...] (the Conv's input, channel blocks of N per group),
+ * 'inner' gives [C, N, ...] (the Conv's weight, output channels in group order). group 1: a plain swap.
+ */
+function groupedSwap(g: Graph, node: Node, v: string, group: number, role: 'outer' | 'inner'): string {
+  const n = g.rank(v) - 2;
+  if (group === 1) return g.op('Transpose', [v], { perm: ints(perm01(n)) });
+  const s = g.shape(v);
+  const c = s[1];
+  if (typeof c !== 'number' || !s.slice(2).every((d) => typeof d === 'number')) {
+    unsupported(node, 'static channel and spatial sizes for a grouped weight gradient', fmtShape(s));
+  }
+  const sp = s.slice(2) as number[];
+  const split = g.op('Reshape', [v, g.int64s([0, group, c / group, ...sp])]);
+  const rest = sp.map((_, i) => i + 3);
+  if (role === 'outer') {
+    const t = g.op('Transpose', [split], { perm: ints([2, 1, 0, ...rest]) });
+    return g.op('Reshape', [t, g.int64s([c / group, -1, ...sp])]);
+  }
+  const t = g.op('Transpose', [split], { perm: ints([1, 2, 0, ...rest]) });
+  return g.op('Reshape', [t, g.int64s([c, -1, ...sp])]);
 }
 
 /** Keep the first `kernel` entries of each spatial axis of a [A, B, ...] tensor, then swap A and B. */
@@ -124,10 +149,10 @@ const conv: OpDef = {
     }
     let dw: string | undefined;
     if (ctx.needs(1)) {
-      if (group !== 1) unsupported(node, 'group 1 for the weight gradient', `group ${group}`);
-      const xt = g.op('Transpose', [x], { perm: ints(perm01(win.n)) });
-      const dyt = g.op('Transpose', [dy], { perm: ints(perm01(win.n)) });
-      const full = g.op('Conv', [xt, dyt], { strides: ints(win.dilations), dilations: ints(win.strides), pads: ints(win.pads) });
+      // dw[m, c] = sum over n of x[n, c] (correlated with) dy[n, m]: a Conv with the batch as channels.
+      const xt = groupedSwap(g, node, x, group, 'outer');
+      const dyt = groupedSwap(g, node, dy, group, 'inner');
+      const full = g.op('Conv', [xt, dyt], { strides: ints(win.dilations), dilations: ints(win.strides), pads: ints(win.pads), group: int(group) });
       dw = cropAndSwap(g, full, kernel);
     }
     const db = node.inputs[2] && ctx.needs(2) ? biasGrad(g, dy) : undefined;
@@ -188,10 +213,9 @@ const convTranspose: OpDef = {
     } else if (ctx.needs(0)) dx = g.op('Conv', [dy, w], { ...windowAttrs(win, group), kernel_shape: ints(kernel) });
     let dw: string | undefined;
     if (ctx.needs(1)) {
-      if (group !== 1) unsupported(node, 'group 1 for the weight gradient', `group ${group}`);
-      const dyt = g.op('Transpose', [dy], { perm: ints(perm01(win.n)) });
-      const xt = g.op('Transpose', [x], { perm: ints(perm01(win.n)) });
-      const full = g.op('Conv', [dyt, xt], { strides: ints(win.dilations), dilations: ints(win.strides), pads: ints(win.pads) });
+      const dyt = groupedSwap(g, node, dy, group, 'outer');
+      const xt = groupedSwap(g, node, x, group, 'inner');
+      const full = g.op('Conv', [dyt, xt], { strides: ints(win.dilations), dilations: ints(win.strides), pads: ints(win.pads), group: int(group) });
       dw = cropAndSwap(g, full, kernel);
     }
     const db = node.inputs[2] && ctx.needs(2) ? biasGrad(g, dy) : undefined;
@@ -359,65 +383,4 @@ function unravel(flat: number, dims: number[]): number[] {
   return idx;
 }
 
-/** Integer nearest-neighbour upscaling factors of a Resize/Upsample node, or an error. */
-function nearestScales(g: Graph, node: Node): number[] {
-  const xs = g.shape(node.inputs[0]);
-  const mode = attrString(node, 'mode', 'nearest');
-  if (mode !== 'nearest') unsupported(node, "mode 'nearest'", `mode '${mode}'`);
-  let scales: number[] | undefined;
-  if (node.op === 'Upsample') {
-    scales = node.inputs[1]
-      ? constNumbers(g.constValue(node.inputs[1]) ?? unsupported(node, 'constant scales', 'computed scales'))
-      : node.attrs.scales?.type === 'floats'
-        ? node.attrs.scales.v
-        : undefined;
-  } else {
-    const ctm = attrString(node, 'coordinate_transformation_mode', 'half_pixel');
-    const nearestMode = attrString(node, 'nearest_mode', 'round_prefer_floor');
-    const scaleInput = g.opset >= 11 ? node.inputs[2] : node.inputs[1];
-    const sizesInput = g.opset >= 11 ? node.inputs[3] : undefined;
-    const sc = scaleInput ? g.constValue(scaleInput) : undefined;
-    if (sc && sc.data.length > 0) scales = constNumbers(sc);
-    else if (sizesInput) {
-      const sizes = g.constInts(sizesInput, node, 'sizes');
-      scales = sizes.map((s, i) => {
-        const d = xs[i];
-        if (typeof d !== 'number') return i < 2 ? 1 : unsupported(node, 'static spatial input sizes', fmtShape(xs));
-        return s / d;
-      });
-    }
-    const replicates =
-      (ctm === 'asymmetric' && nearestMode === 'floor') || ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || ctm === 'tf_half_pixel_for_nn';
-    if (!replicates) unsupported(node, 'nearest resizing that replicates pixels (asymmetric+floor or half_pixel)', `${ctm} with ${nearestMode}`);
-  }
-  if (!scales) unsupported(node, 'constant scales or sizes', 'none');
-  if (scales.length !== xs.length || scales.some((s) => s < 1 || Math.abs(s - Math.round(s)) > 1e-6) || scales[0] !== 1 || scales[1] !== 1) {
-    unsupported(node, 'integer upscaling factors on the spatial axes only', `scales [${scales.join(',')}]`);
-  }
-  return scales.map(Math.round);
-}
-
-function resizeDef(op: string): OpDef {
-  return {
-    op,
-    infer(g, node) {
-      const xs = g.shape(node.inputs[0]);
-      const scales = nearestScales(g, node);
-      return [{ dtype: g.dtype(node.inputs[0]), shape: xs.map((d, i) => (typeof d === 'number' ? d * scales[i] : d)) }];
-    },
-    grad(ctx: GradCtx) {
-      const { g, node } = ctx;
-      const dy = ctx.dy[0];
-      const none = node.inputs.map(() => undefined);
-      if (dy === undefined || !ctx.needs(0)) return none;
-      const sp = nearestScales(g, node).slice(2);
-      const block = sp.reduce((a, b) => a * b, 1);
-      const pooled = g.op('AveragePool', [dy], { kernel_shape: ints(sp), strides: ints(sp) });
-      const out: (string | undefined)[] = [...none];
-      out[0] = g.op('Mul', [pooled, g.scalar(block)]);
-      return out;
-    },
-  };
-}
-
-export const convOps: OpDef[] = [conv, convTranspose, averagePool, globalAveragePool, maxPool, resizeDef('Resize'), resizeDef('Upsample')];
+export const convOps: OpDef[] = [conv, convTranspose, averagePool, globalAveragePool, maxPool];

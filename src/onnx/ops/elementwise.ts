@@ -1,5 +1,5 @@
 /** Element-wise operators: unary activations, broadcasting arithmetic, comparisons, Where. */
-import { attrFloat, attrInt, int, isFloat, type DType, type Graph, type Node } from '../graph.js';
+import { attrFloat, attrInt, attrString, int, isFloat, type DType, type Graph, type Node } from '../graph.js';
 import type { GradCtx, OpDef, OutInfo } from './types.js';
 import { broadcast, reduceTo, unsupported } from './util.js';
 
@@ -91,6 +91,60 @@ export const elementwiseOps: OpDef[] = [
     const d = g.op('Add', [g.scalar(1), g.op('Abs', [x])]);
     return g.op('Div', [dy, g.op('Mul', [d, d])]);
   }),
+  unary('Selu', ({ g, node }, x, y, dy) => {
+    const alpha = attrFloat(node, 'alpha', 1.6732632);
+    const gamma = attrFloat(node, 'gamma', 1.050701);
+    // x > 0: gamma; otherwise gamma alpha e^x = y + gamma alpha.
+    const pos = g.op('Greater', [x, g.scalar(0)]);
+    return g.op('Mul', [dy, g.op('Where', [pos, g.scalar(gamma), g.op('Add', [y, g.scalar(gamma * alpha)])])]);
+  }),
+  unary('Celu', ({ g, node }, x, _y, dy) => {
+    const alpha = attrFloat(node, 'alpha', 1);
+    // x > 0: 1; otherwise e^(x / alpha).
+    const pos = g.op('Greater', [x, g.scalar(0)]);
+    return g.op('Mul', [dy, g.op('Where', [pos, g.scalar(1), g.op('Exp', [g.op('Div', [x, g.scalar(alpha)])])])]);
+  }),
+  unary('ThresholdedRelu', ({ g, node }, x, _y, dy) => g.op('Mul', [dy, positiveMask(g, g.op('Sub', [x, g.scalar(attrFloat(node, 'alpha', 1))]))])),
+  unary('HardSigmoid', ({ g, node }, x, _y, dy) => {
+    const alpha = attrFloat(node, 'alpha', 0.2);
+    const beta = attrFloat(node, 'beta', 0.5);
+    return g.op('Mul', [dy, g.op('Mul', [openUnitMask(g, g.op('Add', [g.op('Mul', [x, g.scalar(alpha)]), g.scalar(beta)])), g.scalar(alpha)])]);
+  }),
+  // HardSwish: x * HardSigmoid(x) with alpha 1/6, beta 1/2; slope HardSigmoid(x) + x/6 inside (-3, 3).
+  unary('HardSwish', ({ g }, x, _y, dy) => {
+    const u = g.op('Add', [g.op('Mul', [x, g.scalar(1 / 6)]), g.scalar(0.5)]);
+    const hs = g.op('Clip', [u, g.scalar(0), g.scalar(1)]);
+    return g.op('Mul', [dy, g.op('Add', [hs, g.op('Mul', [g.op('Mul', [x, g.scalar(1 / 6)]), openUnitMask(g, u)])])]);
+  }),
+  unary('Gelu', ({ g, node }, x, _y, dy) => {
+    const approximate = attrString(node, 'approximate', 'none');
+    if (approximate === 'tanh') {
+      // y = x/2 (1 + tanh u), u = c (x + k x^3): y' = (1 + t)/2 + x/2 (1 - t^2) c (1 + 3k x^2).
+      const c = Math.sqrt(2 / Math.PI);
+      const k = 0.044715;
+      const x2 = g.op('Mul', [x, x]);
+      const t = g.op('Tanh', [g.op('Mul', [g.op('Mul', [x, g.op('Add', [g.scalar(1), g.op('Mul', [x2, g.scalar(k)])])]), g.scalar(c)])]);
+      const outer = g.op('Mul', [g.op('Add', [g.scalar(1), t]), g.scalar(0.5)]);
+      const inner = g.op('Mul', [
+        g.op('Mul', [x, g.op('Sub', [g.scalar(1), g.op('Mul', [t, t])])]),
+        g.op('Add', [g.scalar(c / 2), g.op('Mul', [x2, g.scalar((3 * k * c) / 2)])]),
+      ]);
+      return g.op('Mul', [dy, g.op('Add', [outer, inner])]);
+    }
+    if (approximate !== 'none') unsupported(node, "approximate 'none' or 'tanh'", approximate);
+    // y = x Phi(x): y' = Phi(x) + x phi(x).
+    const cdf = g.op('Mul', [g.op('Add', [g.scalar(1), g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2)])])]), g.scalar(0.5)]);
+    const pdf = g.op('Mul', [g.op('Exp', [g.op('Mul', [g.op('Mul', [x, x]), g.scalar(-0.5)])]), g.scalar(1 / Math.sqrt(2 * Math.PI))]);
+    return g.op('Mul', [dy, g.op('Add', [cdf, g.op('Mul', [x, pdf])])]);
+  }),
+  // Mish: y = x tanh(softplus x): y' = tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x).
+  unary('Mish', ({ g }, x, _y, dy) => {
+    const t = g.op('Tanh', [g.op('Softplus', [x])]);
+    const slope = g.op('Add', [t, g.op('Mul', [g.op('Mul', [x, g.op('Sub', [g.scalar(1), g.op('Mul', [t, t])])]), g.op('Sigmoid', [x])])]);
+    return g.op('Mul', [dy, slope]);
+  }),
+  unary('Sin', ({ g }, x, _y, dy) => g.op('Mul', [dy, g.op('Cos', [x])])),
+  unary('Cos', ({ g }, x, _y, dy) => g.op('Neg', [g.op('Mul', [dy, g.op('Sin', [x])])])),
   {
     op: 'Cast',
     infer: (g, node) => [{ dtype: castTarget(node), shape: [...g.shape(node.inputs[0])] }],
@@ -133,6 +187,15 @@ export const elementwiseOps: OpDef[] = [
   binary('Div', ({ g, needs }, _a, b, y, dy) => {
     const da = g.op('Div', [dy, b]);
     return [da, needs(1) ? g.op('Neg', [g.op('Mul', [da, y])]) : undefined];
+  }),
+  binary('PRelu', ({ g, needs }, a, b, _y, dy) => {
+    // y = x for x > 0, slope * x otherwise (slope broadcast to x).
+    const pos = g.op('Greater', [a, g.scalar(0)]);
+    const zero = g.scalar(0);
+    return [
+      needs(0) ? g.op('Mul', [dy, g.op('Where', [pos, g.scalar(1), b])]) : undefined,
+      needs(1) ? g.op('Where', [pos, zero, g.op('Mul', [dy, a])]) : undefined,
+    ];
   }),
   binary('Pow', ({ g, needs }, a, b, y, dy) => {
     // d/da a^b = b a^(b-1); d/db a^b = a^b ln a
@@ -178,6 +241,12 @@ export const elementwiseOps: OpDef[] = [
 function positiveMask(g: Graph, v: string): string {
   const dtype = g.dtype(v);
   return g.op('Cast', [g.op('Greater', [v, g.scalar(0, dtype)])], { to: int(DTYPE_CODES[dtype]) });
+}
+
+/** 1[0 < v < 1] as a float32 tensor: where a Clip to [0, 1] passes its input through. */
+function openUnitMask(g: Graph, v: string): string {
+  const inside = g.op('And', [g.op('Greater', [v, g.scalar(0)]), g.op('Less', [v, g.scalar(1)])]);
+  return g.op('Cast', [inside], { to: int(DTYPE_CODES.float32) });
 }
 
 /** Two-input Max/Min: the gradient goes to the selected input (to the first one on ties). */

@@ -1,5 +1,5 @@
-/** Matrix products: Gemm and MatMul. */
-import { attrFloat, attrInt, float, int, type Dim, type Graph } from '../graph.js';
+/** Matrix products: Gemm, MatMul and Einsum. */
+import { attrFloat, attrInt, attrString, float, int, str, type Dim, type Graph, type Node } from '../graph.js';
 import type { OpDef } from './types.js';
 import { broadcast, fmtShape, reduceTo, shapeError, unsupported } from './util.js';
 
@@ -84,4 +84,71 @@ export const linearOps: OpDef[] = [
       return [da, db];
     },
   },
+  {
+    op: 'Einsum',
+    infer(g, node) {
+      const { terms, out } = einsumTerms(g, node);
+      const sizes = new Map<string, Dim>();
+      terms.forEach((t, k) => {
+        const s = g.shape(node.inputs[k]);
+        [...t].forEach((c, i) => {
+          const prev = sizes.get(c);
+          if (prev === undefined || prev === 1 || typeof prev === 'string') sizes.set(c, s[i]);
+          else if (typeof s[i] === 'number' && s[i] !== 1 && s[i] !== prev) shapeError(node, `one size for index ${c}`, `${prev} and ${s[i]}`);
+        });
+      });
+      return [{ dtype: g.dtype(node.inputs[0]), shape: [...out].map((c) => sizes.get(c)!) }];
+    },
+    grad(ctx) {
+      // The gradient of operand k is the einsum of dy with the other operands, back to k's indices;
+      // indices that only operand k has (summed away) are broadcast back.
+      const { g, node } = ctx;
+      const dy = ctx.dy[0];
+      if (dy === undefined) return node.inputs.map(() => undefined);
+      const { terms, out } = einsumTerms(g, node);
+      return node.inputs.map((x, k) => {
+        if (!ctx.needs(k)) return undefined;
+        const target = terms[k];
+        if (new Set(target).size !== target.length) unsupported(node, 'Einsum operands without repeated indices, for differentiation', target);
+        const others = terms.filter((_, j) => j !== k);
+        const seen = new Set([...out, ...others.join('')]);
+        const kept = [...target].filter((c) => seen.has(c)).join('');
+        const d = g.op('Einsum', [dy, ...node.inputs.filter((_, j) => j !== k)], { equation: str(`${[out, ...others].join(',')}->${kept}`) });
+        if (kept === target) return d;
+        const lost = [...target].flatMap((c, i) => (seen.has(c) ? [] : [i]));
+        return g.op('Expand', [g.op('Unsqueeze', [d, g.int64s(lost)]), g.shapeOf(x)]);
+      });
+    },
+  },
 ];
+
+/** An Einsum's equation with ellipses spelled out as letters and the output made explicit. */
+function einsumTerms(g: Graph, node: Node): { terms: string[]; out: string } {
+  const eq = attrString(node, 'equation', '').replace(/\s+/g, '');
+  const [lhs, rhs] = eq.split('->');
+  const raw = lhs.split(',');
+  if (raw.length !== node.inputs.length || !/^[a-zA-Z.,]*(->[a-zA-Z.]*)?$/.test(eq)) {
+    shapeError(node, `an equation with ${node.inputs.length} operands`, `'${eq}'`);
+  }
+  const free = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'].filter((c) => !eq.includes(c));
+  let ellipsis: string | undefined;
+  const terms = raw.map((t, k) => {
+    if (!t.includes('...')) return t;
+    const n = g.rank(node.inputs[k]) - t.replace('...', '').length;
+    const letters = free.slice(0, n).join('');
+    if (ellipsis !== undefined && ellipsis !== letters) unsupported(node, 'ellipses of one rank in every operand', `'${eq}'`);
+    ellipsis = letters;
+    return t.replace('...', letters);
+  });
+  let out: string;
+  if (rhs !== undefined) out = rhs.replace('...', ellipsis ?? '');
+  else {
+    const all = terms.join('');
+    const once = [...new Set(all)].filter((c) => all.indexOf(c) === all.lastIndexOf(c) && !(ellipsis ?? '').includes(c)).sort();
+    out = (ellipsis ?? '') + once.join('');
+  }
+  terms.forEach((t, k) => {
+    if (t.length !== g.rank(node.inputs[k])) shapeError(node, `operand ${k} of rank ${t.length} ('${raw[k]}')`, fmtShape(g.shape(node.inputs[k])));
+  });
+  return { terms, out };
+}

@@ -15,6 +15,8 @@ interface Case {
   name: string;
   inputs: CheckInput[];
   build: (g: Graph, n: string[]) => string;
+  /** Opset of the graph (default 13). */
+  opset?: number;
 }
 
 const op =
@@ -24,6 +26,20 @@ const op =
 const positive = (n: number, seed: number) => {
   const r = new Rng(seed);
   return Float32Array.from({ length: n }, () => 0.5 + r.uniform());
+};
+/**
+ * n distinct values spread evenly over [-4.05, 3.95] in a seeded order: far (>= 0.1) from each
+ * other and from the kinks of the activations tested (0, +-1, +-2.5, +-3), so finite differences
+ * never cross one.
+ */
+const spread = (n: number, seed: number) => {
+  const r = new Rng(seed);
+  const v = Float32Array.from({ length: n }, (_, i) => -4.05 + ((i + 0.5) * 8) / n);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r.uniform() * (i + 1));
+    [v[i], v[j]] = [v[j], v[i]];
+  }
+  return v;
 };
 const constant = (g: Graph, shape: number[], seed: number) => g.float32(new Rng(seed).fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
 
@@ -371,11 +387,242 @@ const cases: Case[] = [
       return g.op('Add', [x, g.op('MatMul', [g.op('Softmax', [s], { axis: int(-1) }), v])]);
     },
   },
+  // Reductions beyond sums and means (values far apart: no ties, no switch of the maximum).
+  {
+    name: 'ReduceMax over axis 1',
+    inputs: [{ name: 'x', shape: [3, 4, 2], data: spread(24, 1) }],
+    build: op('ReduceMax', { axes: ints([1]), keepdims: int(0) }),
+  },
+  { name: 'ReduceMax over all axes', inputs: [{ name: 'x', shape: [3, 4], data: spread(12, 2) }], build: op('ReduceMax', { keepdims: int(0) }) },
+  {
+    name: 'ReduceMin, opset 18 (axes as an input)',
+    opset: 18,
+    inputs: [{ name: 'x', shape: [2, 3, 4], data: spread(24, 3) }],
+    build: (g, [x]) => g.op('ReduceMin', [x, g.int64s([-1])], { keepdims: int(1) }),
+  },
+  { name: 'ReduceLogSumExp (torch.logsumexp)', inputs: [{ name: 'x', shape: [3, 5] }], build: op('ReduceLogSumExp', { axes: ints([1]), keepdims: int(0) }) },
+  {
+    name: 'ReduceLogSumExp, opset 18',
+    opset: 18,
+    inputs: [{ name: 'x', shape: [2, 3, 4] }],
+    build: (g, [x]) => g.op('ReduceLogSumExp', [x, g.int64s([0, 2])], { keepdims: int(1) }),
+  },
+  { name: 'ReduceL2 (torch.norm)', inputs: [{ name: 'x', shape: [3, 5] }], build: op('ReduceL2', { axes: ints([1]) }) },
+  { name: 'ReduceL1', inputs: [{ name: 'x', shape: [3, 5] }], build: op('ReduceL1', { axes: ints([0]) }) },
+  { name: 'ReduceSumSquare', inputs: [{ name: 'x', shape: [3, 5] }], build: op('ReduceSumSquare', { axes: ints([1]), keepdims: int(0) }) },
+  { name: 'ReduceLogSum', inputs: [{ name: 'x', shape: [3, 5], data: positive(15, 4) }], build: op('ReduceLogSum', { axes: ints([1]) }) },
+  // Activations PyTorch exports as single operators.
+  {
+    name: 'PRelu, slope per channel',
+    inputs: [
+      { name: 'x', shape: [2, 3, 2, 2] },
+      { name: 'slope', shape: [3, 1, 1] },
+    ],
+    build: op('PRelu'),
+  },
+  { name: 'Selu', inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 5) }], build: op('Selu') },
+  { name: 'Celu', inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 6) }], build: op('Celu', { alpha: float(0.7) }) },
+  { name: 'ThresholdedRelu', inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 7) }], build: op('ThresholdedRelu') },
+  { name: 'HardSigmoid', inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 8) }], build: op('HardSigmoid') },
+  {
+    name: 'HardSigmoid alpha 1/6 (torch.nn.Hardsigmoid)',
+    inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 9) }],
+    build: op('HardSigmoid', { alpha: float(1 / 6) }),
+  },
+  { name: 'HardSwish', opset: 14, inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 10) }], build: op('HardSwish') },
+  { name: 'Gelu (exact)', opset: 20, inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 11) }], build: op('Gelu') },
+  { name: 'Gelu (tanh)', opset: 20, inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 12) }], build: op('Gelu', { approximate: str('tanh') }) },
+  { name: 'Mish', opset: 18, inputs: [{ name: 'x', shape: [4, 6], data: spread(24, 13) }], build: op('Mish') },
+  { name: 'Sin', inputs: [{ name: 'x', shape: [3, 4] }], build: op('Sin') },
+  { name: 'Cos', inputs: [{ name: 'x', shape: [3, 4] }], build: op('Cos') },
+  // Data movement.
+  { name: 'Tile', inputs: [{ name: 'x', shape: [2, 3, 2] }], build: (g, [x]) => g.op('Tile', [x, g.int64s([2, 1, 3])]) },
+  {
+    name: 'Gather along axis 1, repeated and negative indices',
+    inputs: [{ name: 'x', shape: [2, 5, 3] }],
+    build: (g, [x]) => g.op('Gather', [x, g.constant({ dtype: 'int64', dims: [2, 2], data: BigInt64Array.of(0n, 3n, -1n, 3n) })], { axis: int(1) }),
+  },
+  {
+    name: 'Gather of one row (x[:, 0])',
+    inputs: [{ name: 'x', shape: [3, 4, 2] }],
+    build: (g, [x]) => g.op('Gather', [x, g.scalar(0, 'int64')], { axis: int(1) }),
+  },
+  // Einsum as exported for attention and contractions.
+  {
+    name: "Einsum 'bhid,bhjd->bhij' (attention scores)",
+    inputs: [
+      { name: 'q', shape: [2, 2, 3, 4] },
+      { name: 'k', shape: [2, 2, 5, 4] },
+    ],
+    build: (g, n) => g.op('Einsum', n, { equation: str('bhid,bhjd->bhij') }),
+  },
+  {
+    name: "Einsum 'ij,jk' (implicit output)",
+    inputs: [
+      { name: 'a', shape: [3, 4] },
+      { name: 'b', shape: [4, 2] },
+    ],
+    build: (g, n) => g.op('Einsum', n, { equation: str('ij,jk') }),
+  },
+  {
+    name: "Einsum '...ij,...jk->...ik' (ellipsis)",
+    inputs: [
+      { name: 'a', shape: [2, 3, 4] },
+      { name: 'b', shape: [2, 4, 2] },
+    ],
+    build: (g, n) => g.op('Einsum', n, { equation: str('...ij,...jk->...ik') }),
+  },
+  {
+    name: "Einsum 'bij,k->bk' (indices only one operand has)",
+    inputs: [
+      { name: 'a', shape: [2, 3, 4] },
+      { name: 'b', shape: [5] },
+    ],
+    build: (g, n) => g.op('Einsum', n, { equation: str('bij,k->bk') }),
+  },
+  { name: "Einsum 'ij->ji' (one operand)", inputs: [{ name: 'a', shape: [3, 4] }], build: (g, n) => g.op('Einsum', n, { equation: str('ij->ji') }) },
+  // Weight gradients of grouped convolutions.
+  {
+    name: 'Conv group 2, stride 2, pads (weight gradient)',
+    inputs: [
+      { name: 'x', shape: [2, 4, 6, 5] },
+      { name: 'w', shape: [6, 2, 3, 3] },
+      { name: 'b', shape: [6] },
+    ],
+    build: op('Conv', { group: int(2), pads: ints([1, 0, 1, 1]), strides: ints([2, 1]) }),
+  },
+  {
+    name: 'Conv depthwise (group = channels), dilation 2',
+    inputs: [
+      { name: 'x', shape: [2, 3, 7, 7] },
+      { name: 'w', shape: [6, 1, 3, 3] },
+    ],
+    build: op('Conv', { group: int(3), dilations: ints([2, 2]), pads: ints([2, 2, 2, 2]) }),
+  },
+  {
+    name: 'ConvTranspose group 2 (weight gradient)',
+    inputs: [
+      { name: 'x', shape: [2, 4, 3, 3] },
+      { name: 'w', shape: [4, 3, 4, 4] },
+    ],
+    build: op('ConvTranspose', { group: int(2), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }),
+  },
+  // Resize by interpolation matrices.
+  {
+    name: 'Resize linear x2 (half_pixel, F.interpolate bilinear)',
+    inputs: [{ name: 'x', shape: [2, 2, 3, 4] }],
+    build: (g, [x]) => g.op('Resize', [x, '', g.float32(Float32Array.of(1, 1, 2, 2), [4])], { mode: str('linear') }),
+  },
+  {
+    name: 'Resize linear to sizes, align_corners',
+    inputs: [{ name: 'x', shape: [1, 2, 4, 3] }],
+    build: (g, [x]) => g.op('Resize', [x, '', '', g.int64s([1, 2, 7, 5])], { mode: str('linear'), coordinate_transformation_mode: str('align_corners') }),
+  },
+  {
+    name: 'Resize linear, pytorch_half_pixel, downsampling',
+    inputs: [{ name: 'x', shape: [1, 1, 7, 6] }],
+    build: (g, [x]) => g.op('Resize', [x, '', '', g.int64s([1, 1, 3, 1])], { mode: str('linear'), coordinate_transformation_mode: str('pytorch_half_pixel') }),
+  },
+  {
+    name: 'Resize cubic x2 (F.interpolate bicubic, a = -0.75)',
+    inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+    build: (g, [x]) =>
+      g.op('Resize', [x, '', g.float32(Float32Array.of(1, 1, 2, 2), [4])], { mode: str('cubic'), coordinate_transformation_mode: str('pytorch_half_pixel') }),
+  },
+  {
+    name: 'Resize cubic, exclude_outside, a = -0.5, asymmetric',
+    inputs: [{ name: 'x', shape: [1, 1, 5, 4] }],
+    build: (g, [x]) =>
+      g.op('Resize', [x, '', '', g.int64s([1, 1, 8, 7])], {
+        mode: str('cubic'),
+        cubic_coeff_a: float(-0.5),
+        exclude_outside: int(1),
+        coordinate_transformation_mode: str('asymmetric'),
+      }),
+  },
+  {
+    name: 'Resize nearest, non-integer scale (asymmetric, floor)',
+    inputs: [{ name: 'x', shape: [1, 2, 3, 5] }],
+    build: (g, [x]) =>
+      g.op('Resize', [x, '', '', g.int64s([1, 2, 5, 3])], {
+        mode: str('nearest'),
+        coordinate_transformation_mode: str('asymmetric'),
+        nearest_mode: str('floor'),
+      }),
+  },
+  {
+    name: 'Resize linear 1-D',
+    inputs: [{ name: 'x', shape: [2, 3, 5] }],
+    build: (g, [x]) => g.op('Resize', [x, '', g.float32(Float32Array.of(1, 1, 1.6), [3])], { mode: str('linear') }),
+  },
+  // Normalisations over each sample's own statistics.
+  {
+    name: 'LayerNormalization over the last axis',
+    opset: 17,
+    inputs: [
+      { name: 'x', shape: [2, 3, 4] },
+      { name: 'scale', shape: [4] },
+      { name: 'bias', shape: [4] },
+    ],
+    build: op('LayerNormalization', { epsilon: float(1e-5) }),
+  },
+  {
+    name: 'LayerNormalization over axes 1.. (with Mean and InvStdDev outputs)',
+    opset: 17,
+    inputs: [
+      { name: 'x', shape: [2, 3, 4] },
+      { name: 'scale', shape: [3, 4] },
+    ],
+    build: (g, n) => g.add('LayerNormalization', n, { axis: int(1) }, 3)[0],
+  },
+  {
+    name: 'InstanceNormalization',
+    inputs: [
+      { name: 'x', shape: [2, 3, 4, 4] },
+      { name: 'scale', shape: [3] },
+      { name: 'bias', shape: [3] },
+    ],
+    build: op('InstanceNormalization', { epsilon: float(1e-5) }),
+  },
+  {
+    name: 'GroupNorm as PyTorch exports it (Reshape, InstanceNormalization, Reshape, affine)',
+    inputs: [
+      { name: 'x', shape: [2, 4, 3, 3] },
+      { name: 'w', shape: [4, 1, 1] },
+    ],
+    build: (g, [x, w]) => {
+      const grouped = g.op('Reshape', [x, g.int64s([2, 2, -1])]);
+      const ones = g.float32(Float32Array.of(1, 1), [2]);
+      const zeros = g.float32(Float32Array.of(0, 0), [2]);
+      const normed = g.op('Reshape', [g.op('InstanceNormalization', [grouped, ones, zeros]), g.int64s([2, 4, 3, 3])]);
+      return g.op('Mul', [normed, w]);
+    },
+  },
+  {
+    name: 'GroupNormalization, opset 18 (scale per group)',
+    opset: 18,
+    inputs: [
+      { name: 'x', shape: [2, 4, 3, 3] },
+      { name: 'scale', shape: [2] },
+      { name: 'bias', shape: [2] },
+    ],
+    build: op('GroupNormalization', { num_groups: int(2) }),
+  },
+  {
+    name: 'GroupNormalization, opset 21 (scale per channel)',
+    opset: 21,
+    inputs: [
+      { name: 'x', shape: [2, 6, 2, 3] },
+      { name: 'scale', shape: [6] },
+      { name: 'bias', shape: [6] },
+    ],
+    build: op('GroupNormalization', { num_groups: int(3) }),
+  },
 ];
 
 for (const c of cases) {
   test(`gradient of ${c.name} matches finite differences`, async () => {
-    const r = await gradCheck(c.build, c.inputs);
+    const r = await gradCheck(c.build, c.inputs, { opset: c.opset });
     assert.ok(r.worst < TOL, `worst relative error ${r.worst.toExponential(2)}: ${JSON.stringify(r.details)}`);
   });
 }

@@ -37,6 +37,38 @@ function spread(ctx: GradCtx): string | undefined {
   return g.op('Expand', [kept, g.shapeOf(node.inputs[0])]);
 }
 
+/** The reduction's output with the reduced axes kept (size 1), so it broadcasts against the input. */
+function keptOutput(g: Graph, node: Node): string {
+  const axes = reduceAxes(g, node);
+  const y = node.outputs[0];
+  return attrInt(node, 'keepdims', 1) === 1 || axes.length === 0 ? y : g.op('Unsqueeze', [y, g.int64s(axes)]);
+}
+
+/** A reduction whose local derivative is `slope(x, y)` (y with the reduced axes kept). */
+function reduction(op: string, slope: (g: Graph, x: string, y: string) => string): OpDef {
+  return {
+    op,
+    infer: reduceInfer,
+    grad(ctx) {
+      const d = spread(ctx);
+      if (d === undefined) return [undefined, undefined];
+      return [ctx.g.op('Mul', [d, slope(ctx.g, ctx.node.inputs[0], keptOutput(ctx.g, ctx.node))]), undefined];
+    },
+  };
+}
+
+function extremumGrad(ctx: GradCtx): (string | undefined)[] {
+  const { g, node } = ctx;
+  const d = spread(ctx);
+  if (d === undefined) return [undefined, undefined];
+  const x = node.inputs[0];
+  const hit = g.op('Cast', [g.op('Equal', [x, keptOutput(g, node)])], { to: int(1) });
+  const axes = reduceAxes(g, node);
+  const count = axes.length === 0 ? undefined : g.op('ReduceSum', [hit, g.int64s(axes)], { keepdims: int(1) });
+  const share = count === undefined ? hit : g.op('Div', [hit, count]);
+  return [g.op('Mul', [d, share]), undefined];
+}
+
 function reducedCount(g: Graph, node: Node): string {
   const s = g.shape(node.inputs[0]);
   const axes = reduceAxes(g, node);
@@ -61,11 +93,18 @@ export const reduceOps: OpDef[] = [
       return [d === undefined ? undefined : ctx.g.op('Mul', [d, reducedCount(ctx.g, ctx.node)]), undefined];
     },
   },
-  {
-    op: 'ReduceMax',
-    infer: reduceInfer,
-    grad: (ctx) => unsupported(ctx.node, 'an operator with a gradient rule', 'ReduceMax'),
-  },
+  // Max/Min: the gradient is shared equally between the entries that attain the extremum (as
+  // PyTorch's amax/amin do).
+  { op: 'ReduceMax', infer: reduceInfer, grad: extremumGrad },
+  { op: 'ReduceMin', infer: reduceInfer, grad: extremumGrad },
+  // d/dx log sum exp x = exp(x - y).
+  reduction('ReduceLogSumExp', (g, x, y) => g.op('Exp', [g.op('Sub', [x, y])])),
+  // d/dx log sum x = 1 / sum x = exp(-y).
+  reduction('ReduceLogSum', (g, _x, y) => g.op('Exp', [g.op('Neg', [y])])),
+  reduction('ReduceSumSquare', (g, x) => g.op('Mul', [x, g.scalar(2)])),
+  // d/dx |x|_2 = x / |x|_2.
+  reduction('ReduceL2', (g, x, y) => g.op('Div', [x, y])),
+  reduction('ReduceL1', (g, x) => g.op('Sign', [x])),
   { op: 'Size', infer: () => [{ dtype: 'int64', shape: [] }], constantOutput: true },
   {
     op: 'Softmax',

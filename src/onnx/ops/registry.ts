@@ -3,7 +3,9 @@ import type { Graph, Node } from '../graph.js';
 import { convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
 import { linearOps } from './linear.js';
+import { normOps } from './norm.js';
 import { reduceOps } from './reduce.js';
+import { resizeOps } from './resize.js';
 import { shapeOps } from './shape.js';
 import type { OpDef, OutInfo } from './types.js';
 import { unsupported } from './util.js';
@@ -13,7 +15,7 @@ let table: Map<string, OpDef> | undefined;
 function defs(): Map<string, OpDef> {
   if (!table) {
     table = new Map();
-    for (const d of [...elementwiseOps, ...linearOps, ...shapeOps, ...convOps, ...reduceOps]) table.set(d.op, d);
+    for (const d of [...elementwiseOps, ...linearOps, ...shapeOps, ...convOps, ...resizeOps, ...reduceOps, ...normOps]) table.set(d.op, d);
   }
   return table;
 }

@@ -1,15 +1,16 @@
 /** Operators that move data without arithmetic: Reshape, Flatten, Transpose, Concat, Split, Slice, ... */
 import { attrInt, attrInts, constNumbers, int, ints, type Dim, type DType, type Graph, type Node } from '../graph.js';
+import { foldConstant } from '../fold.js';
 import type { OpDef, OutInfo } from './types.js';
-import { filled, fmtShape, isStatic, normAxis, reduceTo, reshapeLike, shapeError, unsupported } from './util.js';
+import { filled, fmtShape, isStatic, normAxis, reduceTo, reshapeLike, shapeError, staticSize, unsupported } from './util.js';
 
 /**
  * The value of a 1-D int64 shape-like tensor as dims, when it can be known before running: from
- * constants, or from Shape/Gather/Concat/Unsqueeze/Squeeze/Cast/Slice chains over static shapes
+ * constants (folded, see foldConstant), or from Shape/Gather/Concat/Unsqueeze/Squeeze/Cast/Slice chains over shapes
  * (what PyTorch emits for `x.view(x.size(0), -1)`).
  */
 export function shapeValue(g: Graph, name: string): Dim[] | undefined {
-  const c = g.constValue(name);
+  const c = g.constValue(name) ?? foldConstant(g, name);
   if (c) return constNumbers(c);
   const p = g.producer(name);
   if (!p) return undefined;
@@ -29,6 +30,16 @@ export function shapeValue(g: Graph, name: string): Dim[] | undefined {
       const parts = p.inputs.map((i) => shapeValue(g, i));
       if (parts.some((x) => x === undefined)) return undefined;
       return (parts as Dim[][]).flat();
+    }
+    case 'Slice': {
+      // A 1-D slice of a partly symbolic shape (e.g. Shape(x)[0:2] = [batch, C]).
+      const data = shapeValue(g, p.inputs[0]);
+      const bound = (k: number) => (p.inputs[k] ? (g.constValue(p.inputs[k]) ?? foldConstant(g, p.inputs[k])) : undefined);
+      const [starts, ends, axes, steps] = [bound(1), bound(2), bound(3), bound(4)];
+      if (!data || !starts || !ends || (p.inputs[3] && !axes) || (p.inputs[4] && !steps)) return undefined;
+      if ((axes && constNumbers(axes).some((a) => a !== 0 && a !== -1)) || (steps && constNumbers(steps)[0] !== 1)) return undefined;
+      const [b, e] = clampSlice(constNumbers(starts)[0], constNumbers(ends)[0], 1, data.length);
+      return data.slice(b, e);
     }
     case 'Gather': {
       const data = shapeValue(g, p.inputs[0]);
@@ -369,13 +380,62 @@ export const shapeOps: OpDef[] = [
       return [{ dtype: g.dtype(node.inputs[0]), shape: [...s.slice(0, axis), ...idx, ...s.slice(axis + 1)] }];
     },
     grad(ctx) {
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined, undefined];
+      return [gatherGrad(ctx.g, ctx.node, dy), undefined];
+    },
+  },
+  {
+    op: 'Tile',
+    infer(g, node) {
+      const s = g.shape(node.inputs[0]);
+      const repeats = g.constInts(node.inputs[1], node, 'repeats');
+      if (repeats.length !== s.length) shapeError(node, `${s.length} repeats`, String(repeats.length));
+      return [{ dtype: g.dtype(node.inputs[0]), shape: s.map((d, i) => (repeats[i] === 1 ? d : typeof d === 'number' ? d * repeats[i] : unknownDim())) }];
+    },
+    grad(ctx) {
       const { g, node } = ctx;
-      if (ctx.dy[0] !== undefined && ctx.needs(0)) unsupported(node, 'Gather on values that need no gradient', 'a gradient through Gather');
-      void g;
-      return [undefined, undefined];
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined, undefined];
+      // Tile lays the copies out as [r0, d0, r1, d1, ...]: sum over every r axis.
+      const s = g.shape(node.inputs[0]);
+      const repeats = g.constInts(node.inputs[1], node, 'repeats');
+      if (s.filter((d) => typeof d !== 'number').length > 1 || s.some((d, i) => typeof d !== 'number' && repeats[i] !== 1)) {
+        unsupported(node, 'Tile with at most one dynamic axis, not repeated, for differentiation', fmtShape(s));
+      }
+      const split = s.flatMap((d, i) => [repeats[i], typeof d === 'number' ? d : -1]);
+      const summed = g.op('ReduceSum', [g.op('Reshape', [dy, g.int64s(split)]), g.int64s(s.map((_, i) => 2 * i))], { keepdims: int(0) });
+      return [summed, undefined];
     },
   },
 ];
+
+/**
+ * Gather's gradient scatters dy back, adding repeated indices: with dy as [P, K, Q] (before the
+ * axis, the indices, after) and the one-hot matrix H [K, D] of the indices, dx = H^T dy as [P, D, Q].
+ */
+function gatherGrad(g: Graph, node: Node, dy: string): string {
+  const [x, indices] = node.inputs;
+  const s = g.shape(x);
+  const axis = normAxis(node, attrInt(node, 'axis', 0), s.length);
+  const depth = s[axis];
+  const idxShape = g.shape(indices);
+  const pre = s.slice(0, axis);
+  const post = s.slice(axis + 1);
+  const k = staticSize(idxShape);
+  const q = staticSize(post);
+  if (typeof depth !== 'number' || k === undefined || q === undefined || (staticSize(pre) === undefined && pre.length > 1)) {
+    unsupported(node, 'static sizes along and after the gathered axis for differentiation', `data ${fmtShape(s)}, indices ${fmtShape(idxShape)}`);
+  }
+  const p = staticSize(pre) ?? -1;
+  const flat = g.op('Reshape', [indices, g.int64s([k, 1])]);
+  // Negative indices count from the end.
+  const wrapped = g.op('Where', [g.op('Less', [flat, g.scalar(0, 'int64')]), g.op('Add', [flat, g.scalar(depth, 'int64')]), flat]);
+  const positions = g.constant({ dtype: 'int64', dims: [1, depth], data: BigInt64Array.from({ length: depth }, (_, i) => BigInt(i)) }, 'positions');
+  const oneHotT = g.op('Transpose', [g.op('Cast', [g.op('Equal', [wrapped, positions])], { to: int(1) })], { perm: ints([1, 0]) });
+  const dx = g.op('MatMul', [oneHotT, g.op('Reshape', [dy, g.int64s([p, k, q])])]);
+  return reshapeLike(g, dx, x);
+}
 
 function constantAttr(node: Node) {
   const a = node.attrs.value;
