@@ -2,12 +2,16 @@
  * Performance benchmark: `npm run -s bench` (add `-- --quick`, or BENCH_QUICK=1, for fewer repetitions;
  * `-s` keeps npm's banner off stdout, so stdout is just the JSON document).
  *
- * Prints ONE JSON document to stdout; progress goes to stderr. Cases live in the `CASES` list: each
- * names a measurement kind, how to prepare it and the reference numbers to compare against. The
- * only kind so far is `latent_step` (one Langevin step: value and gradient of the latent energy
- * through LatentTarget). A new kind (samples/second of a sampler, peak memory, ...) adds an
- * interface to the `BenchCase` union, its entries to `CASES` and its measuring function to `MEASURE`;
- * the driver, the timing helpers and the JSON layout are shared.
+ * Prints ONE JSON document to stdout; progress goes to stderr. Cases live in the `CASES` list, each
+ * a fixture, a batch size and what is timed: `latent_step` (one Langevin step's value and gradient
+ * of 0.5|z|^2 - D(G(z)), as DDLS runs it) or `forward` (scoring proposals: logRatio(G(z)) without
+ * gradient, as DRS, MH and SIR run it).
+ *
+ * Side by side with PyTorch: when a Python with torch is found (see findTorchPython), the case's G
+ * and D are rebuilt in PyTorch from the graphs Refinery read (scripts/torch_twin.py), checked
+ * against the fixture's golden logits, and timed on the same latents in blocks interleaved with
+ * Refinery's blocks, in this run, on this machine. Without one, the JSON says why and reports
+ * Refinery alone. No number measured elsewhere is compared with.
  *
  * Timings are wall-clock per call on a session built once per case (setup time reported apart);
  * z is drawn from the fixture's prior with a fixed seed. On a shared machine the numbers are noisy:
@@ -17,81 +21,64 @@
  * (writes an ORT per-node profile of each case's session to DIR; slows the run down).
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, availableParallelism, platform, arch, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, availableParallelism, platform, arch, totalmem, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { loadPair, type ModelPair } from '../models/pair.js';
+import { discriminatorGraph, generatorGraph, loadPair, type ModelPair } from '../models/pair.js';
 import { defaultThreads } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { encodeGraph } from '../onnx/model.js';
+import { DataTarget } from '../targets/data.js';
+import { GeneratorRunner } from '../targets/generator.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
 import type { Tensor } from '../tensor.js';
 import { fixturesDir } from '../testing/fixtures.js';
 import { measureCost } from './cost.js';
 import { measureMetrics } from './metrics.js';
+import { findTorchPython, TorchTwin } from './torch.js';
 import type { SamplerCase } from './sampler.js';
 
 // ---------------------------------------------------------------------------------------------
 // Case definitions
 
-/** Reference timings (ms per step) from the performance issue, measured on a 2-core machine. */
-interface Reference {
-  /** PyTorch CPU autograd, 2 threads. */
-  pytorch_cpu_ms: number;
-  /** A hand-written forward+backward ONNX graph in onnxruntime-node. */
-  ort_handwritten_ms: number;
-}
-
-interface LatentStepCase {
-  kind: 'latent_step';
+interface StepCase {
+  kind: 'latent_step' | 'forward';
   name: string;
   /** Fixture folder under ../shared/fixtures/onnx (or $REFINERY_FIXTURES). */
   fixture: string;
   batch: number;
-  /**
-   * Latent prior for the energy. The issue's reference energy is E(z) = 0.5|z|^2 - D(G(z)) for every
-   * case, i.e. the 'normal' prior, even for mlp2d whose fixture declares uniform[-1,1] (z is still
-   * drawn from the fixture's prior).
-   */
-  energyPrior: 'normal';
-  /** Timed repetitions (full / --quick), warm-up runs, and a time cap on the timed runs (at least 3 runs are kept). */
+  /** Timed calls per side (full / --quick), warm-up calls, and a time cap per side (at least one call per block is kept). */
   runs: { full: number; quick: number; warmup: number; maxSeconds: number };
-  reference: Reference;
 }
 
-/** Add further case kinds to this union (and a measuring function to MEASURE). */
-type BenchCase = LatentStepCase;
+type BenchCase = StepCase;
+
+const step = (fixture: string, batch: number, runs: StepCase['runs']): StepCase => ({
+  kind: 'latent_step',
+  name: `${fixture}/latent_step/b${batch}`,
+  fixture,
+  batch,
+  runs,
+});
+const forward = (fixture: string, batch: number, runs: StepCase['runs']): StepCase => ({
+  kind: 'forward',
+  name: `${fixture}/forward/b${batch}`,
+  fixture,
+  batch,
+  runs,
+});
 
 const CASES: BenchCase[] = [
-  {
-    kind: 'latent_step',
-    name: 'mlp2d/latent_step/b10000',
-    fixture: 'mlp2d',
-    batch: 10_000,
-    energyPrior: 'normal',
-    runs: { full: 100, quick: 10, warmup: 10, maxSeconds: 20 },
-    reference: { pytorch_cpu_ms: 40, ort_handwritten_ms: 30 },
-  },
-  {
-    kind: 'latent_step',
-    name: 'dcgan32/latent_step/b64',
-    fixture: 'dcgan32',
-    batch: 64,
-    energyPrior: 'normal',
-    runs: { full: 60, quick: 6, warmup: 5, maxSeconds: 20 },
-    reference: { pytorch_cpu_ms: 646, ort_handwritten_ms: 463 },
-  },
-  {
-    kind: 'latent_step',
-    name: 'dcgan32/latent_step/b256',
-    fixture: 'dcgan32',
-    batch: 256,
-    energyPrior: 'normal',
-    runs: { full: 25, quick: 4, warmup: 3, maxSeconds: 30 },
-    reference: { pytorch_cpu_ms: 2407, ort_handwritten_ms: 1939 },
-  },
+  step('mlp2d', 10_000, { full: 60, quick: 10, warmup: 5, maxSeconds: 15 }),
+  step('dcgan32', 64, { full: 60, quick: 6, warmup: 5, maxSeconds: 15 }),
+  step('dcgan32', 256, { full: 20, quick: 4, warmup: 2, maxSeconds: 20 }),
+  step('mnist_dcgan28', 64, { full: 60, quick: 6, warmup: 5, maxSeconds: 15 }),
+  forward('mlp2d', 10_000, { full: 60, quick: 10, warmup: 5, maxSeconds: 10 }),
+  forward('dcgan32', 256, { full: 30, quick: 4, warmup: 3, maxSeconds: 15 }),
+  forward('mnist_dcgan28', 256, { full: 30, quick: 4, warmup: 3, maxSeconds: 15 }),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -120,14 +107,16 @@ interface CaseResult {
   fixture: string;
   batch: number;
   threads: number;
-  /** Per-step timing of the operation. */
+  /** Refinery: per-call timing of the operation. */
   step: Timing;
-  reference_ms: Reference;
-  /** Reference time / our median (> 1: we are faster). */
-  speedup_vs_pytorch: number;
-  speedup_vs_ort_handwritten: number;
   /** Session build time (graph emission + ORT session creation), ms. */
   setup_ms: number;
+  /** The same operation in PyTorch, interleaved with Refinery's calls; or why it was not measured. */
+  pytorch: { torch: string; threads: number; blas: string[]; golden_logit_rel_error: number; step: Timing } | { unavailable: string };
+  /** Refinery's median / PyTorch's median (< 1: Refinery is faster). */
+  ratio_to_pytorch: number | null;
+  /** Samples per second at the median (forward cases). */
+  samples_per_second?: { refinery: number; pytorch: number | null };
   /** Anything case-specific worth recording. */
   notes?: Record<string, unknown>;
 }
@@ -145,20 +134,51 @@ function round(x: number, digits = 3): number {
   return Math.round(x * f) / f;
 }
 
-/** Time `fn` after `warmup` untimed calls; returns milliseconds per call. Stops early after `maxMs` (keeping at least 3 runs). */
-async function timeRuns(fn: () => Promise<unknown>, warmup: number, runs: number, maxMs: number): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await fn();
+async function timeCalls(fn: () => Promise<unknown>, calls: number): Promise<number[]> {
   const out: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
     await fn();
-    const t1 = performance.now();
-    out.push(t1 - t0);
-    if (t1 - start > maxMs && out.length >= 3) break;
+    out.push(performance.now() - t0);
   }
   return out;
 }
+
+/**
+ * Time Refinery's `fn` and the twin's calls in alternating blocks (ROUNDS of them), after warm-up
+ * calls of both; a side stops once its time cap is spent (at least one call per block).
+ */
+async function interleaved(
+  fn: () => Promise<unknown>,
+  twin: (calls: number) => Promise<number[]>,
+  c: StepCase,
+  opts: Options,
+): Promise<{ ours: number[]; theirs: number[] | undefined; warmup: number }> {
+  const runs = opts.quick ? c.runs.quick : c.runs.full;
+  const warmup = opts.quick ? Math.min(2, c.runs.warmup) : c.runs.warmup;
+  const rounds = opts.quick ? 2 : ROUNDS;
+  const perBlock = Math.max(1, Math.ceil(runs / rounds));
+  await timeCalls(fn, warmup);
+  const withTwin = await twin(warmup).then(
+    () => true,
+    () => false,
+  );
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const cap = (c.runs.maxSeconds * 1000) / rounds;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    const block = await timeCalls(fn, 1);
+    const spent = block[0];
+    const more = Math.max(0, Math.min(perBlock - 1, Math.floor((cap - (performance.now() - t0)) / Math.max(spent, 1e-3))));
+    ours.push(...block, ...(await timeCalls(fn, more)));
+    if (withTwin) theirs.push(...(await twin(1 + more)));
+  }
+  return { ours, theirs: withTwin ? theirs : undefined, warmup };
+}
+
+/** Interleaved blocks per case. */
+const ROUNDS = 5;
 
 /** Seeded latents from the pair's prior. */
 function seededLatents(pair: ModelPair, batch: number, seed: number): Tensor {
@@ -181,47 +201,107 @@ function fixturePair(fixture: string): ModelPair {
   return p;
 }
 
-async function measureLatentStep(c: LatentStepCase, opts: Options): Promise<CaseResult> {
+/** The PyTorch twin of a fixture (one per fixture and run), or why there is none. */
+async function twinFor(fixture: string, opts: Options, work: string): Promise<TorchTwin | { unavailable: string }> {
+  const hit = twins.get(fixture);
+  if (hit) return hit;
+  let result: TorchTwin | { unavailable: string };
+  const found = findTorchPython();
+  if ('reason' in found) result = { unavailable: found.reason };
+  else {
+    const pair = fixturePair(fixture);
+    const dir = join(fixturesDir(), fixture);
+    const latents = new Map<number, Float32Array>();
+    for (const c of CASES) if (c.fixture === fixture) latents.set(c.batch, seededLatents(pair, c.batch, 20240601).data);
+    try {
+      result = await TorchTwin.start(
+        found.python,
+        {
+          generator: generatorGraph(pair),
+          discriminator: discriminatorGraph(pair),
+          dOutput: pair.meta.dOutput,
+          threads: opts.threads,
+          goldenZ: join(dir, 'z.npy'),
+          goldenLogit: join(dir, 'logit.npy'),
+          latents,
+          latentDim: pair.meta.latentDim,
+        },
+        mkdtempSync(join(work, `${fixture}-`)),
+      );
+      if (result.info.golden_logit_rel_error > 1e-4) {
+        result.close();
+        result = { unavailable: `the PyTorch rebuild misses the golden logits (relative error ${result.info.golden_logit_rel_error})` };
+      }
+    } catch (e) {
+      result = { unavailable: `the PyTorch twin failed: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
+  twins.set(fixture, result);
+  return result;
+}
+const twins = new Map<string, TorchTwin | { unavailable: string }>();
+
+async function measureStep(c: StepCase, opts: Options, work: string): Promise<CaseResult> {
   const fixture = fixturePair(c.fixture);
   const z = seededLatents(fixture, c.batch, 20240601);
-  const pair: ModelPair = { ...fixture, meta: { ...fixture.meta, latentPrior: c.energyPrior } };
+  // The energy is 0.5|z|^2 - D(G(z)) in every case (the normal prior's), whatever the fixture's prior.
+  const pair: ModelPair = { ...fixture, meta: { ...fixture.meta, latentPrior: 'normal' } };
   const t0 = performance.now();
-  const target = await LatentTarget.create(pair, { threads: opts.threads });
-  const setupMs = performance.now() - t0;
-  const runs = opts.quick ? c.runs.quick : c.runs.full;
-  const warmup = opts.quick ? Math.min(2, c.runs.warmup) : c.runs.warmup;
-  let last: LatentEvaluation | undefined;
-  const samples = await timeRuns(
-    async () => {
+  let fn: () => Promise<unknown>;
+  let release: () => Promise<void>;
+  let check: () => Promise<Record<string, unknown>>;
+  if (c.kind === 'latent_step') {
+    const target = await LatentTarget.create(pair, { threads: opts.threads });
+    let last: LatentEvaluation | undefined;
+    fn = async () => {
       last = await target.evaluate(z);
-    },
-    warmup,
-    runs,
-    c.runs.maxSeconds * 1000,
-  );
-  await target.release();
-  const finite = last?.grad.every(Number.isFinite) && last.energy.every(Number.isFinite);
-  if (!finite) throw new Error(`${c.name}: non-finite energy or gradient`);
-  if (opts.profileDir) await profileLatentStep(c, pair, z, opts);
-  const step = summarize(samples, warmup);
+    };
+    release = () => target.release();
+    check = async () => {
+      if (!(last?.grad.every(Number.isFinite) && last.energy.every(Number.isFinite))) throw new Error(`${c.name}: non-finite energy or gradient`);
+      return {
+        latent_dim: pair.meta.latentDim,
+        z_prior: fixture.meta.latentPrior,
+        energy: '0.5|z|^2 - D(G(z))',
+        mean_energy: round(mean(last.energy), 4),
+        grad_rms: round(Math.sqrt(mean(last.grad.map((v) => v * v))), 4),
+      };
+    };
+  } else {
+    const gen = await GeneratorRunner.create(pair, { threads: opts.threads });
+    const target = await DataTarget.create(pair, false, { threads: opts.threads });
+    let last: Float32Array | undefined;
+    fn = async () => {
+      last = await target.logRatio(await gen.generate(z));
+    };
+    release = async () => {
+      await gen.release();
+      await target.release();
+    };
+    check = async () => ({ operation: 'logRatio(G(z)), no gradient', mean_log_ratio: round(mean(last!), 4) });
+  }
+  const setupMs = performance.now() - t0;
+  const twin = await twinFor(c.fixture, opts, work);
+  const what = c.kind === 'latent_step' ? 'grad' : 'forward';
+  const { ours, theirs, warmup } = await interleaved(fn, (calls) => ('unavailable' in twin ? Promise.reject() : twin.time(what, c.batch, calls)), c, opts);
+  const notes = await check();
+  await release();
+  if (opts.profileDir && c.kind === 'latent_step') await profileLatentStep(c, pair, z, opts);
+  const stepTiming = summarize(ours, warmup);
+  const torchTiming = theirs && !('unavailable' in twin) ? summarize(theirs, warmup) : undefined;
+  const perSecond = (t: Timing) => round((1000 * c.batch) / t.median, 1);
   return {
     name: c.name,
     kind: c.kind,
     fixture: c.fixture,
     batch: c.batch,
     threads: opts.threads,
-    step,
-    reference_ms: c.reference,
-    speedup_vs_pytorch: round(c.reference.pytorch_cpu_ms / step.median),
-    speedup_vs_ort_handwritten: round(c.reference.ort_handwritten_ms / step.median),
+    step: stepTiming,
     setup_ms: round(setupMs, 1),
-    notes: {
-      latent_dim: pair.meta.latentDim,
-      z_prior: fixture.meta.latentPrior,
-      energy: '0.5|z|^2 - D(G(z))',
-      mean_energy: round(mean(last!.energy), 4),
-      grad_rms: round(Math.sqrt(mean(last!.grad.map((v) => v * v))), 4),
-    },
+    pytorch: 'unavailable' in twin ? twin : { ...twin.info, step: torchTiming! },
+    ratio_to_pytorch: torchTiming ? round(stepTiming.median / torchTiming.median) : null,
+    ...(c.kind === 'forward' ? { samples_per_second: { refinery: perSecond(stepTiming), pytorch: torchTiming ? perSecond(torchTiming) : null } } : {}),
+    notes,
   };
 }
 
@@ -232,7 +312,7 @@ function mean(a: Float32Array): number {
 }
 
 /** A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. */
-async function profileLatentStep(c: LatentStepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<void> {
+async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<void> {
   const bytes = encodeGraph(latentEnergyGraph(pair)); // pair with the case's energy prior
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
   const s = await ort.InferenceSession.create(bytes, {
@@ -249,10 +329,6 @@ async function profileLatentStep(c: LatentStepCase, pair: ModelPair, z: Tensor, 
   await s.release();
   process.stderr.write(`  profile written with prefix ${prefix}\n`);
 }
-
-const MEASURE: { [K in BenchCase['kind']]: (c: Extract<BenchCase, { kind: K }>, o: Options) => Promise<CaseResult> } = {
-  latent_step: measureLatentStep,
-};
 
 // ---------------------------------------------------------------------------------------------
 // Driver
@@ -310,11 +386,21 @@ async function main(): Promise<void> {
   const selected = CASES.filter((c) => opts.filters.length === 0 || opts.filters.some((f) => c.name.includes(f)));
   const started = performance.now();
   const results: CaseResult[] = [];
-  for (const c of selected) {
-    process.stderr.write(`bench ${c.name} ...\n`);
-    const r = await MEASURE[c.kind](c, opts);
-    process.stderr.write(`  median ${r.step.median.toFixed(1)} ms (min ${r.step.min.toFixed(1)}, ${r.step.runs} runs); x${r.speedup_vs_pytorch} vs PyTorch\n`);
-    results.push(r);
+  const work = mkdtempSync(join(tmpdir(), 'refinery-bench-'));
+  try {
+    for (const c of selected) {
+      process.stderr.write(`bench ${c.name} ...\n`);
+      const r = await measureStep(c, opts, work);
+      const vs =
+        'unavailable' in r.pytorch
+          ? `PyTorch not measured: ${r.pytorch.unavailable}`
+          : `PyTorch ${r.pytorch.step.median.toFixed(1)} ms, ratio ${r.ratio_to_pytorch}`;
+      process.stderr.write(`  median ${r.step.median.toFixed(1)} ms (min ${r.step.min.toFixed(1)}, ${r.step.runs} runs); ${vs}\n`);
+      results.push(r);
+    }
+  } finally {
+    for (const t of twins.values()) if (!('unavailable' in t)) t.close();
+    rmSync(work, { recursive: true, force: true });
   }
   const samplers: Record<string, unknown>[] = [];
   for (const c of SAMPLERS.filter((s) => opts.filters.length === 0 || opts.filters.some((f) => s.name.includes(f)))) {
@@ -339,11 +425,6 @@ async function main(): Promise<void> {
       threads: opts.threads,
       platform: `${platform()}-${arch()}`,
       total_memory_gib: round(totalmem() / 2 ** 30, 1),
-    },
-    reference: {
-      source: 'performance issue; 2-core machine',
-      pytorch: 'PyTorch CPU autograd, 2 threads',
-      ort_handwritten: 'hand-written forward+backward ONNX graph in onnxruntime-node',
     },
     cases: results,
     samplers,
