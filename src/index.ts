@@ -45,6 +45,8 @@ export type { OptionSpec, OptionType } from './refine/options.js';
 export type { DrsOptions, MhOptions, SirOptions, DreOptions } from './refine/methods/selection.js';
 export type { DdlsOptions, DcdOptions, DotOptions, DotLatentOptions, DgflowOptions } from './refine/methods/dynamics.js';
 export { type Divergence, type FlowSpace, DIVERGENCES, FLOW_SPACES } from './targets/flow.js';
+export { type DotCost, DOT_COSTS } from './methods/dynamics/dot.js';
+export { type KEffEstimator, K_EFF_ESTIMATORS } from './run/dot.js';
 export type { NamedPath } from './io/paths.js';
 
 // Calibration of D into a density ratio.

@@ -98,8 +98,8 @@ test('an ESM program imports refinery by name and refines samples through the pu
 import { readFileSync } from 'node:fs';
 const pair = loadPair({ generator: ${JSON.stringify(join(fx, 'generator.onnx'))}, discriminator: ${JSON.stringify(join(fx, 'discriminator.onnx'))} });
 const same = pairFromBytes({ generator: readFileSync(${JSON.stringify(join(fx, 'generator.onnx'))}), discriminator: readFileSync(${JSON.stringify(join(fx, 'discriminator.onnx'))}), latentPrior: 'uniform[-1,1]', dOutput: 'critic' });
-const r = await refine(pair, { method: 'sir', n: 64, seed: 1 });
-const r2 = await refine(same, { method: 'sir', n: 64, seed: 1 });
+const r = await refine(pair, { method: 'sir', n: 64, seed: 1, criticAsRatio: true });
+const r2 = await refine(same, { method: 'sir', n: 64, seed: 1, criticAsRatio: true });
 const g = await sample(pair, { n: 64 });
 const ev = await evaluate(sampleDataset('grid25', 200), r.samples, { metrics: ['fd', 'mmd'] });
 let code = null;

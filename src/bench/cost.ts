@@ -47,11 +47,10 @@ export async function measureCost(quick: boolean, threads: number): Promise<{ fi
       const defaults = METHOD_DEFAULTS[method] as Record<string, unknown>;
       const dynamics = 'numSteps' in defaults;
       const steps = dynamics ? (quick ? 3 : 10) : null;
-      // The dre-* methods train a network first (seconds): a larger second size keeps the
-      // per-sample part above the timing noise of that setup.
-      const trains = method.startsWith('dre-');
+      // Selection methods cost little per sample next to their setup (DRS's burn-in, the dre-*
+      // network): a large second size keeps the per-sample part well above the setup's timing noise.
       const mcmc = method === 'mh' || method === 'dre-mh';
-      const sizes: [number, number] = quick ? [16, 48] : mcmc ? [32, trains ? 512 : 128] : [64, trains ? 1024 : 256];
+      const sizes: [number, number] = quick ? [16, 48] : dynamics ? [64, 256] : mcmc ? [32, 512] : [64, 4096];
       const seconds: number[] = [];
       for (const n of sizes) {
         // Best of REPEATS runs: the least disturbed by anything else on the machine.

@@ -333,3 +333,17 @@ test('train --model dcgan writes an image run; sample --png draws it as an image
     assert.ok(!existsSync(dir), 'nothing written');
   }
 });
+
+test('refine --method drs on a critic (mlp2d) exits 2 asking for --calibrate or --critic-as-ratio; with the flag it runs', async () => {
+  const { fixturesDir } = await import('../testing/fixtures.js');
+  const run = join(fixturesDir(), 'mlp2d');
+  const out = join(root, 'critic.npy');
+  const bad = cli('refine', '--run', run, '--method', 'drs', '--n', '20', '--burn-in', '100', '--out', out, '--quiet');
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--calibrate/);
+  assert.match(bad.stderr, /--critic-as-ratio/);
+  assert.ok(!existsSync(out), 'nothing written');
+  const ok = cli('refine', '--run', run, '--method', 'drs', '--n', '20', '--burn-in', '100', '--out', out, '--critic-as-ratio', '--quiet');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(readNpy(out).shape, [20, 2]);
+});

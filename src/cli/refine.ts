@@ -48,6 +48,11 @@ export function registerRefine(program: Command): void {
       choiceArg(CALIBRATION_METHODS),
       'none',
     )
+    .option(
+      '--critic-as-ratio',
+      'let drs, mh and sir use an uncalibrated critic (--d-output critic) as the log density ratio (otherwise they need --calibrate)',
+      false,
+    )
     .option('--png <file>', 'also write a picture of the samples (scatter for 2-D data, grid for images)')
     .option('--json', 'print the summary as JSON', false)
     .option('--quiet', 'no progress on stderr', false);
@@ -76,6 +81,7 @@ export function registerRefine(program: Command): void {
       device: opts.device,
       real: real?.tensor,
       calibrate: opts.calibrate,
+      criticAsRatio: opts.criticAsRatio,
       signal: signal(),
       onProgress: bar.update,
       ...methodOptions,

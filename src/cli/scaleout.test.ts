@@ -41,7 +41,8 @@ function refused(r: { code: number | null; stderr: string; stdout: string }, ...
   for (const w of words) assert.ok(r.stderr.includes(w), `stderr lacks ${JSON.stringify(w)}:\n${r.stderr}`);
 }
 
-const RUN = ['refine', '--run', join(fixturesDir(), 'mlp2d'), '--n', '203', '--seed', '9', '--quiet'];
+// mlp2d's D is a critic: sir takes it as the log ratio only when told to.
+const RUN = ['refine', '--run', join(fixturesDir(), 'mlp2d'), '--n', '203', '--seed', '9', '--critic-as-ratio', '--quiet'];
 const DDLS = [...RUN, '--method', 'ddls', '--num-steps', '3'];
 
 test('shards i/n merged equal one run byte for byte; merge checks the shards belong to one run', () => {

@@ -82,6 +82,8 @@ async function checkMethod(pair: ModelPair, method: MethodId, n: number, real: F
     batchSize: 1000,
     chunkSize: 1000,
     ...(real ? { real: { data: real, shape: [real.length / 2, 2] } } : {}),
+    // mlp2d's D is a critic; the selection methods refuse it unless told to take it as a ratio.
+    criticAsRatio: true,
     ...SMALL[method],
     ...extra,
   } as RefineOptions;

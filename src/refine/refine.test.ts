@@ -145,3 +145,21 @@ test('a +Inf region of D stays non-finite through isotonic calibration: rejected
   for (let i = 0; i < 300; i++) if (plain.samples.data[2 * i] >= 1.5) landed++;
   assert.ok(landed > 10, `the region is reachable (${landed} samples)`);
 });
+
+test('a critic is not a ratio: drs, mh and sir refuse an uncalibrated critic unless told to take it as one', async () => {
+  // The exact log ratio, declared a critic: the same numbers, but nothing says they are a ratio.
+  const critic = { ...pair, meta: { ...pair.meta, dOutput: 'critic' as const } };
+  for (const method of ['drs', 'mh', 'sir'] as const) {
+    const e = await rejectsWith(refine(critic, { method, n: 5, real, ...QUICK[method] } as RefineOptions), 'invalid_argument', 'calibrate');
+    assert.match(e.issues[0].expected, /criticAsRatio: true/);
+    assert.match(e.issues[0].expected, /not log p_data\/p_g/);
+    // Told to, or calibrated first, they run, and the raw critic then gives the logit pair's samples.
+    const raw = await refine(critic, { method, n: 5, real, criticAsRatio: true, ...QUICK[method] } as RefineOptions);
+    const asLogit = await refine(pair, { method, n: 5, real, ...QUICK[method] } as RefineOptions);
+    assert.deepEqual(raw.samples.data, asLogit.samples.data);
+    await refine(critic, { method, n: 5, real, calibrate: 'logistic', ...QUICK[method] } as RefineOptions);
+  }
+  // Methods made for critics, and DRE-F-SP (its own ratio network), take one as it is.
+  for (const method of ['ddls', 'dot', 'dre-sir'] as const) await refine(critic, { method, n: 5, real, ...QUICK[method] } as RefineOptions);
+  await rejectsWith(refine(critic, { method: 'sir', n: 5, criticAsRatio: 'yes' } as never), 'invalid_argument', 'criticAsRatio');
+});

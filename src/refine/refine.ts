@@ -56,6 +56,11 @@ export interface RefineCommonOptions {
   real?: Tensor;
   /** Calibrate D into a density ratio on `real` before refining. Default 'none'. */
   calibrate?: CalibrationMethod;
+  /**
+   * Let DRS, MH and SIR use an uncalibrated critic (d_output 'critic': a WGAN or hinge score) as if
+   * it were log p_data / p_g. Without it they refuse a critic unless `calibrate` is set. Default false.
+   */
+  criticAsRatio?: boolean;
   /** Stops the run after the current step (RefineryError 'cancelled'). */
   signal?: AbortSignal;
   /** Called as work is done (preparation stages, then samples). */
@@ -109,7 +114,7 @@ export interface RefineResult {
   seconds: number;
 }
 
-const COMMON_KEYS = new Set(['method', 'n', 'seed', 'batchSize', 'chunkSize', 'shard', 'device', 'real', 'calibrate', 'signal', 'onProgress']);
+const COMMON_KEYS = new Set(['method', 'n', 'seed', 'batchSize', 'chunkSize', 'shard', 'device', 'real', 'calibrate', 'criticAsRatio', 'signal', 'onProgress']);
 
 /** A planned run: everything resolved and prepared; `runChunk` produces chunk c. */
 export interface RefinePlan {
@@ -185,6 +190,7 @@ function checkCommon(options: Record<string, unknown>): Issue[] {
   if (options.device !== undefined) need((DEVICES as readonly unknown[]).includes(options.device), 'device', `one of ${DEVICES.join(', ')}`);
   if (options.calibrate !== undefined)
     need((CALIBRATION_METHODS as readonly unknown[]).includes(options.calibrate), 'calibrate', `one of ${CALIBRATION_METHODS.join(', ')}`);
+  if (options.criticAsRatio !== undefined) need(typeof options.criticAsRatio === 'boolean', 'criticAsRatio', 'true or false');
   if (options.signal !== undefined) need(typeof (options.signal as AbortSignal).aborted === 'boolean', 'signal', 'an AbortSignal');
   if (options.onProgress !== undefined) need(typeof options.onProgress === 'function', 'onProgress', 'a function');
   return issues;
@@ -225,6 +231,15 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   const real = all.real === undefined ? undefined : checkRealTensor(all.real, dataShape);
   if (method.needsReal && real === undefined) fail('invalid_argument', 'real', `held-out real samples for method ${method.id}`, 'none');
   if (calibrateWith !== 'none' && real === undefined) fail('invalid_argument', 'real', `held-out real samples for calibrate ${calibrateWith}`, 'none');
+  // Selection methods weigh samples by exp(logRatio): with a critic that is a score, not a ratio.
+  if (pair.meta.dOutput === 'critic' && method.family === 'selection' && !method.prepare && calibrateWith === 'none' && all.criticAsRatio !== true) {
+    fail(
+      'invalid_argument',
+      'calibrate',
+      `a calibration of the critic (calibrate 'logistic' or 'isotonic', with held-out real data) for method ${method.id}, or criticAsRatio: true (--critic-as-ratio) to use the raw critic: a WGAN or hinge critic is a score, not log p_data/p_g, and ${method.id} weighs samples by exp(score)`,
+      "d_output 'critic' without calibration",
+    );
+  }
   // One sample, then a chunk's samples, latents and the runner's working copies must fit in memory.
   const chunkRows = Math.min(chunkSize, n);
   checkSampleSize(pair);

@@ -29,14 +29,15 @@ describe('DOT on the dcgan32 fixture (images, NCHW)', () => {
   });
 
   it('the first Adam step from x = y moves every coordinate by lr along sign(grad_x)', async () => {
-    // At x = y the safe-norm gradient is 0, so grad phi = -grad_x / K; with beta1 = 0 the
-    // bias-corrected Adam step is -lr * g / (|g| + 1e-8) per coordinate.
+    // At x = y the smooth cost's gradient is 0, so grad phi = -grad_x / K; with beta1 = 0 the
+    // bias-corrected Adam step is -lr * g / (|g| + 1e-8) per coordinate. (The authors' cost adds
+    // delta / |delta 1| to every coordinate of the gradient at x = y.)
     const x = readNpyFloat32(join(dir, 'x.npy'));
     const gradX = readNpyFloat32(join(dir, 'grad_x.npy')).data;
     const field = await DataTarget.create(pair, true);
     try {
       const lr = 0.01;
-      const { state } = await dotKernel(field, { ...DOT_DEFAULTS, stepSize: lr, kEff: 3 }).step(dotInit(x), RowStreams.range([0], 0));
+      const { state } = await dotKernel(field, { ...DOT_DEFAULTS, cost: 'smooth', stepSize: lr, kEff: 3 }).step(dotInit(x), RowStreams.range([0], 0));
       let checked = 0;
       for (let i = 0; i < gradX.length; i++) {
         if (Math.abs(gradX[i]) < 1e-3) continue; // where Adam's 1e-8 is negligible

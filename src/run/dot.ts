@@ -4,17 +4,33 @@
  * z_y to argmin_z |z - z_y|_safe - logRatio(G(z)) / K_eff and return G(z*)). See
  * src/methods/dynamics/dot.ts for the objective and the Adam update.
  *
- * K_eff convention (unless given): the maximum of |logRatio(a) - logRatio(b)| / |a - b| over all
- * pairs of a pool of `kEffPool` generator samples drawn from Rng(seed, 2) together with up to
- * `kEffPool` rows of ctx.real when given (data space); in latent space the pool is `kEffPool`
- * prior latents and the ratio is |logRatio(G(a)) - logRatio(G(b))| / |a - b| (the Lipschitz
- * constant of D o G in z, as in the paper).
+ * K_eff (unless given) by `kEffEstimator`:
+ *  - 'paper' (default, as the authors' code): `kEffTrials` times, draw `kEffPairs` independent
+ *    pairs of prior latents (a from Rng(seed, 3, t), b from Rng(seed, 4, t)) and take the max of
+ *    |logRatio(G(a)) - logRatio(G(b))| / |G(a) - G(b)| (data space) or / |a - b| (latent space);
+ *    K_eff is the mean of the maxima.
+ *  - 'quantile': the `kEffQuantile` quantile (default 0.9) of the slopes over the same
+ *    kEffTrials * kEffPairs random pairs: robust to the few steep pairs a sharp logit D has.
+ *  - 'pool': the max of that ratio over all pairs of a pool of `kEffPool` generator samples drawn
+ *    from Rng(seed, 2), with up to `kEffPool` rows of ctx.real when given (data space), or of
+ *    `kEffPool` prior latents (latent space). The largest slope seen: smaller moves.
  *
  * K_eff is a global quantity of the run: computed once (ctx.shared) before any row moves. Row i
  * starts at the latent of `sample` (Rng(seed, SAMPLE_STREAM, i)); its steps draw from Rng(seed, 1, i, t).
  */
 import { fail } from '../errors.js';
-import { DOT_DEFAULTS, type DotState, dotInit, dotKernel, estimateKEff, transportCosts, validateDot } from '../methods/dynamics/dot.js';
+import {
+  DOT_DEFAULTS,
+  type DotCost,
+  type DotState,
+  dotInit,
+  dotKernel,
+  estimateKEff,
+  estimateKEffPaper,
+  estimateKEffQuantile,
+  transportCosts,
+  validateDot,
+} from '../methods/dynamics/dot.js';
 import type { RatioField } from '../methods/dynamics/dcd.js';
 import type { ModelPair } from '../models/pair.js';
 import { differentiate, onesLike } from '../onnx/autodiff.js';
@@ -44,9 +60,17 @@ export interface DotRunOptions {
   numSteps: number;
   /** K_eff; estimated from samples when absent (--k-eff). */
   kEff?: number;
-  /** Points drawn for the K_eff estimate (--k-eff-pool, default 256; all pairs are used). */
+  /** How K_eff is estimated when not given (--k-eff-estimator paper|pool, default paper). */
+  kEffEstimator: KEffEstimator;
+  /** 'paper' and 'quantile': sets of pairs (--k-eff-trials, default 10) and pairs per set (--k-eff-pairs, default 100). */
+  kEffTrials: number;
+  kEffPairs: number;
+  /** 'quantile': the quantile of the slopes (--k-eff-quantile, default 0.9). */
+  kEffQuantile: number;
+  /** 'pool': points drawn (--k-eff-pool, default 256; all pairs are used). */
   kEffPool: number;
-  /** delta of the safe norm sqrt(|v|^2 + delta) (--dot-delta, default 1e-3). */
+  /** The transport cost (--dot-cost paper|smooth, default paper) and its delta (--dot-delta, default 1e-3). */
+  cost: DotCost;
   delta: number;
   /** Adam decays (--beta1 default 0, --beta2 default 0.9). */
   beta1: number;
@@ -58,7 +82,20 @@ export interface DotRunOptions {
   box?: [number, number] | 'none';
 }
 
-export const DOT_RUN_DEFAULTS: DotRunOptions = { space: 'data', numSteps: 100, kEffPool: 256, ...DOT_DEFAULTS };
+/** The K_eff estimators (see the module doc). */
+export const K_EFF_ESTIMATORS = ['paper', 'quantile', 'pool'] as const;
+export type KEffEstimator = (typeof K_EFF_ESTIMATORS)[number];
+
+export const DOT_RUN_DEFAULTS: DotRunOptions = {
+  space: 'data',
+  numSteps: 100,
+  kEffEstimator: 'paper',
+  kEffTrials: 10,
+  kEffPairs: 100,
+  kEffQuantile: 0.9,
+  kEffPool: 256,
+  ...DOT_DEFAULTS,
+};
 
 /** The graph z -> (logRatio(G(z)) [batch], d logRatio(G(z)) / dz [batch, latentDim]). */
 export function latentRatioGraph(pair: Pick<ModelPair, 'generator' | 'discriminator' | 'meta'>): Graph {
@@ -101,6 +138,10 @@ function validateDotRun(o: DotRunOptions): void {
   if (o.space !== 'data' && o.space !== 'latent') fail('invalid_argument', 'method', 'dot or dot-latent', String(o.space));
   validateNumSteps(o.numSteps);
   if (!Number.isInteger(o.kEffPool) || o.kEffPool < 2) fail('invalid_argument', 'kEffPool', 'an integer >= 2', String(o.kEffPool));
+  if (!K_EFF_ESTIMATORS.includes(o.kEffEstimator)) fail('invalid_argument', 'kEffEstimator', `one of ${K_EFF_ESTIMATORS.join(', ')}`, String(o.kEffEstimator));
+  if (!Number.isInteger(o.kEffTrials) || o.kEffTrials < 1) fail('invalid_argument', 'kEffTrials', 'an integer >= 1', String(o.kEffTrials));
+  if (!Number.isInteger(o.kEffPairs) || o.kEffPairs < 1) fail('invalid_argument', 'kEffPairs', 'an integer >= 1', String(o.kEffPairs));
+  if (!(o.kEffQuantile > 0 && o.kEffQuantile <= 1)) fail('invalid_argument', 'kEffQuantile', 'a number in (0, 1]', String(o.kEffQuantile));
   if (o.kEff !== undefined && !(o.kEff > 0 && Number.isFinite(o.kEff))) fail('invalid_argument', 'kEff', 'a positive finite number', String(o.kEff));
   if (o.space === 'latent' && o.box !== undefined)
     fail('invalid_argument', 'box', 'no --box with dot-latent (a uniform prior keeps z in [-1, 1])', String(o.box));
@@ -127,7 +168,7 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
       ? undefined
       : (o.box ?? pair.meta.outputRange);
   // Validate the kernel options early (kEff placeholder when it will be estimated).
-  validateDot({ stepSize: o.stepSize, kEff: o.kEff ?? 1, delta: o.delta, beta1: o.beta1, beta2: o.beta2, box });
+  validateDot({ stepSize: o.stepSize, kEff: o.kEff ?? 1, cost: o.cost, delta: o.delta, beta1: o.beta1, beta2: o.beta2, box });
   if (ctx.real !== undefined && !latent && ctx.real.length % size !== 0) {
     fail('shape_mismatch', 'real', `rows of ${size} values (data shape [${dataShape.join(', ')}])`, `${ctx.real.length} values`);
   }
@@ -143,45 +184,83 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
   const gen = await GeneratorRunner.create(pair);
   let field: (RatioField & { logRatio(x: Tensor): Promise<Float32Array>; release(): Promise<void> }) | undefined;
   let kEff = o.kEff;
-  let kEffPairs = 0;
+  let kEffSource = 'given';
   try {
     field = latent ? await LatentRatioField.create(pair) : await DataTarget.create(pair, true);
     if (kEff === undefined) {
       const f = field;
-      const est = await once(ctx, `dot-k-eff-${latent ? 'latent' : 'data'}-${o.kEffPool}`, async () => {
-        // The pool: prior latents (latent space) or generator samples plus real rows (data space).
-        const m = o.kEffPool;
-        const zPool = samplePrior(pair.meta.latentPrior, m, d, new Rng(seed, 2));
-        let points: Float32Array;
-        let count = m;
-        let width = d;
-        if (latent) points = zPool;
-        else {
-          const realRows = ctx.real ? Math.min(m, ctx.real.length / size) : 0;
-          count = m + realRows;
-          width = size;
-          points = new Float32Array(count * size);
-          for (let s = 0; s < m; s += batchSize) {
-            const rows = Math.min(batchSize, m - s);
-            points.set((await gen.generate({ data: zPool.subarray(s * d, (s + rows) * d), shape: [rows, d] })).data, s * size);
-          }
-          if (realRows > 0) points.set(ctx.real!.subarray(0, realRows * size), m * size);
+      // Points for the estimate: latents themselves (latent space) or their samples (data space).
+      const pointsOf = async (z: Float32Array, count: number): Promise<Float32Array> => {
+        if (latent) return z;
+        const out = new Float32Array(count * size);
+        for (let s = 0; s < count; s += batchSize) {
+          const rows = Math.min(batchSize, count - s);
+          out.set((await gen.generate({ data: z.subarray(s * d, (s + rows) * d), shape: [rows, d] })).data, s * size);
         }
+        return out;
+      };
+      const width = latent ? d : size;
+      const valuesOf = async (points: Float32Array, count: number): Promise<Float32Array> => {
         const values = new Float32Array(count);
         for (let s = 0; s < count; s += batchSize) {
           const rows = Math.min(batchSize, count - s);
           const shape = latent ? [rows, d] : [rows, ...dataShape];
           values.set(await f.logRatio({ data: points.subarray(s * width, (s + rows) * width), shape }), s);
         }
-        return { kEff: estimateKEff(points, values, count, width), pairs: (count * (count - 1)) / 2 };
+        return values;
+      };
+      const key = `dot-k-eff-${latent ? 'latent' : 'data'}-${o.kEffEstimator}-${o.kEffTrials}-${o.kEffPairs}-${o.kEffQuantile}-${o.kEffPool}`;
+      const est = await once(ctx, key, async () => {
+        if (o.kEffEstimator !== 'pool') {
+          const m = o.kEffTrials * o.kEffPairs;
+          const draw = (stream: number) => {
+            const z = new Float32Array(m * d);
+            for (let t = 0; t < o.kEffTrials; t++) {
+              z.set(samplePrior(pair.meta.latentPrior, o.kEffPairs, d, new Rng(seed, stream, t)), t * o.kEffPairs * d);
+            }
+            return z;
+          };
+          const a = await pointsOf(draw(3), m);
+          const b = await pointsOf(draw(4), m);
+          const [va, vb] = [await valuesOf(a, m), await valuesOf(b, m)];
+          const inZ = latent ? ', D o G in z' : '';
+          if (o.kEffEstimator === 'quantile') {
+            return {
+              kEff: estimateKEffQuantile(a, b, va, vb, m, width, o.kEffQuantile),
+              source: `${o.kEffQuantile} quantile of the slopes over ${m} random pairs${inZ}`,
+            };
+          }
+          const kEff = estimateKEffPaper(a, b, va, vb, o.kEffTrials, o.kEffPairs, width);
+          return { kEff, source: `mean over ${o.kEffTrials} sets of the max over ${o.kEffPairs} random pairs (the authors' estimator${inZ})` };
+        }
+        // The pool: prior latents (latent space) or generator samples plus real rows (data space).
+        const m = o.kEffPool;
+        const zPool = samplePrior(pair.meta.latentPrior, m, d, new Rng(seed, 2));
+        let points = await pointsOf(zPool, m);
+        let count = m;
+        if (!latent && ctx.real) {
+          const realRows = Math.min(m, ctx.real.length / size);
+          count = m + realRows;
+          const joined = new Float32Array(count * size);
+          joined.set(points);
+          joined.set(ctx.real.subarray(0, realRows * size), m * size);
+          points = joined;
+        }
+        const pairs = (count * (count - 1)) / 2;
+        return {
+          kEff: estimateKEff(points, await valuesOf(points, count), count, width),
+          source: latent
+            ? `max over ${pairs} pairs of ${m} prior latents (D o G)`
+            : `max over ${pairs} pairs of generated${count > m ? ' and real' : ''} samples`,
+        };
       });
       kEff = est.kEff;
-      kEffPairs = est.pairs;
+      kEffSource = est.source;
       if (!(kEff > 0) || !Number.isFinite(kEff)) {
         fail('invalid_model', 'K_eff estimate', 'a positive finite max |D(a) - D(b)| / |a - b| over sample pairs (or pass --k-eff)', String(kEff));
       }
     }
-    const kernel = dotKernel(field, { stepSize: o.stepSize, kEff, delta: o.delta, beta1: o.beta1, beta2: o.beta2, box });
+    const kernel = dotKernel(field, { stepSize: o.stepSize, kEff, cost: o.cost, delta: o.delta, beta1: o.beta1, beta2: o.beta2, box });
     const first = ctx.start ?? 0;
     for (const b of batchesOf(first, n, batchSize)) {
       const start = b.start - first;
@@ -225,12 +304,8 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
       numSteps: o.numSteps,
       stepSize: o.stepSize,
       kEff,
-      kEffSource:
-        o.kEff !== undefined
-          ? 'given'
-          : latent
-            ? `max over ${kEffPairs} pairs of ${o.kEffPool} prior latents (D o G)`
-            : `max over ${kEffPairs} pairs of generated${ctx.real ? ' and real' : ''} samples`,
+      kEffSource,
+      cost: o.cost,
       delta: o.delta,
       beta1: o.beta1,
       beta2: o.beta2,

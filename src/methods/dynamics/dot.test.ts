@@ -9,7 +9,7 @@ import { runChain } from '../../run/driver.js';
 import { runDot } from '../../run/dot.js';
 import { DataTarget } from '../../targets/data.js';
 import { identityGenerator, quadraticRatio } from '../../testing/exact.js';
-import { dotInit, dotKernel, DOT_DEFAULTS, estimateKEff } from './dot.js';
+import { dotInit, dotKernel, DOT_DEFAULTS, estimateKEff, estimateKEffPaper } from './dot.js';
 
 process.env.REFINERY_THREADS ??= '1';
 
@@ -70,7 +70,7 @@ describe('DOT converges to the analytic optimum', () => {
   });
 
   async function maxError(kRun: number, stepSize: number, steps: number): Promise<{ err: number; moved: number }> {
-    const kernel = dotKernel(field, { ...DOT_DEFAULTS, stepSize, kEff: kRun });
+    const kernel = dotKernel(field, { ...DOT_DEFAULTS, cost: 'smooth', stepSize, kEff: kRun });
     const { state, infos } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), steps, RowStreams.range([0], 0));
     assert.ok(infos.every((i) => i.nonFinite === 0 && i.acceptance === 1));
     let err = 0;
@@ -92,13 +92,36 @@ describe('DOT converges to the analytic optimum', () => {
     assert.ok(fine.err < 2e-3, `max |x - x*| = ${fine.err}`);
   });
 
+  it("the authors' cost |x - y + delta|: Adam ends at its optimum, which the smooth cost's misses", async () => {
+    // With w = x + delta 1 the objective is |w - y| + a |w - (c + delta 1)|^2 / K: the plain-norm
+    // problem, whose optimum lies K / (2a) short of the shifted centre on the segment from y. A
+    // large delta (0.05) sets the two costs' optima well apart.
+    const shift = 0.05;
+    const kernel = dotKernel(field, { ...DOT_DEFAULTS, cost: 'paper', delta: shift, stepSize: 0.001, kEff: k });
+    const { state } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), 3000, RowStreams.range([0], 0));
+    let err = 0;
+    let gap = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < n; r++) {
+      const yr = y.subarray(2 * r, 2 * r + 2);
+      const cs = c.map((ci) => ci + shift);
+      const L = Math.hypot(cs[0] - yr[0], cs[1] - yr[1]);
+      const t = Math.max(0, L - k / (2 * a));
+      const opt = [0, 1].map((j) => yr[j] + (t * (cs[j] - yr[j])) / L - shift);
+      err = Math.max(err, Math.hypot(state.position[2 * r] - opt[0], state.position[2 * r + 1] - opt[1]));
+      const smooth = exactOptimum(yr, c, a, k, shift);
+      gap = Math.min(gap, Math.hypot(smooth[0] - opt[0], smooth[1] - opt[1]));
+    }
+    assert.ok(err < 5e-3, `max |x - x*| = ${err}`);
+    assert.ok(gap > 5 * err, `the two costs' optima differ (by at least ${gap}) by more than the error (${err})`);
+  });
+
   it('negative control: with K_eff doubled the end points miss x*(K)', async () => {
     const wrong = await maxError(2 * k, 0.001, 3000);
     assert.ok(wrong.err > 0.2, `max |x - x*| = ${wrong.err}`);
   });
 
   it('transport cost and objective behave: cost grows from 0, objective decreases', async () => {
-    const kernel = dotKernel(field, { ...DOT_DEFAULTS, kEff: k });
+    const kernel = dotKernel(field, { ...DOT_DEFAULTS, cost: 'smooth', kEff: k });
     const { infos } = await runChain(kernel, dotInit({ data: y, shape: [n, 2] }), 200, RowStreams.range([0], 0));
     assert.ok(infos[0].transportCost > 0 && infos[0].transportCost < 0.02);
     let exactCost = 0;
@@ -135,6 +158,25 @@ describe('K_eff', () => {
     assert.ok(kEff <= 13 * (1 + 1e-12) && kEff > 13 * (1 - 2e-3), `K_eff = ${kEff}`);
   });
 
+  it("the authors' estimator: the mean over sets of the max slope over random pairs", () => {
+    // Two sets of two pairs in 1-D: maxima 2 and 0.5 -> 1.25; a NaN value and a = b are skipped.
+    assert.equal(estimateKEffPaper([0, 0, 0, 1], [1, 1, 0, 3], [0, 1, 5, 0], [2, 1.5, Number.NaN, 1], 2, 2, 1), 1.25);
+    // A linear D(x) = w . x: each set's max over 100 random pairs of |w . u| / |u| is below |w|
+    // and, in 3-D where |cos| is uniform on [0, 1], about 0.99 |w|.
+    const w = [3, -4, 12];
+    const trials = 10;
+    const pairs = 100;
+    const a = new Rng(5).fillNormal(new Float64Array(trials * pairs * 3));
+    const b = new Rng(6).fillNormal(new Float64Array(trials * pairs * 3));
+    const dot = (p: Float64Array, i: number) => w[0] * p[3 * i] + w[1] * p[3 * i + 1] + w[2] * p[3 * i + 2];
+    const va = Float64Array.from({ length: trials * pairs }, (_, i) => dot(a, i));
+    const vb = Float64Array.from({ length: trials * pairs }, (_, i) => dot(b, i));
+    const kEff = estimateKEffPaper(a, b, va, vb, trials, pairs, 3);
+    assert.ok(kEff <= 13 && kEff > 13 * 0.95, `K_eff = ${kEff}`);
+    // Fewer pairs per set: a smaller estimate (the max of fewer slopes).
+    assert.ok(estimateKEffPaper(a, b, va, vb, trials * 50, 2, 3) < 0.9 * kEff);
+  });
+
   it('skips non-finite values and coincident points; NaN when no pair qualifies', () => {
     assert.equal(estimateKEff([0, 0, 1, 1], [0, 0.5, Number.NaN, 1], 4, 1), 1);
     assert.ok(Number.isNaN(estimateKEff([2, 2], [0, 1], 2, 1)));
@@ -149,10 +191,18 @@ describe('K_eff', () => {
       ['data', real],
       ['latent', undefined],
     ] as const) {
-      const out = await runDot({ pair, n: 4, seed: 1, batchSize: 50, real: r }, { space, numSteps: 1, kEffPool: 120 });
+      const out = await runDot({ pair, n: 4, seed: 1, batchSize: 50, real: r }, { space, numSteps: 1, kEffEstimator: 'pool', kEffPool: 120 });
       const kEff = out.summary.kEff as number;
       assert.ok(kEff <= 1 + 1e-5 && kEff > 0.995, `${space}: K_eff = ${kEff}`);
       assert.match(String(out.summary.kEffSource), r ? /generated and real/ : space === 'latent' ? /latents/ : /generated samples/);
+    }
+    // The authors' estimator (the default): in 2-D the max over 100 random directions of |cos| is
+    // above 0.99 in each set.
+    for (const space of ['data', 'latent'] as const) {
+      const out = await runDot({ pair, n: 4, seed: 1, batchSize: 50 }, { space, numSteps: 1 });
+      const kEff = out.summary.kEff as number;
+      assert.ok(kEff <= 1 + 1e-5 && kEff > 0.99, `${space}: K_eff = ${kEff}`);
+      assert.match(String(out.summary.kEffSource), /mean over 10 sets of the max over 100 random pairs/);
     }
   });
 
@@ -162,12 +212,16 @@ describe('K_eff', () => {
       runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 1 }),
       (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model' && /--k-eff/.test(e.message),
     );
-    const out = await runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 3, kEff: 2 });
+    const out = await runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 3, kEff: 2, cost: 'smooth' });
     assert.equal(out.summary.kEff, 2);
     assert.equal(out.summary.kEffSource, 'given');
-    // Zero gradient: x = y stays optimal (grad phi = 0 at x = y).
+    // Zero gradient of D: with the smooth cost x = y stays optimal (grad phi = 0 at x = y).
     const base = await runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 0, kEff: 2 });
     assert.deepEqual(out.samples, base.samples);
+    // The authors' cost |x - y + delta| is smallest at x = y - delta: Adam heads there (and then
+    // oscillates by about its step).
+    const paper = await runDot({ pair, n: 4, seed: 1, batchSize: 4 }, { numSteps: 3, kEff: 2, cost: 'paper' });
+    for (let i = 0; i < paper.samples.length; i++) assert.ok(paper.samples[i] < base.samples[i], `coordinate ${i} moved down`);
   });
 });
 
@@ -229,6 +283,10 @@ describe('runDot', () => {
       [{ stepSize: 0 }, 'stepSize'],
       [{ kEff: -1 }, 'kEff'],
       [{ kEffPool: 1 }, 'kEffPool'],
+      [{ kEffEstimator: 'median' as 'pool' }, 'kEffEstimator'],
+      [{ kEffTrials: 0 }, 'kEffTrials'],
+      [{ kEffPairs: 1.5 }, 'kEffPairs'],
+      [{ cost: 'l1' as 'paper' }, 'dotCost'],
       [{ delta: 0 }, 'dotDelta'],
       [{ beta2: 1 }, 'beta2'],
       [{ numSteps: -1 }, 'numSteps'],

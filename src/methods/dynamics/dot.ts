@@ -2,19 +2,22 @@
  * Discriminator optimal transport (DOT, Tanaka 2019, "Discriminator optimal transport", NeurIPS).
  * Each generated point y is moved to the minimiser of
  *
- *   phi_y(x) = |x - y|_safe - logRatio(x) / K_eff,     |v|_safe = sqrt(|v|^2 + delta),
+ *   phi_y(x) = c(x - y) - logRatio(x) / K_eff,
  *
  * starting from x = y, by Adam on x (the paper uses Adam). In target space x and y are samples
  * (y = G(z)); in latent space (dot-latent) they are latents (z_y) and logRatio is taken at G(z),
- * with K_eff the Lipschitz estimate of D o G with respect to z. The safe norm replaces |v| so the
- * objective is differentiable at x = y (grad |v|_safe = v / |v|_safe, which is 0 at v = 0); delta
- * is small (default 1e-3) and changes the minimiser only where |x* - y| ~ sqrt(delta).
+ * with K_eff the Lipschitz estimate of D o G with respect to z.
  *
- * K_eff (Tanaka 2019, section 4) is the effective Lipschitz constant of D over the samples:
+ * The transport cost c, either
+ *   'paper':  c(v) = |v + delta 1|       (the authors' code: the norm of v shifted by delta in
+ *                                         every coordinate, so the gradient exists at v = 0), or
+ *   'smooth': c(v) = sqrt(|v|^2 + delta) (symmetric; its gradient is 0 at v = 0 and the
+ *                                         minimiser moves only where |x* - y| ~ sqrt(delta)).
+ * delta defaults to 1e-3 for both.
  *
- *   K_eff = max over pairs (a, b) of |D(a) - D(b)| / |a - b|,
- *
- * computed here over all pairs of a pool of points (see `estimateKEff`).
+ * K_eff (Tanaka 2019, section 4) is the effective Lipschitz constant of D over the samples: see
+ * `estimateKEff` (the max over all pairs of a pool) and `estimateKEffPaper` (the authors' code:
+ * the mean over trials of the max over random pairs).
  *
  * Adam (Kingma & Ba 2015) per coordinate, with per-row bias-correction counters:
  *   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
@@ -34,7 +37,9 @@ export interface DotOptions {
   stepSize: number;
   /** The K_eff dividing logRatio (> 0). */
   kEff: number;
-  /** delta in |v|_safe = sqrt(|v|^2 + delta). */
+  /** The transport cost: 'paper' |v + delta| or 'smooth' sqrt(|v|^2 + delta). */
+  cost: DotCost;
+  /** delta of the transport cost. */
   delta: number;
   /** Adam's first-moment decay. */
   beta1: number;
@@ -44,11 +49,15 @@ export interface DotOptions {
   box?: [number, number];
 }
 
+/** The transport costs (see the module doc). */
+export const DOT_COSTS = ['paper', 'smooth'] as const;
+export type DotCost = (typeof DOT_COSTS)[number];
+
 /**
- * Defaults (kEff has none: it is estimated by the runner or given). lr 0.01 follows the paper;
- * betas (0, 0.9) are our choice (the usual GAN setting), delta 1e-3 likewise.
+ * Defaults (kEff has none: it is estimated by the runner or given), as in the authors' code: Adam
+ * with lr 0.01 and betas (0, 0.9), the cost |x - y + 0.001|.
  */
-export const DOT_DEFAULTS: Omit<DotOptions, 'kEff'> = { stepSize: 0.01, delta: 1e-3, beta1: 0, beta2: 0.9 };
+export const DOT_DEFAULTS: Omit<DotOptions, 'kEff'> = { stepSize: 0.01, cost: 'paper', delta: 1e-3, beta1: 0, beta2: 0.9 };
 
 export const ADAM_EPSILON = 1e-8;
 
@@ -74,6 +83,7 @@ export function validateDot(o: DotOptions): void {
   if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) fail('invalid_argument', 'stepSize', 'a positive number', String(o.stepSize));
   if (!(o.kEff > 0) || !Number.isFinite(o.kEff)) fail('invalid_argument', 'kEff', 'a positive finite number', String(o.kEff));
   if (!(o.delta > 0) || !Number.isFinite(o.delta)) fail('invalid_argument', 'dotDelta', 'a positive number', String(o.delta));
+  if (!DOT_COSTS.includes(o.cost)) fail('invalid_argument', 'dotCost', `one of ${DOT_COSTS.join(', ')}`, String(o.cost));
   if (!(o.beta1 >= 0 && o.beta1 < 1)) fail('invalid_argument', 'beta1', 'a number in [0, 1)', String(o.beta1));
   if (!(o.beta2 >= 0 && o.beta2 < 1)) fail('invalid_argument', 'beta2', 'a number in [0, 1)', String(o.beta2));
   if (o.box !== undefined) {
@@ -113,7 +123,8 @@ export function transportCosts(s: Pick<DotState, 'position' | 'anchor' | 'n' | '
 }
 
 /**
- * One Adam step on phi_y for every row. grad phi_y(x) = (x - y) / |x - y|_safe - grad logRatio(x) / K_eff.
+ * One Adam step on phi_y for every row. grad phi_y(x) = grad c(x - y) - grad logRatio(x) / K_eff,
+ * with grad c(v) = (v + delta) / |v + delta| ('paper') or v / sqrt(|v|^2 + delta) ('smooth').
  * Info: acceptance 1, gradNorm = mean |grad phi| over finite rows, ratioGradNorm = mean
  * |grad logRatio|, objective = mean phi at the evaluated points, logRatio = their mean logRatio,
  * transportCost = mean |x - y| after the step.
@@ -121,6 +132,9 @@ export function transportCosts(s: Pick<DotState, 'position' | 'anchor' | 'n' | '
 export function dotKernel(field: RatioField, options: DotOptions): Kernel<DotState> {
   validateDot(options);
   const { stepSize: lr, kEff, delta, beta1: b1, beta2: b2, box } = options;
+  // The paper's cost shifts v by delta in every coordinate; the smooth one adds delta under the root.
+  const shift = options.cost === 'paper' ? delta : 0;
+  const underRoot = options.cost === 'paper' ? 0 : delta;
   return {
     name: 'dot',
     async step(s) {
@@ -146,16 +160,16 @@ export function dotKernel(field: RatioField, options: DotOptions): Kernel<DotSta
           const gj = ev.grad[off + j];
           if (!Number.isFinite(gj)) ok = false;
           rg2 += gj * gj;
-          q += (s.position[off + j] - s.anchor[off + j]) ** 2;
+          q += (s.position[off + j] - s.anchor[off + j] + shift) ** 2;
         }
         if (!ok) {
           nonFinite++;
           continue;
         }
-        const safe = Math.sqrt(q + delta);
+        const safe = Math.sqrt(q + underRoot);
         let g2 = 0;
         for (let j = 0; j < d; j++) {
-          g[j] = (s.position[off + j] - s.anchor[off + j]) / safe - ev.grad[off + j] / kEff;
+          g[j] = (s.position[off + j] - s.anchor[off + j] + shift) / safe - ev.grad[off + j] / kEff;
           g2 += g[j] * g[j];
         }
         const kr = k[r] + 1;
@@ -215,4 +229,63 @@ export function estimateKEff(points: ArrayLike<number>, values: ArrayLike<number
     }
   }
   return best;
+}
+
+/**
+ * The authors' K_eff: for each of `trials` independent sets of pairs (a_k, b_k), the max over the
+ * set of |D(a_k) - D(b_k)| / |a_k - b_k|; K_eff is the mean of those maxima. `a` and `b` are
+ * [trials * pairs, d] with values `va`, `vb`; pairs with a non-finite value or a = b are skipped.
+ * Returns NaN when a trial has no usable pair.
+ */
+export function estimateKEffPaper(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  va: ArrayLike<number>,
+  vb: ArrayLike<number>,
+  trials: number,
+  pairs: number,
+  d: number,
+): number {
+  let total = 0;
+  for (let t = 0; t < trials; t++) {
+    let best = Number.NaN;
+    for (let p = t * pairs; p < (t + 1) * pairs; p++) {
+      if (!Number.isFinite(va[p]) || !Number.isFinite(vb[p])) continue;
+      let q = 0;
+      for (let k = 0; k < d; k++) q += (a[p * d + k] - b[p * d + k]) ** 2;
+      if (!(q > 0) || !Number.isFinite(q)) continue;
+      const ratio = Math.abs(va[p] - vb[p]) / Math.sqrt(q);
+      if (Number.isNaN(best) || ratio > best) best = ratio;
+    }
+    total += best;
+  }
+  return total / trials;
+}
+
+/**
+ * A robust K_eff: the q-quantile (0 < q <= 1) of |D(a_k) - D(b_k)| / |a_k - b_k| over `count`
+ * random pairs (a and b [count, d]; unusable pairs skipped, NaN when none is left). Unlike the max,
+ * it is not set by the few steepest pairs, which a sharp logit D has between modes.
+ */
+export function estimateKEffQuantile(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  va: ArrayLike<number>,
+  vb: ArrayLike<number>,
+  count: number,
+  d: number,
+  q: number,
+): number {
+  const slopes: number[] = [];
+  for (let p = 0; p < count; p++) {
+    if (!Number.isFinite(va[p]) || !Number.isFinite(vb[p])) continue;
+    let s = 0;
+    for (let k = 0; k < d; k++) s += (a[p * d + k] - b[p * d + k]) ** 2;
+    if (!(s > 0) || !Number.isFinite(s)) continue;
+    slopes.push(Math.abs(va[p] - vb[p]) / Math.sqrt(s));
+  }
+  if (slopes.length === 0) return Number.NaN;
+  slopes.sort((x, y) => x - y);
+  // The order statistic at rank ceil(q n) (1-based): q = 1 is the max.
+  return slopes[Math.max(0, Math.ceil(q * slopes.length) - 1)];
 }

@@ -4,11 +4,11 @@
  * transport against the discriminator. Kernels in methods/dynamics, runners in run/.
  */
 import { fail } from '../../errors.js';
-import { DOT_DEFAULTS } from '../../methods/dynamics/dot.js';
+import { DOT_COSTS, DOT_DEFAULTS, type DotCost } from '../../methods/dynamics/dot.js';
 import { asGraph, type OnnxModel } from '../../onnx/graph.js';
 import { DCD_RUN_DEFAULTS, runDcd } from '../../run/dcd.js';
 import { DGFLOW_DEFAULTS, runDgflow } from '../../run/dgflow.js';
-import { DOT_RUN_DEFAULTS, runDot } from '../../run/dot.js';
+import { DOT_RUN_DEFAULTS, K_EFF_ESTIMATORS, type KEffEstimator, runDot } from '../../run/dot.js';
 import { runDdls } from '../../run/latent.js';
 import { DIVERGENCES, type Divergence, FLOW_SPACES, type FlowSpace } from '../../targets/flow.js';
 import { defineMethod } from '../method.js';
@@ -48,11 +48,26 @@ export interface DotOptions {
   numSteps: number;
   /** Adam learning rate. Default 0.01. */
   stepSize: number;
-  /** Lipschitz constant K_eff of D. Default: estimated over sample pairs. */
+  /** Lipschitz constant K_eff of D. Default: estimated (see kEffEstimator). */
   kEff?: number;
-  /** Samples drawn to estimate K_eff. Default 256. */
+  /**
+   * How K_eff is estimated: 'paper' (the authors' code: the mean over kEffTrials sets of the max
+   * slope over kEffPairs random pairs), 'quantile' (the kEffQuantile quantile of those slopes:
+   * robust on a sharp logit D) or 'pool' (the max slope over all pairs of kEffPool samples).
+   * Default 'paper'.
+   */
+  kEffEstimator: KEffEstimator;
+  /** 'paper' and 'quantile' estimators: sets of random pairs. Default 10. */
+  kEffTrials: number;
+  /** 'paper' and 'quantile' estimators: random pairs per set. Default 100. */
+  kEffPairs: number;
+  /** 'quantile' estimator: the quantile of the slopes, in (0, 1]. Default 0.9. */
+  kEffQuantile: number;
+  /** 'pool' estimator: samples drawn (all pairs are used). Default 256. */
   kEffPool: number;
-  /** delta of the safe norm sqrt(|v|^2 + delta). Default 1e-3. */
+  /** Transport cost: 'paper' |v + delta| (the authors' code) or 'smooth' sqrt(|v|^2 + delta). Default 'paper'. */
+  dotCost: DotCost;
+  /** delta of the transport cost. Default 1e-3. */
   dotDelta: number;
   /** Clamp samples into [lo, hi] after each step, or 'none'. Default: the generator's output range. */
   box?: [number, number] | 'none';
@@ -91,12 +106,72 @@ const kEff: OptionSpec = {
   type: { kind: 'number', min: 0, minExclusive: true },
   description: 'Lipschitz constant K_eff of D (default: estimated over sample pairs)',
 };
-const kEffPool: OptionSpec = { flag: '--k-eff-pool', type: { kind: 'integer', min: 2 }, description: 'samples drawn to estimate K_eff' };
+const kEffPool: OptionSpec = { flag: '--k-eff-pool', type: { kind: 'integer', min: 2 }, description: "'pool' estimator: samples drawn to estimate K_eff" };
+const kEffEstimator: OptionSpec = {
+  flag: '--k-eff-estimator',
+  type: { kind: 'choice', choices: K_EFF_ESTIMATORS },
+  description: 'paper (mean over sets of the max slope over random pairs), quantile (a quantile of those slopes) or pool (max slope over all pairs of a pool)',
+};
+const kEffQuantile: OptionSpec = {
+  flag: '--k-eff-quantile',
+  type: { kind: 'number', min: 0, max: 1, minExclusive: true },
+  description: "'quantile' estimator: the quantile of the slopes",
+};
+const kEffTrials: OptionSpec = {
+  flag: '--k-eff-trials',
+  type: { kind: 'integer', min: 1 },
+  description: "'paper' and 'quantile' estimators: sets of random pairs",
+};
+const kEffPairs: OptionSpec = {
+  flag: '--k-eff-pairs',
+  type: { kind: 'integer', min: 1 },
+  description: "'paper' and 'quantile' estimators: random pairs per set",
+};
+const dotCost: OptionSpec = {
+  flag: '--dot-cost',
+  type: { kind: 'choice', choices: DOT_COSTS },
+  description: 'transport cost: paper |x - y + delta| or smooth sqrt(|x - y|^2 + delta)',
+};
 const dotDelta: OptionSpec = {
   flag: '--dot-delta',
   type: { kind: 'number', min: 0, minExclusive: true },
-  description: 'delta of the safe norm sqrt(|v|^2 + delta)',
+  description: 'delta of the transport cost',
 };
+const dotDefaults = {
+  numSteps: DOT_RUN_DEFAULTS.numSteps,
+  stepSize: DOT_DEFAULTS.stepSize,
+  kEffEstimator: DOT_RUN_DEFAULTS.kEffEstimator,
+  kEffTrials: DOT_RUN_DEFAULTS.kEffTrials,
+  kEffPairs: DOT_RUN_DEFAULTS.kEffPairs,
+  kEffQuantile: DOT_RUN_DEFAULTS.kEffQuantile,
+  kEffPool: DOT_RUN_DEFAULTS.kEffPool,
+  dotCost: DOT_DEFAULTS.cost,
+  dotDelta: DOT_DEFAULTS.delta,
+};
+const dotOptionSpecs = {
+  numSteps: numSteps('Adam steps'),
+  stepSize: stepSize('Adam learning rate'),
+  kEff,
+  kEffEstimator,
+  kEffTrials,
+  kEffPairs,
+  kEffQuantile,
+  kEffPool,
+  dotCost,
+  dotDelta,
+};
+const dotRun = (o: DotLatentOptions) => ({
+  numSteps: o.numSteps,
+  stepSize: o.stepSize,
+  kEff: o.kEff,
+  kEffEstimator: o.kEffEstimator,
+  kEffTrials: o.kEffTrials,
+  kEffPairs: o.kEffPairs,
+  kEffQuantile: o.kEffQuantile,
+  kEffPool: o.kEffPool,
+  cost: o.dotCost,
+  delta: o.dotDelta,
+});
 
 export const ddls = defineMethod<'ddls', DdlsOptions>({
   id: 'ddls',
@@ -144,11 +219,10 @@ export const dot = defineMethod<'dot', DotOptions>({
   summary: 'discriminator optimal transport in sample space: x* = argmin_x |x - y| - logRatio(x)/K_eff',
   reference: 'Tanaka 2019, Discriminator optimal transport',
   family: 'dynamics',
-  defaults: { numSteps: DOT_RUN_DEFAULTS.numSteps, stepSize: DOT_DEFAULTS.stepSize, kEffPool: DOT_RUN_DEFAULTS.kEffPool, dotDelta: DOT_DEFAULTS.delta },
-  options: { numSteps: numSteps('Adam steps'), stepSize: stepSize('Adam learning rate'), kEff, kEffPool, dotDelta, box },
+  defaults: dotDefaults,
+  options: { ...dotOptionSpecs, box },
   needsReal: false,
-  run: (ctx, o) =>
-    runDot(ctx, { space: 'data', numSteps: o.numSteps, stepSize: o.stepSize, kEff: o.kEff, kEffPool: o.kEffPool, delta: o.dotDelta, box: o.box }),
+  run: (ctx, o) => runDot(ctx, { space: 'data', ...dotRun(o), box: o.box }),
 });
 
 export const dotLatent = defineMethod<'dot-latent', DotLatentOptions>({
@@ -156,10 +230,10 @@ export const dotLatent = defineMethod<'dot-latent', DotLatentOptions>({
   summary: 'discriminator optimal transport in latent space: z* = argmin_z |z - z_y| - logRatio(G(z))/K_eff',
   reference: 'Tanaka 2019, Discriminator optimal transport',
   family: 'dynamics',
-  defaults: { numSteps: DOT_RUN_DEFAULTS.numSteps, stepSize: DOT_DEFAULTS.stepSize, kEffPool: DOT_RUN_DEFAULTS.kEffPool, dotDelta: DOT_DEFAULTS.delta },
-  options: { numSteps: numSteps('Adam steps'), stepSize: stepSize('Adam learning rate'), kEff, kEffPool, dotDelta },
+  defaults: dotDefaults,
+  options: dotOptionSpecs,
   needsReal: false,
-  run: (ctx, o) => runDot(ctx, { space: 'latent', numSteps: o.numSteps, stepSize: o.stepSize, kEff: o.kEff, kEffPool: o.kEffPool, delta: o.dotDelta }),
+  run: (ctx, o) => runDot(ctx, { space: 'latent', ...dotRun(o) }),
 });
 
 export const dgflow = defineMethod<'dgflow', DgflowOptions>({
