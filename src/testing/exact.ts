@@ -203,3 +203,104 @@ export const FRECHET_CASES: [string, number, number, number][] = [
 export function frechetCase(d: number, nReal: number, nFake: number): { real: Float64Array; fake: Float64Array } {
   return { real: correlatedSamples(nReal, d, 1, 0.5, 0), fake: correlatedSamples(nFake, d, 2, 0.8, 0.05) };
 }
+
+/**
+ * An affine Gaussian case: G(z) = A z + b (so p_g = N(b, A A^T)) and D(x) = log N(x; m, S) -
+ * log N(x; b, A A^T), the exact log ratio to the target N(m, S) (constants included). Every
+ * refinement method's target p0(z) exp(D(G(z))) then pushes forward to exactly N(m, S).
+ */
+export interface AffineCase {
+  /** [d, d] row-major. */
+  a: number[][];
+  b: number[];
+  /** Target mean and covariance. */
+  mean: number[];
+  cov: number[][];
+}
+
+/** Inverse and log-determinant of a symmetric positive definite matrix (Cholesky, float64). */
+function spdInverse(s: number[][]): { inv: number[][]; logDet: number } {
+  const d = s.length;
+  const l = s.map(() => new Array<number>(d).fill(0));
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let v = s[i][j];
+      for (let k = 0; k < j; k++) v -= l[i][k] * l[j][k];
+      l[i][j] = i === j ? Math.sqrt(v) : v / l[j][j];
+    }
+  }
+  // inv = L^-T L^-1, column by column.
+  const inv = s.map(() => new Array<number>(d).fill(0));
+  for (let c = 0; c < d; c++) {
+    const y = new Array<number>(d).fill(0);
+    for (let i = 0; i < d; i++) {
+      let v = i === c ? 1 : 0;
+      for (let k = 0; k < i; k++) v -= l[i][k] * y[k];
+      y[i] = v / l[i][i];
+    }
+    for (let i = d - 1; i >= 0; i--) {
+      let v = y[i];
+      for (let k = i + 1; k < d; k++) v -= l[k][i] * inv[k][c];
+      inv[i][c] = v / l[i][i];
+    }
+  }
+  return { inv, logDet: 2 * l.reduce((acc, row, i) => acc + Math.log(row[i]), 0) };
+}
+
+/** log N(x; mu, S) as graph nodes on x [batch, d] -> [batch, 1]. */
+function gaussianLogDensity(g: Graph, x: string, mu: number[], s: number[][]): string {
+  const d = mu.length;
+  const { inv, logDet } = spdInverse(s);
+  const u = g.op('Sub', [x, g.float32(Float32Array.from(mu), [d])]);
+  const pu = g.op('MatMul', [u, g.float32(Float32Array.from(inv.flat()), [d, d])]);
+  const quad = g.op('ReduceSum', [g.op('Mul', [pu, u]), g.int64s([1])], { keepdims: int(1) });
+  return g.op('Add', [g.op('Mul', [quad, g.scalar(-0.5)]), g.scalar(-0.5 * (d * Math.log(2 * Math.PI) + logDet))]);
+}
+
+/** The affine case's pair (see AffineCase); `scale` multiplies D (a wrong ratio, for negative controls). */
+export function affinePair(c: AffineCase, scale = 1): ModelPair {
+  const d = c.b.length;
+  const gen = new Graph();
+  gen.name = 'affine_generator';
+  const z = gen.addInput('z', 'float32', ['batch', d]);
+  const at = Float32Array.from({ length: d * d }, (_, i) => c.a[i % d][Math.floor(i / d)]);
+  gen.add('Add', [gen.op('MatMul', [z, gen.float32(at, [d, d])]), gen.float32(Float32Array.from(c.b), [d])], {}, ['x']);
+  gen.outputs = ['x'];
+  // p_g's covariance A A^T.
+  const pg = c.a.map((row) => c.a.map((other) => row.reduce((acc, v, k) => acc + v * other[k], 0)));
+  const dis = new Graph();
+  dis.name = 'affine_exact_log_ratio';
+  const x = dis.addInput('x', 'float32', ['batch', d]);
+  let out = dis.op('Sub', [gaussianLogDensity(dis, x, c.mean, c.cov), gaussianLogDensity(dis, x, c.b, pg)]);
+  if (scale !== 1) out = dis.op('Mul', [out, dis.scalar(scale)]);
+  dis.add('Identity', [out], {}, ['logit']);
+  dis.outputs = ['logit'];
+  return {
+    generator: gen,
+    discriminator: dis,
+    meta: { latentDim: d, latentPrior: 'normal', dataShape: [d], dOutput: 'logit' },
+    files: { generator: '<affine>', discriminator: '<exact log ratio>' },
+  };
+}
+
+/**
+ * A 4-D affine case of its own (not the 2-D mixture the samplers were checked on): a rotated and
+ * stretched generator, a target shifted by about one generator standard deviation with
+ * correlations of its own.
+ */
+export const AFFINE4: AffineCase = {
+  a: [
+    [1.2, 0.3, 0, -0.2],
+    [0.1, 0.9, 0.4, 0],
+    [0, -0.3, 1.1, 0.2],
+    [0.2, 0, -0.1, 0.8],
+  ],
+  b: [0.5, -0.5, 0, 1],
+  mean: [1.3, 0.2, -0.6, 0.4],
+  cov: [
+    [0.9, 0.3, 0, 0.1],
+    [0.3, 0.7, 0.2, 0],
+    [0, 0.2, 0.8, -0.2],
+    [0.1, 0, -0.2, 0.6],
+  ],
+};

@@ -16,7 +16,7 @@ import type { OptionSpec } from '../options.js';
 
 /** Options of `ddls` (Che et al. 2020). */
 export interface DdlsOptions {
-  /** Langevin steps per chain. Default 100. */
+  /** Langevin steps per chain. Default 1000 (Langevin time 5 at the default step: enough to reach unit-scale targets from the prior). */
   numSteps: number;
   /** Step size epsilon. Default 0.01. */
   stepSize: number;
@@ -178,7 +178,7 @@ export const ddls = defineMethod<'ddls', DdlsOptions>({
   summary: 'Langevin dynamics in latent space on the energy E(z) = -log p0(z) - logRatio(G(z))',
   reference: 'Che et al. 2020, Your GAN is Secretly an Energy-based Model (DDLS)',
   family: 'dynamics',
-  defaults: { numSteps: 100, stepSize: 0.01, noise: 1, decay: 1, metropolis: false },
+  defaults: { numSteps: 1000, stepSize: 0.01, noise: 1, decay: 1, metropolis: false },
   options: {
     numSteps: numSteps('Langevin steps per chain'),
     stepSize: stepSize('step size epsilon'),

@@ -1,0 +1,63 @@
+/**
+ * What the defaults guarantee, on an exact target the defaults were not tuned on (a 4-D affine
+ * generator and the exact log ratio to a correlated Gaussian, AFFINE4): DDLS with its default
+ * settings samples the target (up to the O(stepSize) bias of unadjusted Langevin, below the test's
+ * resolution here); the former default length (100 steps) and a wrong ratio fail the same test.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rng } from '../rng.js';
+import { AFFINE4, affinePair } from '../testing/exact.js';
+import { meanZScores, projectedKs, varianceZScores } from '../testing/stats.js';
+import { refine } from './refine.js';
+import { METHOD_DEFAULTS } from './info.js';
+
+const N = 2000;
+const D = AFFINE4.b.length;
+
+/** n exact draws of N(mean, cov) (Cholesky), [n, d]. */
+function gaussianDraws(mean: number[], cov: number[][], n: number, rng: Rng): Float32Array {
+  const d = mean.length;
+  const l = cov.map(() => new Array<number>(d).fill(0));
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let v = cov[i][j];
+      for (let k = 0; k < j; k++) v -= l[i][k] * l[j][k];
+      l[i][j] = i === j ? Math.sqrt(v) : v / l[j][j];
+    }
+  }
+  const out = new Float32Array(n * d);
+  const e = new Array<number>(d);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < d; j++) e[j] = rng.normal();
+    for (let i = 0; i < d; i++) out[r * d + i] = mean[i] + l[i].reduce((a, v, k) => a + v * e[k], 0);
+  }
+  return out;
+}
+
+const reference = gaussianDraws(AFFINE4.mean, AFFINE4.cov, N, new Rng(77));
+
+/** Moment z-scores (|z| < 4 each; independent chains) and the projected two-sample KS p-value. */
+function compare(x: Float32Array): { z: number[]; ks: number; ok: boolean } {
+  const exact = { mean: AFFINE4.mean, cov: AFFINE4.cov };
+  const z = [...meanZScores(x, N, D, exact), ...varianceZScores(x, N, D, exact)];
+  const ks = projectedKs(x, N, reference, N, D).pValue;
+  return { z, ks, ok: z.every((v) => Math.abs(v) < 4) && ks > 1e-3 };
+}
+const fmt = (r: { z: number[]; ks: number }) => `z ${r.z.map((v) => v.toFixed(2)).join(', ')}; KS p ${r.ks.toExponential(2)}`;
+
+test('DDLS with its defaults samples the exact target of a 4-D affine case; 100 steps and a wrong ratio do not', async (t) => {
+  assert.equal(METHOD_DEFAULTS.ddls.numSteps, 1000);
+  const ok = await refine(affinePair(AFFINE4), { method: 'ddls', n: N, seed: 3 });
+  const r = compare(ok.samples.data);
+  t.diagnostic(`defaults: ${fmt(r)}`);
+  assert.ok(r.ok, `DDLS defaults vs N(m, S): ${fmt(r)}`);
+  const short = await refine(affinePair(AFFINE4), { method: 'ddls', n: N, seed: 3, numSteps: 100 });
+  const rs = compare(short.samples.data);
+  t.diagnostic(`100 steps: ${fmt(rs)}`);
+  assert.ok(!rs.ok, `100 steps passed: ${fmt(rs)}`);
+  const wrong = await refine(affinePair(AFFINE4, 0.5), { method: 'ddls', n: N, seed: 3 });
+  const rw = compare(wrong.samples.data);
+  t.diagnostic(`ratio x 0.5: ${fmt(rw)}`);
+  assert.ok(!rw.ok, `a wrong ratio passed: ${fmt(rw)}`);
+});
