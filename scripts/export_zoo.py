@@ -46,7 +46,7 @@ class Attention(nn.Module):
 
 
 class ConvNet(nn.Module):
-    """Image critic: GroupNorm, SiLU, depthwise conv, InstanceNorm, PReLU, bilinear and bicubic resizing, Hardswish, padding."""
+    """Image critic: GroupNorm, SiLU, depthwise conv, InstanceNorm, PReLU, bilinear and bicubic resizing, reflection padding, flip, Hardswish, zero padding."""
 
     shape = (3, 12, 12)
 
@@ -65,7 +65,8 @@ class ConvNet(nn.Module):
         h = F.silu(self.gn(self.c1(x)))
         h = self.prelu(self.inorm(self.dw(h)))
         h = F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=False)
-        h = F.hardswish(self.c2(h))
+        h = F.pad(h, (1, 1, 0, 1), mode="reflect")
+        h = torch.flip(F.hardswish(self.c2(h)), dims=[3])
         h = F.interpolate(h, size=(9, 7), mode="bicubic", align_corners=True)
         h = F.pad(h, (0, 1, 1, 0))
         h = F.avg_pool2d(F.elu(self.c3(h)), 2, ceil_mode=False, count_include_pad=True)

@@ -555,6 +555,33 @@ const cases: Case[] = [
     inputs: [{ name: 'x', shape: [2, 3, 5] }],
     build: (g, [x]) => g.op('Resize', [x, '', g.float32(Float32Array.of(1, 1, 1.6), [3])], { mode: str('linear') }),
   },
+  // Pads that read the input (reflect, edge, wrap) and strided or reversed slices.
+  {
+    name: 'Pad reflect (ReflectionPad2d)',
+    inputs: [{ name: 'x', shape: [1, 2, 4, 5] }],
+    build: (g, [x]) => g.op('Pad', [x, g.int64s([0, 0, 2, 1, 0, 0, 1, 3])], { mode: str('reflect') }),
+  },
+  {
+    name: 'Pad edge (ReplicationPad2d)',
+    inputs: [{ name: 'x', shape: [2, 1, 3, 4] }],
+    build: (g, [x]) => g.op('Pad', [x, g.int64s([0, 0, 2, 0, 0, 0, 1, 3])], { mode: str('edge') }),
+  },
+  {
+    name: 'Pad wrap (circular padding), opset 19',
+    opset: 19,
+    inputs: [{ name: 'x', shape: [1, 2, 3, 4] }],
+    build: (g, [x]) => g.op('Pad', [x, g.int64s([0, 0, 1, 2, 0, 0, 2, 1])], { mode: str('wrap') }),
+  },
+  {
+    name: 'Slice with step 2 on two axes (x[:, ::2, 1::3])',
+    inputs: [{ name: 'x', shape: [2, 5, 7] }],
+    build: (g, [x]) => g.op('Slice', [x, g.int64s([0, 1]), g.int64s([5, 7]), g.int64s([1, 2]), g.int64s([2, 3])]),
+  },
+  {
+    name: 'Slice with step -1 (torch.flip)',
+    inputs: [{ name: 'x', shape: [2, 3, 4] }],
+    build: (g, [x]) => g.op('Slice', [x, g.int64s([-1]), g.int64s([-(2 ** 62)]), g.int64s([2]), g.int64s([-1])]),
+  },
   // Normalisations over each sample's own statistics.
   {
     name: 'LayerNormalization over the last axis',

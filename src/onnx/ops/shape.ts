@@ -296,20 +296,37 @@ export const shapeOps: OpDef[] = [
       if (dy === undefined || !ctx.needs(0)) return none;
       const s = g.shape(node.inputs[0]);
       const r = s.length;
-      const pads = new Array<number>(2 * r).fill(0);
-      for (const { axis, start, end, step } of sliceSpec(g, node)) {
-        const d = s[axis];
-        if (step !== 1) unsupported(node, 'Slice with step 1 for differentiation', `step ${step}`);
-        if (typeof d !== 'number') {
-          if (start === 0 && end >= 2 ** 31 - 1) continue;
-          unsupported(node, 'a static size along sliced axes for differentiation', `axis ${axis} of size ${d}`);
+      const spec = sliceSpec(g, node);
+      for (const { axis, start, end } of spec) {
+        if (typeof s[axis] !== 'number' && !(start === 0 && end >= 2 ** 31 - 1)) {
+          unsupported(node, 'a static size along sliced axes for differentiation', `axis ${axis} of size ${s[axis]}`);
         }
-        const [b, e] = clampSlice(start, end, step, d);
-        pads[axis] = b;
-        pads[axis + r] = d - Math.max(b, e);
       }
       const out: (string | undefined)[] = [...none];
-      out[0] = g.op('Pad', [dy, g.int64s(pads)], {});
+      if (spec.every((a) => a.step === 1)) {
+        // Contiguous: the gradient is dy padded with zeros back to the input's size.
+        const pads = new Array<number>(2 * r).fill(0);
+        for (const { axis, start, end, step } of spec) {
+          const d = s[axis];
+          if (typeof d !== 'number') continue;
+          const [b, e] = clampSlice(start, end, step, d);
+          pads[axis] = b;
+          pads[axis + r] = d - Math.max(b, e);
+        }
+        out[0] = g.op('Pad', [dy, g.int64s(pads)], {});
+        return out;
+      }
+      // Strided or reversed (x[:, ::2], flips): scatter each sliced axis through its 0/1 matrix.
+      let dx = dy;
+      for (const { axis, start, end, step } of spec) {
+        const d = s[axis] as number;
+        const [b, e] = clampSlice(start, end, step, d);
+        const kept: number[] = [];
+        if (step > 0) for (let k = b; k < e; k += step) kept.push(k);
+        else for (let k = b; k > e; k += step) kept.push(k);
+        dx = alongAxis(g, dx, axis, indexMatrix(kept, d));
+      }
+      out[0] = dx;
       return out;
     },
   },
@@ -330,12 +347,27 @@ export const shapeOps: OpDef[] = [
       const dy = ctx.dy[0];
       const none = node.inputs.map(() => undefined);
       if (dy === undefined || !ctx.needs(0)) return none;
-      const mode = node.attrs.mode?.v ?? 'constant';
-      if (mode !== 'constant') unsupported(node, "Pad mode 'constant' for differentiation", String(mode));
+      const mode = String(node.attrs.mode?.v ?? 'constant');
       const s = g.shape(node.inputs[0]);
       const r = s.length;
       const pads = padsOf(g, node);
       if (pads.some((p) => p < 0)) unsupported(node, 'non-negative pads for differentiation', `[${pads.join(',')}]`);
+      if (mode !== 'constant') {
+        // reflect / edge / wrap: every output index reads one input index; add dy back through the
+        // 0/1 matrix of that map, axis by axis.
+        const source = PAD_SOURCES[mode] ?? unsupported(node, "Pad mode 'constant', 'reflect', 'edge' or 'wrap' for differentiation", mode);
+        let dx = dy;
+        for (let i = 0; i < r; i++) {
+          if (pads[i] === 0 && pads[i + r] === 0) continue;
+          const d = s[i];
+          if (typeof d !== 'number') unsupported(node, 'a static size along padded axes for differentiation', `axis ${i} of size ${d}`);
+          const reads = Array.from({ length: d + pads[i] + pads[i + r] }, (_, k) => source(k - pads[i], d));
+          dx = alongAxis(g, dx, i, indexMatrix(reads, d));
+        }
+        const out: (string | undefined)[] = [...none];
+        out[0] = dx;
+        return out;
+      }
       const axes: number[] = [];
       const starts: number[] = [];
       const ends: number[] = [];
@@ -435,6 +467,40 @@ function gatherGrad(g: Graph, node: Node, dy: string): string {
   const oneHotT = g.op('Transpose', [g.op('Cast', [g.op('Equal', [wrapped, positions])], { to: int(1) })], { perm: ints([1, 0]) });
   const dx = g.op('MatMul', [oneHotT, g.op('Reshape', [dy, g.int64s([p, k, q])])]);
   return reshapeLike(g, dx, x);
+}
+
+/** Pad modes other than 'constant': the input index output index j (relative to the input's start) reads. */
+const PAD_SOURCES: Record<string, (j: number, d: number) => number> = {
+  // numpy 'reflect' (edge not repeated): -1 -> 1, d -> d - 2.
+  reflect: (j, d) => {
+    const period = 2 * (d - 1);
+    if (period === 0) return 0;
+    const m = ((j % period) + period) % period;
+    return m < d ? m : period - m;
+  },
+  edge: (j, d) => Math.min(Math.max(j, 0), d - 1),
+  wrap: (j, d) => ((j % d) + d) % d,
+};
+
+/** The [out, in] 0/1 matrix (float32) whose row k has its 1 at column reads[k]. */
+function indexMatrix(reads: number[], inSize: number): { data: Float32Array; out: number; in: number } {
+  const data = new Float32Array(reads.length * inSize);
+  reads.forEach((c, k) => {
+    data[k * inSize + c] = 1;
+  });
+  return { data, out: reads.length, in: inSize };
+}
+
+/** Map axis `axis` of v (size m.out) to size m.in by v ×_axis m (the adjoint of gathering along m). */
+function alongAxis(g: Graph, v: string, axis: number, m: { data: Float32Array; out: number; in: number }): string {
+  const r = g.rank(v);
+  const matrix = g.float32(m.data, [m.out, m.in]);
+  if (axis === r - 1) return g.op('MatMul', [v, matrix]);
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[axis] = r - 1;
+  perm[r - 1] = axis;
+  const moved = g.op('MatMul', [g.op('Transpose', [v], { perm: ints(perm) }), matrix]);
+  return g.op('Transpose', [moved], { perm: ints(perm) });
 }
 
 function constantAttr(node: Node) {
