@@ -114,6 +114,58 @@ def run_node(node, a):
         return [a[0].permute(attr(node, "perm"))]
     if op == "Softmax":
         return [torch.softmax(a[0], attr(node, "axis", -1))]
+    if op == "Shape":
+        return [torch.tensor(list(a[0].shape), dtype=torch.int64)]
+    if op == "Gather":
+        axis = attr(node, "axis", 0)
+        idx = a[1]
+        out = torch.index_select(a[0], axis, idx.reshape(-1) % a[0].shape[axis])
+        return [out.reshape(a[0].shape[:axis] + idx.shape + a[0].shape[axis + 1:])]
+    if op == "Unsqueeze":
+        out = a[0]
+        for ax in sorted(int(v) for v in a[1].tolist()):
+            out = out.unsqueeze(ax if ax >= 0 else ax + out.dim() + 1)
+        return [out]
+    if op == "Concat":
+        return [torch.cat(a, attr(node, "axis", 0))]
+    if op == "Slice":
+        x = a[0]
+        starts, ends = a[1].tolist(), a[2].tolist()
+        axes = a[3].tolist() if len(a) > 3 and a[3] is not None else list(range(len(starts)))
+        steps = a[4].tolist() if len(a) > 4 and a[4] is not None else [1] * len(starts)
+        index = [slice(None)] * x.dim()
+        for st, en, ax, sp in zip(starts, ends, axes, steps):
+            if sp != 1:
+                raise ValueError("Slice steps other than 1 are not in the twin")
+            d = x.shape[ax]
+            index[ax] = slice(max(min(st + d if st < 0 else st, d), 0), max(min(en + d if en < 0 else en, d), 0))
+        return [x[tuple(index)]]
+    if op == "ReduceSum":
+        axes = [int(v) for v in a[1].tolist()] if len(a) > 1 and a[1] is not None else list(range(a[0].dim()))
+        return [a[0].sum(dim=axes, keepdim=bool(attr(node, "keepdims", 1)))]
+    if op == "Pad":
+        if attr(node, "mode", "constant") != "constant":
+            raise ValueError("Pad modes other than constant are not in the twin")
+        pads = [int(v) for v in a[1].tolist()]
+        n = len(pads) // 2
+        amounts = []
+        for i in reversed(range(n)):
+            amounts += [pads[i], pads[i + n]]
+        value = float(a[2]) if len(a) > 2 and a[2] is not None else 0.0
+        return [F.pad(a[0], amounts, value=value)]
+    if op == "AveragePool":
+        k = attr(node, "kernel_shape")
+        pads = attr(node, "pads", [0] * (2 * len(k)))
+        if pads[: len(k)] != pads[len(k):] or attr(node, "ceil_mode", 0):
+            raise ValueError("asymmetric or ceil-mode AveragePool is not in the twin")
+        return [F.avg_pool2d(a[0], k, attr(node, "strides", k), pads[: len(k)], False, bool(attr(node, "count_include_pad", 0)))]
+    if op == "Resize":
+        if attr(node, "mode", "nearest") != "nearest":
+            raise ValueError("Resize modes other than nearest are not in the twin")
+        scales = a[2].tolist() if len(a) > 2 and a[2] is not None and a[2].numel() > 0 else None
+        if scales is None or any(abs(v - round(v)) > 1e-6 for v in scales):
+            raise ValueError("only integer nearest upscaling is in the twin")
+        return [F.interpolate(a[0], scale_factor=tuple(scales[2:]), mode="nearest")]
     if op == "BatchNormalization":
         x, scale, bias, mean, var = a[:5]
         return [F.batch_norm(x, mean, var, scale, bias, False, 0.0, attr(node, "epsilon", 1e-5))]

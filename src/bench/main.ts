@@ -21,7 +21,7 @@
  * (writes an ORT per-node profile of each case's session to DIR; slows the run down).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, availableParallelism, platform, arch, totalmem, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
 import type { Tensor } from '../tensor.js';
-import { fixturesDir } from '../testing/fixtures.js';
+import { fixturesDir, repoRoot } from '../testing/fixtures.js';
 import { measureCost } from './cost.js';
 import { measureMetrics } from './metrics.js';
 import { findTorchPython, TorchTwin } from './torch.js';
@@ -76,9 +76,16 @@ const CASES: BenchCase[] = [
   step('dcgan32', 64, { full: 60, quick: 6, warmup: 5, maxSeconds: 15 }),
   step('dcgan32', 256, { full: 20, quick: 4, warmup: 2, maxSeconds: 20 }),
   step('mnist_dcgan28', 64, { full: 60, quick: 6, warmup: 5, maxSeconds: 15 }),
+  // The architectures of real image GANs (scripts/export_bench_models.py, test/fixtures/bench).
+  step('resnet32', 64, { full: 30, quick: 3, warmup: 2, maxSeconds: 20 }),
+  step('resnet32', 256, { full: 10, quick: 2, warmup: 1, maxSeconds: 30 }),
+  step('sagan32', 64, { full: 30, quick: 3, warmup: 2, maxSeconds: 20 }),
+  step('sagan32', 256, { full: 10, quick: 2, warmup: 1, maxSeconds: 30 }),
   forward('mlp2d', 10_000, { full: 60, quick: 10, warmup: 5, maxSeconds: 10 }),
   forward('dcgan32', 256, { full: 30, quick: 4, warmup: 3, maxSeconds: 15 }),
   forward('mnist_dcgan28', 256, { full: 30, quick: 4, warmup: 3, maxSeconds: 15 }),
+  forward('resnet32', 256, { full: 20, quick: 3, warmup: 2, maxSeconds: 20 }),
+  forward('sagan32', 256, { full: 20, quick: 3, warmup: 2, maxSeconds: 20 }),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -190,11 +197,17 @@ function seededLatents(pair: ModelPair, batch: number, seed: number): Tensor {
   return { data, shape: [batch, d] };
 }
 
+/** A fixture's folder: ../shared's PyTorch fixtures, or the bench's own (test/fixtures/bench). */
+function fixtureDir(fixture: string): string {
+  const shared = join(fixturesDir(), fixture);
+  return existsSync(shared) ? shared : join(repoRoot, 'test', 'fixtures', 'bench', fixture);
+}
+
 const pairCache = new Map<string, ModelPair>();
 function fixturePair(fixture: string): ModelPair {
   let p = pairCache.get(fixture);
   if (!p) {
-    const dir = join(fixturesDir(), fixture);
+    const dir = fixtureDir(fixture);
     p = loadPair({ generator: join(dir, 'generator.onnx'), discriminator: join(dir, 'discriminator.onnx') });
     pairCache.set(fixture, p);
   }
@@ -210,7 +223,7 @@ async function twinFor(fixture: string, opts: Options, work: string): Promise<To
   if ('reason' in found) result = { unavailable: found.reason };
   else {
     const pair = fixturePair(fixture);
-    const dir = join(fixturesDir(), fixture);
+    const dir = fixtureDir(fixture);
     const latents = new Map<number, Float32Array>();
     for (const c of CASES) if (c.fixture === fixture) latents.set(c.batch, seededLatents(pair, c.batch, 20240601).data);
     try {
