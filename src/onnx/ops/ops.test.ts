@@ -507,6 +507,37 @@ const cases: Case[] = [
     ],
     build: op('ConvTranspose', { group: int(2), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }),
   },
+  {
+    name: 'AveragePool 2x2 stride 2 tiling the input (nearest-upsampling gradient)',
+    inputs: [{ name: 'x', shape: [2, 3, 6, 4] }],
+    build: op('AveragePool', { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }),
+  },
+  {
+    name: 'AveragePool 1-D k 3 stride 3 tiling',
+    inputs: [{ name: 'x', shape: [1, 2, 9] }],
+    build: op('AveragePool', { kernel_shape: ints([3]), strides: ints([3]) }),
+  },
+  // Stride-1 convolutions with constant weights: the input gradient is a Conv with the flipped kernel.
+  {
+    name: 'Conv 3x3 pad 1, constant weights (flipped-kernel gradient)',
+    inputs: [{ name: 'x', shape: [2, 4, 6, 5] }],
+    build: (g, [x]) => g.op('Conv', [x, constant(g, [6, 4, 3, 3], 31), constant(g, [6], 32)], { pads: ints([1, 1, 1, 1]) }),
+  },
+  {
+    name: 'Conv dilation 2, asymmetric pads, constant weights',
+    inputs: [{ name: 'x', shape: [1, 3, 8, 7] }],
+    build: (g, [x]) => g.op('Conv', [x, constant(g, [5, 3, 3, 2], 33)], { dilations: ints([2, 1]), pads: ints([2, 0, 1, 1]) }),
+  },
+  {
+    name: 'Conv 1-D k 5, constant weights',
+    inputs: [{ name: 'x', shape: [2, 3, 9] }],
+    build: (g, [x]) => g.op('Conv', [x, constant(g, [4, 3, 5], 34)], { pads: ints([1, 2]) }),
+  },
+  {
+    name: 'Conv 1x1 with pad 1, constant weights (pads beyond the kernel: the ConvTranspose rule)',
+    inputs: [{ name: 'x', shape: [1, 3, 4, 4] }],
+    build: (g, [x]) => g.op('Conv', [x, constant(g, [2, 3, 1, 1], 35)], { pads: ints([1, 1, 1, 1]) }),
+  },
   // Resize by interpolation matrices.
   {
     name: 'Resize linear x2 (half_pixel, F.interpolate bilinear)',
