@@ -56,20 +56,11 @@ interface StepCase {
 
 type BenchCase = StepCase;
 
-const step = (fixture: string, batch: number, runs: StepCase['runs']): StepCase => ({
-  kind: 'latent_step',
-  name: `${fixture}/latent_step/b${batch}`,
-  fixture,
-  batch,
-  runs,
-});
-const forward = (fixture: string, batch: number, runs: StepCase['runs']): StepCase => ({
-  kind: 'forward',
-  name: `${fixture}/forward/b${batch}`,
-  fixture,
-  batch,
-  runs,
-});
+const stepCase =
+  (kind: StepCase['kind']) =>
+  (fixture: string, batch: number, runs: StepCase['runs']): StepCase => ({ kind, name: `${fixture}/${kind}/b${batch}`, fixture, batch, runs });
+const step = stepCase('latent_step');
+const forward = stepCase('forward');
 
 const CASES: BenchCase[] = [
   step('mlp2d', 10_000, { full: 60, quick: 10, warmup: 5, maxSeconds: 15 }),

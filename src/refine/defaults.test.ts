@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../rng.js';
-import { AFFINE4, affinePair } from '../testing/exact.js';
+import { AFFINE4, affinePair, sampleGaussian } from '../testing/exact.js';
 import { meanZScores, projectedKs, varianceZScores } from '../testing/stats.js';
 import { refine } from './refine.js';
 import { METHOD_DEFAULTS } from './info.js';
@@ -17,27 +17,7 @@ import { METHOD_DEFAULTS } from './info.js';
 const N = 2000;
 const D = AFFINE4.b.length;
 
-/** n exact draws of N(mean, cov) (Cholesky), [n, d]. */
-function gaussianDraws(mean: number[], cov: number[][], n: number, rng: Rng): Float32Array {
-  const d = mean.length;
-  const l = cov.map(() => new Array<number>(d).fill(0));
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let v = cov[i][j];
-      for (let k = 0; k < j; k++) v -= l[i][k] * l[j][k];
-      l[i][j] = i === j ? Math.sqrt(v) : v / l[j][j];
-    }
-  }
-  const out = new Float32Array(n * d);
-  const e = new Array<number>(d);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < d; j++) e[j] = rng.normal();
-    for (let i = 0; i < d; i++) out[r * d + i] = mean[i] + l[i].reduce((a, v, k) => a + v * e[k], 0);
-  }
-  return out;
-}
-
-const reference = gaussianDraws(AFFINE4.mean, AFFINE4.cov, N, new Rng(77));
+const reference = sampleGaussian(AFFINE4.mean, AFFINE4.cov, N, new Rng(77));
 
 /** Moment z-scores (|z| < 4 each; independent chains) and the projected two-sample KS p-value. */
 function compare(x: Float32Array): { z: number[]; ks: number; ok: boolean } {

@@ -218,8 +218,8 @@ export interface AffineCase {
   cov: number[][];
 }
 
-/** Inverse and log-determinant of a symmetric positive definite matrix (Cholesky, float64). */
-function spdInverse(s: number[][]): { inv: number[][]; logDet: number } {
+/** The lower Cholesky factor L (L L^T = s) of a symmetric positive definite matrix, float64. */
+function cholesky(s: number[][]): number[][] {
   const d = s.length;
   const l = s.map(() => new Array<number>(d).fill(0));
   for (let i = 0; i < d; i++) {
@@ -229,6 +229,26 @@ function spdInverse(s: number[][]): { inv: number[][]; logDet: number } {
       l[i][j] = i === j ? Math.sqrt(v) : v / l[j][j];
     }
   }
+  return l;
+}
+
+/** n exact draws of N(mean, cov), [n, d] row-major. */
+export function sampleGaussian(mean: number[], cov: number[][], n: number, rng: Rng): Float32Array {
+  const d = mean.length;
+  const l = cholesky(cov);
+  const out = new Float32Array(n * d);
+  const e = new Array<number>(d);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < d; j++) e[j] = rng.normal();
+    for (let i = 0; i < d; i++) out[r * d + i] = mean[i] + l[i].reduce((a, v, k) => a + v * e[k], 0);
+  }
+  return out;
+}
+
+/** Inverse and log-determinant of a symmetric positive definite matrix (Cholesky, float64). */
+function spdInverse(s: number[][]): { inv: number[][]; logDet: number } {
+  const d = s.length;
+  const l = cholesky(s);
   // inv = L^-T L^-1, column by column.
   const inv = s.map(() => new Array<number>(d).fill(0));
   for (let c = 0; c < d; c++) {
