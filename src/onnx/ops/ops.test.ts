@@ -613,6 +613,13 @@ const cases: Case[] = [
     inputs: [{ name: 'x', shape: [2, 3, 4] }],
     build: (g, [x]) => g.op('Slice', [x, g.int64s([-1]), g.int64s([-(2 ** 62)]), g.int64s([2]), g.int64s([-1])]),
   },
+  { name: 'DepthToSpace DCR', inputs: [{ name: 'x', shape: [2, 8, 3, 2] }], build: op('DepthToSpace', { blocksize: int(2) }) },
+  {
+    name: 'DepthToSpace CRD (nn.PixelShuffle)',
+    inputs: [{ name: 'x', shape: [1, 18, 2, 3] }],
+    build: op('DepthToSpace', { blocksize: int(3), mode: str('CRD') }),
+  },
+  { name: 'SpaceToDepth', inputs: [{ name: 'x', shape: [2, 3, 4, 6] }], build: op('SpaceToDepth', { blocksize: int(2) }) },
   // Normalisations over each sample's own statistics.
   {
     name: 'LayerNormalization over the last axis',

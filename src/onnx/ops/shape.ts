@@ -418,6 +418,36 @@ export const shapeOps: OpDef[] = [
     },
   },
   {
+    // PixelShuffle: [N, C b^2, H, W] -> [N, C, H b, W b] (DCR: channel (i b + j) C + c; CRD: c b^2 + i b + j).
+    op: 'DepthToSpace',
+    infer(g, node) {
+      const [n, c, h, w] = spaceInfo(g, node);
+      const b = attrInt(node, 'blocksize', 0);
+      return [{ dtype: g.dtype(node.inputs[0]), shape: [n, c / (b * b), h * b, w * b] }];
+    },
+    grad(ctx) {
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined];
+      return [toDepth(ctx.g, ctx.node, dy)];
+    },
+  },
+  {
+    // [N, C, H, W] -> [N, C b^2, H / b, W / b], channel (i b + j) C + c (DCR order).
+    op: 'SpaceToDepth',
+    infer(g, node) {
+      const [n, c, h, w] = spaceInfo(g, node);
+      const b = attrInt(node, 'blocksize', 0);
+      if (h % b !== 0 || w % b !== 0) shapeError(node, `height and width divisible by blocksize ${b}`, fmtShape(g.shape(node.inputs[0])));
+      return [{ dtype: g.dtype(node.inputs[0]), shape: [n, c * b * b, h / b, w / b] }];
+    },
+    grad(ctx) {
+      const dy = ctx.dy[0];
+      if (dy === undefined || !ctx.needs(0)) return [undefined];
+      const b = attrInt(ctx.node, 'blocksize', 0);
+      return [ctx.g.op('DepthToSpace', [dy], { blocksize: int(b), mode: { type: 'string', v: 'DCR' } })];
+    },
+  },
+  {
     op: 'Tile',
     infer(g, node) {
       const s = g.shape(node.inputs[0]);
@@ -441,6 +471,30 @@ export const shapeOps: OpDef[] = [
     },
   },
 ];
+
+/** [N, C, H, W] of a DepthToSpace/SpaceToDepth input, with C, H, W static and a valid blocksize. */
+function spaceInfo(g: Graph, node: Node): [Dim, number, number, number] {
+  const s = g.shape(node.inputs[0]);
+  const b = attrInt(node, 'blocksize', 0);
+  if (s.length !== 4 || !isStatic(s.slice(1)) || b < 1)
+    shapeError(node, 'an input [N, C, H, W] with static C, H, W and blocksize >= 1', `${fmtShape(s)}, blocksize ${b}`);
+  const [n, c, h, w] = s as [Dim, number, number, number];
+  if (node.op === 'DepthToSpace' && c % (b * b) !== 0) shapeError(node, `channels divisible by blocksize^2 = ${b * b}`, String(c));
+  return [n, c, h, w];
+}
+
+/** The adjoint of DepthToSpace (either mode): dy [N, C, H b, W b] back to [N, C b^2, H, W]. */
+function toDepth(g: Graph, node: Node, dy: string): string {
+  const [, c0, h, w] = spaceInfo(g, node);
+  const b = attrInt(node, 'blocksize', 0);
+  const c = c0 / (b * b);
+  // dy as [N, C, H, b, W, b] (row y = h b + i, column x = w b + j).
+  const split = g.op('Reshape', [dy, g.int64s([-1, c, h, b, w, b])]);
+  const crd = String(node.attrs.mode?.v ?? 'DCR') === 'CRD';
+  // DCR: channel (i b + j) C + c -> [N, i, j, C, H, W]; CRD: c b^2 + i b + j -> [N, C, i, j, H, W].
+  const moved = g.op('Transpose', [split], { perm: ints(crd ? [0, 1, 3, 5, 2, 4] : [0, 3, 5, 1, 2, 4]) });
+  return g.op('Reshape', [moved, g.int64s([-1, c0, h, w])]);
+}
 
 /**
  * Gather's gradient scatters dy back, adding repeated indices: with dy as [P, K, Q] (before the
