@@ -95,8 +95,11 @@ function meanSd(xs: number[]): [number, number] {
 
 /** The Markdown table of the rows, mean ± std over seeds. */
 export function formatMnist(rows: MnistRow[], seeds: number): string {
+  // A row with fewer seeds than the run (a failure on some seeds) shows no spread: say how many it has.
   const f = (r: MnistRow, k: (typeof KEYS)[number], digits: number) =>
-    r.perSeed.length === 0 ? 'failed' : `${r.mean[k].toFixed(digits)}${seeds > 1 ? ` ± ${r.sd[k].toFixed(digits)}` : ''}`;
+    r.perSeed.length === 0
+      ? 'failed'
+      : `${r.mean[k].toFixed(digits)}${r.perSeed.length > 1 ? ` ± ${r.sd[k].toFixed(digits)}` : seeds > 1 ? ` (${r.perSeed.length} of ${seeds} seeds)` : ''}`;
   const lines = [
     '| method | FID | IS | % high quality | classes | JS(classes, uniform) | seconds |',
     '|---|---|---|---|---|---|---|',
