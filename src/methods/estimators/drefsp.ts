@@ -16,7 +16,8 @@
  * importance weighting consume). Expectations are minibatch means.
  *
  * Features are standardised, (f - mean) / std per feature over the pooled real and fake
- * features (std floored at 1e-6), before the MLP; the standardisation is baked into the critic.
+ * features (std floored at 1% of the largest feature's std), before the MLP; the standardisation
+ * is baked into the critic.
  * The critic is returned as an ONNX graph x -> logit [batch, 1] (feature extractor inlined,
  * standardisation, MLP with its weights as initializers) with dOutput 'logit', so any method
  * uses it through a ModelPair whose discriminator is replaced.
@@ -270,7 +271,10 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
   ] as const)
     for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) sd[j] += (f[i * k + j] - mu[j]) ** 2 / total;
   const meanF = Float32Array.from(mu);
-  const stdF = Float32Array.from(sd, (v) => Math.max(Math.sqrt(v), 1e-6));
+  // Near-constant features (dead ReLUs of a classifier) would turn a rare activation into a value
+  // of tens of standard deviations: their std is floored at 1% of the largest feature's.
+  const floor = Math.max(1e-6, 0.01 * Math.sqrt(Math.max(...sd)));
+  const stdF = Float32Array.from(sd, (v) => Math.max(Math.sqrt(v), floor));
   const standardize = (f: Float32Array, rows: number) => {
     const out = new Float32Array(rows * k);
     for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = (f[i * k + j] - meanF[j]) / stdF[j];
