@@ -5,7 +5,7 @@
  * differentiation needs such a value as a constant can have it.
  */
 import type { ConstTensor, Graph, Node } from './graph.js';
-import { constNumbers } from './graph.js';
+import { attrInt, attrInts, constNumbers } from './graph.js';
 
 interface Value {
   dims: number[];
@@ -21,16 +21,6 @@ function strides(dims: number[]): number[] {
   const s = new Array<number>(dims.length).fill(1);
   for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1] * dims[i + 1];
   return s;
-}
-
-function attrInt(node: Node, name: string, dflt: number): number {
-  const a = node.attrs[name];
-  return a && a.type === 'int' ? a.v : dflt;
-}
-
-function attrInts(node: Node, name: string): number[] | undefined {
-  const a = node.attrs[name];
-  return a && a.type === 'ints' ? a.v : undefined;
 }
 
 function fromConst(t: ConstTensor): Value | undefined {

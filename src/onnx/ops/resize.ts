@@ -8,7 +8,7 @@
 import { attrFloat, attrInt, attrString, constNumbers, ints, type Dim, type Graph, type Node } from '../graph.js';
 import type { GradCtx, OpDef } from './types.js';
 import { shapeValue } from './shape.js';
-import { fmtShape, unsupported } from './util.js';
+import { alongAxis, fmtShape, unsupported } from './util.js';
 
 interface ResizeSpec {
   mode: 'nearest' | 'linear' | 'cubic';
@@ -169,21 +169,16 @@ function resizeGrad(ctx: GradCtx): (string | undefined)[] {
     out[0] = g.op('Mul', [g.op('AveragePool', [dy], { kernel_shape: ints(sp), strides: ints(sp) }), g.scalar(block)]);
     return out;
   }
+  // dx = dy ×_axis A per resized spatial axis, with A [out, in] its interpolation matrix.
   const xs = g.shape(node.inputs[0]);
-  const r = xs.length;
-  if (r !== 3 && r !== 4) unsupported(node, `${s.mode} resizing of 1 or 2 spatial axes for differentiation`, fmtShape(xs));
-  // dx = A_h^T dy A_w (2-D) or dy A (1-D), with A [out, in] per axis.
-  const matrix = (axis: number, transposed: boolean) => {
+  if (xs.length !== 3 && xs.length !== 4) unsupported(node, `${s.mode} resizing of 1 or 2 spatial axes for differentiation`, fmtShape(xs));
+  let dx = dy;
+  for (let axis = 2; axis < xs.length; axis++) {
     const inSize = xs[axis] as number;
     const outSize = s.out[axis] as number;
-    const a = axisMatrix(node, s.mode, s.scales[axis], inSize, outSize);
-    if (!transposed) return g.float32(a, [outSize, inSize]);
-    const t = new Float32Array(a.length);
-    for (let o = 0; o < outSize; o++) for (let i = 0; i < inSize; i++) t[i * outSize + o] = a[o * inSize + i];
-    return g.float32(t, [inSize, outSize]);
-  };
-  let dx = g.op('MatMul', [dy, matrix(r - 1, false)]);
-  if (r === 4) dx = g.op('MatMul', [matrix(2, true), dx]);
+    if (inSize === outSize && s.scales[axis] === 1) continue;
+    dx = alongAxis(g, dx, axis, { data: axisMatrix(node, s.mode, s.scales[axis], inSize, outSize), out: outSize, in: inSize });
+  }
   out[0] = dx;
   return out;
 }

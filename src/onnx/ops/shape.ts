@@ -2,7 +2,7 @@
 import { attrInt, attrInts, constNumbers, int, ints, type Dim, type DType, type Graph, type Node } from '../graph.js';
 import { foldConstant } from '../fold.js';
 import type { OpDef, OutInfo } from './types.js';
-import { filled, fmtShape, isStatic, normAxis, reduceTo, reshapeLike, shapeError, staticSize, unsupported } from './util.js';
+import { type AxisMatrix, alongAxis, filled, fmtShape, isStatic, normAxis, reduceTo, reshapeLike, shapeError, staticSize, unsupported } from './util.js';
 
 /**
  * The value of a 1-D int64 shape-like tensor as dims, when it can be known before running: from
@@ -537,24 +537,12 @@ const PAD_SOURCES: Record<string, (j: number, d: number) => number> = {
 };
 
 /** The [out, in] 0/1 matrix (float32) whose row k has its 1 at column reads[k]. */
-function indexMatrix(reads: number[], inSize: number): { data: Float32Array; out: number; in: number } {
+function indexMatrix(reads: number[], inSize: number): AxisMatrix {
   const data = new Float32Array(reads.length * inSize);
   reads.forEach((c, k) => {
     data[k * inSize + c] = 1;
   });
   return { data, out: reads.length, in: inSize };
-}
-
-/** Map axis `axis` of v (size m.out) to size m.in by v ×_axis m (the adjoint of gathering along m). */
-function alongAxis(g: Graph, v: string, axis: number, m: { data: Float32Array; out: number; in: number }): string {
-  const r = g.rank(v);
-  const matrix = g.float32(m.data, [m.out, m.in]);
-  if (axis === r - 1) return g.op('MatMul', [v, matrix]);
-  const perm = Array.from({ length: r }, (_, i) => i);
-  perm[axis] = r - 1;
-  perm[r - 1] = axis;
-  const moved = g.op('MatMul', [g.op('Transpose', [v], { perm: ints(perm) }), matrix]);
-  return g.op('Transpose', [moved], { perm: ints(perm) });
 }
 
 function constantAttr(node: Node) {

@@ -90,3 +90,30 @@ export function addGrads(g: Graph, a: string | undefined, b: string | undefined)
   if (b === undefined) return a;
   return g.op('Add', [a, b]);
 }
+
+/** A constant [out, in] matrix (row-major float32) acting along one axis. */
+export interface AxisMatrix {
+  data: Float32Array;
+  out: number;
+  in: number;
+}
+
+/**
+ * Map axis `axis` of v (size m.out) to size m.in: v ×_axis m, the adjoint of applying m along that
+ * axis (resizing, padding, strided slicing). The last axis is a right MatMul, the one before it a
+ * left MatMul by the transposed constant; other axes move to the end and back.
+ */
+export function alongAxis(g: Graph, v: string, axis: number, m: AxisMatrix): string {
+  const r = g.rank(v);
+  if (axis === r - 1) return g.op('MatMul', [v, g.float32(m.data, [m.out, m.in])]);
+  if (axis === r - 2) {
+    const t = new Float32Array(m.data.length);
+    for (let o = 0; o < m.out; o++) for (let i = 0; i < m.in; i++) t[i * m.out + o] = m.data[o * m.in + i];
+    return g.op('MatMul', [g.float32(t, [m.in, m.out]), v]);
+  }
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[axis] = r - 1;
+  perm[r - 1] = axis;
+  const moved = g.op('MatMul', [g.op('Transpose', [v], { perm: { type: 'ints', v: perm } }), g.float32(m.data, [m.out, m.in])]);
+  return g.op('Transpose', [moved], { perm: { type: 'ints', v: perm } });
+}
