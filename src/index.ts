@@ -84,6 +84,24 @@ export {
   type ClassifierOptions,
   type ClassifierResult,
 } from './train/classifier.js';
+export {
+  finetuneCritic,
+  FINETUNE_CRITIC_DEFAULTS,
+  CRITIC_METHODS,
+  CRITIC_LOSSES,
+  CHAIN_SPACES,
+  type CriticMethod,
+  type CriticLoss,
+  type ChainSpace,
+  type FinetuneCriticOptions,
+  type FinetuneCriticCall,
+  type FinetuneCriticResult,
+  type CriticProgress,
+  type CriticHooks,
+  type RealSource,
+} from './train/critic.js';
+export { trainCorrector, TRAIN_CORRECTOR_DEFAULTS, type TrainCorrectorOptions, type TrainCorrectorCall } from './train/corrector.js';
+export { trainVae, VAE_DEFAULTS, VAE_IMAGE_DEFAULTS, type VaeOptions, type VaeResult, type VaeProgress } from './train/vae.js';
 export { GAN_LOSSES, type GanLoss, type TrainProgress, type GanLoopOptions, type GanResult } from './train/common.js';
 export type { Activation } from './train/mlp.js';
 

@@ -1,10 +1,11 @@
 /** `refinery bench table1` (the 25-Gaussian Table 1) and `refinery bench mnist` (the MNIST image table), over seeds. */
 import type { Command } from 'commander';
 import { formatMnist, MNIST_METHODS, runMnistBench } from '../bench/mnist.js';
-import { formatTable1, runTable1, TABLE1_METHODS } from '../bench/table1.js';
+import { formatTable1, runTable1, TABLE1_BASES, TABLE1_METHODS, TABLE1_WGAN_METHODS, table1Methods } from '../bench/table1.js';
 import { fail } from '../errors.js';
 import { printResult, signal } from './common.js';
-import { intArg } from './parse.js';
+import { choiceArg, intArg } from './parse.js';
+import { runVaeBench, VAE_METHODS } from '../bench/vae.js';
 
 /** The --methods list: a comma-separated subset of the benchmark's method ids (undefined: all). */
 function methodList(value: unknown, rows: { id: string }[]): string[] | undefined {
@@ -30,14 +31,34 @@ export function registerBench(program: Command): void {
     .description('train the base GAN per seed on the 25-Gaussian grid and run every refinement method on 10k samples')
     .option('--seeds <n>', 'seeds (0 .. n-1)', intArg(1), 5)
     .option('--n <n>', 'samples per method', intArg(1), 10000)
+    .option(
+      '--base <loss>',
+      `base GAN loss: ${TABLE1_BASES.join(' or ')} (WGAN-GP runs the critic methods: ${TABLE1_WGAN_METHODS.map((m) => m.id).join(', ')})`,
+      choiceArg(TABLE1_BASES),
+      'ns',
+    )
     .option('--methods <list>', `comma-separated subset of ${TABLE1_METHODS.map((m) => m.id).join(', ')}`)
     .option('--train-steps <n>', 'GAN training steps per seed', intArg(1))
     .option('--out <dir>', 'output folder (runs are reused when present)', 'refinery-table1')
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
-      const methods = methodList(opts.methods, TABLE1_METHODS);
-      const r = await runTable1({ seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps }, stageHooks(opts.quiet));
+      const methods = methodList(opts.methods, table1Methods(opts.base));
+      const r = await runTable1({ base: opts.base, seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps }, stageHooks(opts.quiet));
+      printResult(opts.json, r, `${formatTable1(r.rows, opts.seeds)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\nplot: ${r.files.plot}`);
+    });
+  bench
+    .command('vae')
+    .description("train a VAE on the 25-Gaussian grid per seed, its corrector from Table 1's GAN, and refine its samples with DGflow and others")
+    .option('--seeds <n>', 'seeds (0 .. n-1)', intArg(1), 5)
+    .option('--n <n>', 'samples per method', intArg(1), 10000)
+    .option('--methods <list>', `comma-separated subset of ${VAE_METHODS.map((m) => m.id).join(', ')}`)
+    .option('--out <dir>', 'output folder (runs are reused when present; the same as bench table1 reuses its GANs)', 'refinery-table1')
+    .option('--json', 'print the result as JSON', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts) => {
+      const methods = methodList(opts.methods, VAE_METHODS);
+      const r = await runVaeBench({ seeds: opts.seeds, n: opts.n, out: opts.out, methods }, stageHooks(opts.quiet));
       printResult(opts.json, r, `${formatTable1(r.rows, opts.seeds)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\nplot: ${r.files.plot}`);
     });
   bench

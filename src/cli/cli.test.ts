@@ -347,3 +347,68 @@ test('refine --method drs on a critic (mlp2d) exits 2 asking for --calibrate or 
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(readNpy(out).shape, [20, 2]);
 });
+
+test('finetune-critic --method dcd writes a run that refine reads; it resumes, keeps the input run intact and refuses bad options with exit 2', () => {
+  const run = join(root, 'cd-base');
+  assert.equal(cli('train', '--out', run, '--steps', '20', '--finetune-d', '0', '--hidden', '16', '--layers', '1', '--batch-size', '32', '--quiet').code, 0);
+  const before = readFileSync(join(run, 'discriminator.onnx'));
+  const out = join(root, 'cd-run');
+  const args = ['finetune-critic', '--method', 'dcd', '--run', run, '--out', out, '--steps', '8', '--batch-size', '32', '--num-steps', '3', '--space', 'data'];
+  const r = cli(...args, '--json', '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.steps, 8);
+  assert.equal(result.real, 'dataset grid25');
+  const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+  assert.equal(meta.critic_training.method, 'dcd');
+  assert.equal(meta.critic_training.space, 'data');
+  assert.ok(readFileSync(join(run, 'discriminator.onnx')).equals(before), 'the input run is not written');
+  assert.ok(!readFileSync(join(out, 'discriminator.onnx')).equals(before), 'D changed');
+  const again = cli(...args, '--steps', '10', '--resume', '--quiet');
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /for 10 steps/);
+  const refined = cli('refine', '--run', out, '--method', 'dcd', '--n', '50', '--out', join(root, 'cd.npy'), '--quiet');
+  assert.equal(refined.code, 0, refined.stderr);
+  for (const [extra, words] of [
+    [
+      ['--loss', 'wgan'],
+      ['--loss', 'cd, ns, hinge', '"wgan"'],
+    ],
+    [
+      ['--space', 'pixel'],
+      ['--space', '"pixel"'],
+    ],
+    [
+      ['--out', run],
+      ['--out', 'not an input'],
+    ],
+  ] as const) {
+    const bad = cli('finetune-critic', '--run', run, '--out', join(root, 'cd-bad'), ...extra);
+    assert.equal(bad.code, 2, `${extra.join(' ')}: ${bad.stderr}`);
+    for (const w of words) assert.ok(bad.stderr.includes(w), `${extra.join(' ')}: stderr lacks ${w}:\n${bad.stderr}`);
+  }
+});
+
+test('train --model vae, then train-corrector from a GAN run: the corrected run refines with dgflow and drs; GAN options exit 2 with vae', () => {
+  const gan = join(root, 'vc-gan');
+  assert.equal(cli('train', '--out', gan, '--steps', '20', '--finetune-d', '0', '--hidden', '16', '--layers', '1', '--batch-size', '32', '--quiet').code, 0);
+  const vae = join(root, 'vc-vae');
+  const v = cli('train', '--model', 'vae', '--out', vae, '--steps', '30', '--hidden', '16', '--layers', '1', '--batch-size', '32', '--json', '--quiet');
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal(JSON.parse(v.stdout).meta.extra.model, 'vae');
+  for (const f of ['generator.onnx', 'encoder.onnx', 'meta.json']) assert.ok(existsSync(join(vae, f)), f);
+  const out = join(root, 'vc-corrected');
+  const c = cli('train-corrector', '--gan', gan, '--target', vae, '--out', out, '--steps', '5', '--batch-size', '32', '--quiet');
+  assert.equal(c.code, 0, c.stderr);
+  for (const f of ['generator.onnx', 'discriminator.onnx', 'corrector.onnx', 'meta.json']) assert.ok(existsSync(join(out, f)), f);
+  assert.ok(readFileSync(join(out, 'generator.onnx')).equals(readFileSync(join(vae, 'generator.onnx'))), 'the target generator, unchanged');
+  for (const method of ['dgflow', 'drs']) {
+    const r = cli('refine', '--run', out, '--method', method, '--n', '40', '--out', join(root, `vc-${method}.npy`), '--quiet');
+    assert.equal(r.code, 0, `${method}: ${r.stderr}`);
+  }
+  const bad = cli('train', '--model', 'vae', '--out', join(root, 'vc-bad'), '--loss', 'hinge');
+  assert.equal(bad.code, 2);
+  assert.ok(bad.stderr.includes('--loss') && bad.stderr.includes('--model mlp or dcgan'), bad.stderr);
+  const noD = cli('train-corrector', '--gan', vae, '--target', vae, '--out', join(root, 'vc-bad2'));
+  assert.equal(noD.code, 2, noD.stderr);
+});

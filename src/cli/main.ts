@@ -10,6 +10,7 @@ import { type Command, CommanderError, type Option, Command as CommandClass } fr
 import { type Issue, RefineryError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerClassifier } from './classifier.js';
+import { registerCritic } from './critic.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerMerge } from './merge.js';
@@ -26,6 +27,7 @@ program
   .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} });
 registerTrain(program);
 registerClassifier(program);
+registerCritic(program);
 registerSample(program);
 registerRefine(program);
 registerMerge(program);
@@ -125,7 +127,7 @@ try {
     }
   } else if (e instanceof RefineryError) {
     const issues = e.issues.map((i) => ({ ...i, path: flagOf(cmd, i.path) }));
-    const resumable = ['train', 'refine'].includes(cmd.name());
+    const resumable = ['train', 'refine', 'finetune-critic', 'train-corrector'].includes(cmd.name());
     const hint = e.code === 'cancelled' && resumable ? '\nrerun the same command with --resume to continue from where it stopped' : '';
     process.stderr.write(`refinery: ${e.code}: ${issues.length > 0 ? fmtIssues(issues) : e.message}${hint}\n`);
     process.exitCode = e.code === 'cancelled' ? 130 : e.isUserError ? 2 : 1;

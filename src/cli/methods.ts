@@ -83,7 +83,9 @@ export function registerMethodOptions(cmd: Command): void {
       cmd.addOption(new Option(f.flag, helpText(f)));
       cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `turn ${f.flag} off`).hideHelp());
     } else {
-      const arg = { model: '<file.onnx>', range: '<lo,hi>', integer: '<n>', number: '<x>', choice: '<name>', boolean: '' }[f.spec.type.kind];
+      const arg = { model: '<file.onnx>', range: '<lo,hi>', integer: '<n>', number: '<x>', choice: '<name>', numbers: '<x,y,...>', boolean: '' }[
+        f.spec.type.kind
+      ];
       cmd.addOption(new Option(`${f.flag} ${arg}`, helpText(f)).argParser(parser(f)));
     }
   }

@@ -10,11 +10,12 @@ import { fail } from '../errors.js';
 import { DCGAN_DEFAULTS } from '../train/dcgan.js';
 import { GAN_LOSSES, MLP_DEFAULTS } from '../train/mlpgan.js';
 import { GAN_MODELS, trainGan, type TrainGanOptions } from '../train/train.js';
+import { trainVae, VAE_DEFAULTS, VAE_IMAGE_DEFAULTS, type VaeOptions } from '../train/vae.js';
 import { printResult, signal } from './common.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progress } from './progress.js';
 
-const TRAIN_MODELS = GAN_MODELS;
+const TRAIN_MODELS = [...GAN_MODELS, 'vae'] as const;
 type Model = (typeof TRAIN_MODELS)[number];
 
 const M = MLP_DEFAULTS;
@@ -22,23 +23,36 @@ const C = DCGAN_DEFAULTS;
 const rate = numberArg((n) => n > 0 && n < 1, 'a number in (0, 1)');
 const both = (key: keyof typeof M & keyof typeof C) => (M[key] === C[key] ? `default ${M[key]}` : `default mlp ${M[key]}, dcgan ${C[key]}`);
 
-/** Options read by one model only; giving one to the other model is an error. */
-const ONLY: Record<string, { model: Model; flag: string }> = {
-  hidden: { model: 'mlp', flag: '--hidden' },
-  activation: { model: 'mlp', flag: '--activation' },
-  realDir: { model: 'dcgan', flag: '--real-dir' },
-  grayscale: { model: 'dcgan', flag: '--grayscale' },
-  width: { model: 'dcgan', flag: '--width' },
-  pixelNorm: { model: 'dcgan', flag: '--no-pixel-norm' },
+/** Options read by some models only; giving one to another model is an error. */
+const GANS: Model[] = ['mlp', 'dcgan'];
+const ONLY: Record<string, { models: Model[]; flag: string }> = {
+  hidden: { models: ['mlp', 'vae'], flag: '--hidden' },
+  activation: { models: ['mlp'], flag: '--activation' },
+  realDir: { models: ['dcgan'], flag: '--real-dir' },
+  grayscale: { models: ['dcgan'], flag: '--grayscale' },
+  width: { models: ['dcgan', 'vae'], flag: '--width' },
+  pixelNorm: { models: ['dcgan'], flag: '--no-pixel-norm' },
+  loss: { models: GANS, flag: '--loss' },
+  spectralNorm: { models: GANS, flag: '--spectral-norm' },
+  lrG: { models: GANS, flag: '--lr-g' },
+  lrD: { models: GANS, flag: '--lr-d' },
+  dSteps: { models: GANS, flag: '--d-steps' },
+  finetuneD: { models: GANS, flag: '--finetune-d' },
+  gpWeight: { models: GANS, flag: '--gp-weight' },
+  likelihoodStd: { models: ['vae'], flag: '--likelihood-std' },
+  lr: { models: ['vae'], flag: '--lr' },
 };
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a base GAN (an MLP on 2-D data, or a DCGAN on images); writes generator.onnx, discriminator.onnx, meta.json')
+    .description('train a base model (a GAN: MLP on 2-D data or DCGAN on images; or a VAE); writes generator.onnx, discriminator.onnx (GANs), meta.json')
     .requiredOption('--out <dir>', 'run folder to write')
     .option('--model <m>', `${TRAIN_MODELS.join(' or ')} (default mlp)`, choiceArg(TRAIN_MODELS))
-    .option('--dataset <name>', `mlp: ${DATASET_NAMES.join(', ')} (default ${M.dataset}); dcgan: ${IMAGE_DATASET_NAMES.join(', ')} (default ${C.dataset})`)
+    .option(
+      '--dataset <name>',
+      `mlp: ${DATASET_NAMES.join(', ')} (default ${M.dataset}); dcgan: ${IMAGE_DATASET_NAMES.join(', ')} (default ${C.dataset}); vae: any of them (default ${VAE_DEFAULTS.dataset})`,
+    )
     .option('--real-dir <dir>', 'dcgan: train on a folder of PNG images (all the same size) instead of --dataset')
     .option('--grayscale', 'dcgan with --real-dir: read the images as one channel (default: one channel when all are grey)')
     .option('--loss <loss>', `one of ${GAN_LOSSES.join(', ')} (${both('loss')})`, choiceArg(GAN_LOSSES))
@@ -73,14 +87,20 @@ export function registerTrain(program: Command): void {
     )
     .option('--seed <n>', 'random seed (default 0)', intArg())
     .option('--checkpoint-every <n>', `steps between checkpoints (${both('checkpointEvery')})`, intArg(1))
+    .option(
+      '--likelihood-std <x>',
+      `vae: the decoder's likelihood std (default ${VAE_DEFAULTS.likelihoodStd})`,
+      numberArg((n) => n > 0, 'a positive number'),
+    )
+    .option('--lr <x>', `vae: Adam learning rate (default points ${VAE_DEFAULTS.lr}, images ${VAE_IMAGE_DEFAULTS.lr})`, rate)
     .option('--resume', 'continue from the checkpoint in --out', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts, command: Command) => {
       const model: Model = opts.model ?? 'mlp';
       for (const [key, o] of Object.entries(ONLY)) {
-        if (command.getOptionValueSource(key) === 'cli' && o.model !== model)
-          fail('invalid_argument', o.flag, `an option of --model ${o.model}`, `${o.flag} with --model ${model}`);
+        if (command.getOptionValueSource(key) === 'cli' && !o.models.includes(model))
+          fail('invalid_argument', o.flag, `an option of --model ${o.models.join(' or ')}`, `${o.flag} with --model ${model}`);
       }
       if (model === 'dcgan' && opts.realDir !== undefined && opts.dataset !== undefined)
         fail('invalid_argument', '--real-dir', 'either --real-dir or --dataset', 'both');
@@ -90,6 +110,19 @@ export function registerTrain(program: Command): void {
         Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'model'].includes(k)),
       );
       const bar = progress('train', !opts.quiet);
+      if (model === 'vae') {
+        const image = (IMAGE_DATASET_NAMES as readonly string[]).includes(String(given.dataset ?? VAE_DEFAULTS.dataset));
+        const v = await trainVae({ ...VAE_DEFAULTS, ...(image ? VAE_IMAGE_DEFAULTS : {}), ...given, out: opts.out } as VaeOptions, {
+          signal: signal(),
+          onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss.toFixed(3)} kl ${p.kl.toFixed(3)}`),
+        }).finally(() => bar.stop());
+        printResult(
+          opts.json,
+          v,
+          `trained vae ${v.steps} steps in ${v.seconds.toFixed(1)} s (negative ELBO ${v.loss.toFixed(4)}, KL ${v.kl.toFixed(4)}); wrote ${v.dir}/generator.onnx, encoder.onnx, meta.json`,
+        );
+        return;
+      }
       const hooks = {
         onProgress: (p: { step: number; steps: number; lossD: number; lossG: number }) =>
           bar.update(p.step, p.steps, `loss_d ${p.lossD.toFixed(3)} loss_g ${p.lossG.toFixed(3)}`),

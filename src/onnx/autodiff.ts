@@ -13,6 +13,14 @@ import { addGrads, filled, unsupported } from './ops/util.js';
  * holding d(sum_k <seed_k, output_k>)/d(wrt). Values not connected to any seeded output get zeros.
  */
 export function differentiate(g: Graph, seeds: Record<string, string>, wrt: string[]): Map<string, string> {
+  return differentiateReached(g, seeds, wrt).grads;
+}
+
+/**
+ * `differentiate`, also saying which `wrt` values the seeded outputs reach through differentiable
+ * inputs (the others get zeros in `grads`).
+ */
+export function differentiateReached(g: Graph, seeds: Record<string, string>, wrt: string[]): { grads: Map<string, string>; reached: Set<string> } {
   const forward = new Set(wrt);
   for (const node of g.nodes) {
     if (node.inputs.some((i) => i !== '' && forward.has(i)) && !opDef(node).constantOutput) {
@@ -38,8 +46,13 @@ export function differentiate(g: Graph, seeds: Record<string, string>, wrt: stri
     });
   }
   const out = new Map<string, string>();
-  for (const w of wrt) out.set(w, grads.get(w) ?? filled(g, w, 0));
-  return out;
+  const reached = new Set<string>();
+  for (const w of wrt) {
+    const d = grads.get(w);
+    if (d !== undefined) reached.add(w);
+    out.set(w, d ?? filled(g, w, 0));
+  }
+  return { grads: out, reached };
 }
 
 /** Gradient seed of ones with the shape of `output` (d sum(output)). */

@@ -21,7 +21,9 @@ export type OptionType =
   /** A value range [lo, hi] with lo < hi, or 'none'. */
   | { kind: 'range' }
   /** An ONNX model (a loaded graph; a file path on the command line). */
-  | { kind: 'model' };
+  | { kind: 'model' }
+  /** A non-empty list of finite numbers >= min (comma-separated on the command line). */
+  | { kind: 'numbers'; min?: number };
 
 /** The declaration of one method option: its flag, type and range, and meaning. */
 export interface OptionSpec {
@@ -68,6 +70,12 @@ export function expectedText(t: OptionType): string {
       return '[lo, hi] with finite lo < hi, or "none"';
     case 'model':
       return 'an ONNX model';
+    case 'numbers':
+      return t.min === 0
+        ? 'a non-empty list of non-negative numbers'
+        : t.min !== undefined
+          ? `a non-empty list of numbers >= ${t.min}`
+          : 'a non-empty list of finite numbers';
   }
 }
 
@@ -101,6 +109,11 @@ export function checkValue(t: OptionType, value: unknown, path: string): Issue |
     }
     case 'model':
       return isGraph(value) ? undefined : { path, expected: 'an ONNX model (loadModel(path) or parseModel(bytes))', received: describe(value) };
+    case 'numbers': {
+      const ok =
+        Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'number' && Number.isFinite(x) && (t.min === undefined || x >= t.min));
+      return ok ? undefined : bad();
+    }
   }
 }
 
@@ -173,6 +186,11 @@ export function parseOptionText(t: OptionType, text: string, flag: string): unkn
       if (text.trim() === 'none') return 'none';
       const parts = text.split(',').map((p) => parseNumberText(p));
       value = parts.length === 2 && parts.every((p) => p !== undefined) ? parts : undefined;
+      break;
+    }
+    case 'numbers': {
+      const parts = text.split(',').map((p) => parseNumberText(p));
+      value = parts.every((p) => p !== undefined) ? parts : undefined;
       break;
     }
     default:

@@ -6,9 +6,12 @@ import { inline } from '../onnx/compose.js';
 import { type Graph, int } from '../onnx/graph.js';
 import type { DOutput } from '../models/meta.js';
 
-/** Append D on `x` to `g` and return the name of logRatio [batch]. */
-export function appendLogRatio(g: Graph, discriminator: Graph, x: string, dOutput: DOutput, prefix = 'd/'): string {
-  const out = inline(g, discriminator, prefix, { [discriminator.inputs[0].name]: x })[discriminator.outputs[0]];
+/**
+ * Append D on `x` to `g` and return the name of logRatio [batch]. `feeds` wires D's other inputs
+ * (e.g. its weights, when they are fed rather than constant).
+ */
+export function appendLogRatio(g: Graph, discriminator: Graph, x: string, dOutput: DOutput, prefix = 'd/', feeds: Record<string, string> = {}): string {
+  const out = inline(g, discriminator, prefix, { ...feeds, [discriminator.inputs[0].name]: x })[discriminator.outputs[0]];
   const flat = g.rank(out) === 2 ? g.op('Squeeze', [out, g.int64s([1])]) : out;
   if (dOutput !== 'probability') return flat;
   // logit = log p - log(1 - p), with p kept inside (0, 1) so a saturated D gives a finite ratio.

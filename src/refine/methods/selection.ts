@@ -37,7 +37,7 @@ export interface SirOptions {
 
 /** Options of the DRE-F-SP density-ratio network (Choi et al. 2021), shared by dre-rs, dre-mh and dre-sir. */
 export interface DreOptions {
-  /** Adam steps. Default 2000. */
+  /** Adam steps. Default 5000. */
   dreSteps: number;
   /** Weight of the normalisation penalty (E_fake exp(r) - 1)^2. Default 0.01. */
   dreLambda: number;
@@ -47,8 +47,14 @@ export interface DreOptions {
   dreLayers: number;
   /** Adam learning rate. Default 1e-3. */
   dreLr: number;
+  /** Decay the learning rate linearly to 0 over the steps. Default true. */
+  dreLrDecay: boolean;
   /** Generator samples in the training pool; 0: as many as real samples. Default 0. */
   dreFakes: number;
+  /** Candidate penalty weights, selected by validation loss when there are two or more and `dreValidation` > 0. */
+  dreLambdas: number[];
+  /** Fraction of the pools held out for the lambda selection and the KS overfitting check (0: none). */
+  dreValidation: number;
   /** Feature extractor x -> [batch, k] (default: the flattened sample). */
   dreFeatures?: OnnxModel;
 }
@@ -99,10 +105,25 @@ const DRE_SPECS: OptionSpecs<DreOptions> = {
   dreHidden: { flag: '--dre-hidden', type: { kind: 'integer', min: 1 }, description: 'hidden units per layer' },
   dreLayers: { flag: '--dre-layers', type: { kind: 'integer', min: 1 }, description: 'hidden layers' },
   dreLr: { flag: '--dre-lr', type: { kind: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true }, description: 'learning rate' },
+  dreLrDecay: {
+    flag: '--dre-lr-decay',
+    type: { kind: 'boolean' },
+    description: 'decay the learning rate linearly to 0 over the steps (--no-dre-lr-decay: constant)',
+  },
   dreFakes: {
     flag: '--dre-fakes',
     type: { kind: 'integer', min: 0 },
     description: 'generator samples in the training pool (0: as many as real samples; more fakes curb overfitting)',
+  },
+  dreLambdas: {
+    flag: '--dre-lambdas',
+    type: { kind: 'numbers', min: 0 },
+    description: 'candidate penalty weights: with two or more and --dre-validation > 0, the one of least validation loss is used',
+  },
+  dreValidation: {
+    flag: '--dre-validation',
+    type: { kind: 'number', min: 0, max: 0.5, maxExclusive: true },
+    description: 'fraction of the real and fake pools held out to select lambda and check overfitting (KS)',
   },
   dreFeatures: { flag: '--dre-features', type: { kind: 'model' }, description: 'ONNX feature extractor x -> [batch, k] (default: identity)' },
 };
@@ -113,7 +134,10 @@ const DRE_DEFAULTS: Omit<DreOptions, 'dreFeatures'> = {
   dreHidden: DRE_FSP_DEFAULTS.hidden,
   dreLayers: DRE_FSP_DEFAULTS.layers,
   dreLr: DRE_FSP_DEFAULTS.lr,
+  dreLrDecay: DRE_FSP_DEFAULTS.lrDecay,
   dreFakes: DRE_FSP_DEFAULTS.numFake,
+  dreLambdas: DRE_FSP_DEFAULTS.lambdas,
+  dreValidation: DRE_FSP_DEFAULTS.validation,
 };
 
 const drsRun = (o: DrsOptions) => ({
@@ -173,7 +197,17 @@ export const sir = defineMethod<'sir', SirOptions>({
 async function prepareDre(input: PrepareInput, o: DreOptions): Promise<Prepared> {
   const r = await trainDreFsp(
     { pair: input.pair, real: input.real, seed: input.seed, features: o.dreFeatures === undefined ? undefined : asGraph(o.dreFeatures, 'dreFeatures') },
-    { steps: o.dreSteps, lambda: o.dreLambda, hidden: o.dreHidden, layers: o.dreLayers, lr: o.dreLr, numFake: o.dreFakes },
+    {
+      steps: o.dreSteps,
+      lambda: o.dreLambda,
+      hidden: o.dreHidden,
+      layers: o.dreLayers,
+      lr: o.dreLr,
+      lrDecay: o.dreLrDecay,
+      numFake: o.dreFakes,
+      lambdas: o.dreLambdas,
+      validation: o.dreValidation,
+    },
     { signal: input.signal, onProgress: input.onProgress },
   );
   return { pair: r.pair, report: r.report as unknown as Record<string, unknown>, stage: 'dre' };

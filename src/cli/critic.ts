@@ -1,0 +1,175 @@
+/**
+ * `refinery finetune-critic --method dcd`: fine-tune a pair's discriminator by contrastive
+ * divergence (DCD's critic training) and write a new run folder that `refine` reads like any
+ * other. Defaults are FINETUNE_CRITIC_DEFAULTS (commander sets none, so that only the options
+ * given enter the resume fingerprint as given).
+ */
+import { existsSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { DATASET_NAMES, getDataset } from '../data/dataset.js';
+import { getImageDataset, IMAGE_DATASET_NAMES, readImageFolder } from '../data/images.js';
+import { fail } from '../errors.js';
+import { readNpyFloat32 } from '../io/npy.js';
+import { D_OUTPUTS, LATENT_PRIORS } from '../models/meta.js';
+import { loadPair, type ModelPair } from '../models/pair.js';
+import { CHAIN_SPACES, CRITIC_LOSSES, CRITIC_METHODS, FINETUNE_CRITIC_DEFAULTS as F, finetuneCritic, type RealSource } from '../train/critic.js';
+import { TRAIN_CORRECTOR_DEFAULTS as C, trainCorrector } from '../train/corrector.js';
+import { printResult, signal } from './common.js';
+import { choiceArg, intArg, numberArg } from './parse.js';
+import { progress } from './progress.js';
+
+const positive = numberArg((n) => n > 0, 'a positive number');
+
+/** The positives: --real (a .npy or a folder of PNGs) or a built-in dataset (--dataset, default the pair's). */
+function realSource(opts: { real?: string; dataset?: string }, pair: ModelPair): { source: RealSource; description: string } {
+  const shape = pair.meta.dataShape;
+  if (opts.real !== undefined && opts.dataset !== undefined) fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', 'both');
+  if (opts.real !== undefined) {
+    if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file or folder of PNG images', opts.real);
+    const t = statSync(opts.real).isDirectory()
+      ? (() => {
+          const f = readImageFolder(opts.real, { range: pair.meta.outputRange ?? [-1, 1], grayscale: shape[0] === 1, option: '--real' });
+          return { data: f.data, shape: [...f.shape] };
+        })()
+      : readNpyFloat32(opts.real);
+    if (t.shape.slice(1).join('x') !== shape.join('x'))
+      fail('shape_mismatch', '--real', `an array of shape [m, ${shape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
+    return { source: t, description: opts.real };
+  }
+  const name = opts.dataset ?? pair.meta.dataset;
+  if (name === undefined) fail('invalid_argument', '--real', 'real samples (--real FILE|DIR or --dataset NAME): the pair names no dataset', 'nothing');
+  if ((DATASET_NAMES as readonly string[]).includes(name)) {
+    if (shape.join('x') !== '2')
+      fail('invalid_argument', '--dataset', `an image dataset (${IMAGE_DATASET_NAMES.join(', ')}) for samples of shape [${shape.join(', ')}]`, name);
+    const ds = getDataset(name);
+    return { source: (n, rng) => ds.sample(n, rng), description: `dataset ${name}` };
+  }
+  if ((IMAGE_DATASET_NAMES as readonly string[]).includes(name)) {
+    const ds = getImageDataset(name);
+    if (ds.shape.join('x') !== shape.join('x'))
+      fail('shape_mismatch', '--dataset', `a dataset of samples of shape [${shape.join(', ')}]`, `${name} [${ds.shape.join(', ')}]`);
+    return { source: (n, rng) => ds.sample(n, rng), description: `dataset ${name}` };
+  }
+  return fail('invalid_argument', '--dataset', `one of ${[...DATASET_NAMES, ...IMAGE_DATASET_NAMES].join(', ')}`, name);
+}
+
+export function registerCritic(program: Command): void {
+  program
+    .command('finetune-critic')
+    .description("fine-tune a pair's discriminator by contrastive divergence (DCD); writes a run folder with the new discriminator.onnx")
+    .requiredOption('--out <dir>', 'run folder to write (generator.onnx copied, discriminator.onnx fine-tuned, meta.json)')
+    .option('--method <m>', `${CRITIC_METHODS.join(', ')} (default ${F.method})`, choiceArg(CRITIC_METHODS))
+    .option('--run <dir>', 'run folder of the pair to start from')
+    .option('--generator <file>', 'generator ONNX file: z [batch, latent_dim] -> x')
+    .option('--discriminator <file>', 'discriminator ONNX file: x -> [batch, 1]')
+    .option('--latent-prior <p>', `${LATENT_PRIORS.join(' or ')} (required without a meta.json)`, choiceArg(LATENT_PRIORS))
+    .option('--d-output <kind>', `what D outputs: ${D_OUTPUTS.join(', ')} (required without a meta.json)`, choiceArg(D_OUTPUTS))
+    .option('--real <path>', 'real samples (.npy [m, ...data shape], or a folder of PNG images)')
+    .option('--dataset <name>', "a built-in dataset to draw real samples from (default: the pair's meta.json dataset)")
+    .option('--loss <l>', `${CRITIC_LOSSES.join(', ')} (default ${F.loss}: maximum likelihood of p_g exp(D))`, choiceArg(CRITIC_LOSSES))
+    .option(
+      '--reg <x>',
+      `cd loss: weight of mean D^2 on both sides (default ${F.reg})`,
+      numberArg((n) => n >= 0, 'a non-negative number'),
+    )
+    .option(
+      '--space <s>',
+      `where the negative chains run: ${CHAIN_SPACES.join(' (DDLS kernel) or ')} (DCD kernel) (default ${F.space})`,
+      choiceArg(CHAIN_SPACES),
+    )
+    .option('--num-steps <n>', `Langevin steps per negative chain (default ${F.numSteps})`, intArg(0))
+    .option('--step-size <x>', `Langevin step size of the chains (default ${F.stepSize})`, positive)
+    .option(
+      '--noise <x>',
+      `noise multiplier of the chains (default ${F.noise})`,
+      numberArg((n) => n >= 0, 'a non-negative number'),
+    )
+    .option('--clip <x>', `data chains: per-row clip of |grad D| (default ${F.clip})`, positive)
+    .option('--steps <n>', `D updates (default ${F.steps})`, intArg(1))
+    .option('--batch-size <n>', `real samples and negatives per update (default ${F.batchSize})`, intArg(1))
+    .option(
+      '--lr <x>',
+      `Adam learning rate (default ${F.lr})`,
+      numberArg((n) => n > 0 && n < 1, 'a number in (0, 1)'),
+    )
+    .option('--lr-decay', 'decay the learning rate linearly to 0 over --steps')
+    .option(
+      '--beta1 <x>',
+      `Adam beta1 (default ${F.beta1})`,
+      numberArg((n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+    )
+    .option(
+      '--beta2 <x>',
+      `Adam beta2 (default ${F.beta2})`,
+      numberArg((n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+    )
+    .option('--seed <n>', `random seed (default ${F.seed})`, intArg())
+    .option('--checkpoint-every <n>', `steps between checkpoints (default ${F.checkpointEvery})`, intArg(1))
+    .option('--resume', 'continue from the checkpoint in --out', false)
+    .option('--json', 'print the result as JSON', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts, command: Command) => {
+      const pair = loadPair({
+        run: opts.run,
+        generator: opts.generator,
+        discriminator: opts.discriminator,
+        latentPrior: opts.latentPrior,
+        dOutput: opts.dOutput,
+      });
+      const real = realSource(opts, pair);
+      const notTraining = ['json', 'quiet', 'run', 'generator', 'discriminator', 'latentPrior', 'dOutput', 'real', 'dataset', 'out'];
+      const given = Object.fromEntries(Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !notTraining.includes(k)));
+      const bar = progress('finetune-critic', !opts.quiet);
+      const r = await finetuneCritic(pair, {
+        ...given,
+        out: opts.out,
+        real: real.source,
+        signal: signal(),
+        onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss.toFixed(3)} D(real) ${p.dReal.toFixed(3)} D(neg) ${p.dNegative.toFixed(3)}`),
+      }).finally(() => bar.stop());
+      printResult(
+        opts.json,
+        { ...r, real: real.description },
+        `fine-tuned ${r.trained.length} tensors of D for ${r.steps} steps in ${r.seconds.toFixed(1)} s (loss ${r.loss.toFixed(4)}, D(real) ${r.dReal.toFixed(3)}, D(negatives) ${r.dNegative.toFixed(3)}); wrote ${r.dir}/generator.onnx, discriminator.onnx, meta.json`,
+      );
+    });
+
+  program
+    .command('train-corrector')
+    .description("train a density-ratio corrector for a model without a discriminator (a VAE) from a GAN's D; writes a run folder every method refines")
+    .requiredOption('--gan <dir>', 'run folder of a GAN trained on the same data (its generator and discriminator)')
+    .requiredOption('--target <dir>', 'run folder of the model to refine (generator.onnx + meta.json, e.g. from train --model vae)')
+    .requiredOption('--out <dir>', 'run folder to write: generator.onnx (the target), discriminator.onnx (D + corrector), corrector.onnx, meta.json')
+    .option('--steps <n>', `logistic-regression steps (default ${C.steps})`, intArg(1))
+    .option('--batch-size <n>', `GAN and target samples per step (default ${C.batchSize})`, intArg(1))
+    .option(
+      '--lr <x>',
+      `Adam learning rate (default ${C.lr})`,
+      numberArg((n) => n > 0 && n < 1, 'a number in (0, 1)'),
+    )
+    .option('--no-lr-decay', 'keep the learning rate constant (default: decayed linearly to 0 over --steps)')
+    .option('--seed <n>', `random seed (default ${C.seed})`, intArg())
+    .option('--checkpoint-every <n>', `steps between checkpoints (default ${C.checkpointEvery})`, intArg(1))
+    .option('--resume', 'continue from the checkpoint in --out', false)
+    .option('--json', 'print the result as JSON', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts, command: Command) => {
+      const gan = loadPair({ run: opts.gan });
+      const target = loadPair({ run: opts.target }, false);
+      const given = Object.fromEntries(
+        Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'gan', 'target', 'out'].includes(k)),
+      );
+      const bar = progress('train-corrector', !opts.quiet);
+      const r = await trainCorrector(gan, target, {
+        ...given,
+        out: opts.out,
+        signal: signal(),
+        onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss.toFixed(3)}`),
+      }).finally(() => bar.stop());
+      printResult(
+        opts.json,
+        r,
+        `trained the corrector (${r.trained.length} tensors from the GAN's D) for ${r.steps} steps in ${r.seconds.toFixed(1)} s (logistic loss ${r.loss.toFixed(4)}); wrote ${r.dir}/generator.onnx, discriminator.onnx (D + corrector), corrector.onnx, meta.json`,
+      );
+    });
+}
