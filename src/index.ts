@@ -18,9 +18,10 @@
  */
 
 // Models: a generator/discriminator pair from ONNX files or bytes.
-export { type ModelPair, type PairOptions, type PairBytes, loadPair, pairFromBytes, parseModel } from './models/pair.js';
+export { type ModelPair, type PairOptions, type PairBytes, pairFromBytes, parseModel } from './models/pair.js';
+export { loadPair } from './models/load.js';
 export { type ModelMeta, type LatentPrior, type DOutput, LATENT_PRIORS, D_OUTPUTS } from './models/meta.js';
-export { loadModel } from './onnx/model.js';
+export { loadModel } from './onnx/modelfile.js';
 export type { OnnxModel } from './onnx/graph.js';
 
 // Refinement: one call over every method, in memory or streamed to a file; generator samples alone.
@@ -76,6 +77,8 @@ export { modeMetrics, type ModeMetrics } from './metrics/modes.js';
 // Base models: GAN trainers.
 export { trainGan, GAN_MODELS, type GanModel, type TrainGanOptions, type TrainGanResult, type TrainHooks } from './train/train.js';
 export { MLP_DEFAULTS, type MlpOptions } from './train/mlpgan.js';
+export { trainMlpInMemory, type MlpMemoryOptions, type MlpGanOutput } from './train/gan2d.js';
+export type { GanLoopResult, GanHooks } from './train/loop.js';
 export { DCGAN_DEFAULTS, type DcganOptions } from './train/dcgan.js';
 export {
   trainClassifier,
@@ -109,7 +112,8 @@ export type { Activation } from './train/mlp.js';
 export { sampleDataset, BUILTIN_DATASETS, type BuiltinDataset } from './data/sample.js';
 export { getDataset, DATASET_NAMES, type Dataset2D, type DatasetName } from './data/dataset.js';
 export { readImageFolder, type ImageFolder, type ReadImagesOptions } from './data/images.js';
-export { readNpy, writeNpy, parseNpy, encodeNpy, type NpyArray, type NpyInput, type NpyData, type NpyDtype } from './io/npy.js';
+export { parseNpy, encodeNpy, type NpyArray, type NpyInput, type NpyData, type NpyDtype } from './io/npy.js';
+export { readNpy, writeNpy } from './io/npyfile.js';
 export { readNpz, writeNpz } from './io/npz.js';
 export type { Tensor } from './tensor.js';
 export { Rng } from './rng.js';

@@ -11,7 +11,7 @@
  * dre-* methods train on generator samples of another seed standing in for real data (their cost
  * does not depend on what the samples show).
  */
-import { loadPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { METHOD_DEFAULTS } from '../refine/info.js';
 import { refine, type RefineOptions } from '../refine/refine.js';
 import { METHOD_IDS, type MethodId } from '../refine/registry.js';

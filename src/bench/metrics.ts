@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeNpy } from '../io/npy.js';
+import { writeNpy } from '../io/npyfile.js';
 import { evaluate, type MetricName } from '../metrics/evaluate.js';
 import { frechetFromStats } from '../metrics/frechet.js';
 import { matmul64 } from '../metrics/dense.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { refineToFile } from '../refine/file.js';
 import type { RefineOptions } from '../refine/refine.js';
 import { fixturesDir } from '../testing/fixtures.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { readNpy, writeNpy } from '../io/npy.js';
+import { readNpy, writeNpy } from '../io/npyfile.js';
 import { inline } from '../onnx/compose.js';
 import { encodeGraph } from '../onnx/model.js';
 import { float, Graph, int, ints, str } from '../onnx/graph.js';

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { readNpy } from '../io/npy.js';
+import { readNpy } from '../io/npyfile.js';
 import { repoRoot } from '../testing/fixtures.js';
 
 const main = join(repoRoot, 'dist', 'cli', 'main.js');

@@ -5,7 +5,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { RefineryError } from '../errors.js';
-import { loadModel } from '../onnx/model.js';
+import { loadModel } from '../onnx/modelfile.js';
 import type { MethodDefinition } from '../refine/method.js';
 import { expectedText, type OptionSpec, parseOptionText } from '../refine/options.js';
 import { METHODS, type MethodId } from '../refine/registry.js';

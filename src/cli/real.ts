@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { getDataset } from '../data/dataset.js';
 import { readImageFolder } from '../data/images.js';
 import { fail } from '../errors.js';
-import { readNpyFloat32 } from '../io/npy.js';
+import { readNpyFloat32 } from '../io/npyfile.js';
 import type { ModelMeta } from '../models/meta.js';
 import { Rng } from '../rng.js';
 import { REAL_STREAM } from '../data/sample.js';

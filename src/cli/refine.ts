@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { CALIBRATION_METHODS } from '../calibration/calibrate.js';
 import { D_OUTPUTS, LATENT_PRIORS } from '../models/meta.js';
-import { loadPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { DEVICES } from '../onnx/device.js';
 import { refineToFile } from '../refine/file.js';
 import { parseShard, shardFileName } from '../refine/shard.js';

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { readNpy, writeNpy } from '../io/npy.js';
+import { readNpy, writeNpy } from '../io/npyfile.js';
 import { Graph, int } from '../onnx/graph.js';
 import { encodeGraph } from '../onnx/model.js';
 import { Rng } from '../rng.js';

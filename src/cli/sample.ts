@@ -1,7 +1,7 @@
 /** `refinery sample`: generator samples (no refinement) into a .npy file, streamed. */
 import type { Command } from 'commander';
 import { LATENT_PRIORS } from '../models/meta.js';
-import { loadPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { DEVICES } from '../onnx/device.js';
 import { sampleToFile } from '../refine/file.js';
 import { printResult, signal } from './common.js';

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RefineryError } from '../errors.js';
 import { writeFileAtomic, writeFileAtomicAsync } from './atomic.js';
-import { type NpyData, type NpyDtype, encodeNpy, parseNpy, readNpy, readNpyFloat32, writeNpy } from './npy.js';
+import { type NpyData, type NpyDtype, encodeNpy, parseNpy } from './npy.js';
+import { readNpy, readNpyFloat32, writeNpy } from './npyfile.js';
 
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures/onnx');
 

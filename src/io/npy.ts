@@ -6,10 +6,8 @@
  * and 'shape', padded with spaces and a final newline so that the data starts at a multiple of 64
  * bytes), then the raw element data.
  */
-import * as fs from 'node:fs';
 import { describe, fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { writeFileAtomic } from './atomic.js';
 
 /** Dtypes Refinery reads and writes, in normalized (little-endian) spelling. */
 export type NpyDtype = '<f4' | '<f8' | '<i2' | '<i4' | '<i8' | '<u2' | '<u4' | '<u8' | '|u1' | '|i1' | '|b1';
@@ -324,20 +322,6 @@ function fortranToC(data: NpyData, shape: readonly number[]): NpyData {
   return out;
 }
 
-function readBytes(path: string): Uint8Array {
-  try {
-    return fs.readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return fail('invalid_file', path, 'a readable .npy file', err.message ?? String(e));
-  }
-}
-
-/** Read a .npy file; errors name `path`. */
-export function readNpy(path: string): NpyArray {
-  return parseNpy(readBytes(path), path);
-}
-
 /** Any numeric .npy array as float32 (float64 is rounded, integers and booleans converted). */
 export function npyToFloat32(arr: NpyArray): Tensor {
   const { data, shape } = arr;
@@ -346,11 +330,6 @@ export function npyToFloat32(arr: NpyArray): Tensor {
   else if (data instanceof BigInt64Array || data instanceof BigUint64Array) out = Float32Array.from(data, (v) => Number(v));
   else out = Float32Array.from(data as ArrayLike<number>);
   return { data: out, shape: [...shape] };
-}
-
-/** Read a .npy file as a float32 tensor, converting other numeric dtypes; errors name `path`. */
-export function readNpyFloat32(path: string): Tensor {
-  return npyToFloat32(readNpy(path));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,9 +422,4 @@ export function npyHeader(dt: NpyDtype, shape: readonly number[]): Uint8Array {
   else view.setUint32(8, headerLen, true);
   for (let k = 0; k < header.length; k++) out[preamble + k] = header.charCodeAt(k);
   return out;
-}
-
-/** Write a .npy file atomically (see `encodeNpy`); takes what `readNpy` returns. */
-export function writeNpy(path: string, array: NpyInput): void {
-  writeFileAtomic(path, encodeNpy(array));
 }

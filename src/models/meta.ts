@@ -1,7 +1,5 @@
 /** meta.json beside a generator/discriminator pair: what the latent prior is and what D outputs. */
-import { readFileSync } from 'node:fs';
-import { RefineryError, describe, fail } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { describe, fail } from '../errors.js';
 
 /** Latent priors a generator can be fed: standard normal, or uniform on [-1, 1] per coordinate. */
 export const LATENT_PRIORS = ['normal', 'uniform[-1,1]'] as const;
@@ -41,19 +39,6 @@ export function parseDOutput(value: unknown, path: string): DOutput {
   return fail('invalid_argument', path, `one of ${D_OUTPUTS.join(', ')}`, describe(value));
 }
 
-/** Read meta.json (snake_case keys as in the fixtures: latent_dim, latent_prior, data_shape, d_output). */
-export function readMeta(path: string): ModelMeta {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new RefineryError('invalid_file', [
-      { path, expected: 'a JSON object', received: e instanceof SyntaxError ? `invalid JSON (${e.message})` : String((e as NodeJS.ErrnoException).code ?? e) },
-    ]);
-  }
-  return parseMeta(raw, path);
-}
-
 /** Check the content of a meta.json (an object with snake_case keys); errors name `source`. */
 export function parseMeta(value: unknown, source = 'meta'): ModelMeta {
   const path = source;
@@ -82,7 +67,8 @@ export function parseMeta(value: unknown, source = 'meta'): ModelMeta {
   };
 }
 
-export function writeMeta(path: string, meta: ModelMeta): void {
+/** The content of a meta.json for `meta` (snake_case keys, as the fixtures write them), as text. */
+export function metaJson(meta: ModelMeta): string {
   const out: Record<string, unknown> = {
     ...(meta.extra ?? {}),
     latent_dim: meta.latentDim,
@@ -95,5 +81,5 @@ export function writeMeta(path: string, meta: ModelMeta): void {
   };
   if (meta.outputRange) out.output_range = meta.outputRange;
   if (meta.dataset) out.dataset = meta.dataset;
-  writeFileAtomic(path, JSON.stringify(out, null, 2) + '\n');
+  return JSON.stringify(out, null, 2) + '\n';
 }

@@ -4,15 +4,13 @@
  * (`loadPair`: a run folder of `refinery train`, or two ONNX files with an optional meta.json
  * beside them) or from memory (`pairFromBytes`).
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { RefineryError, type Issue, fail } from '../errors.js';
 import type { Device } from '../onnx/device.js';
 import { asGraph, type Graph, type OnnxModel } from '../onnx/graph.js';
-import { graphFromModel, loadGraph, modelFromBytes } from '../onnx/model.js';
+import { graphFromModel, modelFromBytes } from '../onnx/model.js';
 import { fmtShape } from '../onnx/ops/util.js';
 import { decodeModel } from '../onnx/proto.js';
-import { D_OUTPUTS, type DOutput, LATENT_PRIORS, type LatentPrior, type ModelMeta, parseDOutput, parseLatentPrior, parseMeta, readMeta } from './meta.js';
+import { D_OUTPUTS, type DOutput, LATENT_PRIORS, type LatentPrior, type ModelMeta, parseDOutput, parseLatentPrior, parseMeta } from './meta.js';
 
 /** A generator and its discriminator, checked to fit together, with what the latent prior is and what D outputs. */
 export interface ModelPair {
@@ -72,7 +70,8 @@ interface PairParts {
  * meta (checked against any declared value), or from the declared values, which are then
  * required (a wrong guess would give wrong samples without a sign).
  */
-function makePair(p: PairParts): ModelPair {
+/** Check and assemble a pair from its parts (for `loadPair` and `pairFromBytes`). */
+export function makePair(p: PairParts): ModelPair {
   const gName = p.files.generator || 'generator';
   const dName = p.files.discriminator || 'discriminator';
   const { generator, discriminator } = p;
@@ -148,37 +147,6 @@ export function generatorGraph(pair: Pick<ModelPair, 'generator'>): Graph {
 /** The discriminator graph of a pair. */
 export function discriminatorGraph(pair: Pick<ModelPair, 'discriminator'>): Graph {
   return asGraph(pair.discriminator, 'discriminator');
-}
-
-/**
- * Load G (and D) from files and check that they fit together. A meta.json in the run folder (or
- * beside the generator) records the latent prior and D's output kind; without one, `latentPrior`
- * and `dOutput` are required.
- */
-export function loadPair(options: PairOptions, needDiscriminator = true): ModelPair {
-  let gPath = options.generator;
-  let dPath = options.discriminator;
-  let metaPath: string | undefined;
-  if (options.run !== undefined) {
-    if (!existsSync(options.run) || !statSync(options.run).isDirectory()) fail('invalid_argument', 'run', 'a folder written by `refinery train`', options.run);
-    gPath ??= join(options.run, 'generator.onnx');
-    dPath ??= join(options.run, 'discriminator.onnx');
-    metaPath = join(options.run, 'meta.json');
-  }
-  if (gPath === undefined) fail('invalid_argument', 'generator', 'a generator ONNX file (or a run folder)', 'nothing');
-  if (needDiscriminator && dPath === undefined) fail('invalid_argument', 'discriminator', 'a discriminator ONNX file (or a run folder)', 'nothing');
-  metaPath ??= join(dirname(gPath), 'meta.json');
-  const meta = existsSync(metaPath) ? readMeta(metaPath) : undefined;
-  if (options.latentPrior !== undefined) parseLatentPrior(options.latentPrior, 'latentPrior');
-  if (options.dOutput !== undefined) parseDOutput(options.dOutput, 'dOutput');
-  return makePair({
-    generator: loadGraph(gPath),
-    discriminator: needDiscriminator && dPath !== undefined ? loadGraph(dPath) : undefined,
-    meta,
-    latentPrior: options.latentPrior,
-    dOutput: options.dOutput,
-    files: { generator: gPath, discriminator: needDiscriminator ? (dPath ?? '') : '', meta: meta ? metaPath : undefined },
-  });
 }
 
 /** The in-memory inputs of `pairFromBytes`: ONNX bytes and what no meta.json says. */

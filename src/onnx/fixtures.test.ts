@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readNpyFloat32 } from '../io/npy.js';
+import { readNpyFloat32 } from '../io/npyfile.js';
 import { FIXTURES, fixturesDir, relError } from '../testing/fixtures.js';
 import { differentiate, onesLike } from './autodiff.js';
 import { inline } from './compose.js';
 import { Graph } from './graph.js';
-import { loadGraph } from './model.js';
+import { loadGraph } from './modelfile.js';
 import { Session } from './session.js';
 
 for (const name of FIXTURES) {

@@ -1,6 +1,5 @@
 /** Conversion between ONNX ModelProto (files) and Refinery's Graph. */
 import { upgradeNode } from './opset.js';
-import { readFileSync } from 'node:fs';
 import { RefineryError, fail } from '../errors.js';
 import { type Attr, type ConstTensor, type Dim, type DType, Graph, type Node, type OnnxModel } from './graph.js';
 import { DTYPE_CODES } from './ops/elementwise.js';
@@ -157,28 +156,6 @@ export function modelFromBytes(bytes: Uint8Array, source = 'model'): OnnxModel {
     if (e instanceof RefineryError && e.code === 'unsupported_operator') return new ForwardOnlyModel(bytes, proto, e);
     throw e;
   }
-}
-
-/** Read an ONNX model file (see `modelFromBytes`; errors name the file). */
-export function loadModel(path: string): OnnxModel {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new RefineryError('invalid_file', [{ path, expected: 'a readable ONNX file', received: (e as NodeJS.ErrnoException).code ?? String(e) }]);
-  }
-  return modelFromBytes(bytes, path);
-}
-
-/** Read and parse an ONNX file. Errors name the file. */
-export function loadGraph(path: string): Graph {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new RefineryError('invalid_file', [{ path, expected: 'a readable ONNX file', received: (e as NodeJS.ErrnoException).code ?? String(e) }]);
-  }
-  return graphFromModel(decodeModel(bytes, path), path);
 }
 
 function attrToProto(name: string, a: Attr): AttributeProto {

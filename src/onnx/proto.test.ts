@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RefineryError } from '../errors.js';
-import { readNpy } from '../io/npy.js';
+import { readNpy } from '../io/npyfile.js';
 import {
   AttributeType,
   DataType,

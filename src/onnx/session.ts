@@ -1,7 +1,7 @@
-/** Running graphs with ONNX Runtime (onnxruntime-node). */
-import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
+/** Running graphs with ONNX Runtime: onnxruntime-node in Node.js, onnxruntime-web in browsers (see platform/host.ts). */
+import type * as ort from 'onnxruntime-common';
 import { fail } from '../errors.js';
+import { host } from '../platform/host.js';
 import type { Tensor } from '../tensor.js';
 import { type Device, DEVICES } from './device.js';
 import type { Graph } from './graph.js';
@@ -21,19 +21,18 @@ const DEVICE_NEEDS: Record<Device, string> = {
 };
 
 export function defaultThreads(): number {
-  const env = process.env.REFINERY_THREADS;
+  const env = host().setting('REFINERY_THREADS');
   if (env !== undefined && env !== '') {
     const n = Number(env);
     if (!Number.isInteger(n) || n < 1) fail('invalid_argument', 'REFINERY_THREADS', 'a positive integer', env);
     return n;
   }
-  return availableParallelism();
+  return host().cores();
 }
 
 function sessionOptions(options: SessionOptions, device: Device): ort.InferenceSession.SessionOptions {
   return {
-    // CUDA first; operators it lacks (and the shape work around them) run on the CPU.
-    executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    executionProviders: host().providers(device),
     intraOpNumThreads: options.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -54,10 +53,7 @@ export class Session {
   ) {}
 
   static async create(graph: Graph | Uint8Array, options: SessionOptions = {}): Promise<Session> {
-    // onnxruntime's telemetry writes $TMPDIR/mat-debug-<pid>.log and ~/.cache/Microsoft/... in
-    // every process; Refinery writes nothing outside the paths its user names. Read by onnxruntime
-    // when its environment starts (the first session), so set before it; an explicit setting wins.
-    process.env.ORT_DISABLE_TELEMETRY ??= '1';
+    const ort = host().ort;
     // onnxruntime's own log goes to stderr; Refinery reports failures as errors (a provider that
     // fails to load: with what to install), so only fatal messages are let through. Read when the
     // environment starts, like the telemetry switch.
@@ -78,6 +74,7 @@ export class Session {
 
   /** Run with float32 feeds; returns the requested outputs (default: all) as float32 tensors. */
   async run(feeds: Record<string, Tensor>, outputs: readonly string[] = this.outputNames): Promise<Record<string, Tensor>> {
+    const ort = host().ort;
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, t.shape);
     const result = await this.inner.run(ortFeeds, outputs as string[]);
@@ -96,6 +93,7 @@ export class Session {
     feeds: Record<string, { data: Float64Array; shape: number[] }>,
     outputs: readonly string[] = this.outputNames,
   ): Promise<Record<string, { data: Float64Array; shape: number[] }>> {
+    const ort = host().ort;
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float64', t.data, t.shape);
     const result = await this.inner.run(ortFeeds, outputs as string[]);

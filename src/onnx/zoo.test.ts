@@ -10,12 +10,12 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readNpyFloat32 } from '../io/npy.js';
+import { readNpyFloat32 } from '../io/npyfile.js';
 import { relError } from '../testing/fixtures.js';
 import { differentiate, onesLike } from './autodiff.js';
 import { inline } from './compose.js';
 import { Graph } from './graph.js';
-import { loadModel } from './model.js';
+import { loadModel } from './modelfile.js';
 import { Session } from './session.js';
 
 const ZOO = fileURLToPath(new URL('../../test/fixtures/zoo/', import.meta.url));

@@ -1,14 +1,14 @@
 /**
  * How much memory this machine has, so that sizes that cannot fit are refused before anything is
- * allocated (a clear error naming the option, instead of a crash or a swapping machine). This is
- * the Node.js version; a browser build substitutes one that knows less.
+ * allocated (a clear error naming the option, instead of a crash or a swapping machine), as the
+ * platform (platform/host.ts) tells it.
  */
-import { totalmem } from 'node:os';
 import { fail } from '../errors.js';
+import { host } from './host.js';
 
 /** Bytes of memory of this machine. */
 export function totalMemoryBytes(): number {
-  return totalmem();
+  return host().totalMemoryBytes();
 }
 
 /** Bytes as text: "12.3 GB". */

@@ -1,11 +1,10 @@
 /**
- * Image grids: a batch of NCHW images (1 or 3 channels) tiled into one PNG (encoded by pngjs).
+ * Image grids: a batch of NCHW images (1 or 3 channels) tiled into one PNG.
  * Values map linearly from `range` (e.g. [-1, 1] for tanh generators) to 0..255, clipped;
  * non-finite values are drawn magenta so they are seen, not hidden.
  */
-import { PNG } from 'pngjs';
 import { fail } from '../errors.js';
-import { Canvas, drawText, fitText } from './raster.js';
+import { Canvas, drawText, fitText, rgbaToPng } from './raster.js';
 
 /** Options of `imageGridPng`; all optional. */
 export interface GridOptions {
@@ -21,6 +20,12 @@ export interface GridOptions {
 
 /** Tile `n` images of shape [c, h, w] (c = 1 or 3) from `data` ([n, c, h, w] row-major) into a PNG. */
 export function imageGridPng(data: Float32Array, shape: readonly number[], options: GridOptions = {}): Uint8Array {
+  const g = imageGridPixels(data, shape, options);
+  return rgbaToPng(g.width, g.height, g.data);
+}
+
+/** The pixels of `imageGridPng`: RGBA, row-major. */
+function imageGridPixels(data: Float32Array, shape: readonly number[], options: GridOptions): { width: number; height: number; data: Uint8Array } {
   if (shape.length !== 4 || !(shape[1] === 1 || shape[1] === 3))
     fail('invalid_argument', 'images', 'shape [n, 1 or 3, height, width] (NCHW)', `[${shape.join(', ')}]`);
   const [n, c, h, w] = shape;
@@ -33,8 +38,7 @@ export function imageGridPng(data: Float32Array, shape: readonly number[], optio
   const s = options.scale ?? (Math.max(h, w) < 48 ? 2 : 1);
   const W = cols * (w * s + pad) + pad;
   const H = rows * (h * s + pad) + pad;
-  const png = new PNG({ width: W, height: H });
-  png.data.fill(255);
+  const png = { data: new Uint8Array(W * H * 4).fill(255) };
   const level = (v: number) => Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo))) * 255);
   for (let i = 0; i < n; i++) {
     const x0 = pad + (i % cols) * (w * s + pad);
@@ -55,7 +59,7 @@ export function imageGridPng(data: Float32Array, shape: readonly number[], optio
       }
     }
   }
-  return PNG.sync.write(png);
+  return { width: W, height: H, data: png.data };
 }
 
 /** One titled image grid of `imagePanelsPng`. */
@@ -76,7 +80,7 @@ export interface ImagePanel {
  */
 export function imagePanelsPng(panels: ImagePanel[], options: GridOptions = {}): Uint8Array {
   if (panels.length === 0) fail('invalid_argument', 'panels', 'at least one panel', 'none');
-  const grids = panels.map((p) => PNG.sync.read(Buffer.from(imageGridPng(p.data, p.shape, options))));
+  const grids = panels.map((p) => imageGridPixels(p.data, p.shape, options));
   const textScale = 2;
   const line = 7 * textScale + 6;
   const header = 8 + line * (panels.some((p) => p.subtitle) ? 2 : 1);

@@ -8,7 +8,7 @@
  *
  * Everything here is deterministic: the same drawing calls give the same bytes.
  */
-import { PNG } from 'pngjs';
+import { encode } from 'fast-png';
 
 export const GRID_COLOR: readonly number[] = [232, 232, 232];
 export const FRAME_COLOR: readonly number[] = [150, 150, 150];
@@ -16,12 +16,12 @@ export const TEXT_COLOR: readonly number[] = [20, 20, 20];
 
 /** RGBA pixel buffer (white, alpha always 255); writes outside the canvas are ignored. */
 export class Canvas {
-  readonly data: Buffer;
+  readonly data: Uint8Array;
   constructor(
     readonly width: number,
     readonly height: number,
   ) {
-    this.data = Buffer.alloc(width * height * 4, 255);
+    this.data = new Uint8Array(width * height * 4).fill(255);
   }
 
   /** Set pixel (x, y) to `rgb`. */
@@ -42,10 +42,22 @@ export class Canvas {
 
   /** Encode as PNG bytes (RGB, 8 bits, the alpha channel dropped). */
   toPng(): Uint8Array {
-    const png = new PNG({ width: this.width, height: this.height });
-    png.data = this.data;
-    return PNG.sync.write(png, { colorType: 2, deflateLevel: 9, deflateStrategy: 3 });
+    return rgbaToPng(this.width, this.height, this.data);
   }
+}
+
+/**
+ * PNG bytes (RGB, 8 bits; the alpha channel dropped) of an RGBA pixel buffer, by fast-png (which,
+ * unlike pngjs, needs no Node.js stream or zlib: the plots render in browsers too).
+ */
+export function rgbaToPng(width: number, height: number, rgba: ArrayLike<number>): Uint8Array {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    rgb[i] = rgba[j];
+    rgb[i + 1] = rgba[j + 1];
+    rgb[i + 2] = rgba[j + 2];
+  }
+  return encode({ width, height, data: rgb, channels: 3, depth: 8 }, { zlib: { level: 9 } });
 }
 
 /** Pixel width of `text` at font scale `scale`: 6·n·scale - scale for n > 0 characters, else 0. */

@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sampleDataset } from '../data/sample.js';
-import { loadPair, type ModelPair } from '../models/pair.js';
+import type { ModelPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { fixturesDir } from '../testing/fixtures.js';
 import { join } from 'node:path';
 import { refine, type RefineOptions } from './refine.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readNpyFloat32 } from '../io/npy.js';
+import { readNpyFloat32 } from '../io/npyfile.js';
 import { dcdInit, dcdKernel } from '../methods/dynamics/dcd.js';
-import { loadPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { RowStreams } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { fixturesDir, relError } from '../testing/fixtures.js';

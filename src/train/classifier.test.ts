@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadGraph } from '../onnx/model.js';
+import { loadGraph } from '../onnx/modelfile.js';
 import { Session } from '../onnx/session.js';
 import { classifierData, fitClassifier, measure, trainClassifier } from './classifier.js';
 

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { shapes28 } from '../data/images.js';
 import { RefineryError } from '../errors.js';
-import { loadPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { Session } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { LatentTarget } from '../targets/latent.js';

@@ -16,12 +16,14 @@
 import { join } from 'node:path';
 import { fail } from '../errors.js';
 import { folderDataset, getImageDataset, readImageFolder, type ImageDataset } from '../data/images.js';
-import { writeMeta, type ModelMeta } from '../models/meta.js';
+import type { ModelMeta } from '../models/meta.js';
+import { writeMeta } from '../models/metafile.js';
 import { type Graph, float, int, ints } from '../onnx/graph.js';
 import type { Rng } from '../rng.js';
 import {
   checkpointOptions,
   dOutputOf,
+  folderStore,
   type GanHooks,
   type GanResult,
   type GanLoopOptions,
@@ -224,7 +226,10 @@ export async function trainDcgan(options: DcganOptions, hooks: GanHooks = {}): P
     const nets = dcganNets({ latentDim: o.latentDim, imageShape: data.shape, width: o.width, layers: o.layers, pixelNorm: o.pixelNorm });
     const { realDir: _r, grayscale: _g, ...rest } = o;
     const keep = checkpointOptions(rest, { ...fp, ...(o.realDir !== undefined ? { grayscale: o.grayscale ?? null } : {}) });
-    const r = await runGanLoop({ options: o, nets, fingerprint: keep, sampleReal: (n, rng) => data.sample(n, rng), progressEvery: 10 }, hooks);
+    const r = await runGanLoop(
+      { options: o, nets, fingerprint: keep, sampleReal: (n, rng) => data.sample(n, rng), progressEvery: 10, store: folderStore(o.out) },
+      hooks,
+    );
     writeNets(o.out, nets, r.gValues, r.dValues);
     const d = dOutputOf(o.loss);
     const meta: ModelMeta = {

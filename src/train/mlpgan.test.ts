@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { RefineryError } from '../errors.js';
-import { loadPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { Rng } from '../rng.js';
 import { samplePrior } from '../run/latent.js';
 import { GeneratorRunner } from '../targets/generator.js';
+import { trainMlpInMemory } from './gan2d.js';
 import { MLP_DEFAULTS, type MlpOptions, trainMlp } from './mlpgan.js';
 
 const root = mkdtempSync(join(tmpdir(), 'refinery-train-'));
@@ -99,5 +100,19 @@ test('bad options name the option', async () => {
       (e: unknown) => e instanceof RefineryError && e.issues.some((i) => i.path.includes(path.slice(2)) || i.path === path),
       `expected an error naming ${path}`,
     );
+  }
+});
+
+test('trainMlpInMemory gives the bytes trainMlp writes (same seed and options), without touching files', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'refinery-mem-'));
+  try {
+    const o = { steps: 20, finetuneD: 10, hidden: 16, layers: 1, batchSize: 32, seed: 3 };
+    await trainMlp({ ...MLP_DEFAULTS, ...o, out: dir });
+    const m = await trainMlpInMemory(o);
+    assert.ok(Buffer.from(m.generator).equals(readFileSync(join(dir, 'generator.onnx'))));
+    assert.ok(Buffer.from(m.discriminator).equals(readFileSync(join(dir, 'discriminator.onnx'))));
+    assert.deepEqual(m.meta.extra?.training, JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')).training);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -5,7 +5,8 @@
  * an option the model does not have is an error, not a silent default.
  */
 import { describe, fail, type Issue, RefineryError } from '../errors.js';
-import { loadPair, type ModelPair } from '../models/pair.js';
+import type { ModelPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import type { GanHooks, GanResult, TrainProgress } from './common.js';
 import { DCGAN_DEFAULTS, type DcganOptions, trainDcgan } from './dcgan.js';
 import { MLP_DEFAULTS, type MlpOptions, trainMlp } from './mlpgan.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sampleDataset } from '../data/sample.js';
 import { frechetDistance } from '../metrics/frechet.js';
-import { loadPair } from '../models/pair.js';
+import { loadPair } from '../models/load.js';
 import { sample } from '../refine/sample.js';
 import { rejectsWith } from '../testing/assert.js';
 import { trainVae, VAE_DEFAULTS } from './vae.js';

@@ -1,0 +1,124 @@
+/**
+ * The playground in a real browser: Vite builds playground/ (src/browser.ts over onnxruntime-web),
+ * Playwright drives Debian's chromium against it. A GAN is trained on grid25 in the page; DRS and
+ * DDLS run in the page and must beat the generator's % high quality; the dcgan32 fixture pair,
+ * dropped on the page, refines 16 samples into an image grid; no console error. Screenshots go to
+ * test-output/playground/ for review.
+ * Without a chromium the test is skipped, unless REFINERY_REQUIRE_BROWSER=1 (CI sets it).
+ *
+ * The browser entry's import graph is also checked here: nothing it loads may import Node.js.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fixturesDir, repoRoot } from './testing/fixtures.js';
+
+/** The modules a browser must never load. */
+const NODE_ONLY = /^(node:|onnxruntime-node$|proper-lockfile$|pngjs$|mnist$|commander$|cli-progress$)/;
+
+test('the browser entry loads nothing that needs Node.js', () => {
+  const seen = new Set<string>();
+  const bad: string[] = [];
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g)) {
+      const spec = m[1];
+      if (NODE_ONLY.test(spec)) bad.push(`${file.slice(repoRoot.length + 1)} imports ${spec}`);
+      else if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
+    }
+  };
+  visit(join(repoRoot, 'dist', 'browser.js'));
+  assert.ok(seen.size > 30, `the entry's graph was followed (${seen.size} modules)`);
+  assert.deepEqual(bad, []);
+});
+
+const chromium = process.env.REFINERY_CHROMIUM ?? '/usr/bin/chromium';
+const required = process.env.REFINERY_REQUIRE_BROWSER === '1';
+
+test('playground in chromium: trains a GAN in the page, DRS and DDLS beat it; a dropped dcgan32 pair refines 16 samples into a grid; no console errors', {
+  skip: !existsSync(chromium) && !required,
+}, async () => {
+  assert.ok(existsSync(chromium), `REFINERY_REQUIRE_BROWSER=1 but no chromium at ${chromium}`);
+  const { build, preview } = await import('vite');
+  const { chromium: pw } = await import('playwright-core');
+  const root = mkdtempSync(join(tmpdir(), 'refinery-playground-'));
+  const shots = join(repoRoot, 'test-output', 'playground');
+  mkdirSync(shots, { recursive: true });
+  const config = join(repoRoot, 'playground', 'vite.config.ts');
+  const outDir = join(root, 'site');
+  let server: Awaited<ReturnType<typeof preview>> | undefined;
+  let browser: Awaited<ReturnType<typeof pw.launch>> | undefined;
+  try {
+    await build({ configFile: config, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    server = await preview({ configFile: config, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+    const url = server.resolvedUrls?.local[0];
+    assert.ok(url, 'the preview server has a URL');
+    browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(url);
+    const failed = "document.getElementById('status')?.className === 'error'";
+    // Train on grid25 in the page: 800 GAN steps, then 2,000 D-only steps (about 25 s).
+    await page.selectOption('#dataset', 'grid25');
+    await page.fill('#steps', '800');
+    await page.fill('#finetune', '2000');
+    await page.click('#train');
+    await page.waitForFunction(`document.body.dataset.trained === 'yes' || ${failed}`, undefined, { timeout: 240_000 });
+    assert.ok(!(await page.$('#status.error')), `training: ${await page.textContent('#status')}`);
+    await page.screenshot({ path: join(shots, 'trained.png'), fullPage: true });
+    const n = 2000;
+    await page.fill('#n', String(n));
+    const hq = async (method: string, options: Record<string, string> = {}) => {
+      await page.selectOption('#method', method);
+      for (const [key, value] of Object.entries(options)) await page.fill(`input[data-key="${key}"]`, value);
+      await page.evaluate('delete document.body.dataset.done');
+      await page.click('#run');
+      await page.waitForFunction(`document.body.dataset.done === '${method}' || ${failed}`, undefined, { timeout: 240_000 });
+      assert.ok(!(await page.$('#status.error')), `${method}: ${await page.textContent('#status')}`);
+      await page.screenshot({ path: join(shots, `${method}.png`), fullPage: true });
+      const cell = (row: string) => page.textContent(`tr[data-row="${row}"] td:nth-child(3)`);
+      return { generator: Number(await cell('generator')), refined: Number(await cell(method)) };
+    };
+    // % high quality of n draws: binomial, SE of a difference of two <= 100 sqrt(2 * 0.25 / n);
+    // a gain must exceed 4 of those (measured: generator 12%, DRS 31%, DDLS 26%).
+    const margin = 4 * 100 * Math.sqrt(0.5 / n);
+    for (const method of ['drs', 'ddls']) {
+      const r = await hq(method);
+      assert.ok(r.refined > r.generator + margin, `${method} in the page: ${JSON.stringify(r)} (margin ${margin.toFixed(1)})`);
+    }
+    // Drag and drop the dcgan32 fixture pair (32x32 RGB images) and refine 16 samples.
+    const dir = join(fixturesDir(), 'dcgan32');
+    const files = ['generator.onnx', 'discriminator.onnx', 'meta.json'].map((name) => ({ name, base64: readFileSync(join(dir, name)).toString('base64') }));
+    const transfer = await page.evaluateHandle(`(() => {
+      const dt = new DataTransfer();
+      for (const f of ${JSON.stringify(files)}) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name));
+      return dt;
+    })()`);
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+    await page.waitForFunction(`document.getElementById('status')?.textContent === 'Model loaded.' || ${failed}`);
+    assert.match((await page.textContent('#model')) ?? '', /samples \[3, 32, 32\]/);
+    await page.fill('#n', '16');
+    await page.selectOption('#method', 'ddls');
+    await page.fill('input[data-key="numSteps"]', '20');
+    await page.evaluate('delete document.body.dataset.done');
+    await page.click('#run');
+    await page.waitForFunction(`document.body.dataset.done === 'ddls' || ${failed}`, undefined, { timeout: 120_000 });
+    assert.ok(!(await page.$('#status.error')), `dcgan32: ${await page.textContent('#status')}`);
+    const size = await page.evaluate("(() => { const i = document.getElementById('plot'); return i.hidden ? [0, 0] : [i.naturalWidth, i.naturalHeight]; })()");
+    assert.ok((size as number[])[0] > 64 && (size as number[])[1] > 64, `the image grid is shown: ${JSON.stringify(size)}`);
+    await page.screenshot({ path: join(shots, 'dcgan32.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    await new Promise<void>((done) => (server ? server.httpServer.close(() => done()) : done()));
+    rmSync(root, { recursive: true, force: true });
+  }
+});
