@@ -2,6 +2,9 @@
 // registry's ids, flags and defaults, as the CLI shows them), refine in the page and compare.
 // Loaded by main.ts once onnxruntime-web is installed.
 import {
+  CALIBRATION_METHODS,
+  type CalibrationMethod,
+  type CalibrationReport,
   DATASET_NAMES,
   encodeNpy,
   getDataset,
@@ -15,6 +18,7 @@ import {
   modeMetrics,
   pairFromBytes,
   RefineryError,
+  Rng,
   refine,
   sample,
   scatterPng,
@@ -42,13 +46,47 @@ function explain(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-// Methods that run on a pair alone (the others need held-out real samples).
+// Every method; those that need held-out real samples (MH starts, DRE-F-SP) get them from the
+// pair's built-in 2-D dataset, and are disabled for a pair without one.
 for (const id of METHOD_IDS) {
-  if (METHOD_INFO[id].needsReal) continue;
   const o = document.createElement('option');
   o.value = id;
   o.textContent = `${id}: ${METHOD_INFO[id].summary}`;
+  o.dataset.needsReal = String(METHOD_INFO[id].needsReal);
   methodSelect.append(o);
+}
+const calibrateSelect = $<HTMLSelectElement>('calibrate');
+for (const c of CALIBRATION_METHODS) {
+  const o = document.createElement('option');
+  o.value = c;
+  o.textContent = c;
+  calibrateSelect.append(o);
+}
+
+/** The pair's built-in 2-D dataset, when it names one. */
+function pairDataset(): ReturnType<typeof getDataset> | undefined {
+  const name = pair?.meta.dataset;
+  return name && (DATASET_NAMES as readonly string[]).includes(name) ? getDataset(name) : undefined;
+}
+
+/** Held-out real samples drawn from the pair's dataset (its own stream), or undefined. */
+function heldOutReal(seed: number): { data: Float32Array; shape: number[] } | undefined {
+  const ds = pairDataset();
+  if (!ds) return undefined;
+  const m = 2000;
+  return { data: ds.sample(m, new Rng(seed, 0x7265616c)), shape: [m, 2] };
+}
+
+/** Methods and calibration that need real samples are offered only when the pair has a dataset. */
+function updateAvailability(): void {
+  const hasReal = pairDataset() !== undefined;
+  for (const o of methodSelect.options) o.disabled = o.dataset.needsReal === 'true' && !hasReal;
+  calibrateSelect.disabled = !hasReal;
+  if (!hasReal) calibrateSelect.value = 'none';
+  if (methodSelect.selectedOptions[0]?.disabled) {
+    methodSelect.value = 'drs';
+    showOptions();
+  }
 }
 
 /** Number and boolean options of the method, with their defaults, as inputs named by key. */
@@ -78,6 +116,7 @@ function showOptions(): void {
 }
 methodSelect.addEventListener('change', showOptions);
 showOptions();
+updateAvailability();
 
 function readOptions(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -94,6 +133,7 @@ function setPair(p: ModelPair, message: string): void {
   const m = p.meta;
   $('model').textContent = `latent ${m.latentDim} (${m.latentPrior}), samples [${m.dataShape.join(', ')}], D outputs ${m.dOutput}${m.dataset ? `, trained on ${m.dataset}` : ''}`;
   runButton.disabled = false;
+  updateAvailability();
   say(message);
 }
 
@@ -194,6 +234,26 @@ drop.addEventListener('drop', (e) => {
   if (e.dataTransfer?.files) void loadFiles(e.dataTransfer.files);
 });
 
+/** The Z diagnostic of D before and after calibration, on the calibration's held-out test part. */
+function showCalibration(c: CalibrationReport): void {
+  const body = $('calibration').querySelector('tbody')!;
+  body.replaceChildren();
+  for (const [name, d] of [
+    ['raw D', c.before],
+    [c.method, c.after],
+  ] as const) {
+    const tr = document.createElement('tr');
+    tr.dataset.row = name === 'raw D' ? 'before' : 'after';
+    for (const v of [name, d.spiegelhalterZ.toFixed(2), d.logLoss.toFixed(4), d.accuracy.toFixed(3)]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  $('calibration').hidden = false;
+}
+
 /** A square view holding every finite point of the panels, with a 5% margin. */
 function boundsOf(panels: { points: Float32Array }[]): [number, number, number, number] {
   let lo = Infinity;
@@ -222,6 +282,7 @@ runButton.addEventListener('click', async () => {
   const seed = Number($<HTMLInputElement>('seed').value);
   runButton.disabled = true;
   $('metrics').hidden = true;
+  $('calibration').hidden = true;
   $('plot').hidden = true;
   $('metrics').querySelector('tbody')!.replaceChildren();
   try {
@@ -231,7 +292,16 @@ runButton.addEventListener('click', async () => {
     const tBefore = (performance.now() - t) / 1000;
     say(`Refining with ${method}…`);
     t = performance.now();
-    const r = await refine(pair, { method, n, seed, ...readOptions(), onProgress: (p: RefineProgress) => say(`${p.stage}: ${Math.round((100 * p.done) / p.total)}%`) } as never);
+    const real = heldOutReal(seed);
+    const calibrate = calibrateSelect.value as CalibrationMethod;
+    const r = await refine(pair, {
+      method,
+      n,
+      seed,
+      ...readOptions(),
+      ...(real ? { real } : {}),
+      ...(calibrate !== 'none' ? { calibrate } : {}),
+      onProgress: (p: RefineProgress) => say(`${p.stage}: ${Math.round((100 * p.done) / p.total)}%`) } as never);
     const tAfter = (performance.now() - t) / 1000;
     refined = r.samples as { data: Float32Array; shape: number[] };
     downloadButton.disabled = false;
@@ -272,6 +342,7 @@ runButton.addEventListener('click', async () => {
       img.src = URL.createObjectURL(new Blob([png.slice()], { type: 'image/png' }));
       img.hidden = false;
     }
+    if (r.calibration) showCalibration(r.calibration);
     const s = r.summary as Record<string, unknown>;
     say(`Done: ${method} on ${n} samples in ${tAfter.toFixed(2)} s${typeof s.acceptance === 'number' ? `, acceptance ${(s.acceptance as number).toFixed(3)}` : ''}.`);
     document.body.dataset.done = method;

@@ -31,6 +31,8 @@ export { sample, SAMPLE_DEFAULTS, type SampleOptions } from './refine/sample.js'
 export { METHOD_IDS, type MethodId, type MethodOptionsMap } from './refine/registry.js';
 export { METHOD_INFO, METHOD_DEFAULTS, type MethodInfo } from './refine/info.js';
 export { getDataset, DATASET_NAMES, type Dataset2D, type DatasetName } from './data/dataset.js';
+export { CALIBRATION_METHODS, type CalibrationMethod, type CalibrationReport } from './calibration/calibrate.js';
+export type { CalibrationDiagnostic } from './calibration/diagnostic.js';
 export { modeMetrics, type ModeMetrics } from './metrics/modes.js';
 export { scatterPng, type ScatterPanel, type ScatterOptions } from './plot/scatter.js';
 export { imageGridPng, imagePanelsPng, type GridOptions, type ImagePanel } from './plot/grid.js';

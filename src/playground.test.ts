@@ -39,7 +39,7 @@ test('the browser entry loads nothing that needs Node.js', () => {
 const chromium = process.env.REFINERY_CHROMIUM ?? '/usr/bin/chromium';
 const required = process.env.REFINERY_REQUIRE_BROWSER === '1';
 
-test('playground in chromium: trains a GAN in the page, DRS and DDLS beat it; a dropped dcgan32 pair refines 16 samples into a grid; no console errors', {
+test('playground in chromium: trains a GAN in the page, DRS, DDLS and calibrated MH beat it; a dropped dcgan32 pair refines 16 samples into a grid; no console errors', {
   skip: !existsSync(chromium) && !required,
 }, async () => {
   assert.ok(existsSync(chromium), `REFINERY_REQUIRE_BROWSER=1 but no chromium at ${chromium}`);
@@ -76,8 +76,9 @@ test('playground in chromium: trains a GAN in the page, DRS and DDLS beat it; a 
     await page.screenshot({ path: join(shots, 'trained.png'), fullPage: true });
     const n = 2000;
     await page.fill('#n', String(n));
-    const hq = async (method: string, options: Record<string, string> = {}) => {
+    const hq = async (method: string, options: Record<string, string> = {}, calibrate = 'none') => {
       await page.selectOption('#method', method);
+      await page.selectOption('#calibrate', calibrate);
       for (const [key, value] of Object.entries(options)) await page.fill(`input[data-key="${key}"]`, value);
       await page.evaluate('delete document.body.dataset.done');
       await page.click('#run');
@@ -94,6 +95,13 @@ test('playground in chromium: trains a GAN in the page, DRS and DDLS beat it; a 
       const r = await hq(method);
       assert.ok(r.refined > r.generator + margin, `${method} in the page: ${JSON.stringify(r)} (margin ${margin.toFixed(1)})`);
     }
+    // MH-GAN needs held-out real samples (drawn from the pair's dataset in the page), here with
+    // D calibrated by logistic regression: the Z diagnostic before and after is shown.
+    const mh = await hq('mh', {}, 'logistic');
+    assert.ok(mh.refined > mh.generator + margin, `calibrated mh in the page: ${JSON.stringify(mh)}`);
+    assert.ok(await page.isVisible('#calibration'), 'the calibration diagnostic is shown');
+    const z = Number(await page.textContent('#calibration tr[data-row="after"] td:nth-child(2)'));
+    assert.ok(Number.isFinite(z), `Spiegelhalter Z after calibration: ${z}`);
     // Drag and drop the dcgan32 fixture pair (32x32 RGB images) and refine 16 samples.
     const dir = join(fixturesDir(), 'dcgan32');
     const files = ['generator.onnx', 'discriminator.onnx', 'meta.json'].map((name) => ({ name, base64: readFileSync(join(dir, name)).toString('base64') }));

@@ -15,7 +15,7 @@ import type { ModelPair } from '../models/pair.js';
 import { loadPair } from '../models/load.js';
 import { CHAIN_SPACES, CRITIC_LOSSES, CRITIC_METHODS, FINETUNE_CRITIC_DEFAULTS as F, finetuneCritic, type RealSource } from '../train/critic.js';
 import { TRAIN_CORRECTOR_DEFAULTS as C, trainCorrector } from '../train/corrector.js';
-import { printResult, signal } from './common.js';
+import { pairFromFlags, printResult, signal } from './common.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progress } from './progress.js';
 
@@ -110,13 +110,7 @@ export function registerCritic(program: Command): void {
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts, command: Command) => {
-      const pair = loadPair({
-        run: opts.run,
-        generator: opts.generator,
-        discriminator: opts.discriminator,
-        latentPrior: opts.latentPrior,
-        dOutput: opts.dOutput,
-      });
+      const pair = pairFromFlags(opts);
       const real = realSource(opts, pair);
       const notTraining = ['json', 'quiet', 'run', 'generator', 'discriminator', 'latentPrior', 'dOutput', 'real', 'dataset', 'out'];
       const given = Object.fromEntries(Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !notTraining.includes(k)));

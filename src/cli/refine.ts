@@ -6,13 +6,12 @@
 import type { Command } from 'commander';
 import { CALIBRATION_METHODS } from '../calibration/calibrate.js';
 import { D_OUTPUTS, LATENT_PRIORS } from '../models/meta.js';
-import { loadPair } from '../models/load.js';
 import { DEVICES } from '../onnx/device.js';
 import { refineToFile } from '../refine/file.js';
 import { parseShard, shardFileName } from '../refine/shard.js';
 import type { RefineOptions } from '../refine/refine.js';
 import { METHOD_IDS, METHODS, type MethodId } from '../refine/registry.js';
-import { printResult, signal } from './common.js';
+import { pairFromFlags, printResult, signal } from './common.js';
 import { givenMethodOptions, registerMethodOptions } from './methods.js';
 import { choiceArg, intArg } from './parse.js';
 import { progressStages } from './progress.js';
@@ -60,13 +59,7 @@ export function registerRefine(program: Command): void {
   cmd.action(async (opts, command: Command) => {
     const method = opts.method as MethodId;
     const methodOptions = givenMethodOptions(command, method);
-    const pair = loadPair({
-      run: opts.run,
-      generator: opts.generator,
-      discriminator: opts.discriminator,
-      latentPrior: opts.latentPrior,
-      dOutput: opts.dOutput,
-    });
+    const pair = pairFromFlags(opts);
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard, process.env, '--shard');
     const out = shard ? shardFileName(opts.out, shard) : opts.out;
     const real = readRealSamples(opts, pair.meta);

@@ -49,7 +49,7 @@ import { keyedLatents } from '../run/latent.js';
 import { appendLogRatio, halfSquaredNorm } from '../targets/logratio.js';
 import type { Tensor } from '../tensor.js';
 import { adamInit, adamStep } from './adam.js';
-import { loadCheckpoint, saveCheckpoint, type TrainState } from './common.js';
+import { checkpointAfterStep, folderStore, type TrainState } from './common.js';
 
 /** Critic fine-tuning methods (one today: DCD's contrastive divergence). */
 export const CRITIC_METHODS = ['dcd'] as const;
@@ -386,7 +386,8 @@ async function train(
   const state: TrainState = { step: 0, gValues: [], dValues: values, gAdam: adamInit([]), dAdam: adamInit(values), spectral: [], lossD: NaN, lossG: NaN };
   const { out: _out, resume: _r, steps: _s, checkpointEvery: _c, ...fingerprint } = o;
   const fp = { ...fingerprint, clip: Number.isFinite(o.clip) ? o.clip : 'Infinity', trained: names.length };
-  const resumedFrom = o.resume && loadCheckpoint(o.out, state, fp) ? state.step : 0;
+  const store = folderStore(o.out);
+  const resumedFrom = o.resume && store.load(state, fp) ? state.step : 0;
   const lg = lossGraph(d, names, pair, o);
   const cg = chainGraph(d, names, pair, o.space);
   const lossSession = await Session.create(lg, { device: pair.device });
@@ -455,13 +456,7 @@ async function train(
       state.lossG = dNegative;
       state.step++;
       if (state.step % 10 === 0 || state.step === o.steps) hooks.onProgress?.({ step: state.step, steps: o.steps, loss: state.lossD, dReal, dNegative });
-      if (state.step % o.checkpointEvery === 0 || state.step === o.steps) saveCheckpoint(o.out, state, fp);
-      if (hooks.signal?.aborted && state.step < o.steps) {
-        saveCheckpoint(o.out, state, fp);
-        throw new RefineryError('cancelled', [
-          { path: 'training', expected: 'to run to the end', received: `a stop at step ${state.step} (resume with --resume)` },
-        ]);
-      }
+      checkpointAfterStep(state, o.steps, o.checkpointEvery, store, fp, hooks.signal);
     }
   } finally {
     await lossSession.release();

@@ -270,6 +270,27 @@ export interface GanLoopSpec {
   store?: CheckpointStore;
 }
 
+/**
+ * What every training loop does after step `state.step` of `steps`: a checkpoint every `every`
+ * steps and at the last; on a stop before the last, a checkpoint, then a 'cancelled' error.
+ */
+export function checkpointAfterStep(
+  state: TrainState,
+  steps: number,
+  every: number,
+  store: CheckpointStore | undefined,
+  fingerprint: Record<string, unknown>,
+  signal: AbortSignal | undefined,
+): void {
+  if (state.step % every === 0 || state.step === steps) store?.save(state, fingerprint);
+  if (signal?.aborted && state.step < steps) {
+    store?.save(state, fingerprint);
+    throw new RefineryError('cancelled', [
+      { path: 'training', expected: 'to run to the end', received: `a stop at step ${state.step} (resume with --resume)` },
+    ]);
+  }
+}
+
 /** Where a training loop keeps its checkpoints. */
 export interface CheckpointStore {
   /** Restore `s` from the latest checkpoint; false when there is none. Options that differ are refused. */
@@ -373,13 +394,7 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
       }
       state.step++;
       if (state.step % spec.progressEvery === 0 || state.step === total) hooks.onProgress?.({ step: state.step, steps: total, lossD, lossG });
-      if (state.step % o.checkpointEvery === 0 || state.step === total) spec.store?.save(state, spec.fingerprint);
-      if (hooks.signal?.aborted) {
-        spec.store?.save(state, spec.fingerprint);
-        throw new RefineryError('cancelled', [
-          { path: 'training', expected: 'to run to the end', received: `a stop at step ${state.step} (resume with --resume)` },
-        ]);
-      }
+      checkpointAfterStep(state, total, o.checkpointEvery, spec.store, spec.fingerprint, hooks.signal);
     }
   } finally {
     await dSession.release();

@@ -27,7 +27,7 @@ import { encodeGraph } from '../onnx/model.js';
 import { Session } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { adamInit, adamStep } from './adam.js';
-import { addParamInputs, checkpointOptions, exportNet, feedParams, loadCheckpoint, saveCheckpoint, type TrainState, withRunFolder } from './common.js';
+import { addParamInputs, checkpointAfterStep, checkpointOptions, exportNet, feedParams, folderStore, type TrainState, withRunFolder } from './common.js';
 import { dcganNets, initConvParams } from './dcgan.js';
 import { appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from './mlp.js';
 
@@ -227,7 +227,8 @@ export async function trainVae(options: VaeOptions, hooks: { signal?: AbortSigna
     const enc = n.init(n.encParams, init.fork(2));
     const state: TrainState = { step: 0, gValues: dec, dValues: enc, gAdam: adamInit(dec), dAdam: adamInit(enc), spectral: [], lossD: NaN, lossG: NaN };
     const fp = checkpointOptions({ ...o, model: 'vae' });
-    const resumedFrom = o.resume && loadCheckpoint(o.out, state, fp) ? state.step : 0;
+    const store = folderStore(o.out);
+    const resumedFrom = o.resume && store.load(state, fp) ? state.step : 0;
     const graph = lossGraph(n, k, o.likelihoodStd);
     const session = await Session.create(graph);
     const t0 = performance.now();
@@ -252,13 +253,7 @@ export async function trainVae(options: VaeOptions, hooks: { signal?: AbortSigna
         adamStep(state.gValues, grads.slice(ne), state.gAdam, adam);
         state.step++;
         if (state.step % 50 === 0 || state.step === o.steps) hooks.onProgress?.({ step: state.step, steps: o.steps, loss: state.lossD, kl: state.lossG });
-        if (state.step % o.checkpointEvery === 0 || state.step === o.steps) saveCheckpoint(o.out, state, fp);
-        if (hooks.signal?.aborted && state.step < o.steps) {
-          saveCheckpoint(o.out, state, fp);
-          throw new RefineryError('cancelled', [
-            { path: 'training', expected: 'to run to the end', received: `a stop at step ${state.step} (resume with --resume)` },
-          ]);
-        }
+        checkpointAfterStep(state, o.steps, o.checkpointEvery, store, fp, hooks.signal);
       }
     } finally {
       await session.release();
