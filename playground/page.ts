@@ -48,20 +48,18 @@ function explain(e: unknown): string {
 
 // Every method; those that need held-out real samples (MH starts, DRE-F-SP) get them from the
 // pair's built-in 2-D dataset, and are disabled for a pair without one.
-for (const id of METHOD_IDS) {
+/** Append an option `value` shown as `text` to `select`. */
+function addOption(select: HTMLSelectElement, value: string, text = value): HTMLOptionElement {
   const o = document.createElement('option');
-  o.value = id;
-  o.textContent = `${id}: ${METHOD_INFO[id].summary}`;
-  o.dataset.needsReal = String(METHOD_INFO[id].needsReal);
-  methodSelect.append(o);
+  o.value = value;
+  o.textContent = text;
+  select.append(o);
+  return o;
 }
+
+for (const id of METHOD_IDS) addOption(methodSelect, id, `${id}: ${METHOD_INFO[id].summary}`).dataset.needsReal = String(METHOD_INFO[id].needsReal);
 const calibrateSelect = $<HTMLSelectElement>('calibrate');
-for (const c of CALIBRATION_METHODS) {
-  const o = document.createElement('option');
-  o.value = c;
-  o.textContent = c;
-  calibrateSelect.append(o);
-}
+for (const c of CALIBRATION_METHODS) addOption(calibrateSelect, c);
 
 /** The pair's built-in 2-D dataset, when it names one. */
 function pairDataset(): ReturnType<typeof getDataset> | undefined {
@@ -139,12 +137,7 @@ function setPair(p: ModelPair, message: string): void {
 
 // Training a 2-D GAN in the page, with its losses drawn as they come.
 const datasetSelect = $<HTMLSelectElement>('dataset');
-for (const name of DATASET_NAMES) {
-  const o = document.createElement('option');
-  o.value = name;
-  o.textContent = name;
-  datasetSelect.append(o);
-}
+for (const name of DATASET_NAMES) addOption(datasetSelect, name);
 
 function drawLosses(history: TrainProgress[]): void {
   const canvas = $<HTMLCanvasElement>('losses');

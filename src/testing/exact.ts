@@ -324,3 +324,20 @@ export const AFFINE4: AffineCase = {
     [0.1, 0, -0.2, 0.6],
   ],
 };
+
+/**
+ * D(x) = (x * x) A + x W + b on [batch, 2] with A, W [2, 1] and b [1] as initializers named 'A',
+ * 'W', 'b' (trainable): a family that holds the exact log ratio of two diagonal Gaussians.
+ */
+export function diagonalQuadratic(A: number[] = [0, 0], W: number[] = [0, 0], b = 0): Graph {
+  const g = new Graph();
+  g.name = 'diagonal_quadratic';
+  const x = g.addInput('x', 'float32', ['batch', 2]);
+  const pA = g.addInitializer('A', { dtype: 'float32', dims: [2, 1], data: Float32Array.from(A) });
+  const pW = g.addInitializer('W', { dtype: 'float32', dims: [2, 1], data: Float32Array.from(W) });
+  const pb = g.addInitializer('b', { dtype: 'float32', dims: [1], data: Float32Array.of(b) });
+  const out = g.op('Add', [g.op('Add', [g.op('MatMul', [g.op('Mul', [x, x]), pA]), g.op('MatMul', [x, pW])]), pb]);
+  g.add('Identity', [out], {}, ['logit']);
+  g.outputs = ['logit'];
+  return g;
+}

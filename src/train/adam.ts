@@ -35,3 +35,8 @@ export function adamStep(params: Float32Array[], grads: ArrayLike<number>[], sta
     }
   }
 }
+
+/** The learning rate of step t (0-based) of `steps`: `lr`, or with `decay` lr (1 - t / steps), linearly to 0. */
+export function linearDecay(lr: number, decay: boolean, t: number, steps: number): number {
+  return decay ? (lr * (steps - t)) / steps : lr;
+}

@@ -17,7 +17,7 @@ import { graphFromModel } from '../onnx/model.js';
 import { decodeModel } from '../onnx/proto.js';
 import { Session } from '../onnx/session.js';
 import { rejectsWith } from '../testing/assert.js';
-import { identityGenerator } from '../testing/exact.js';
+import { diagonalQuadratic, identityGenerator } from '../testing/exact.js';
 import { trainCorrector } from './corrector.js';
 
 const MU = [1, -0.5];
@@ -25,23 +25,9 @@ const S2 = [0.5, 1.5];
 const A_T = 1.3; // target std
 const B_T = [0.4, 0.2]; // target mean
 
-/** D(x) = (x*x) A + x W + b. */
-function quadratic(A: number[], W: number[], b: number): Graph {
-  const g = new Graph();
-  g.name = 'quadratic';
-  const x = g.addInput('x', 'float32', ['batch', 2]);
-  const pA = g.addInitializer('A', { dtype: 'float32', dims: [2, 1], data: Float32Array.from(A) });
-  const pW = g.addInitializer('W', { dtype: 'float32', dims: [2, 1], data: Float32Array.from(W) });
-  const pb = g.addInitializer('b', { dtype: 'float32', dims: [1], data: Float32Array.of(b) });
-  const out = g.op('Add', [g.op('Add', [g.op('MatMul', [g.op('Mul', [x, x]), pA]), g.op('MatMul', [x, pW])]), pb]);
-  g.add('Identity', [out], {}, ['logit']);
-  g.outputs = ['logit'];
-  return g;
-}
-
 /** log N(mu, s2) - log N(0, I) per coordinate: a = (1 - 1/s2) / 2, w = mu / s2. */
 const exactD = () =>
-  quadratic(
+  diagonalQuadratic(
     [0, 1].map((j) => 0.5 * (1 - 1 / S2[j])),
     [0, 1].map((j) => MU[j] / S2[j]),
     0,

@@ -9,31 +9,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Graph } from '../onnx/graph.js';
 import type { ModelPair } from '../models/pair.js';
 import { loadPair } from '../models/load.js';
 import { discriminatorGraph } from '../models/pair.js';
 import type { Rng } from '../rng.js';
 import { rejectsWith } from '../testing/assert.js';
-import { identityGenerator } from '../testing/exact.js';
+import { diagonalQuadratic, identityGenerator } from '../testing/exact.js';
 import { finetuneCritic, trainableInitializers } from './critic.js';
 
 const MU = [1, -0.5];
 const S2 = [0.5, 1.5];
 
 /** D(x) = (x*x) A + x W + b, all zeros: the ratio of p_g to itself. */
-function quadraticCritic(): Graph {
-  const g = new Graph();
-  g.name = 'quadratic_critic';
-  const x = g.addInput('x', 'float32', ['batch', 2]);
-  const A = g.addInitializer('A', { dtype: 'float32', dims: [2, 1], data: new Float32Array(2) });
-  const W = g.addInitializer('W', { dtype: 'float32', dims: [2, 1], data: new Float32Array(2) });
-  const b = g.addInitializer('b', { dtype: 'float32', dims: [1], data: new Float32Array(1) });
-  const out = g.op('Add', [g.op('Add', [g.op('MatMul', [g.op('Mul', [x, x]), A]), g.op('MatMul', [x, W])]), b]);
-  g.add('Identity', [out], {}, ['logit']);
-  g.outputs = ['logit'];
-  return g;
-}
+const quadraticCritic = () => diagonalQuadratic();
 
 function pair(): ModelPair {
   return {

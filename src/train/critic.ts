@@ -48,7 +48,7 @@ import { runChain } from '../run/driver.js';
 import { keyedLatents } from '../run/latent.js';
 import { appendLogRatio, halfSquaredNorm } from '../targets/logratio.js';
 import type { Tensor } from '../tensor.js';
-import { adamInit, adamStep } from './adam.js';
+import { adamInit, adamStep, linearDecay } from './adam.js';
 import { checkpointAfterStep, folderStore, type TrainState } from './common.js';
 
 /** Critic fine-tuning methods (one today: DCD's contrastive divergence). */
@@ -451,7 +451,7 @@ async function train(
         state.dValues,
         gradNames.map((g) => r[g].data),
         state.dAdam,
-        { lr: o.lrDecay ? (o.lr * (o.steps - t)) / o.steps : o.lr, beta1: o.beta1, beta2: o.beta2, eps: 1e-8 },
+        { lr: linearDecay(o.lr, o.lrDecay, t, o.steps), beta1: o.beta1, beta2: o.beta2, eps: 1e-8 },
       );
       state.lossG = dNegative;
       state.step++;

@@ -36,7 +36,7 @@ import { Graph, int } from '../../onnx/graph.js';
 import { fmtShape } from '../../onnx/ops/util.js';
 import { Session } from '../../onnx/session.js';
 import { Rng } from '../../rng.js';
-import { adamInit, adamStep } from '../../train/adam.js';
+import { adamInit, adamStep, linearDecay } from '../../train/adam.js';
 import { type Activation, appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from '../../train/mlp.js';
 import { drawFakes } from '../../calibration/calibrate.js';
 import { checkRows } from '../../data/real.js';
@@ -477,7 +477,7 @@ async function fit(
         values,
         graph.outputs.slice(4).map((name) => out[name].data),
         adam,
-        { lr: o.lrDecay ? (o.lr * (o.steps - t)) / o.steps : o.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+        { lr: linearDecay(o.lr, o.lrDecay, t, o.steps), beta1: 0.9, beta2: 0.999, eps: 1e-8 },
       );
       if ((t + 1) % 50 === 0 || t + 1 === o.steps) onProgress?.(t + 1);
     }
