@@ -7,24 +7,30 @@ import {
   type CalibrationReport,
   DATASET_NAMES,
   encodeNpy,
+  evaluate,
   getDataset,
   imagePanelsPng,
   METHOD_IDS,
   METHOD_INFO,
   metaJson,
+  METHOD_DEFAULTS,
   type MethodId,
   type ModelPair,
+  parseNpy,
+  type RefineFrame,
   type RefineProgress,
   modeMetrics,
   pairFromBytes,
   RefineryError,
   Rng,
   refine,
+  reliabilityPng,
   sample,
   scatterPng,
   trainMlpInMemory,
   type TrainProgress,
 } from '../src/browser.js';
+import { LiveView } from './live.js';
 
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -35,6 +41,11 @@ const runButton = $<HTMLButtonElement>('run');
 const downloadButton = $<HTMLButtonElement>('download');
 let pair: ModelPair | undefined;
 let refined: { data: Float32Array; shape: number[] } | undefined;
+/** Held-out real samples given as a .npy file (instead of the pair's built-in dataset). */
+let userReal: { data: Float32Array; shape: number[] } | undefined;
+/** The picture shown last (for the PNG download). */
+let shownPng: Uint8Array | undefined;
+const live = new LiveView($<HTMLCanvasElement>('live'), $<HTMLImageElement>('live-img'), $('live-info'));
 
 function say(text: string, error = false): void {
   status.textContent = text;
@@ -67,17 +78,32 @@ function pairDataset(): ReturnType<typeof getDataset> | undefined {
   return name && (DATASET_NAMES as readonly string[]).includes(name) ? getDataset(name) : undefined;
 }
 
-/** Held-out real samples drawn from the pair's dataset (its own stream), or undefined. */
-function heldOutReal(seed: number): { data: Float32Array; shape: number[] } | undefined {
+/** The user's real samples when their rows have the pair's sample shape. */
+function userRealFits(): boolean {
+  const shape = pair?.meta.dataShape;
+  return !!userReal && !!shape && userReal.shape.length === shape.length + 1 && shape.every((v, i) => userReal!.shape[i + 1] === v);
+}
+
+/**
+ * Held-out real samples: the user's .npy, else draws from the pair's dataset on a stream of
+ * their own (`stream` tells refinement's draws from evaluation's), or undefined.
+ */
+function heldOutReal(seed: number, stream = 0x7265616c): { data: Float32Array; shape: number[] } | undefined {
+  if (userRealFits()) return userReal;
   const ds = pairDataset();
   if (!ds) return undefined;
   const m = 2000;
-  return { data: ds.sample(m, new Rng(seed, 0x7265616c)), shape: [m, 2] };
+  return { data: ds.sample(m, new Rng(seed, stream)), shape: [m, 2] };
 }
 
-/** Methods and calibration that need real samples are offered only when the pair has a dataset. */
+/** Methods and calibration that need real samples are offered only when there are some. */
 function updateAvailability(): void {
-  const hasReal = pairDataset() !== undefined;
+  const hasReal = heldOutReal(0) !== undefined;
+  $('real').textContent = userReal
+    ? `${userReal.shape[0]} samples [${userReal.shape.slice(1).join(', ')}] from the file${pair && !userRealFits() ? ': not the shape of the model\'s samples, not used' : ''}.`
+    : pairDataset()
+      ? `Drawn from ${pair!.meta.dataset} (2,000 samples).`
+      : 'None: load a .npy of real samples for MH, DRE-F-SP, calibration and the metrics.';
   for (const o of methodSelect.options) o.disabled = o.dataset.needsReal === 'true' && !hasReal;
   calibrateSelect.disabled = !hasReal;
   if (!hasReal) calibrateSelect.value = 'none';
@@ -211,6 +237,20 @@ async function loadFiles(files: FileList | File[]): Promise<void> {
   }
 }
 
+$<HTMLInputElement>('real-file').addEventListener('change', async (e) => {
+  const file = (e.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  try {
+    const a = parseNpy(new Uint8Array(await file.arrayBuffer()));
+    if (a.shape.length < 2 || a.shape[0] < 1) throw new Error(`expected an array [m, ...sample shape], received shape [${a.shape.join(', ')}]`);
+    userReal = { data: Float32Array.from(a.data as ArrayLike<number>), shape: a.shape };
+    updateAvailability();
+    say(`Real samples loaded: ${a.shape[0]}.`);
+  } catch (err) {
+    say(`Could not read ${file.name}: ${explain(err)}`, true);
+  }
+});
+
 $<HTMLInputElement>('files').addEventListener('change', (e) => {
   const files = (e.target as HTMLInputElement).files;
   if (files) void loadFiles(files);
@@ -237,7 +277,7 @@ function showCalibration(c: CalibrationReport): void {
   ] as const) {
     const tr = document.createElement('tr');
     tr.dataset.row = name === 'raw D' ? 'before' : 'after';
-    for (const v of [name, d.spiegelhalterZ.toFixed(2), d.logLoss.toFixed(4), d.accuracy.toFixed(3)]) {
+    for (const v of [name, d.spiegelhalterZ.toFixed(2), d.ece.toFixed(4), d.logLoss.toFixed(4), d.accuracy.toFixed(3)]) {
       const td = document.createElement('td');
       td.textContent = v;
       tr.append(td);
@@ -245,6 +285,48 @@ function showCalibration(c: CalibrationReport): void {
     body.append(tr);
   }
   $('calibration').hidden = false;
+  showPng(
+    $<HTMLImageElement>('reliability'),
+    reliabilityPng(
+      [
+        { label: 'raw D', diagnostic: c.before },
+        { label: c.method, diagnostic: c.after },
+      ],
+      { size: 260, title: 'reliability (test part)' },
+    ),
+  );
+}
+
+/** Show PNG bytes in `img`. */
+function showPng(img: HTMLImageElement, png: Uint8Array): void {
+  URL.revokeObjectURL(img.src);
+  img.src = URL.createObjectURL(new Blob([png.slice()], { type: 'image/png' }));
+  img.hidden = false;
+}
+
+/** FD, KID, precision/recall and density/coverage of the generator's and the refined samples against held-out real ones. */
+async function showEvaluation(real: { data: Float32Array; shape: number[] }, rows: [string, { data: Float32Array; shape: number[] }][], seed: number): Promise<void> {
+  const body = $('eval').querySelector('tbody')!;
+  body.replaceChildren();
+  for (const [name, fake] of rows) {
+    const { metrics: m } = await evaluate(real, fake, { metrics: ['fd', 'kid', 'pr', 'dc'], seed, kidSubsets: 20 });
+    const tr = document.createElement('tr');
+    tr.dataset.row = name;
+    for (const v of [name, m.fd!.distance.toPrecision(3), m.kid!.mean.toPrecision(3), m.pr!.precision.toFixed(3), m.pr!.recall.toFixed(3), m.dc!.density.toFixed(3), m.dc!.coverage.toFixed(3)]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  $('eval').hidden = false;
+}
+
+/** Chain steps of the method's run (for the frame rate of the live view), from the form or the defaults. */
+function stepsOf(method: MethodId, options: Record<string, unknown>): number {
+  const d = METHOD_DEFAULTS[method] as Record<string, unknown>;
+  const v = options.numSteps ?? options.chainLength ?? d.numSteps ?? d.chainLength;
+  return typeof v === 'number' && v > 0 ? v : 1;
 }
 
 /** A square view holding every finite point of the panels, with a 5% margin. */
@@ -273,41 +355,48 @@ runButton.addEventListener('click', async () => {
   const method = methodSelect.value as MethodId;
   const n = Number($<HTMLInputElement>('n').value);
   const seed = Number($<HTMLInputElement>('seed').value);
+  const delay = Math.max(0, Number($<HTMLInputElement>('delay').value) || 0);
   runButton.disabled = true;
-  $('metrics').hidden = true;
-  $('calibration').hidden = true;
-  $('plot').hidden = true;
+  for (const id of ['metrics', 'calibration', 'plot', 'eval', 'reliability']) $(id).hidden = true;
   $('metrics').querySelector('tbody')!.replaceChildren();
+  const is2d = pair.meta.dataShape.length === 1 && pair.meta.dataShape[0] === 2;
+  const ds = pairDataset();
   try {
     say('Sampling the generator…');
     let t = performance.now();
     const before = await sample(pair, { n, seed });
     const tBefore = (performance.now() - t) / 1000;
+    const beforeSamples = before.samples as { data: Float32Array; shape: number[] };
+    const view: [number, number, number, number] | undefined = is2d
+      ? (ds?.bounds ?? boundsOf([{ points: beforeSamples.data }]))
+      : undefined;
+    live.reset({ dataShape: pair.meta.dataShape, bounds: view, markers: ds?.modes, range: pair.meta.outputRange ?? [-1, 1] });
     say(`Refining with ${method}…`);
     t = performance.now();
     const real = heldOutReal(seed);
     const calibrate = calibrateSelect.value as CalibrationMethod;
+    const options = readOptions();
     const r = await refine(pair, {
       method,
       n,
       seed,
-      ...readOptions(),
+      ...options,
       ...(real ? { real } : {}),
       ...(calibrate !== 'none' ? { calibrate } : {}),
-      onProgress: (p: RefineProgress) => say(`${p.stage}: ${Math.round((100 * p.done) / p.total)}%`) } as never);
+      // The live view: the first rows, about 100 frames a run.
+      watch: { rows: is2d ? 300 : 16, every: Math.max(1, Math.ceil(stepsOf(method, options) / 100)), onFrame: (f: RefineFrame) => live.frame(f, delay) },
+      onProgress: (p: RefineProgress) => say(`${p.stage}: ${Math.round((100 * p.done) / p.total)}%`),
+    } as never);
     const tAfter = (performance.now() - t) / 1000;
     refined = r.samples as { data: Float32Array; shape: number[] };
     downloadButton.disabled = false;
-    const name = pair.meta.dataset;
-    const is2d = pair.meta.dataShape.length === 1 && pair.meta.dataShape[0] === 2;
     if (is2d) {
-      const ds = name && (DATASET_NAMES as readonly string[]).includes(name) ? getDataset(name) : undefined;
       const panels = [
-        { title: 'generator', points: before.samples.data as Float32Array },
+        { title: 'generator', points: beforeSamples.data },
         { title: method, points: refined.data },
       ];
       if (ds) {
-        const mb = modeMetrics(before.samples.data as Float32Array, ds);
+        const mb = modeMetrics(beforeSamples.data, ds);
         const ma = modeMetrics(refined.data, ds);
         addRow('generator', `${mb.recoveredModes} of ${mb.numModes}`, mb.highQualityPercent.toFixed(1), tBefore);
         addRow(method, `${ma.recoveredModes} of ${ma.numModes}`, ma.highQualityPercent.toFixed(1), tAfter);
@@ -315,27 +404,34 @@ runButton.addEventListener('click', async () => {
         panels[1].title += `: ${ma.highQualityPercent.toFixed(1)}%`;
         $('metrics').hidden = false;
       }
-      const png = scatterPng(panels, ds ? { bounds: ds.bounds, markers: ds.modes, columns: 2, size: 360 } : { bounds: boundsOf(panels), columns: 2, size: 360 });
-      const img = $<HTMLImageElement>('plot');
-      img.src = URL.createObjectURL(new Blob([png.slice()], { type: 'image/png' }));
-      img.hidden = false;
+      shownPng = scatterPng(panels, ds ? { bounds: ds.bounds, markers: ds.modes, columns: 2, size: 360 } : { bounds: boundsOf(panels), columns: 2, size: 360 });
     }
     if (pair.meta.dataShape.length === 3) {
       const shown = Math.min(n, 64);
       const rows = (t: { data: Float32Array | Float64Array }) => Float32Array.from(t.data.subarray(0, shown * (t.data.length / n)));
       const shape = [shown, ...pair.meta.dataShape];
-      const png = imagePanelsPng(
+      shownPng = imagePanelsPng(
         [
-          { title: 'generator', data: rows(before.samples as { data: Float32Array }), shape },
+          { title: 'generator', data: rows(beforeSamples), shape },
           { title: method, data: rows(refined), shape },
         ],
         { range: pair.meta.outputRange ?? [-1, 1] },
       );
-      const img = $<HTMLImageElement>('plot');
-      img.src = URL.createObjectURL(new Blob([png.slice()], { type: 'image/png' }));
-      img.hidden = false;
+    }
+    if (shownPng) {
+      showPng($<HTMLImageElement>('plot'), shownPng);
+      $<HTMLButtonElement>('download-png').disabled = false;
     }
     if (r.calibration) showCalibration(r.calibration);
+    // Metrics against held-out real samples of their own (k-NN metrics need a few dozen rows).
+    const evalReal = heldOutReal(seed, 0x6576616c);
+    if (evalReal && n >= 50 && evalReal.shape[0] >= 50) {
+      say('Evaluating…');
+      await showEvaluation(evalReal, [
+        ['generator', beforeSamples],
+        [method, refined],
+      ], seed);
+    }
     const s = r.summary as Record<string, unknown>;
     say(`Done: ${method} on ${n} samples in ${tAfter.toFixed(2)} s${typeof s.acceptance === 'number' ? `, acceptance ${(s.acceptance as number).toFixed(3)}` : ''}.`);
     document.body.dataset.done = method;
@@ -344,6 +440,14 @@ runButton.addEventListener('click', async () => {
   } finally {
     runButton.disabled = false;
   }
+});
+
+$<HTMLButtonElement>('download-png').addEventListener('click', () => {
+  if (!shownPng) return;
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([shownPng.slice()], { type: 'image/png' }));
+  a.download = `${methodSelect.value}-before-after.png`;
+  a.click();
 });
 
 downloadButton.addEventListener('click', () => {

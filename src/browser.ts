@@ -1,6 +1,6 @@
 /**
  * Refinery in a browser: the in-memory part of the public API (pairs from bytes, `refine`, the
- * 2-D GAN trainer, the 2-D datasets and mode metrics, pictures, .npy bytes) over onnxruntime-web. The page imports
+ * 2-D GAN trainer, the 2-D datasets, `evaluate` and its metrics, pictures, .npy bytes) over onnxruntime-web. The page imports
  * onnxruntime-web itself and hands it over once:
  *
  * ```ts
@@ -32,10 +32,16 @@ export { METHOD_IDS, type MethodId, type MethodOptionsMap } from './refine/regis
 export { METHOD_INFO, METHOD_DEFAULTS, type MethodInfo } from './refine/info.js';
 export { getDataset, DATASET_NAMES, type Dataset2D, type DatasetName } from './data/dataset.js';
 export { CALIBRATION_METHODS, type CalibrationMethod, type CalibrationReport } from './calibration/calibrate.js';
-export type { CalibrationDiagnostic } from './calibration/diagnostic.js';
+export type { CalibrationDiagnostic, ReliabilityBin } from './calibration/diagnostic.js';
+export { type RefineFrame, type WatchOptions, WATCH_DEFAULTS } from './run/watch.js';
+export type { StepInfo } from './run/kernel.js';
+export { evaluate, METRIC_NAMES, type MetricName, type EvaluateOptions, type EvaluateResult, type EvaluateMetrics, type Curve } from './metrics/evaluate.js';
+export type { SampleInput, Samples } from './metrics/linalg.js';
 export { modeMetrics, type ModeMetrics } from './metrics/modes.js';
 export { scatterPng, type ScatterPanel, type ScatterOptions } from './plot/scatter.js';
 export { imageGridPng, imagePanelsPng, type GridOptions, type ImagePanel } from './plot/grid.js';
+export { prCurvePng, type PrCurveSeries, type PrCurveOptions } from './plot/curves.js';
+export { reliabilityPng, type ReliabilitySeries } from './plot/reliability.js';
 export { trainMlpInMemory, MLP_DEFAULTS, type MlpMemoryOptions, type MlpGanOutput, type MlpOptions } from './train/gan2d.js';
 export type { TrainProgress } from './train/loop.js';
 export { parseNpy, encodeNpy, type NpyArray, type NpyInput } from './io/npy.js';

@@ -40,6 +40,8 @@ export { mergeShards, type MergeResult } from './refine/merge.js';
 export { type Device, DEVICES } from './onnx/device.js';
 export { refineToFile, sampleToFile, type RefineFileOptions, type RefineFileResult, type SampleFileResult } from './refine/file.js';
 export { sample, SAMPLE_DEFAULTS, type SampleOptions } from './refine/sample.js';
+export { type RefineFrame, type WatchOptions, WATCH_DEFAULTS } from './run/watch.js';
+export type { StepInfo } from './run/kernel.js';
 export { METHOD_IDS, type MethodId, type MethodOptionsMap } from './refine/registry.js';
 export { METHOD_INFO, METHOD_DEFAULTS, type MethodInfo } from './refine/info.js';
 export type { OptionSpec, OptionType } from './refine/options.js';
@@ -60,7 +62,7 @@ export {
   type Calibrator,
   type CalibrateOptions,
 } from './calibration/calibrate.js';
-export type { CalibrationDiagnostic } from './calibration/diagnostic.js';
+export type { CalibrationDiagnostic, ReliabilityBin } from './calibration/diagnostic.js';
 
 // Evaluation: every metric at once, and each metric alone.
 export { evaluate, METRIC_NAMES, type MetricName, type EvaluateOptions, type EvaluateResult, type EvaluateMetrics, type Curve } from './metrics/evaluate.js';
@@ -122,6 +124,7 @@ export { Rng } from './rng.js';
 export { scatterPng, type ScatterPanel, type ScatterOptions } from './plot/scatter.js';
 export { imageGridPng, imagePanelsPng, type GridOptions, type ImagePanel } from './plot/grid.js';
 export { prCurvePng, type PrCurveSeries, type PrCurveOptions } from './plot/curves.js';
+export { reliabilityPng, type ReliabilitySeries } from './plot/reliability.js';
 
 // Errors.
 export { RefineryError, type Issue, type ErrorCode } from './errors.js';

@@ -17,8 +17,13 @@
  * z is drawn from the fixture's prior with a fixed seed. On a shared machine the numbers are noisy:
  * compare medians, and look at min for the best case.
  *
+ * In a browser (`--browser`): the latent-step cases also run in Debian's chromium (the playground's
+ * bench page, onnxruntime-web's multithreaded WASM, driven by Playwright), on the same pair and
+ * latents, in blocks interleaved with Node's and PyTorch's; `ratio_browser_to_node` is the browser's
+ * median over Node's.
+ *
  * Options: --quick, --case NAME (repeatable, substring match), --threads N, --profile DIR
- * (writes an ORT per-node profile of each case's session to DIR; slows the run down).
+ * (writes an ORT per-node profile of each case's session to DIR; slows the run down), --browser.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -39,6 +44,7 @@ import type { Tensor } from '../tensor.js';
 import { fixturesDir, repoRoot } from '../testing/fixtures.js';
 import { measureCost } from './cost.js';
 import { measureMetrics } from './metrics.js';
+import { BrowserTwin, type BrowserInfo } from './browser.js';
 import { findTorchPython, TorchTwin } from './torch.js';
 import type { SamplerCase } from './sampler.js';
 
@@ -88,6 +94,8 @@ interface Options {
   threads: number;
   filters: string[];
   profileDir?: string;
+  /** Also time the latent-step cases in chromium. */
+  browser: boolean;
 }
 
 interface Timing {
@@ -114,6 +122,10 @@ interface CaseResult {
   pytorch: { torch: string; threads: number; blas: string[]; golden_logit_rel_error: number; step: Timing } | { unavailable: string };
   /** Refinery's median / PyTorch's median (< 1: Refinery is faster). */
   ratio_to_pytorch: number | null;
+  /** The same step in chromium (onnxruntime-web), with --browser on latent-step cases. */
+  browser?: (BrowserInfo & { setup_ms: number; step: Timing }) | { unavailable: string };
+  /** The browser's median / Node's median (> 1: the browser is slower). */
+  ratio_browser_to_node?: number | null;
   /** Samples per second at the median (forward cases). */
   samples_per_second?: { refinery: number; pytorch: number | null };
   /** Anything case-specific worth recording. */
@@ -149,21 +161,25 @@ async function timeCalls(fn: () => Promise<unknown>, calls: number): Promise<num
  */
 async function interleaved(
   fn: () => Promise<unknown>,
-  twin: (calls: number) => Promise<number[]>,
+  twins: ((calls: number) => Promise<number[]>)[],
   c: StepCase,
   opts: Options,
-): Promise<{ ours: number[]; theirs: number[] | undefined; warmup: number }> {
+): Promise<{ ours: number[]; theirs: (number[] | undefined)[]; warmup: number }> {
   const runs = opts.quick ? c.runs.quick : c.runs.full;
   const warmup = opts.quick ? Math.min(2, c.runs.warmup) : c.runs.warmup;
   const rounds = opts.quick ? 2 : ROUNDS;
   const perBlock = Math.max(1, Math.ceil(runs / rounds));
   await timeCalls(fn, warmup);
-  const withTwin = await twin(warmup).then(
-    () => true,
-    () => false,
-  );
+  const working: boolean[] = [];
+  for (const twin of twins)
+    working.push(
+      await twin(warmup).then(
+        () => true,
+        () => false,
+      ),
+    );
   const ours: number[] = [];
-  const theirs: number[] = [];
+  const theirs: number[][] = twins.map(() => []);
   const cap = (c.runs.maxSeconds * 1000) / rounds;
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
@@ -171,9 +187,9 @@ async function interleaved(
     const spent = block[0];
     const more = Math.max(0, Math.min(perBlock - 1, Math.floor((cap - (performance.now() - t0)) / Math.max(spent, 1e-3))));
     ours.push(...block, ...(await timeCalls(fn, more)));
-    if (withTwin) theirs.push(...(await twin(1 + more)));
+    for (let k = 0; k < twins.length; k++) if (working[k]) theirs[k].push(...(await twins[k](1 + more)));
   }
-  return { ours, theirs: withTwin ? theirs : undefined, warmup };
+  return { ours, theirs: theirs.map((t, k) => (working[k] ? t : undefined)), warmup };
 }
 
 /** Interleaved blocks per case. */
@@ -246,6 +262,9 @@ async function twinFor(fixture: string, opts: Options, work: string): Promise<To
 }
 const twins = new Map<string, TorchTwin | { unavailable: string }>();
 
+/** The browser side (one page for the whole run), or why there is none. */
+let browserTwin: Promise<BrowserTwin | { unavailable: string }> | undefined;
+
 async function measureStep(c: StepCase, opts: Options, work: string): Promise<CaseResult> {
   const fixture = fixturePair(c.fixture);
   const z = seededLatents(fixture, c.batch, 20240601);
@@ -288,7 +307,17 @@ async function measureStep(c: StepCase, opts: Options, work: string): Promise<Ca
   const setupMs = performance.now() - t0;
   const twin = await twinFor(c.fixture, opts, work);
   const what = c.kind === 'latent_step' ? 'grad' : 'forward';
-  const { ours, theirs, warmup } = await interleaved(fn, (calls) => ('unavailable' in twin ? Promise.reject() : twin.time(what, c.batch, calls)), c, opts);
+  const torchCalls = (calls: number) => ('unavailable' in twin ? Promise.reject(new Error(twin.unavailable)) : twin.time(what, c.batch, calls));
+  let browser: BrowserTwin | { unavailable: string } | undefined;
+  let browserSetup = 0;
+  if (opts.browser && c.kind === 'latent_step') {
+    browserTwin ??= BrowserTwin.start(opts.threads);
+    browser = await browserTwin;
+    if (!('unavailable' in browser)) browserSetup = await browser.setup(pair, z);
+  }
+  const b = browser && !('unavailable' in browser) ? browser : undefined;
+  const { ours, theirs: twinTimes, warmup } = await interleaved(fn, b ? [torchCalls, (calls) => b.time(calls)] : [torchCalls], c, opts);
+  const [theirs, inBrowser] = twinTimes;
   const notes = await check();
   await release();
   if (opts.profileDir && c.kind === 'latent_step') await profileLatentStep(c, pair, z, opts);
@@ -305,6 +334,15 @@ async function measureStep(c: StepCase, opts: Options, work: string): Promise<Ca
     setup_ms: round(setupMs, 1),
     pytorch: 'unavailable' in twin ? twin : { ...twin.info, step: torchTiming! },
     ratio_to_pytorch: torchTiming ? round(stepTiming.median / torchTiming.median) : null,
+    ...(browser
+      ? {
+          browser:
+            b && inBrowser
+              ? { ...b.info, setup_ms: round(browserSetup, 1), step: summarize(inBrowser, warmup) }
+              : { unavailable: 'unavailable' in browser ? browser.unavailable : 'the page failed its warm-up calls' },
+          ratio_browser_to_node: b && inBrowser ? round(summarize(inBrowser, warmup).median / stepTiming.median) : null,
+        }
+      : {}),
     ...(c.kind === 'forward' ? { samples_per_second: { refinery: perSecond(stepTiming), pytorch: torchTiming ? perSecond(torchTiming) : null } } : {}),
     notes,
   };
@@ -340,7 +378,7 @@ async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: 
 
 function parseArgs(argv: string[]): Options {
   const envQuick = process.env.BENCH_QUICK;
-  const opts: Options = { quick: envQuick !== undefined && envQuick !== '' && envQuick !== '0', threads: defaultThreads(), filters: [] };
+  const opts: Options = { quick: envQuick !== undefined && envQuick !== '' && envQuick !== '0', threads: defaultThreads(), filters: [], browser: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -355,7 +393,8 @@ function parseArgs(argv: string[]): Options {
       if (!Number.isInteger(n) || n < 1) throw new Error('--threads needs a positive integer');
       opts.threads = n;
     } else if (a === '--profile') opts.profileDir = value();
-    else throw new Error(`unknown option ${a} (known: --quick, --case NAME, --threads N, --profile DIR)`);
+    else if (a === '--browser') opts.browser = true;
+    else throw new Error(`unknown option ${a} (known: --quick, --case NAME, --threads N, --profile DIR, --browser)`);
   }
   return opts;
 }
@@ -401,10 +440,18 @@ async function main(): Promise<void> {
           ? `PyTorch not measured: ${r.pytorch.unavailable}`
           : `PyTorch ${r.pytorch.step.median.toFixed(1)} ms, ratio ${r.ratio_to_pytorch}`;
       process.stderr.write(`  median ${r.step.median.toFixed(1)} ms (min ${r.step.min.toFixed(1)}, ${r.step.runs} runs); ${vs}\n`);
+      if (r.browser)
+        process.stderr.write(
+          'unavailable' in r.browser
+            ? `  browser not measured: ${r.browser.unavailable}\n`
+            : `  chromium ${r.browser.step.median.toFixed(1)} ms (${r.browser.threads} threads), browser/Node ${r.ratio_browser_to_node}\n`,
+        );
       results.push(r);
     }
   } finally {
     for (const t of twins.values()) if (!('unavailable' in t)) t.close();
+    const b = await browserTwin;
+    if (b && !('unavailable' in b)) await b.close();
     rmSync(work, { recursive: true, force: true });
   }
   const samplers: Record<string, unknown>[] = [];

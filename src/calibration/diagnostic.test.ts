@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
-import { dawidZ, diagnoseLogRatios, spiegelhalterZ } from './diagnostic.js';
+import { dawidZ, diagnoseLogRatios, RELIABILITY_BINS, type ReliabilityBin, reliability, spiegelhalterZ } from './diagnostic.js';
 import { sigmoid } from './logistic.js';
 
 test('Z formulas on a tiny case', () => {
@@ -89,4 +89,36 @@ test('diagnoseLogRatios adjusts for the class counts and leaves out NaN rows', (
   // Using sigmoid(x) without the prior adjustment would be miscalibrated on this test set.
   assert.ok(Math.abs(dawidZ(lab.slice(0, -1), lr.slice(0, -1).map(sigmoid)).z) > 4);
   assert.throws(() => diagnoseLogRatios([1, 1], [0, 0]), RefineryError);
+});
+
+test('reliability: each bin of calibrated probabilities is within 4 binomial SEs of the diagonal; over-confident ones are not (negative control)', () => {
+  const { x, y } = draw(4000, new Rng(34));
+  const bound = (bins: ReliabilityBin[]) => bins.reduce((a, b) => a + (b.count / 4000) * 4 * Math.sqrt(0.25 / Math.max(b.count, 1)), 0);
+  const good = reliability(y, Array.from(x, sigmoid));
+  assert.equal(good.bins.length, RELIABILITY_BINS);
+  assert.equal(
+    good.bins.reduce((a, b) => a + b.count, 0),
+    4000,
+  );
+  for (const b of good.bins) {
+    // E[fraction real | the bin's p] = mean p; its variance is sum p(1 - p) / count^2 <= 1 / (4 count).
+    if (b.count >= 20) assert.ok(Math.abs(b.fractionReal - b.meanPredicted) < 4 * Math.sqrt(0.25 / b.count), JSON.stringify(b));
+    if (b.count > 0) assert.ok(b.meanPredicted >= b.lo && b.meanPredicted <= b.hi);
+  }
+  assert.ok(good.ece < bound(good.bins), `ECE ${good.ece}`);
+  const bad = reliability(
+    y,
+    Array.from(x, (v) => sigmoid(3 * v)),
+  );
+  assert.ok(bad.ece > bound(bad.bins), `over-confident ECE ${bad.ece}`);
+  assert.ok(bad.bins.some((b) => b.count >= 20 && Math.abs(b.fractionReal - b.meanPredicted) > 4 * Math.sqrt(0.25 / b.count)));
+  // diagnoseLogRatios reports the same diagram for its prior-adjusted p.
+  const d = diagnoseLogRatios(y, x);
+  const n1 = y.reduce((a, b) => a + b, 0);
+  const again = reliability(
+    y,
+    Array.from(x, (v) => sigmoid(v + Math.log(n1 / (4000 - n1)))),
+  );
+  assert.deepEqual(d.reliability, again.bins);
+  assert.equal(d.ece, again.ece);
 });

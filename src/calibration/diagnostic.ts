@@ -86,6 +86,45 @@ export interface CalibrationDiagnostic {
   logLoss: number;
   /** Fraction of rows with (p > 1/2) == (y == 1). */
   accuracy: number;
+  /** Expected calibration error: sum over the reliability bins of (count / N) |fractionReal - meanPredicted|. */
+  ece: number;
+  /** The reliability diagram: RELIABILITY_BINS equal bins of p over [0, 1] (the last one closed). */
+  reliability: ReliabilityBin[];
+}
+
+/** One bin of a reliability diagram: rows whose predicted p(real) lies in [lo, hi). */
+export interface ReliabilityBin {
+  lo: number;
+  hi: number;
+  count: number;
+  /** Mean predicted p over the bin's rows (NaN when empty). */
+  meanPredicted: number;
+  /** Fraction of the bin's rows that are real (NaN when empty). */
+  fractionReal: number;
+}
+
+export const RELIABILITY_BINS = 10;
+
+/** Reliability bins and expected calibration error of predictions p for labels y. */
+export function reliability(y: ArrayLike<number>, p: ArrayLike<number>, bins = RELIABILITY_BINS): { bins: ReliabilityBin[]; ece: number } {
+  const count = new Float64Array(bins);
+  const sumP = new Float64Array(bins);
+  const sumY = new Float64Array(bins);
+  for (let k = 0; k < p.length; k++) {
+    const b = Math.min(bins - 1, Math.floor(p[k] * bins));
+    count[b]++;
+    sumP[b] += p[k];
+    sumY[b] += y[k];
+  }
+  let ece = 0;
+  const out: ReliabilityBin[] = [];
+  for (let b = 0; b < bins; b++) {
+    const meanPredicted = count[b] > 0 ? sumP[b] / count[b] : Number.NaN;
+    const fractionReal = count[b] > 0 ? sumY[b] / count[b] : Number.NaN;
+    if (count[b] > 0) ece += (count[b] / p.length) * Math.abs(fractionReal - meanPredicted);
+    out.push({ lo: b / bins, hi: (b + 1) / bins, count: count[b], meanPredicted, fractionReal });
+  }
+  return { bins: out, ece };
 }
 
 /**
@@ -125,5 +164,6 @@ export function diagnoseLogRatios(labels: ArrayLike<number>, logRatios: ArrayLik
     spiegelhalterZ: spiegelhalterZ(y, p).z,
     logLoss,
     accuracy: correct / keep.length,
+    ...(({ bins, ece }) => ({ ece, reliability: bins }))(reliability(y, p)),
   };
 }

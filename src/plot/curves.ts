@@ -40,6 +40,10 @@ export interface PrCurveOptions {
   title?: string;
   /** line thickness in pixels, 1..5 (default 2) */
   lineWidth?: number;
+  /** name of the x axis (default 'recall') */
+  xLabel?: string;
+  /** name of the y axis (default 'precision') */
+  yLabel?: string;
 }
 
 export interface CurvesLayout {
@@ -103,7 +107,11 @@ export function curvesLayout(labels: string[], options: { size?: number; title?:
  */
 export function prCurvePng(curves: PrCurveSeries[], options: PrCurveOptions = {}): Uint8Array {
   if (!Array.isArray(curves)) fail('invalid_argument', 'curves', 'an array of curves', describe(curves));
-  if (options.title !== undefined && typeof options.title !== 'string') fail('invalid_argument', 'title', 'a string', describe(options.title));
+  for (const key of ['title', 'xLabel', 'yLabel'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'string') fail('invalid_argument', key, 'a string', describe(options[key]));
+  }
+  const xLabel = cut(options.xLabel ?? 'recall');
+  const yLabel = cut(options.yLabel ?? 'precision');
   const lineWidth = options.lineWidth ?? 2;
   if (!Number.isSafeInteger(lineWidth) || lineWidth < 1 || lineWidth > 5) fail('invalid_argument', 'lineWidth', 'an integer in [1, 5]', describe(lineWidth));
   curves.forEach((c, i) => {
@@ -158,8 +166,8 @@ export function prCurvePng(curves: PrCurveSeries[], options: PrCurveOptions = {}
     drawText(img, text, x0 - 6 - tw, r - Math.floor((7 * s) / 2), s);
   }
   // axis names and title
-  drawText(img, 'recall', x0 + Math.floor((size - textWidth('recall', s)) / 2), y0 + size + 6 + 7 * s + 6, s);
-  drawText(img, 'precision', x0, y0 - 7 * s - 5, s);
+  drawText(img, xLabel, x0 + Math.floor((size - textWidth(xLabel, s)) / 2), y0 + size + 6 + 7 * s + 6, s);
+  drawText(img, yLabel, x0, y0 - 7 * s - 5, s);
   if (options.title) {
     const t = cut(options.title);
     drawText(img, t, x0 + Math.floor((size - textWidth(t, s)) / 2), MARGIN, s);

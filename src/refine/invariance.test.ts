@@ -15,21 +15,7 @@ import { fixturesDir } from '../testing/fixtures.js';
 import { join } from 'node:path';
 import { refine, type RefineOptions } from './refine.js';
 import { METHOD_IDS, type MethodId } from './registry.js';
-
-/** Small settings of each method (a few steps), so that the matrix runs in seconds. */
-const SMALL: Record<MethodId, Record<string, unknown>> = {
-  drs: { burnIn: 200 },
-  mh: { chainLength: 8 },
-  sir: { pool: 5, sirGroup: 8 },
-  'dre-rs': { burnIn: 200, dreSteps: 20 },
-  'dre-mh': { chainLength: 8, dreSteps: 20 },
-  'dre-sir': { pool: 5, sirGroup: 8, dreSteps: 20 },
-  ddls: { numSteps: 4 },
-  dcd: { numSteps: 4 },
-  dot: { numSteps: 4 },
-  'dot-latent': { numSteps: 4 },
-  dgflow: { numSteps: 4 },
-};
+import { SMALL_SETTINGS as SMALL } from '../testing/small.js';
 
 /** How a run is cut: batch and chunk sizes, threads, shards. */
 interface Cut {

@@ -19,6 +19,7 @@ import type { OnnxModel } from '../onnx/graph.js';
 import { checkMemory, checkSampleSize } from '../platform/memory.js';
 import { mergeSummaries } from '../run/summary.js';
 import type { RefineOutput } from '../run/types.js';
+import { type RefineFrame, resolveWatch, type WatchOptions } from '../run/watch.js';
 import type { Tensor } from '../tensor.js';
 import type { MethodDefinition } from './method.js';
 import { type OptionSpec, resolveOptions } from './options.js';
@@ -65,6 +66,11 @@ export interface RefineCommonOptions {
   signal?: AbortSignal;
   /** Called as work is done (preparation stages, then samples). */
   onProgress?: (p: RefineProgress) => void;
+  /**
+   * Frames of the first `watch.rows` rows as the method works on them (chains step by step,
+   * proposals accepted or rejected), for pictures; the samples returned do not change.
+   */
+  watch?: WatchOptions;
 }
 
 /** A method and some of its options (no run options): what a benchmark row or a saved configuration holds. */
@@ -114,7 +120,21 @@ export interface RefineResult {
   seconds: number;
 }
 
-const COMMON_KEYS = new Set(['method', 'n', 'seed', 'batchSize', 'chunkSize', 'shard', 'device', 'real', 'calibrate', 'criticAsRatio', 'signal', 'onProgress']);
+const COMMON_KEYS = new Set([
+  'method',
+  'n',
+  'seed',
+  'batchSize',
+  'chunkSize',
+  'shard',
+  'device',
+  'real',
+  'calibrate',
+  'criticAsRatio',
+  'signal',
+  'onProgress',
+  'watch',
+]);
 
 /** A planned run: everything resolved and prepared; `runChunk` produces chunk c. */
 export interface RefinePlan {
@@ -193,6 +213,14 @@ function checkCommon(options: Record<string, unknown>): Issue[] {
   if (options.criticAsRatio !== undefined) need(typeof options.criticAsRatio === 'boolean', 'criticAsRatio', 'true or false');
   if (options.signal !== undefined) need(typeof (options.signal as AbortSignal).aborted === 'boolean', 'signal', 'an AbortSignal');
   if (options.onProgress !== undefined) need(typeof options.onProgress === 'function', 'onProgress', 'a function');
+  if (options.watch !== undefined) {
+    try {
+      resolveWatch(options.watch);
+    } catch (e) {
+      if (!(e instanceof RefineryError)) throw e;
+      issues.push(...e.issues);
+    }
+  }
   return issues;
 }
 
@@ -226,6 +254,8 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   const calibrateWith = (all.calibrate as CalibrationMethod | undefined) ?? REFINE_DEFAULTS.calibrate;
   const signal = all.signal as AbortSignal | undefined;
   const onProgress = all.onProgress as RefinePlan['onProgress'];
+  const givenWatch = all.watch === undefined ? undefined : resolveWatch(all.watch);
+  const watch = givenWatch && { ...givenWatch, onFrame: (f: RefineFrame) => givenWatch.onFrame({ ...f, method: method.id }) };
   const dataShape = pair.meta.dataShape;
   const rowSize = dataShape.reduce((a, b) => a * b, 1);
   const real = all.real === undefined ? undefined : checkRealTensor(all.real, dataShape);
@@ -302,7 +332,11 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
           batchSize,
           real,
           shared,
-          hooks: { signal, onProgress: (done, total) => onProgress?.({ stage: method.id, done: start + (done / total) * r, total: n }) },
+          hooks: {
+            signal,
+            onProgress: (done, total) => onProgress?.({ stage: method.id, done: start + (done / total) * r, total: n }),
+            ...(watch && c === 0 ? { watch } : {}),
+          },
         },
         resolved,
       );

@@ -7,8 +7,8 @@ import type { RowStreams } from '../rng.js';
 import type { Kernel, StepInfo } from './kernel.js';
 
 export interface DriverHooks {
-  /** Called after every step with the step index (1-based) and its info. */
-  onStep?: (step: number, info: StepInfo) => void;
+  /** Called after every step with the step index (1-based), its info and the new state; the driver waits for a returned promise. */
+  onStep?: (step: number, info: StepInfo, state: unknown) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -47,7 +47,7 @@ export async function runChain<S>(
     const { state: next, info } = await kernel.step(s, rows.with(t));
     s = next;
     infos.push(info);
-    hooks.onStep?.(t + 1, info);
+    await hooks.onStep?.(t + 1, info, s);
   }
   return { state: s, infos };
 }

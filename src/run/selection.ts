@@ -38,6 +38,7 @@ import { runChain } from './driver.js';
 import type { StepInfo } from './kernel.js';
 import { batchesOf, fillLatent } from './latent.js';
 import { once, type RefineOutput, type RunContext } from './types.js';
+import { chainWatch, headRows } from './watch.js';
 
 /** Scores a batch x [rows, ...dataShape]: one logRatio estimate per row. */
 export type ScoreFn = (x: Tensor) => Promise<Float32Array>;
@@ -181,7 +182,9 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
     let proposals = 0;
     const attempts = new Int32Array(ctx.n);
     let pending = Array.from({ length: ctx.n }, (_, r) => r);
-    while (pending.length > 0) {
+    const watch = ctx.hooks?.watch;
+    const watched = Math.min(watch?.rows ?? 0, ctx.n);
+    for (let round = 1; pending.length > 0; round++) {
       checkCancelled(ctx, 'drs', `${ctx.n - pending.length} accepted samples`);
       const batch = pending.slice(0, ctx.batchSize);
       if (proposals + batch.length > maxProposals) {
@@ -210,6 +213,21 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
         }
       });
       pending = pending.filter((r) => !accepted.has(r));
+      if (watch && batch[0] < watched) {
+        // This round's proposals for the watched rows (pending is sorted: they lead the batch).
+        let k = 0;
+        while (k < batch.length && batch[k] < watched) k++;
+        await watch.onFrame({
+          method: 'drs',
+          kind: 'proposals',
+          step: round,
+          numSteps: 0,
+          rows: k,
+          samples: headRows(b.x, k, m),
+          index: Int32Array.from(batch.slice(0, k)),
+          accepted: Uint8Array.from(batch.slice(0, k), (r) => (accepted.has(r) ? 1 : 0)),
+        });
+      }
       ctx.hooks?.onProgress?.(ctx.n - pending.length, ctx.n);
     }
     return {
@@ -306,10 +324,18 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
         signal: ctx.hooks?.signal,
         onStep: (t: number) => ctx.hooks?.onProgress?.(start * K + rows * t, ctx.n * K),
       };
-      const run = await runChain(kernel, init, K, RowStreams.range([ctx.seed, 1], b.start), hooks);
+      let moves: Int32Array | undefined;
+      const watch = chainWatch<MhState>(ctx.hooks?.watch, 'mh', start, rows, K, async (s, k) => {
+        const before = moves;
+        moves = s.moves.slice(0, k);
+        return { samples: headRows(s.x, k, m), ...(before ? { accepted: Uint8Array.from(moves, (v, i) => (v !== before[i] ? 1 : 0)) } : {}) };
+      });
+      await watch?.start(init);
+      const run = await runChain(kernel, init, K, RowStreams.range([ctx.seed, 1], b.start), watch ? watch.hooks(hooks) : hooks);
       tally(run.infos, rows);
       proposals += rows * K;
       const state = run.state;
+      const stuckAtEnd = new Set(watch ? mhStuckChains(state) : []);
       for (let round = 1; round <= o.maxRestarts; round++) {
         const stuck = mhStuckChains(state);
         if (stuck.length === 0) break;
@@ -326,6 +352,20 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
           state.score[i] = sub.score[k];
           state.atReal[i] = sub.atReal[k];
           state.moves[i] = sub.moves[k];
+        });
+      }
+      if (watch && [...stuckAtEnd].some((i) => i < Math.min(rows, ctx.hooks!.watch!.rows))) {
+        // Watched chains were restarted: one more frame with where they ended, marking them.
+        const k = Math.min(rows, ctx.hooks!.watch!.rows);
+        await ctx.hooks!.watch!.onFrame({
+          method: 'mh',
+          kind: 'chain',
+          step: K,
+          numSteps: K,
+          rows: k,
+          samples: headRows(state.x, k, m),
+          index: Int32Array.from({ length: k }, (_, i) => i),
+          accepted: Uint8Array.from({ length: k }, (_, i) => (stuckAtEnd.has(i) ? 1 : 0)),
         });
       }
       const left = mhStuckChains(state);
@@ -419,6 +459,28 @@ export async function runSir(ctx: RunContext, options: SirRunOptions = {}): Prom
       proposals += P;
       const sel = sirSelect(scores, g, new Rng(ctx.seed, 1, j));
       nonFinite += sel.nonFinite;
+      const watch = ctx.hooks?.watch;
+      if (watch && j === Math.floor(first / G)) {
+        // The first group's pool (its first members, K per watched row) and which were resampled.
+        const shown = Math.min(P, watch.rows * K);
+        const chosen = new Uint8Array(shown);
+        for (const i of sel.indices) if (i < shown) chosen[i] = 1;
+        const x = new Float32Array(shown * m);
+        for (let s = 0; s < shown; s += ctx.batchSize) {
+          const rows = Math.min(ctx.batchSize, shown - s);
+          x.set(await proposer.generate(z.subarray(s * d, (s + rows) * d), rows), s * m);
+        }
+        await watch.onFrame({
+          method: 'sir',
+          kind: 'proposals',
+          step: 1,
+          numSteps: 1,
+          rows: shown,
+          samples: x,
+          index: Int32Array.from({ length: shown }, (_, i) => i),
+          accepted: chosen,
+        });
+      }
       // This part's rows of the group: regenerate their samples from the chosen latents.
       const lo = Math.max(first, gStart);
       const hi = Math.min(end, gStart + g);

@@ -5,6 +5,7 @@
  */
 import type { ModelPair } from '../models/pair.js';
 import type { DriverHooks } from './driver.js';
+import type { Watch } from './watch.js';
 
 export interface RunContext {
   pair: ModelPair;
@@ -32,6 +33,8 @@ export interface RunContext {
   hooks?: DriverHooks & {
     /** Coarse progress: units done of total (the CLI shows a bar with ETA). */
     onProgress?: (done: number, total: number) => void;
+    /** Frames of the first rows of this call's first batch (refine passes it to the run's first chunk only). */
+    watch?: Watch;
   };
 }
 
@@ -65,8 +68,8 @@ export type MethodRunner<O> = (ctx: RunContext, options: O) => Promise<RefineOut
 export function batchChainHooks(ctx: RunContext, start: number, rows: number, numSteps: number, total: number): DriverHooks {
   return {
     signal: ctx.hooks?.signal,
-    onStep: (t, info) => {
-      ctx.hooks?.onStep?.(t, info);
+    onStep: async (t, info, state) => {
+      await ctx.hooks?.onStep?.(t, info, state);
       ctx.hooks?.onProgress?.(start * numSteps + t * rows, total);
     },
   };
