@@ -25,7 +25,7 @@ import { runDrs, runMh, runSir } from '../run/selection.js';
 import type { MethodRunner, RunContext } from '../run/types.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { finetuneCritic } from '../train/critic.js';
-import { MLP_DEFAULTS, trainMlp } from '../train/mlpgan.js';
+import { MLP_DEFAULTS, type MlpOptions, trainMlp } from '../train/mlpgan.js';
 
 export interface Table1Method {
   id: string;
@@ -70,8 +70,11 @@ export const TABLE1_METHODS: Table1Method[] = [
   { id: 'dgflow', runner: runDgflow as MethodRunner<never>, options: { space: 'latent', divergence: 'kl', stepSize: 0.0003, numSteps: 100 } },
 ];
 
-/** Base GAN losses of the benchmark: the NS GAN (a logit D) and WGAN-GP (a critic, as DOT and DCD assume). */
-export const TABLE1_BASES = ['ns', 'wgan-gp'] as const;
+/**
+ * Base GAN losses of the benchmark: the NS GAN (a logit D), WGAN-GP and the Lipschitz GAN (critics,
+ * as DOT and DCD assume; LGAN's max-gradient penalty bounds the critic's Lipschitz constant itself).
+ */
+export const TABLE1_BASES = ['ns', 'wgan-gp', 'lgan'] as const;
 export type Table1Base = (typeof TABLE1_BASES)[number];
 
 // On the WGAN-GP critic (slopes near 1 instead of a sharp logit's hundreds), the methods built
@@ -135,7 +138,15 @@ export function finishRows(rows: Iterable<Table1Row>): void {
  */
 export const TABLE1_WGAN_TRAIN = { loss: 'wgan-gp', dSteps: 5, lrG: 5e-4, lrD: 5e-4, beta2: 0.9, gpWeight: 1, steps: 3000, finetuneD: 5000 } as const;
 
-/** The methods run on a base: every method on the NS GAN; the critic-driven ones on WGAN-GP. */
+/** Training of the LGAN base: the WGAN-GP settings with the lgan loss (exp objective, max-gradient penalty). */
+export const TABLE1_LGAN_TRAIN = { ...TABLE1_WGAN_TRAIN, loss: 'lgan' } as const;
+
+/** The training settings of a base over the MLP defaults. */
+export function table1Train(base: Table1Base): Partial<MlpOptions> {
+  return base === 'ns' ? {} : base === 'wgan-gp' ? TABLE1_WGAN_TRAIN : TABLE1_LGAN_TRAIN;
+}
+
+/** The methods run on a base: every method on the NS GAN; the critic-driven ones on WGAN-GP and LGAN. */
 export function table1Methods(base: Table1Base = 'ns'): Table1Method[] {
   return base === 'ns' ? TABLE1_METHODS : TABLE1_WGAN_METHODS;
 }
@@ -162,7 +173,7 @@ export async function runTable1(
     await trainMlp(
       {
         ...MLP_DEFAULTS,
-        ...(base === 'ns' ? {} : TABLE1_WGAN_TRAIN),
+        ...table1Train(base),
         ...(o.trainSteps ? { steps: o.trainSteps } : {}),
         dataset: 'grid25',
         seed,
@@ -223,7 +234,7 @@ export async function runTable1(
         base,
         n: o.n,
         seeds: o.seeds,
-        train: { ...MLP_DEFAULTS, ...(base === 'ns' ? {} : TABLE1_WGAN_TRAIN), ...(o.trainSteps ? { steps: o.trainSteps } : {}) },
+        train: { ...MLP_DEFAULTS, ...table1Train(base), ...(o.trainSteps ? { steps: o.trainSteps } : {}) },
         rows: list,
         seconds: (performance.now() - t0) / 1000,
       },

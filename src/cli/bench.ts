@@ -33,7 +33,7 @@ export function registerBench(program: Command): void {
     .option('--n <n>', 'samples per method', intArg(1), 10000)
     .option(
       '--base <loss>',
-      `base GAN loss: ${TABLE1_BASES.join(' or ')} (WGAN-GP runs the critic methods: ${TABLE1_WGAN_METHODS.map((m) => m.id).join(', ')})`,
+      `base GAN loss: ${TABLE1_BASES.join(' or ')} (WGAN-GP and LGAN run the critic methods: ${TABLE1_WGAN_METHODS.map((m) => m.id).join(', ')})`,
       choiceArg(TABLE1_BASES),
       'ns',
     )

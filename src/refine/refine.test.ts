@@ -163,3 +163,20 @@ test('a critic is not a ratio: drs, mh and sir refuse an uncalibrated critic unl
   for (const method of ['ddls', 'dot', 'dre-sir'] as const) await refine(critic, { method, n: 5, real, ...QUICK[method] } as RefineOptions);
   await rejectsWith(refine(critic, { method: 'sir', n: 5, criticAsRatio: 'yes' } as never), 'invalid_argument', 'criticAsRatio');
 });
+
+test('DRS burn-in by default: 10 proposals per sample of the whole run, between 1,000 and 10,000; the same in every shard', async () => {
+  const pair = exactPair(BIMODAL);
+  const burnIn = async (o: Partial<RefineOptions>) => (await refine(pair, { method: 'drs', n: 300, seed: 1, ...o } as RefineOptions)).summary.burnIn;
+  assert.equal(await burnIn({}), 3000);
+  assert.equal(await burnIn({ n: 20 }), 1000);
+  assert.equal(await burnIn({ n: 4000 }), 10000);
+  assert.equal(await burnIn({ burnIn: 123 }), 123);
+  // A shard of 150 rows of the 300-row run uses the run's 3,000 (not 1,500): the same bytes as the whole run.
+  const whole = await refine(pair, { method: 'drs', n: 300, seed: 1 });
+  const halves = await Promise.all([0, 1].map((index) => refine(pair, { method: 'drs', n: 300, seed: 1, shard: { index, count: 2 } })));
+  for (const h of halves) assert.equal(h.summary.burnIn, 3000);
+  const joined = new Float32Array(whole.samples.data.length);
+  joined.set(halves[0].samples.data);
+  joined.set(halves[1].samples.data, halves[0].samples.data.length);
+  assert.deepEqual(joined, whole.samples.data);
+});

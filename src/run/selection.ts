@@ -20,7 +20,7 @@ import { RowStreams, Rng } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import type { Tensor } from '../tensor.js';
-import { DRS_DEFAULTS, type DrsOptions, drsAcceptProbability, drsCalibrate, validateDrs } from '../methods/selection/drs.js';
+import { autoBurnIn, DRS_DEFAULTS, type DrsOptions, drsAcceptProbability, drsCalibrate, validateDrs } from '../methods/selection/drs.js';
 import {
   MH_DEFAULTS,
   type MhOptions,
@@ -143,7 +143,8 @@ function withDefaults<T extends object>(defaults: T, given: Partial<T>): T {
 
 /**
  * Discriminator rejection sampling (methods/selection/drs.ts). Burn-in: score `burnIn` proposals
- * (proposal j from Rng(seed, 0, j)), M = their max logRatio, gamma from --gamma or
+ * (default autoBurnIn of the whole run's size, ctx.total, so every chunk and shard of a run uses
+ * the same; proposal j from Rng(seed, 0, j)), M = their max logRatio, gamma from --gamma or
  * --gamma-percentile; M and gamma then stay fixed (a proposal above M is accepted with the
  * probability at M), so every part of a run decides alike. Output row i draws its attempt a from
  * Rng(seed, 1, i, a) (the latent, then the uniform) until one is accepted; the rows still waiting
@@ -160,6 +161,7 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
   validateDrs(o);
   const maxProposals = o.maxProposals ?? 100 * ctx.n;
   const first = ctx.start ?? 0;
+  const burnIn = o.burnIn ?? autoBurnIn(ctx.total ?? first + ctx.n);
   const t0 = performance.now();
   const proposer = await createProposer(ctx.pair, score);
   const { latentDim: d, dataSize: m } = proposer;
@@ -167,12 +169,12 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
   const latents = new Float32Array(ctx.n * d);
   try {
     // M and gamma: a global quantity of the run, from its own burn-in pool, computed once.
-    const key = `drs-burn-in-${o.burnIn}-${o.exact}-${o.gamma}-${o.gammaPercentile}-${o.epsilon}`;
+    const key = `drs-burn-in-${burnIn}-${o.exact}-${o.gamma}-${o.gammaPercentile}-${o.epsilon}`;
     const params = await once(ctx, key, async () => {
-      const burn = new Float32Array(o.burnIn);
-      for (let done = 0; done < o.burnIn; ) {
+      const burn = new Float32Array(burnIn);
+      for (let done = 0; done < burnIn; ) {
         checkCancelled(ctx, 'drs', `${done} burn-in proposals`);
-        const rows = Math.min(ctx.batchSize, o.burnIn - done);
+        const rows = Math.min(ctx.batchSize, burnIn - done);
         burn.set((await proposer.propose(RowStreams.range([ctx.seed, 0], done).rowsOf(rows))).score, done);
         done += rows;
       }
@@ -238,8 +240,8 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
         mode: o.exact ? 'exact' : 'shifted',
         acceptance: ctx.n / proposals,
         proposals,
-        burnIn: o.burnIn,
-        burnInNonFinite: o.burnIn - params.finite,
+        burnIn,
+        burnInNonFinite: burnIn - params.finite,
         accepted: ctx.n,
         M: params.M,
         gamma: params.gamma ?? null,

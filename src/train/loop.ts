@@ -11,6 +11,12 @@
  *     L_D = E relu(1 - D(x)) + E relu(1 + D(G(z))),    L_G = -E D(G(z))
  *   wgan-gp (Gulrajani et al. 2017), x^ = e x + (1 - e) G(z), e ~ U(0, 1) per sample:
  *     L_D = E D(G(z)) - E D(x) + lambda E (||grad_x D(x^)||_2 - 1)^2,   L_G = -E D(G(z))
+ *   lgan (Zhou et al. 2019, Lipschitz GAN with the exp objective and the max-gradient penalty,
+ *   on the same interpolates x^ of the batch):
+ *     L_D = E exp(D(G(z))) + E exp(-D(x)) + lambda (max_i ||grad_x D(x^_i)||_2)^2,   L_G = -E D(G(z))
+ *   (the penalty is the squared Lipschitz constant k(D)^2 estimated on the batch; without it the
+ *   optimum would be D = log(p_data / p_g) / 2, with it D is Lipschitz and its gradients point
+ *   from generated samples towards the data, as DOT and DCD assume).
  */
 import { RefineryError, fail } from '../errors.js';
 import type { DOutput, ModelMeta } from '../models/meta.js';
@@ -22,8 +28,11 @@ import { adamInit, adamStep, type AdamState } from './adam.js';
 import type { ParamSpec } from './mlp.js';
 import { spectralBackward, spectralInit, spectralNormalize, type SpectralState } from './spectral.js';
 
-/** GAN losses: 'ns' (non-saturating; D outputs a logit), 'hinge' and 'wgan-gp' (D outputs a critic score). */
-export const GAN_LOSSES = ['ns', 'hinge', 'wgan-gp'] as const;
+/** GAN losses: 'ns' (non-saturating; D outputs a logit), 'hinge', 'wgan-gp' and 'lgan' (D outputs a critic score). */
+export const GAN_LOSSES = ['ns', 'hinge', 'wgan-gp', 'lgan'] as const;
+
+/** Losses whose D loss has a gradient penalty on interpolates (and so an `eps` input and `gpWeight`). */
+export const PENALISED_LOSSES: readonly GanLoss[] = ['wgan-gp', 'lgan'];
 /** A GAN loss. */
 export type GanLoss = (typeof GAN_LOSSES)[number];
 
@@ -55,7 +64,7 @@ export interface GanLoopOptions {
   dSteps: number;
   /** Extra D-only steps after training, with G frozen, so D estimates the density ratio of the final G. */
   finetuneD: number;
-  /** Weight lambda of the gradient penalty (loss 'wgan-gp' only). */
+  /** Weight lambda of the gradient penalty (losses 'wgan-gp' and 'lgan'). */
   gpWeight: number;
   /** Steps between checkpoints (one is also written at the end and on cancellation). */
   checkpointEvery: number;
@@ -153,7 +162,7 @@ const mean = (g: Graph, x: string) => g.op('ReduceMean', [x], { keepdims: int(0)
 
 /**
  * D loss graph: inputs D params, G params, real [batch, ...dataShape], z [batch, latentDim] and,
- * for wgan-gp, eps [batch, 1, ...] (the interpolation weights); outputs the loss, then dL/d(each D param).
+ * for wgan-gp and lgan, eps [batch, 1, ...] (the interpolation weights); outputs the loss, then dL/d(each D param).
  */
 export function discriminatorLossGraph(n: GanNets, loss: GanLoss, gpWeight: number): Graph {
   const g = new Graph();
@@ -171,15 +180,22 @@ export function discriminatorLossGraph(n: GanNets, loss: GanLoss, gpWeight: numb
     const one = g.scalar(1);
     out = g.op('Add', [mean(g, g.op('Relu', [g.op('Sub', [one, dReal])])), mean(g, g.op('Relu', [g.op('Add', [one, dFake])]))]);
   } else {
+    // ||grad_x D(x^)|| per sample, x^ = eps real + (1 - eps) fake.
     const eps = g.addInput('eps', 'float32', ['batch', ...n.dataShape.map(() => 1)]);
     const xhat = g.op('Add', [g.op('Mul', [eps, real]), g.op('Mul', [g.op('Sub', [g.scalar(1), eps]), fake])]);
     const dHat = n.discriminator(g, xhat, dp);
     const gx = differentiate(g, { [dHat]: onesLike(g, dHat) }, [xhat]).get(xhat)!;
     const axes = n.dataShape.map((_, i) => i + 1);
     const norm = g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [gx, gx]), g.int64s(axes)], { keepdims: int(0) }), g.scalar(1e-12)])]);
-    const dev = g.op('Sub', [norm, g.scalar(1)]);
-    const penalty = g.op('Mul', [mean(g, g.op('Mul', [dev, dev])), g.scalar(gpWeight)]);
-    out = g.op('Add', [g.op('Sub', [mean(g, dFake), mean(g, dReal)]), penalty]);
+    if (loss === 'wgan-gp') {
+      const dev = g.op('Sub', [norm, g.scalar(1)]);
+      const penalty = g.op('Mul', [mean(g, g.op('Mul', [dev, dev])), g.scalar(gpWeight)]);
+      out = g.op('Add', [g.op('Sub', [mean(g, dFake), mean(g, dReal)]), penalty]);
+    } else {
+      const k = g.op('ReduceMax', [norm], { keepdims: int(0) });
+      const penalty = g.op('Mul', [g.op('Mul', [k, k]), g.scalar(gpWeight)]);
+      out = g.op('Add', [g.op('Add', [mean(g, g.op('Exp', [dFake])), mean(g, g.op('Exp', [g.op('Neg', [dReal])]))]), penalty]);
+    }
   }
   const grads = differentiate(g, { [out]: onesLike(g, out) }, dp);
   g.outputs = [out, ...dp.map((p) => grads.get(p)!)];
@@ -363,7 +379,7 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
           real: { data: spec.sampleReal(B, rng), shape: dataShape },
           z: { data: rng.fillNormal(new Float32Array(B * o.latentDim)), shape: [B, o.latentDim] },
         };
-        if (o.loss === 'wgan-gp') feeds.eps = { data: rng.fillUniform(new Float32Array(B)), shape: [B, ...n.dataShape.map(() => 1)] };
+        if (PENALISED_LOSSES.includes(o.loss)) feeds.eps = { data: rng.fillUniform(new Float32Array(B)), shape: [B, ...n.dataShape.map(() => 1)] };
         const out = await dSession.run(feeds);
         state.lossD = out[dGraph.outputs[0]].data[0];
         const grads = dGraph.outputs.slice(1).map((name) => out[name].data);

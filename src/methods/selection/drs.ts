@@ -22,8 +22,11 @@ import { fail } from '../../errors.js';
 
 /** Options of discriminator rejection sampling (`drs`, and `dre-rs` with them). */
 export interface DrsOptions {
-  /** Proposals scored before sampling to estimate M = max s (CLI --burn-in). */
-  burnIn: number;
+  /**
+   * Proposals scored before sampling to estimate M = max s (CLI --burn-in); undefined: the paper's
+   * 10,000, but never more than 10 per sample of the run nor less than 1,000 (`autoBurnIn`).
+   */
+  burnIn?: number;
   /**
    * Exact rejection sampling: accept with probability min(1, exp(s - M)); no eps, no gamma
    * (CLI --exact). Correct when logRatio is exact and M bounds it.
@@ -40,13 +43,21 @@ export interface DrsOptions {
 }
 
 /**
- * Defaults: 10000 burn-in proposals; gamma = the 95th percentile of F over the burn-in (the DRS
- * paper's setting for its image experiments; 80 is the milder choice); eps = 1e-6.
+ * Defaults: the burn-in from the run's size (`autoBurnIn`); gamma = the 95th percentile of F over
+ * the burn-in (the DRS paper's setting for its image experiments; 80 is the milder choice); eps = 1e-6.
  */
-export const DRS_DEFAULTS: DrsOptions = { burnIn: 10000, exact: false, gammaPercentile: 95, epsilon: 1e-6 };
+export const DRS_DEFAULTS: DrsOptions = { exact: false, gammaPercentile: 95, epsilon: 1e-6 };
+
+/**
+ * The default burn-in of a run of `n` samples: 10 proposals per sample, at least 1,000 and at
+ * most the paper's 10,000 (so 10,000 from n = 1,000 on; 64 samples cost 1,000 scores, not 10,000).
+ */
+export function autoBurnIn(n: number): number {
+  return Math.min(10000, Math.max(1000, 10 * n));
+}
 
 export function validateDrs(o: DrsOptions): void {
-  if (!Number.isInteger(o.burnIn) || o.burnIn < 1)
+  if (o.burnIn !== undefined && (!Number.isInteger(o.burnIn) || o.burnIn < 1))
     fail('invalid_argument', 'burnIn', 'a positive integer (proposals used to estimate max logRatio)', String(o.burnIn));
   if (typeof o.exact !== 'boolean') fail('invalid_argument', 'exact', 'a boolean', String(o.exact));
   if (o.exact && o.gamma !== undefined) fail('invalid_argument', 'gamma', 'no gamma with --exact (exact DRS accepts with exp(s - M))', String(o.gamma));

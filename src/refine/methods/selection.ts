@@ -60,7 +60,11 @@ export interface DreOptions {
 }
 
 const DRS_SPECS: OptionSpecs<DrsOptions> = {
-  burnIn: { flag: '--burn-in', type: { kind: 'integer', min: 1 }, description: 'proposals scored to estimate the max logRatio M' },
+  burnIn: {
+    flag: '--burn-in',
+    type: { kind: 'integer', min: 1 },
+    description: 'proposals scored to estimate the max logRatio M (default: 10 per sample of the run, between 1,000 and 10,000)',
+  },
   exact: { flag: '--exact', type: { kind: 'boolean' }, description: 'accept with exp(logRatio - M): the exact rejection sampler (no shift, no gamma)' },
   gamma: { flag: '--gamma', type: { kind: 'number' }, description: 'fixed shift gamma of the acceptance logit F (overrides --gamma-percentile)' },
   gammaPercentile: {
