@@ -45,6 +45,7 @@ import { fixturesDir, repoRoot } from '../testing/fixtures.js';
 import { measureCost } from './cost.js';
 import { measureMetrics } from './metrics.js';
 import { BrowserTwin, type BrowserInfo } from './browser.js';
+import { graphFlops, sgemmPeak } from './flops.js';
 import { findTorchPython, TorchTwin } from './torch.js';
 import type { SamplerCase } from './sampler.js';
 
@@ -128,6 +129,10 @@ interface CaseResult {
   ratio_browser_to_node?: number | null;
   /** Samples per second at the median (forward cases). */
   samples_per_second?: { refinery: number; pytorch: number | null };
+  /** Dense-op work of one call (Conv, ConvTranspose, MatMul, Gemm; see flops.ts), GFLOP. */
+  gflop_per_call: number;
+  /** That work over the median time, GFLOP/s, and as a fraction of this run's measured sgemm peak. */
+  achieved: { refinery_gflops: number; pytorch_gflops: number | null; refinery_fraction_of_peak: number | null };
   /** Anything case-specific worth recording. */
   notes?: Record<string, unknown>;
 }
@@ -265,7 +270,7 @@ const twins = new Map<string, TorchTwin | { unavailable: string }>();
 /** The browser side (one page for the whole run), or why there is none. */
 let browserTwin: Promise<BrowserTwin | { unavailable: string }> | undefined;
 
-async function measureStep(c: StepCase, opts: Options, work: string): Promise<CaseResult> {
+async function measureStep(c: StepCase, opts: Options, work: string, peakGflops: number | undefined): Promise<CaseResult> {
   const fixture = fixturePair(c.fixture);
   const z = seededLatents(fixture, c.batch, 20240601);
   // The energy is 0.5|z|^2 - D(G(z)) in every case (the normal prior's), whatever the fixture's prior.
@@ -324,6 +329,11 @@ async function measureStep(c: StepCase, opts: Options, work: string): Promise<Ca
   const stepTiming = summarize(ours, warmup);
   const torchTiming = theirs && !('unavailable' in twin) ? summarize(theirs, warmup) : undefined;
   const perSecond = (t: Timing) => round((1000 * c.batch) / t.median, 1);
+  const flops =
+    c.kind === 'latent_step'
+      ? graphFlops(latentEnergyGraph(pair), c.batch).flops
+      : graphFlops(generatorGraph(pair), c.batch).flops + graphFlops(discriminatorGraph(pair), c.batch).flops;
+  const gflops = (t: Timing) => round(flops / (t.median * 1e6), 2);
   return {
     name: c.name,
     kind: c.kind,
@@ -344,6 +354,12 @@ async function measureStep(c: StepCase, opts: Options, work: string): Promise<Ca
         }
       : {}),
     ...(c.kind === 'forward' ? { samples_per_second: { refinery: perSecond(stepTiming), pytorch: torchTiming ? perSecond(torchTiming) : null } } : {}),
+    gflop_per_call: round(flops / 1e9, 4),
+    achieved: {
+      refinery_gflops: gflops(stepTiming),
+      pytorch_gflops: torchTiming ? gflops(torchTiming) : null,
+      refinery_fraction_of_peak: peakGflops ? round(gflops(stepTiming) / peakGflops) : null,
+    },
     notes,
   };
 }
@@ -431,15 +447,25 @@ async function main(): Promise<void> {
   const started = performance.now();
   const results: CaseResult[] = [];
   const work = mkdtempSync(join(tmpdir(), 'refinery-bench-'));
+  // The machine's sgemm peak through onnxruntime, with the cases' threads (the ceiling of their GFLOP/s).
+  let peak: Awaited<ReturnType<typeof sgemmPeak>> | undefined;
+  if (selected.length > 0) {
+    process.stderr.write('bench sgemm peak ...\n');
+    peak = await sgemmPeak(opts.threads, opts.quick ? 2 : 5);
+    process.stderr.write(`  ${peak.gflops.toFixed(1)} GFLOP/s (best of MatMul sizes ${JSON.stringify(peak.bySize)}, ${opts.threads} threads)\n`);
+  }
   try {
     for (const c of selected) {
       process.stderr.write(`bench ${c.name} ...\n`);
-      const r = await measureStep(c, opts, work);
+      const r = await measureStep(c, opts, work, peak?.gflops);
       const vs =
         'unavailable' in r.pytorch
           ? `PyTorch not measured: ${r.pytorch.unavailable}`
           : `PyTorch ${r.pytorch.step.median.toFixed(1)} ms, ratio ${r.ratio_to_pytorch}`;
       process.stderr.write(`  median ${r.step.median.toFixed(1)} ms (min ${r.step.min.toFixed(1)}, ${r.step.runs} runs); ${vs}\n`);
+      process.stderr.write(
+        `  ${r.gflop_per_call} GFLOP per call: ${r.achieved.refinery_gflops} GFLOP/s (${r.achieved.refinery_fraction_of_peak ?? '-'} of peak)\n`,
+      );
       if (r.browser)
         process.stderr.write(
           'unavailable' in r.browser
@@ -477,6 +503,9 @@ async function main(): Promise<void> {
       threads: opts.threads,
       platform: `${platform()}-${arch()}`,
       total_memory_gib: round(totalmem() / 2 ** 30, 1),
+      sgemm_peak: peak
+        ? { gflops: round(peak.gflops, 1), matmul: `${peak.size}^3 float32, fastest of ${peak.runs} calls`, by_size: peak.bySize, threads: peak.threads }
+        : null,
     },
     cases: results,
     samplers,
