@@ -82,7 +82,7 @@ export function registerTrain(program: Command): void {
     .option('--finetune-d <n>', `extra D-only steps with G frozen, so D estimates the final density ratio (${both('finetuneD')})`, intArg(0))
     .option(
       '--gp-weight <x>',
-      `WGAN-GP penalty weight (${both('gpWeight')})`,
+      `gradient penalty weight of --loss wgan-gp and lgan (${both('gpWeight')})`,
       numberArg((n) => n >= 0, 'a non-negative number'),
     )
     .option('--seed <n>', 'random seed (default 0)', intArg())

@@ -128,7 +128,7 @@ test('trains on a folder of PNGs (3x8x8); a resume with other images or a size t
   await assert.rejects(trainDcgan({ ...o, realDir: odd, out: join(root, 'odd-run') }), isRefineryError('invalid_argument', 'realDir'));
 });
 
-for (const loss of ['hinge', 'wgan-gp'] as const) {
+for (const loss of ['hinge', 'wgan-gp', 'lgan'] as const) {
   test(`${loss} trains to finite losses and records a critic`, async () => {
     const r = await trainDcgan({ ...tiny, loss, steps: 5, finetuneD: 2, out: join(root, loss) });
     assert.ok(Number.isFinite(r.lossD) && Number.isFinite(r.lossG));
