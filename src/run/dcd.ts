@@ -8,7 +8,7 @@
  * Rng(seed, DCD_STREAM, i, t).
  */
 import { fail } from '../errors.js';
-import { type DcdOptions, type DcdState, DCD_DEFAULTS, dcdInit, dcdKernel, validateDcd } from '../methods/dynamics/dcd.js';
+import { type DcdOptions, DCD_DEFAULTS, dcdInit, dcdKernel, validateDcd } from '../methods/dynamics/dcd.js';
 import { RowStreams } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
@@ -16,7 +16,7 @@ import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
 import { batchesOf, sampleLatents } from './latent.js';
 import { batchChainHooks, type RefineOutput, type RunContext } from './types.js';
-import { chainWatch, headRows } from './watch.js';
+import { chainWatch, positionView } from './watch.js';
 
 /** Stream label of DCD's chains. */
 export const DCD_STREAM = 1;
@@ -104,16 +104,10 @@ export async function runDcd(ctx: RunContext, options: Partial<DcdRunOptions> = 
       const x0 = await gen.generate({ data: z, shape: [rows, d] });
       const init = await dcdInit(field, { data: x0.data, shape: [rows, ...dataShape] });
       before.push(init.logRatio);
-      const watch = chainWatch<DcdState>(ctx.hooks?.watch, 'dcd', start, rows, o.numSteps, async (s, k) => ({ samples: headRows(s.position, k, size) }));
-      await watch?.start(init);
+      const watch = chainWatch(ctx.hooks?.watch, 'dcd', start, rows, o.numSteps, positionView(size));
+      await watch.start(init);
       const hooks = batchChainHooks(ctx, start, rows, o.numSteps, total);
-      const { state, infos: chunkInfos } = await runChain(
-        kernel,
-        init,
-        o.numSteps,
-        RowStreams.range([seed, DCD_STREAM], b.start),
-        watch ? watch.hooks(hooks) : hooks,
-      );
+      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, RowStreams.range([seed, DCD_STREAM], b.start), watch.hooks(hooks));
       infos.push(...chunkInfos);
       after.push(state.logRatio);
       samples.set(state.position, start * size);

@@ -12,12 +12,12 @@ import type { Graph } from '../onnx/graph.js';
 import { RowStreams } from '../rng.js';
 import { DIVERGENCES, DgflowField, type Divergence, FLOW_SPACES, type FlowSpace } from '../targets/flow.js';
 import { GeneratorRunner } from '../targets/generator.js';
-import { type DgflowState, dgflowInit, dgflowKernel, validateDgflowKernel } from '../methods/dynamics/dgflow.js';
+import { dgflowInit, dgflowKernel, validateDgflowKernel } from '../methods/dynamics/dgflow.js';
 import { type DriverHooks, runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
 import { batchesOf, sampleLatents } from './latent.js';
 import type { RefineOutput, RunContext } from './types.js';
-import { chainWatch, headRows } from './watch.js';
+import { chainWatch, latentView, positionView } from './watch.js';
 
 export interface DgflowOptions {
   /** f-divergence: 'kl' | 'js' | 'logd' (CLI --divergence). */
@@ -98,11 +98,8 @@ export async function runDgflow(ctx: RunContext, options: Partial<DgflowOptions>
       const x0 = latent ? { data: z0, shape: [rows, d] } : { data: (await gen.generate({ data: z0, shape: [rows, d] })).data, shape: [rows, ...rowShape] };
       const init = await dgflowInit(field, x0);
       const step0 = c++ * o.numSteps;
-      const g = gen;
-      const watch = chainWatch<DgflowState>(hooks.watch, 'dgflow', start, rows, o.numSteps, async (s, k) => ({
-        samples: latent ? (await g.generate({ data: headRows(s.position, k, d), shape: [k, d] })).data : headRows(s.position, k, dataSize),
-      }));
-      await watch?.start(init);
+      const watch = chainWatch(hooks.watch, 'dgflow', start, rows, o.numSteps, latent ? latentView(gen, d) : positionView(dataSize));
+      await watch.start(init);
       const chainHooks: DriverHooks = {
         signal: hooks.signal,
         onStep: async (t, info, state) => {
@@ -115,7 +112,7 @@ export async function runDgflow(ctx: RunContext, options: Partial<DgflowOptions>
         init,
         o.numSteps,
         RowStreams.range([ctx.seed, DGFLOW_STREAM], b.start),
-        watch ? watch.hooks(chainHooks) : chainHooks,
+        watch.hooks(chainHooks),
       );
       infos.push(...chunkInfos);
       for (const v of init.logRatio) {

@@ -47,7 +47,7 @@ import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
 import { batchesOf, sampleLatents, samplePrior } from './latent.js';
 import { batchChainHooks, once, type RefineOutput, type RunContext } from './types.js';
-import { chainWatch, headRows } from './watch.js';
+import { chainWatch, latentView, positionView } from './watch.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 export type DotSpace = 'data' | 'latent';
@@ -275,12 +275,10 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
       }
       const rowShape = latent ? [rows, d] : [rows, ...dataShape];
       lrBefore.set(await field.logRatio({ data: init.position, shape: rowShape }), start);
-      const watch = chainWatch<DotState>(ctx.hooks?.watch, latent ? 'dot-latent' : 'dot', start, rows, o.numSteps, async (s, k) => ({
-        samples: latent ? (await gen.generate({ data: headRows(s.position, k, d), shape: [k, d] })).data : headRows(s.position, k, size),
-      }));
-      await watch?.start(init);
+      const watch = chainWatch(ctx.hooks?.watch, latent ? 'dot-latent' : 'dot', start, rows, o.numSteps, latent ? latentView(gen, d) : positionView(size));
+      await watch.start(init);
       const hooks = batchChainHooks(ctx, start, rows, o.numSteps, total);
-      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, RowStreams.range([seed, 1], b.start), watch ? watch.hooks(hooks) : hooks);
+      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, RowStreams.range([seed, 1], b.start), watch.hooks(hooks));
       infos.push(...chunkInfos);
       costs.set(transportCosts(state), start);
       lrAfter.set(await field.logRatio({ data: state.position, shape: rowShape }), start);

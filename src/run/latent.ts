@@ -4,11 +4,11 @@ import type { ModelPair } from '../models/pair.js';
 import { Rng, RowStreams } from '../rng.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { LatentTarget } from '../targets/latent.js';
-import { type DdlsOptions, type DdlsState, ddlsInit, ddlsKernel } from '../methods/dynamics/ddls.js';
+import { type DdlsOptions, ddlsInit, ddlsKernel } from '../methods/dynamics/ddls.js';
 import { type DriverHooks, runChain, summarize, type InfoSummary } from './driver.js';
 import type { StepInfo } from './kernel.js';
 import type { MethodRunner } from './types.js';
-import { chainWatch, headRows, type Watch } from './watch.js';
+import { chainWatch, latentView, type Watch } from './watch.js';
 
 export function samplePrior(prior: LatentPrior, n: number, d: number, rng: Rng): Float32Array {
   const out = new Float32Array(n * d);
@@ -99,17 +99,9 @@ export async function refineLatentDdls(
       const z0 = sampleLatents(pair.meta.latentPrior, o.seed, b.start, b.rows, d);
       before.set((await gen.generate({ data: z0, shape: [b.rows, d] })).data, local * dataSize);
       const init = await ddlsInit(target, { data: z0, shape: [b.rows, d] });
-      const watch = chainWatch<DdlsState>(hooks.watch, 'ddls', local, b.rows, o.numSteps, async (s, k) => ({
-        samples: (await gen.generate({ data: headRows(s.position, k, d), shape: [k, d] })).data,
-      }));
-      await watch?.start(init);
-      const { state, infos: chunkInfos } = await runChain(
-        kernel,
-        init,
-        o.numSteps,
-        RowStreams.range([o.seed, DDLS_STREAM], b.start),
-        watch ? watch.hooks(hooks) : hooks,
-      );
+      const watch = chainWatch(hooks.watch, 'ddls', local, b.rows, o.numSteps, latentView(gen, d));
+      await watch.start(init);
+      const { state, infos: chunkInfos } = await runChain(kernel, init, o.numSteps, RowStreams.range([o.seed, DDLS_STREAM], b.start), watch.hooks(hooks));
       infos.push(...chunkInfos);
       latents.set(state.position, local * d);
       samples.set((await gen.generate({ data: state.position, shape: [b.rows, d] })).data, local * dataSize);

@@ -332,8 +332,8 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
         moves = s.moves.slice(0, k);
         return { samples: headRows(s.x, k, m), ...(before ? { accepted: Uint8Array.from(moves, (v, i) => (v !== before[i] ? 1 : 0)) } : {}) };
       });
-      await watch?.start(init);
-      const run = await runChain(kernel, init, K, RowStreams.range([ctx.seed, 1], b.start), watch ? watch.hooks(hooks) : hooks);
+      await watch.start(init);
+      const run = await runChain(kernel, init, K, RowStreams.range([ctx.seed, 1], b.start), watch.hooks(hooks));
       tally(run.infos, rows);
       proposals += rows * K;
       const state = run.state;

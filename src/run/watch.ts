@@ -5,6 +5,7 @@
  */
 import { fail } from '../errors.js';
 import type { DriverHooks } from './driver.js';
+import type { Tensor } from '../tensor.js';
 import type { StepInfo } from './kernel.js';
 
 /** One picture of a run. */
@@ -72,19 +73,15 @@ export interface ChainWatch<S> {
   hooks(base: DriverHooks): DriverHooks;
 }
 
+/** Watching nothing: no start frame, the hooks unchanged. */
+const UNWATCHED: ChainWatch<unknown> = { start: async () => {}, hooks: (base) => base };
+
 /**
- * Frames of a chain over the batch at `local` (rows from the start of the call) of `rows` rows:
- * undefined unless `watch` is set and the batch is the call's first (local 0).
+ * Frames of a chain over the batch at `local` (rows from the start of the call) of `rows` rows;
+ * a no-op unless `watch` is set and the batch is the call's first (local 0).
  */
-export function chainWatch<S>(
-  watch: Watch | undefined,
-  method: string,
-  local: number,
-  rows: number,
-  numSteps: number,
-  view: WatchView<S>,
-): ChainWatch<S> | undefined {
-  if (!watch || local !== 0) return undefined;
+export function chainWatch<S>(watch: Watch | undefined, method: string, local: number, rows: number, numSteps: number, view: WatchView<S>): ChainWatch<S> {
+  if (!watch || local !== 0) return UNWATCHED;
   const k = Math.min(watch.rows, rows);
   const index = Int32Array.from({ length: k }, (_, i) => i);
   const send = async (step: number, state: S, info?: StepInfo) => {
@@ -116,4 +113,14 @@ export function chainWatch<S>(
 /** The first k rows (of `size` values each) of `a`, copied. */
 export function headRows(a: Float32Array, k: number, size: number): Float32Array {
   return a.slice(0, k * size);
+}
+
+/** The view of a chain of data-space positions (rows of `size` values): its first k rows. */
+export function positionView(size: number): WatchView<{ position: Float32Array }> {
+  return async (s, k) => ({ samples: headRows(s.position, k, size) });
+}
+
+/** The view of a chain of latents (rows of d values): its first k latents through the generator. */
+export function latentView(gen: { generate(z: Tensor): Promise<Tensor> }, d: number): WatchView<{ position: Float32Array }> {
+  return async (s, k) => ({ samples: Float32Array.from((await gen.generate({ data: headRows(s.position, k, d), shape: [k, d] })).data) });
 }
