@@ -337,7 +337,9 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
       tally(run.infos, rows);
       proposals += rows * K;
       const state = run.state;
-      const stuckAtEnd = new Set(watch ? mhStuckChains(state) : []);
+      // Watched rows of this batch (the call's first batch only), for the frame after the restarts.
+      const watchedRows = ctx.hooks?.watch && start === 0 ? Math.min(rows, ctx.hooks.watch.rows) : 0;
+      const stuckAtEnd = new Set(watchedRows > 0 ? mhStuckChains(state) : []);
       for (let round = 1; round <= o.maxRestarts; round++) {
         const stuck = mhStuckChains(state);
         if (stuck.length === 0) break;
@@ -356,9 +358,9 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
           state.moves[i] = sub.moves[k];
         });
       }
-      if (watch && [...stuckAtEnd].some((i) => i < Math.min(rows, ctx.hooks!.watch!.rows))) {
+      if ([...stuckAtEnd].some((i) => i < watchedRows)) {
         // Watched chains were restarted: one more frame with where they ended, marking them.
-        const k = Math.min(rows, ctx.hooks!.watch!.rows);
+        const k = watchedRows;
         await ctx.hooks!.watch!.onFrame({
           method: 'mh',
           kind: 'chain',
