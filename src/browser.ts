@@ -35,8 +35,18 @@ export { CALIBRATION_METHODS, type CalibrationMethod, type CalibrationReport } f
 export type { CalibrationDiagnostic, ReliabilityBin } from './calibration/diagnostic.js';
 export { type RefineFrame, type WatchOptions, WATCH_DEFAULTS } from './run/watch.js';
 export type { StepInfo } from './run/kernel.js';
-export { evaluate, METRIC_NAMES, type MetricName, type EvaluateOptions, type EvaluateResult, type EvaluateMetrics, type Curve } from './metrics/evaluate.js';
+export {
+  evaluate,
+  METRIC_NAMES,
+  type MetricName,
+  type EvaluateOptions,
+  type EvaluateResult,
+  type EvaluateMetrics,
+  type Curve,
+  type LikelihoodSummary,
+} from './metrics/evaluate.js';
 export type { SampleInput, Samples } from './metrics/linalg.js';
+export { ganLikelihood, LIKELIHOOD_DEFAULTS, type LikelihoodOptions, type LikelihoodResult } from './metrics/likelihood.js';
 export { modeMetrics, type ModeMetrics } from './metrics/modes.js';
 export { scatterPng, type ScatterPanel, type ScatterOptions } from './plot/scatter.js';
 export { imageGridPng, imagePanelsPng, type GridOptions, type ImagePanel } from './plot/grid.js';

@@ -65,7 +65,16 @@ export {
 export type { CalibrationDiagnostic, ReliabilityBin } from './calibration/diagnostic.js';
 
 // Evaluation: every metric at once, and each metric alone.
-export { evaluate, METRIC_NAMES, type MetricName, type EvaluateOptions, type EvaluateResult, type EvaluateMetrics, type Curve } from './metrics/evaluate.js';
+export {
+  evaluate,
+  METRIC_NAMES,
+  type MetricName,
+  type EvaluateOptions,
+  type EvaluateResult,
+  type EvaluateMetrics,
+  type Curve,
+  type LikelihoodSummary,
+} from './metrics/evaluate.js';
 export type { SampleInput, Samples } from './metrics/linalg.js';
 export { frechetDistance, frechetFromStats, gaussianStats, type FrechetResult, type GaussianStats } from './metrics/frechet.js';
 export { inceptionScore, classStatistics, type InceptionScore, type ClassStatistics } from './metrics/classifier.js';
@@ -75,6 +84,7 @@ export { improvedPrecisionRecall, densityCoverage, type ManifoldOptions, type Pr
 export { prd, type PrdCurve, type PrdOptions, type PrdResult } from './metrics/prd.js';
 export { classifierPrCurve, type ClassifierPrOptions, type ClassifierPrResult } from './metrics/classifierpr.js';
 export { modeMetrics, type ModeMetrics } from './metrics/modes.js';
+export { ganLikelihood, LIKELIHOOD_DEFAULTS, type LikelihoodOptions, type LikelihoodResult } from './metrics/likelihood.js';
 
 // Base models: GAN trainers.
 export { trainGan, GAN_MODELS, type GanModel, type TrainGanOptions, type TrainGanResult, type TrainHooks } from './train/train.js';
@@ -82,6 +92,7 @@ export { MLP_DEFAULTS, type MlpOptions } from './train/mlpgan.js';
 export { trainMlpInMemory, type MlpMemoryOptions, type MlpGanOutput } from './train/gan2d.js';
 export type { GanLoopResult, GanHooks } from './train/loop.js';
 export { DCGAN_DEFAULTS, type DcganOptions } from './train/dcgan.js';
+export { SAGAN_DEFAULTS, type SaganOptions } from './train/sagan.js';
 export {
   trainClassifier,
   CLASSIFIER_DEFAULTS,

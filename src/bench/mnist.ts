@@ -1,5 +1,5 @@
 /**
- * The MNIST image benchmark: per seed, train the DCGAN on the MNIST training digits, refine n
+ * The MNIST image benchmark: per seed, train the DCGAN (or the SAGAN) on the MNIST training digits, refine n
  * samples with every method, and measure each in the feature space of Refinery's own digit
  * classifier (as the DRE-F-SP paper measured MNIST in its classifier's space): FID against the
  * 8,000 training digits, Inception Score, the share of samples the classifier is more than 90%
@@ -23,6 +23,7 @@ import { type MethodSettings, type RefineOptions, refine } from '../refine/refin
 import { sample } from '../refine/sample.js';
 import { trainClassifier } from '../train/classifier.js';
 import { DCGAN_DEFAULTS } from '../train/dcgan.js';
+import { SAGAN_DEFAULTS } from '../train/sagan.js';
 import { trainGan } from '../train/train.js';
 
 /** A row of the benchmark: the generator alone, or a method with its settings. */
@@ -64,6 +65,12 @@ export interface MnistBenchOptions {
   trainSteps?: number;
   /** D-only steps after training (default MNIST_TRAIN.finetuneD). */
   finetuneD?: number;
+  /**
+   * The base GAN: 'dcgan' (default) or 'sagan' (its hinge critic is calibrated, logistic on the
+   * held-out digits, for DRS, MH and SIR). A SAGAN's runs, samples, grids and tables carry the
+   * suffix '-sagan' in `out`, so both can share one folder and its classifier.
+   */
+  model?: 'dcgan' | 'sagan';
 }
 
 /** The measures of one method on one seed. */
@@ -119,7 +126,9 @@ export async function runMnistBench(
   const t0 = performance.now();
   const methods = o.methods ? MNIST_METHODS.filter((m) => o.methods!.includes(m.id)) : MNIST_METHODS;
   mkdirSync(o.out, { recursive: true });
-  const gridDir = join(o.out, 'grids');
+  const model = o.model ?? 'dcgan';
+  const tag = model === 'dcgan' ? '' : `-${model}`;
+  const gridDir = join(o.out, `grids${tag}`);
   mkdirSync(gridDir, { recursive: true });
 
   // The measuring instrument: the digit classifier (trained once) and the training digits' statistics.
@@ -148,11 +157,12 @@ export async function runMnistBench(
     ]),
   );
   for (let seed = 0; seed < o.seeds; seed++) {
-    hooks.onStage?.(`seed ${seed}: training the DCGAN`);
-    const runDir = join(o.out, `seed-${seed}`, 'run');
+    hooks.onStage?.(`seed ${seed}: training the ${model.toUpperCase()}`);
+    const seedDir = join(o.out, `seed-${seed}${tag}`);
+    const runDir = join(seedDir, 'run');
     if (!existsSync(join(runDir, 'meta.json'))) {
       await trainGan({
-        model: 'dcgan',
+        model,
         dataset: 'mnist',
         seed,
         out: runDir,
@@ -177,6 +187,8 @@ export async function runMnistBench(
                 seed,
                 real,
                 ...(m.id.startsWith('dre-') ? { dreFeatures: features } : {}),
+                // A critic is a score, not a log-ratio: DRS, MH and SIR weigh by its calibration.
+                ...(pair.meta.dOutput === 'critic' && ['drs', 'mh', 'sir'].includes(m.id) ? { calibrate: 'logistic' } : {}),
                 signal: hooks.signal,
               } as RefineOptions)
             ).samples.data
@@ -200,7 +212,7 @@ export async function runMnistBench(
         seconds,
       };
       rows.get(m.id)!.perSeed.push(score);
-      writeNpy(join(o.out, `seed-${seed}`, `${m.id}.npy`), { data: samples, shape });
+      writeNpy(join(seedDir, `${m.id}.npy`), { data: samples, shape });
       if (seed === 0) {
         const subtitle = `FID ${score.fid.toFixed(2)}  IS ${score.is.toFixed(2)}  HQ ${score.highQualityPercent.toFixed(1)}%`;
         const first = samples.subarray(0, 64 * MNIST_SIZE * MNIST_SIZE);
@@ -223,11 +235,17 @@ export async function runMnistBench(
     }
   }
   const list = [...rows.values()];
-  const files = { json: join(o.out, 'mnist.json'), table: join(o.out, 'mnist.md'), grids: gridDir };
-  const dcgan = { ...DCGAN_DEFAULTS, dataset: 'mnist', steps: o.trainSteps ?? MNIST_TRAIN.steps, finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD };
+  const files = { json: join(o.out, `mnist${tag}.json`), table: join(o.out, `mnist${tag}.md`), grids: gridDir };
+  const gan = {
+    model,
+    ...(model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS),
+    dataset: 'mnist',
+    steps: o.trainSteps ?? MNIST_TRAIN.steps,
+    finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,
+  };
   writeFileAtomic(
     files.json,
-    `${JSON.stringify({ benchmark: 'mnist', n: o.n, seeds: o.seeds, classifier: { accuracy, heldOut: heldOut.n }, dcgan, rows: list, seconds: (performance.now() - t0) / 1000 }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'mnist', n: o.n, seeds: o.seeds, classifier: { accuracy, heldOut: heldOut.n }, gan, rows: list, seconds: (performance.now() - t0) / 1000 }, null, 2)}\n`,
   );
   writeFileAtomic(files.table, `${formatMnist(list, o.seeds)}\n`);
   return { rows: list, classifier: { accuracy }, files, seconds: (performance.now() - t0) / 1000 };

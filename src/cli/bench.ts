@@ -63,11 +63,14 @@ export function registerBench(program: Command): void {
     });
   bench
     .command('mnist')
-    .description("train the DCGAN on MNIST per seed, refine n samples with every method, measure FID, IS and classes in the digit classifier's feature space")
+    .description(
+      "train the DCGAN (or SAGAN) on MNIST per seed, refine n samples with every method, measure FID, IS and classes in the digit classifier's feature space",
+    )
     .option('--seeds <n>', 'seeds (0 .. n-1)', intArg(1), 3)
     .option('--n <n>', 'samples per method', intArg(1), 10000)
     .option('--methods <list>', `comma-separated subset of ${MNIST_METHODS.map((m) => m.id).join(', ')}`)
-    .option('--train-steps <n>', 'DCGAN steps per seed', intArg(1))
+    .option('--model <m>', 'the base GAN: dcgan or sagan (outputs get the suffix -sagan)', choiceArg(['dcgan', 'sagan'] as const), 'dcgan')
+    .option('--train-steps <n>', 'GAN steps per seed', intArg(1))
     .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
     .option('--out <dir>', 'output folder (the classifier and runs are reused when present)', 'refinery-mnist')
     .option('--json', 'print the result as JSON', false)
@@ -75,7 +78,7 @@ export function registerBench(program: Command): void {
     .action(async (opts) => {
       const methods = methodList(opts.methods, MNIST_METHODS);
       const r = await runMnistBench(
-        { seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps, finetuneD: opts.finetuneD },
+        { seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps, finetuneD: opts.finetuneD, model: opts.model },
         stageHooks(opts.quiet),
       );
       printResult(

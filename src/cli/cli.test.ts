@@ -299,7 +299,35 @@ test('train --model dcgan writes an image run; sample --png draws it as an image
   assert.equal(off.code, 0, off.stderr);
   assert.equal(JSON.parse(off.stdout).meta.extra.training.spectralNorm, false);
   assert.equal(JSON.parse(off.stdout).meta.extra.training.pixelNorm, false);
+  // SAGAN: its own defaults (hinge, spectral norm in G and D), attention in the exported nets.
+  const sagan = cli(
+    'train',
+    '--model',
+    'sagan',
+    '--out',
+    join(root, 'sagan'),
+    '--steps',
+    '2',
+    '--finetune-d',
+    '1',
+    '--width',
+    '8',
+    '--latent-dim',
+    '4',
+    '--batch-size',
+    '4',
+    '--json',
+    '--quiet',
+  );
+  assert.equal(sagan.code, 0, sagan.stderr);
+  const st = JSON.parse(sagan.stdout).meta.extra.training;
+  assert.deepEqual([st.loss, st.spectralNorm, st.spectralNormG, st.lrG, st.lrD], ['hinge', true, true, 1e-4, 4e-4]);
+  assert.ok(readFileSync(join(root, 'sagan', 'discriminator.onnx')).includes('Softmax'));
   const cases: [string[], string[]][] = [
+    [
+      ['--model', 'dcgan', '--no-spectral-norm-g'],
+      ['--no-spectral-norm-g', '--model sagan'],
+    ],
     [
       ['--model', 'dcgan', '--hidden', '16'],
       ['--hidden', '--model mlp'],

@@ -20,7 +20,7 @@ import { loadModel } from '../onnx/modelfile.js';
 import { checkMemory } from '../platform/memory.js';
 import { prCurvePng } from '../plot/curves.js';
 import type { Tensor } from '../tensor.js';
-import { printResult, signal } from './common.js';
+import { pairFromFlags, printResult, signal } from './common.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progressStages } from './progress.js';
 
@@ -49,7 +49,7 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description(
-      'evaluate fake samples against real ones: mode metrics, Frechet distance, KID/MMD, precision/recall, density/coverage, PR curves, Inception Score',
+      'evaluate fake samples against real ones: mode metrics, Frechet distance, KID/MMD, precision/recall, density/coverage, PR curves, Inception Score, GAN likelihoods',
     )
     .requiredOption('--fake <path>', 'fake samples: .npy [n, ...] or a folder of PNG images')
     .option('--real <path>', 'real samples: .npy [m, ...] or a folder of PNG images')
@@ -76,6 +76,15 @@ export function registerEval(program: Command): void {
       0.9,
     )
     .option('--batch-size <n>', 'rows per model call of --features and --classifier', intArg(1), 500)
+    .option('--run <dir>', "a GAN's run folder (generator.onnx, discriminator.onnx, meta.json): the model of --metrics likelihood")
+    .option(
+      '--likelihood-lambda <x>',
+      'likelihood: entropic regularisation lambda (default 5)',
+      numberArg((n) => n > 0, 'a positive number'),
+    )
+    .option('--likelihood-samples <n>', 'likelihood: prior draws per estimate (default 2000)', intArg(1))
+    .option('--likelihood-cost <c>', 'likelihood: ground cost l1 (sum |y - G(x)|, default) or l2 (half squared distance)', choiceArg(['l1', 'l2'] as const))
+    .option('--no-likelihood-critic', "likelihood: leave D out (the noise model's likelihood alone)")
     .option('--curves-png <file>', 'plot the PR curves (prd, cpr) to a PNG')
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
@@ -89,6 +98,7 @@ export function registerEval(program: Command): void {
         ['realStats', '--real-stats'],
         ['features', '--features'],
         ['classifier', '--classifier'],
+        ['run', '--run'],
       ] as const) {
         if (opts[k] !== undefined) inputs.push({ path: opts[k], option: flag });
       }
@@ -123,6 +133,8 @@ export function registerEval(program: Command): void {
       if (real && real.shape.slice(1).join('x') !== fake.shape.slice(1).join('x')) {
         fail('shape_mismatch', '--fake', `samples of the real data's shape [n, ${real.shape.slice(1).join(', ')}]`, `[${fake.shape.join(', ')}]`);
       }
+      if (metrics?.includes('likelihood') && opts.run === undefined) fail('invalid_argument', '--run', "a GAN's run folder for --metrics likelihood", 'none');
+      const pair = opts.run === undefined ? undefined : pairFromFlags({ run: opts.run });
       const bar = progressStages(!opts.quiet);
       const r = await evaluate(real, fake, {
         metrics: metrics ?? (opts.saveStats !== undefined ? ['fd'] : undefined),
@@ -137,6 +149,8 @@ export function registerEval(program: Command): void {
         features,
         classifier,
         realStats,
+        pair,
+        likelihood: { lambda: opts.likelihoodLambda, samples: opts.likelihoodSamples, cost: opts.likelihoodCost, critic: opts.likelihoodCritic },
         signal: signal(),
         onProgress: bar.update,
       }).finally(() => bar.stop());
@@ -158,6 +172,7 @@ export function registerEval(program: Command): void {
             : `statistics ${opts.realStats}`),
         features: opts.features ?? null,
         classifier: opts.classifier ?? null,
+        run: opts.run ?? null,
         nFake: fake.shape[0],
         nReal: real?.shape[0] ?? realStats?.n ?? null,
         ...r.metrics,

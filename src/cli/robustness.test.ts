@@ -279,6 +279,31 @@ test('--resume removes temporary files of dead writers; Refinery writes nothing 
 test('messages name the option given; numbers are read strictly; one error format; Fortran-order .npy is read', () => {
   refused(cli(['eval', '--dataset', 'grid25', '--real-n', '100', '--fake', real, '--metrics', 'pr', '--pr-k', '100000']), '--pr-k');
   refused(cli(['eval', '--dataset', 'grid25', '--fake', real, '--metrics', '']), '--metrics');
+  refused(cli(['eval', '--dataset', 'grid25', '--fake', real, '--metrics', 'likelihood']), '--run', 'likelihood');
+  refused(cli(['eval', '--dataset', 'grid25', '--fake', real, '--run', RUN, '--likelihood-lambda', '0']), '--likelihood-lambda', '"0"');
+  // The likelihood metric runs from the CLI: fake and real samples under the run's GAN.
+  const lik = cli([
+    'eval',
+    '--dataset',
+    'grid25',
+    '--real-n',
+    '100',
+    '--fake',
+    real,
+    '--run',
+    RUN,
+    '--metrics',
+    'likelihood',
+    '--likelihood-samples',
+    '300',
+    '--likelihood-lambda',
+    '0.5',
+    '--json',
+    '--quiet',
+  ]);
+  assert.equal(lik.code, 0, lik.stderr);
+  const l = JSON.parse(lik.stdout).likelihood;
+  assert.ok(Number.isFinite(l.fake.mean) && Number.isFinite(l.real.mean) && l.samples === 300 && l.lambda === 0.5 && l.cost === 'l1', JSON.stringify(l));
   refused(cli(['sample', '--run', RUN, '--n', '0x10', '--out', p('n.npy')]), '--n', '"0x10"');
   refused(cli(['sample', '--run', RUN, '--seed', '1e30', '--out', p('n.npy')]), '--seed', '"1e30"');
   refused(cli(['sample', '--run', RUN, '--seed', '9007199254740993', '--out', p('n.npy')]), '--seed');

@@ -1,7 +1,8 @@
 /**
- * `refinery train --model mlp|dcgan`: train a base GAN and write a run folder (generator.onnx,
- * discriminator.onnx, meta.json). The two models share the GAN loop and most options; the
- * defaults are each model's own (MLP_DEFAULTS, DCGAN_DEFAULTS), so commander sets none.
+ * `refinery train --model mlp|dcgan|sagan|vae`: train a base model and write a run folder
+ * (generator.onnx, discriminator.onnx, meta.json). The GANs share the GAN loop and most options;
+ * the defaults are each model's own (MLP_DEFAULTS, DCGAN_DEFAULTS, SAGAN_DEFAULTS), so commander
+ * sets none.
  */
 import type { Command } from 'commander';
 import { DATASET_NAMES } from '../data/dataset.js';
@@ -9,6 +10,7 @@ import { IMAGE_DATASET_NAMES } from '../data/images.js';
 import { fail } from '../errors.js';
 import { DCGAN_DEFAULTS } from '../train/dcgan.js';
 import { GAN_LOSSES, MLP_DEFAULTS } from '../train/mlpgan.js';
+import { SAGAN_DEFAULTS } from '../train/sagan.js';
 import { GAN_MODELS, trainGan, type TrainGanOptions } from '../train/train.js';
 import { trainVae, VAE_DEFAULTS, VAE_IMAGE_DEFAULTS, type VaeOptions } from '../train/vae.js';
 import { printResult, signal } from './common.js';
@@ -20,18 +22,23 @@ type Model = (typeof TRAIN_MODELS)[number];
 
 const M = MLP_DEFAULTS;
 const C = DCGAN_DEFAULTS;
+const S = SAGAN_DEFAULTS;
 const rate = numberArg((n) => n > 0 && n < 1, 'a number in (0, 1)');
-const both = (key: keyof typeof M & keyof typeof C) => (M[key] === C[key] ? `default ${M[key]}` : `default mlp ${M[key]}, dcgan ${C[key]}`);
+/** The GANs' defaults of `key`: one value, or each model's. */
+const both = (key: keyof typeof M & keyof typeof C & keyof typeof S) =>
+  M[key] === C[key] && C[key] === S[key] ? `default ${M[key]}` : `default mlp ${M[key]}, dcgan ${C[key]}, sagan ${S[key]}`;
 
 /** Options read by some models only; giving one to another model is an error. */
-const GANS: Model[] = ['mlp', 'dcgan'];
+const GANS: Model[] = ['mlp', 'dcgan', 'sagan'];
+const IMAGE_GANS: Model[] = ['dcgan', 'sagan'];
 const ONLY: Record<string, { models: Model[]; flag: string }> = {
   hidden: { models: ['mlp', 'vae'], flag: '--hidden' },
   activation: { models: ['mlp'], flag: '--activation' },
-  realDir: { models: ['dcgan'], flag: '--real-dir' },
-  grayscale: { models: ['dcgan'], flag: '--grayscale' },
-  width: { models: ['dcgan', 'vae'], flag: '--width' },
-  pixelNorm: { models: ['dcgan'], flag: '--no-pixel-norm' },
+  realDir: { models: IMAGE_GANS, flag: '--real-dir' },
+  grayscale: { models: IMAGE_GANS, flag: '--grayscale' },
+  width: { models: [...IMAGE_GANS, 'vae'], flag: '--width' },
+  pixelNorm: { models: IMAGE_GANS, flag: '--no-pixel-norm' },
+  spectralNormG: { models: ['sagan'], flag: '--no-spectral-norm-g' },
   loss: { models: GANS, flag: '--loss' },
   spectralNorm: { models: GANS, flag: '--spectral-norm' },
   lrG: { models: GANS, flag: '--lr-g' },
@@ -46,25 +53,26 @@ const ONLY: Record<string, { models: Model[]; flag: string }> = {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a base model (a GAN: MLP on 2-D data or DCGAN on images; or a VAE); writes generator.onnx, discriminator.onnx (GANs), meta.json')
+    .description('train a base model (a GAN: MLP on 2-D data, DCGAN or SAGAN on images; or a VAE); writes generator.onnx, discriminator.onnx (GANs), meta.json')
     .requiredOption('--out <dir>', 'run folder to write')
     .option('--model <m>', `${TRAIN_MODELS.join(' or ')} (default mlp)`, choiceArg(TRAIN_MODELS))
     .option(
       '--dataset <name>',
-      `mlp: ${DATASET_NAMES.join(', ')} (default ${M.dataset}); dcgan: ${IMAGE_DATASET_NAMES.join(', ')} (default ${C.dataset}); vae: any of them (default ${VAE_DEFAULTS.dataset})`,
+      `mlp: ${DATASET_NAMES.join(', ')} (default ${M.dataset}); dcgan, sagan: ${IMAGE_DATASET_NAMES.join(', ')} (default ${C.dataset}); vae: any of them (default ${VAE_DEFAULTS.dataset})`,
     )
-    .option('--real-dir <dir>', 'dcgan: train on a folder of PNG images (all the same size) instead of --dataset')
-    .option('--grayscale', 'dcgan with --real-dir: read the images as one channel (default: one channel when all are grey)')
+    .option('--real-dir <dir>', 'dcgan, sagan: train on a folder of PNG images (all the same size) instead of --dataset')
+    .option('--grayscale', 'dcgan, sagan with --real-dir: read the images as one channel (default: one channel when all are grey)')
     .option('--loss <loss>', `one of ${GAN_LOSSES.join(', ')} (${both('loss')})`, choiceArg(GAN_LOSSES))
-    .option('--spectral-norm', `spectral normalisation of D (default: mlp off, dcgan on)`)
+    .option('--spectral-norm', `spectral normalisation of D (default: mlp off, dcgan and sagan on)`)
     .option('--no-spectral-norm', 'no spectral normalisation of D')
+    .option('--no-spectral-norm-g', 'sagan: no spectral normalisation of G (default on)')
     .option('--steps <n>', `generator updates (${both('steps')})`, intArg(1))
     .option('--batch-size <n>', `batch size (${both('batchSize')})`, intArg(1))
     .option('--latent-dim <n>', `latent dimension (${both('latentDim')})`, intArg(1))
     .option('--hidden <n>', `mlp: hidden units per layer (default ${M.hidden})`, intArg(1))
-    .option('--layers <n>', `mlp: hidden layers (default ${M.layers}); dcgan: stride-2 layers in G and D (default ${C.layers})`, intArg(1))
-    .option('--width <n>', `dcgan: channels of D's first layer, doubled per layer (default ${C.width})`, intArg(1))
-    .option('--no-pixel-norm', 'dcgan: no pixel normalisation in G')
+    .option('--layers <n>', `mlp: hidden layers (default ${M.layers}); dcgan, sagan: stride-2 layers in G and D (default ${C.layers})`, intArg(1))
+    .option('--width <n>', `dcgan, sagan: channels of D's first layer, doubled per layer (default ${C.width})`, intArg(1))
+    .option('--no-pixel-norm', 'dcgan, sagan: no pixel normalisation in G')
     .option('--activation <a>', `mlp: relu, leaky_relu or tanh (default ${M.activation})`, choiceArg(['relu', 'leaky_relu', 'tanh'] as const))
     .option('--lr-g <x>', `generator learning rate (${both('lrG')})`, rate)
     .option('--lr-d <x>', `discriminator learning rate (${both('lrD')})`, rate)
@@ -82,7 +90,7 @@ export function registerTrain(program: Command): void {
     .option('--finetune-d <n>', `extra D-only steps with G frozen, so D estimates the final density ratio (${both('finetuneD')})`, intArg(0))
     .option(
       '--gp-weight <x>',
-      `gradient penalty weight of --loss wgan-gp and lgan (${both('gpWeight')})`,
+      `gradient penalty weight of --loss wgan-gp, lgan and wow (${both('gpWeight')})`,
       numberArg((n) => n >= 0, 'a non-negative number'),
     )
     .option('--seed <n>', 'random seed (default 0)', intArg())
@@ -102,7 +110,7 @@ export function registerTrain(program: Command): void {
         if (command.getOptionValueSource(key) === 'cli' && !o.models.includes(model))
           fail('invalid_argument', o.flag, `an option of --model ${o.models.join(' or ')}`, `${o.flag} with --model ${model}`);
       }
-      if (model === 'dcgan' && opts.realDir !== undefined && opts.dataset !== undefined)
+      if (IMAGE_GANS.includes(model) && opts.realDir !== undefined && opts.dataset !== undefined)
         fail('invalid_argument', '--real-dir', 'either --real-dir or --dataset', 'both');
       // Only training options given on the command line override the model's defaults (--json,
       // --quiet and --model are not training options: they must not enter the resume fingerprint).

@@ -13,6 +13,8 @@ import { type ClassStatistics, classStatistics, type InceptionScore, inceptionSc
 import { extractFeatures } from './features.js';
 import type { OnnxModel } from '../onnx/graph.js';
 import type { Tensor } from '../tensor.js';
+import { ganLikelihood, type LikelihoodOptions } from './likelihood.js';
+import type { ModelPair } from '../models/pair.js';
 import { type ModeMetrics, modeMetrics } from './modes.js';
 import { prd } from './prd.js';
 import { type DensityCoverage, densityCoverage, improvedPrecisionRecall, type PrecisionRecall } from './prdc.js';
@@ -20,9 +22,9 @@ import { type DensityCoverage, densityCoverage, improvedPrecisionRecall, type Pr
 /**
  * Metric names: 2-D modes, Frechet distance, KID, MMD, improved precision/recall, density/coverage,
  * PRD and classifier PR curves on the samples (or their features); Inception Score and class
- * statistics from a classifier.
+ * statistics from a classifier; surrogate log-likelihoods under a GAN (Balaji et al.).
  */
-export const METRIC_NAMES = ['modes', 'fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr', 'is', 'classes'] as const;
+export const METRIC_NAMES = ['modes', 'fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr', 'is', 'classes', 'likelihood'] as const;
 /** One of `METRIC_NAMES`. */
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -31,7 +33,10 @@ const NEEDS_REAL_SAMPLES: readonly MetricName[] = ['kid', 'mmd', 'pr', 'dc', 'pr
 
 /** Options of `evaluate`. */
 export interface EvaluateOptions {
-  /** Which metrics. Default: all that apply ('modes' with `dataset`, 'is' and 'classes' with `classifier`, the others with real samples). */
+  /**
+   * Which metrics. Default: all that apply ('modes' with `dataset`, 'is' and 'classes' with
+   * `classifier`, 'likelihood' with `pair`, the others with real samples).
+   */
   metrics?: MetricName[];
   /** Built-in 2-D dataset (grid25, ring8, swissroll) whose modes define the mode metrics. */
   dataset?: DatasetName;
@@ -59,6 +64,10 @@ export interface EvaluateOptions {
   confidence?: number;
   /** Rows per model call when extracting features. Default 500. */
   batchSize?: number;
+  /** The GAN under which 'likelihood' computes the samples' surrogate log-likelihoods (`ganLikelihood`). */
+  pair?: ModelPair;
+  /** Options of 'likelihood' (λ, prior draws, cost, critic; its seed is `seed`). */
+  likelihood?: Omit<LikelihoodOptions, 'seed' | 'signal'>;
   /** Cancels feature and logit extraction before its next batch (throws a 'cancelled' RefineryError). */
   signal?: AbortSignal;
   /** Progress of the feature extraction and of the metrics. */
@@ -97,6 +106,22 @@ export interface EvaluateMetrics {
   is?: InceptionScore;
   /** Confident fraction, classes covered and class-histogram divergence (`classStatistics`). */
   classes?: ClassStatistics;
+  /** Surrogate log-likelihoods under `pair` (`ganLikelihood`): of the fake samples, and of the real ones when given. */
+  likelihood?: {
+    fake: LikelihoodSummary;
+    real?: LikelihoodSummary;
+    lambda: number;
+    samples: number;
+    cost: 'l1' | 'l2';
+    critic: boolean;
+  };
+}
+
+/** Mean and spread of per-sample log-likelihoods, with the mean effective number of prior draws behind them. */
+export interface LikelihoodSummary {
+  mean: number;
+  std: number;
+  meanEffectiveSamples: number;
 }
 
 /** Result of `evaluate`. */
@@ -147,7 +172,9 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
         ? dataset !== undefined
         : m === 'is' || m === 'classes'
           ? o.classifier !== undefined
-          : rawReal !== undefined || (m === 'fd' && o.realStats !== undefined),
+          : m === 'likelihood'
+            ? o.pair !== undefined
+            : rawReal !== undefined || (m === 'fd' && o.realStats !== undefined),
     );
   const issues: Issue[] = [];
   const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
@@ -178,6 +205,7 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
   if (names.includes('modes') && !dataset) issues.push({ path: 'dataset', expected: 'a built-in 2-D dataset for the mode metrics', received: 'none' });
   if ((names.includes('is') || names.includes('classes')) && !o.classifier)
     issues.push({ path: 'classifier', expected: "a classifier model for 'is' and 'classes'", received: 'none' });
+  if (names.includes('likelihood') && !o.pair) issues.push({ path: 'pair', expected: "the GAN (generator and D) for 'likelihood'", received: 'none' });
   if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
   const seed = o.seed ?? 0;
   const metrics: EvaluateMetrics = {};
@@ -197,7 +225,7 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
       onProgress: (done, total) => o.onProgress?.({ stage: label, done, total }),
     });
   // The comparison space: features of both sets, or the samples themselves.
-  const compared = names.some((m) => m !== 'modes' && m !== 'is' && m !== 'classes');
+  const compared = names.some((m) => m !== 'modes' && m !== 'is' && m !== 'classes' && m !== 'likelihood');
   let real = rawReal;
   let fake = rawFake;
   if (o.features && compared) {
@@ -259,6 +287,17 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
         const l = await timed(name, () => logits!);
         if (name === 'is') metrics.is = await timed(name, () => inceptionScore(l, { splits: o.isSplits, seed }));
         else metrics.classes = await timed(name, () => classStatistics(l, { threshold: o.confidence }));
+        break;
+      }
+      case 'likelihood': {
+        const of = async (x: SampleInput) => {
+          const r = await ganLikelihood(o.pair!, asTensor(x), { ...o.likelihood, seed, signal: o.signal });
+          const meanEffectiveSamples = r.effectiveSamples.reduce((a, v) => a + v, 0) / r.effectiveSamples.length;
+          return { summary: { mean: r.mean, std: r.std, meanEffectiveSamples }, r };
+        };
+        const f = await timed(name, () => of(fakeInput));
+        const re = realInput === undefined ? undefined : await timed(name, () => of(realInput));
+        metrics.likelihood = { fake: f.summary, real: re?.summary, lambda: f.r.lambda, samples: f.r.samples, cost: f.r.cost, critic: f.r.critic };
         break;
       }
     }

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { PNG } from 'pngjs';
-import { shapes28 } from '../data/images.js';
 import { RefineryError } from '../errors.js';
 import { loadPair } from '../models/load.js';
 import { Session } from '../onnx/session.js';
@@ -13,6 +12,7 @@ import { LatentTarget } from '../targets/latent.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { DCGAN_DEFAULTS, type DcganOptions, trainDcgan } from './dcgan.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
+import { distanceToShapes } from '../testing/shapes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'refinery-dcgan-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -128,7 +128,7 @@ test('trains on a folder of PNGs (3x8x8); a resume with other images or a size t
   await assert.rejects(trainDcgan({ ...o, realDir: odd, out: join(root, 'odd-run') }), isRefineryError('invalid_argument', 'realDir'));
 });
 
-for (const loss of ['hinge', 'wgan-gp', 'lgan'] as const) {
+for (const loss of ['hinge', 'wgan-gp', 'lgan', 'wow'] as const) {
   test(`${loss} trains to finite losses and records a critic`, async () => {
     const r = await trainDcgan({ ...tiny, loss, steps: 5, finetuneD: 2, out: join(root, loss) });
     assert.ok(Number.isFinite(r.lossD) && Number.isFinite(r.lossG));
@@ -154,44 +154,13 @@ test('bad options name the option', async () => {
   }
 });
 
-/** Pixel-level distances between n generated images and n shapes28 images. */
-async function distanceToData(dir: string, n: number): Promise<{ w1: number; meanImage: number; auc: number }> {
-  const pair = loadPair({ run: dir });
-  const d = pair.meta.latentDim;
-  const gen = await GeneratorRunner.create(pair, { threads: 1 });
-  const fake = (await gen.generate({ data: new Rng(9).fillNormal(new Float32Array(n * d)), shape: [n, d] })).data;
-  await gen.release();
-  const real = shapes28.sample(n, new Rng(10));
-  // W1 between the pooled pixel-value distributions (equal sizes: mean |sorted difference|).
-  const a = Float64Array.from(fake).sort();
-  const b = Float64Array.from(real).sort();
-  let w1 = 0;
-  for (let i = 0; i < a.length; i++) w1 += Math.abs(a[i] - b[i]) / a.length;
-  // RMS difference of the mean images (where the shapes are).
-  const P = 28 * 28;
-  let ms = 0;
-  for (let p = 0; p < P; p++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += (fake[i * P + p] - real[i * P + p]) / n;
-    ms += (m * m) / P;
-  }
-  // AUC of D's logits, real against fake.
-  const sess = await Session.create(discriminatorGraph(pair), { threads: 1 });
-  const logits = async (x: Float32Array) => (await sess.run({ x: { data: x, shape: [n, 1, 28, 28] } }))[pair.discriminator.outputs[0]].data;
-  const [lr, lf] = [await logits(real), await logits(fake)];
-  await sess.release();
-  let wins = 0;
-  for (const r of lr) for (const f of lf) wins += r > f ? 1 : r === f ? 0.5 : 0;
-  return { w1, meanImage: Math.sqrt(ms), auc: wins / (n * n) };
-}
-
 test('training moves the generator toward shapes28, and the fine-tuned D tells real from fake (untrained control)', async (t) => {
   const o = { ...DCGAN_DEFAULTS, width: 16, latentDim: 16, batchSize: 32, checkpointEvery: 1000 };
   await trainDcgan({ ...o, steps: 1, finetuneD: 0, out: join(root, 'learn0') });
   await trainDcgan({ ...o, steps: 300, finetuneD: 100, out: join(root, 'learn') });
   const n = 400;
-  const before = await distanceToData(join(root, 'learn0'), n);
-  const trained = await distanceToData(join(root, 'learn'), n);
+  const before = await distanceToShapes(join(root, 'learn0'), n);
+  const trained = await distanceToShapes(join(root, 'learn'), n);
   t.diagnostic(`untrained: ${JSON.stringify(before)}; trained: ${JSON.stringify(trained)}`);
   // The untrained G outputs near-grey images: the pixel distributions are far apart (data: ~80% at
   // -1). With training seeds 0-3 this setting reached pixel W1 0.27-0.35 (untrained 0.85-0.92)
@@ -201,4 +170,29 @@ test('training moves the generator toward shapes28, and the fine-tuned D tells r
   assert.ok(trained.meanImage < 0.75 * before.meanImage, `mean-image RMS difference ${before.meanImage} -> ${trained.meanImage}`);
   // 400 x 400 pairs: the AUC of an uninformative D has sd ~0.02; 0.75 is far beyond chance.
   assert.ok(trained.auc > 0.75, `AUC of the fine-tuned D ${trained.auc}`);
+});
+
+test('WoW (the Wasserstein-2 gradient penalty of image space) moves the generator toward shapes28 (untrained control)', async (t) => {
+  const o = {
+    ...DCGAN_DEFAULTS,
+    loss: 'wow',
+    spectralNorm: false,
+    dSteps: 5,
+    beta1: 0.5,
+    beta2: 0.9,
+    width: 16,
+    latentDim: 16,
+    batchSize: 32,
+    checkpointEvery: 1000,
+  } as const;
+  await trainDcgan({ ...o, steps: 1, finetuneD: 0, out: join(root, 'wow0') });
+  await trainDcgan({ ...o, steps: 300, finetuneD: 100, out: join(root, 'wow') });
+  const n = 400;
+  const before = await distanceToShapes(join(root, 'wow0'), n);
+  const trained = await distanceToShapes(join(root, 'wow'), n);
+  t.diagnostic(`untrained: ${JSON.stringify(before)}; trained: ${JSON.stringify(trained)}`);
+  assert.ok(before.w1 > 0.7, `untrained pixel W1 ${before.w1}`);
+  assert.ok(trained.w1 < 0.5 * before.w1, `pixel W1 ${before.w1} -> ${trained.w1}`);
+  assert.ok(trained.meanImage < 0.75 * before.meanImage, `mean-image RMS difference ${before.meanImage} -> ${trained.meanImage}`);
+  assert.ok(trained.auc > 0.75, `AUC of the fine-tuned critic ${trained.auc}`);
 });

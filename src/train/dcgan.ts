@@ -33,6 +33,7 @@ import {
   validateLoopOptions,
   writeNets,
 } from './common.js';
+import { attentionParams, selfAttention } from './attention.js';
 import type { ParamSpec } from './mlp.js';
 
 export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
@@ -94,21 +95,28 @@ export interface DcganArch {
   width: number;
   layers: number;
   pixelNorm: boolean;
+  /**
+   * SAGAN's self-attention block (Zhang et al. 2019) in G after its last hidden feature map and in
+   * D after its first convolution (see `selfAttention`).
+   */
+  attention?: boolean;
 }
 
 /** A parameter with the number of products summed into each output it feeds (its fan-in). */
-interface ConvParam extends ParamSpec {
+export interface ConvParam extends ParamSpec {
   fanIn: number;
 }
 
 /**
  * Seeded initial values, as PyTorch's default for Linear/Conv layers: weights and biases
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in being the number of products summed into one output
- * (in for Gemm, C_in k^2 for Conv, C_in k^2 / stride^2 for a stride-2 ConvTranspose).
+ * (in for Gemm, C_in k^2 for Conv, C_in k^2 / stride^2 for a stride-2 ConvTranspose). A
+ * parameter of fan-in 0 starts at 0 (the attention block's gamma).
  */
 export function initConvParams(params: ParamSpec[], rng: Rng): Float32Array[] {
   return params.map((p) => {
     const fanIn = (p as ConvParam).fanIn;
+    if (fanIn === 0) return new Float32Array(p.shape.reduce((a, b) => a * b, 1));
     if (!(fanIn > 0)) fail('internal', `parameter ${p.name}`, 'a fan-in', String(fanIn));
     const bound = 1 / Math.sqrt(fanIn);
     return rng.fillUniform(new Float32Array(p.shape.reduce((a, b) => a * b, 1)), -bound, bound);
@@ -141,6 +149,9 @@ export function dcganNets(a: DcganArch): GanNets {
     const fanIn = (ch.g[l] * KERNEL * KERNEL) / 4;
     gParams.push({ name: `g.up${l}.weight`, shape: [ch.g[l], ch.g[l + 1], KERNEL, KERNEL], fanIn }, { name: `g.up${l}.bias`, shape: [ch.g[l + 1]], fanIn });
   }
+  // G's attention sits on its last hidden feature map (before the last ConvTranspose), D's after its first Conv.
+  const gAttnAt = a.layers - 1;
+  if (a.attention) gParams.push(...attentionParams('g', ch.g[gAttnAt]));
   const dParams: ConvParam[] = [];
   let cin = c;
   for (let l = 0; l < a.layers; l++) {
@@ -150,6 +161,9 @@ export function dcganNets(a: DcganArch): GanNets {
   }
   const flat = cin * h0 * w0;
   dParams.push({ name: 'd.fc.weight', shape: [1, flat], fanIn: flat }, { name: 'd.fc.bias', shape: [1], fanIn: flat });
+  if (a.attention) dParams.push(...attentionParams('d', ch.d[0]));
+  const at = (specs: ConvParam[], p: string[]) => (name: string) => p[specs.findIndex((s) => s.name === name)];
+  const attn = (pre: string, get: (name: string) => string) => ['query', 'key', 'value', 'out', 'gamma'].map((r) => get(`${pre}.attn.${r}`));
 
   const norm = (g: Graph, h: string): string => {
     if (!a.pixelNorm) return h;
@@ -157,19 +171,25 @@ export function dcganNets(a: DcganArch): GanNets {
     return g.op('Div', [h, g.op('Sqrt', [g.op('Add', [ms, g.scalar(1e-8)])])]);
   };
   const generator = (g: Graph, z: string, p: string[]): string => {
-    let h = g.op('Gemm', [z, p[0], p[1]], { transB: int(1) });
+    const get = at(gParams, p);
+    let h = g.op('Gemm', [z, get('g.fc.weight'), get('g.fc.bias')], { transB: int(1) });
     h = g.op('Relu', [norm(g, g.op('Reshape', [h, g.int64s([0, ch.g[0], h0, w0])]))]);
     for (let l = 0; l < a.layers; l++) {
-      h = g.op('ConvTranspose', [h, p[2 + 2 * l], p[3 + 2 * l]], window);
+      if (a.attention && l === gAttnAt) h = selfAttention(g, h, ch.g[l], [h0 * 2 ** l, w0 * 2 ** l], attn('g', get));
+      h = g.op('ConvTranspose', [h, get(`g.up${l}.weight`), get(`g.up${l}.bias`)], window);
       h = l + 1 < a.layers ? g.op('Relu', [norm(g, h)]) : g.op('Tanh', [h]);
     }
     return h;
   };
   const discriminator = (g: Graph, x: string, p: string[]): string => {
+    const get = at(dParams, p);
     let h = x;
-    for (let l = 0; l < a.layers; l++) h = g.op('LeakyRelu', [g.op('Conv', [h, p[2 * l], p[2 * l + 1]], window)], { alpha: float(0.2) });
+    for (let l = 0; l < a.layers; l++) {
+      h = g.op('LeakyRelu', [g.op('Conv', [h, get(`d.conv${l}.weight`), get(`d.conv${l}.bias`)], window)], { alpha: float(0.2) });
+      if (a.attention && l === 0) h = selfAttention(g, h, ch.d[0], [H / 2, W / 2], attn('d', get));
+    }
     h = g.op('Flatten', [h], { axis: int(1) });
-    return g.op('Gemm', [h, p[2 * a.layers], p[2 * a.layers + 1]], { transB: int(1) });
+    return g.op('Gemm', [h, get('d.fc.weight'), get('d.fc.bias')], { transB: int(1) });
   };
   return { latentDim: a.latentDim, dataShape: [c, H, W], gParams, dParams, generator, discriminator, initParams: initConvParams };
 }
@@ -219,11 +239,26 @@ function loadData(o: DcganOptions): { data: ImageDataset; fingerprint: Record<st
  * folder `options.out`. `onProgress` is called every 10 steps; `signal` stops after a checkpoint.
  */
 export async function trainDcgan(options: DcganOptions, hooks: GanHooks = {}): Promise<DcganResult> {
+  return trainImageGan('dcgan', options, hooks);
+}
+
+/**
+ * The image trainers' common body: 'dcgan', or 'sagan' (the same networks with a self-attention
+ * block in G and in D; sagan.ts has its defaults).
+ */
+export async function trainImageGan(model: 'dcgan' | 'sagan', options: DcganOptions, hooks: GanHooks = {}): Promise<DcganResult> {
   const o = options;
   validateDcganOptions(o);
   return withRunFolder(o.out, async () => {
     const { data, fingerprint: fp } = loadData(o);
-    const nets = dcganNets({ latentDim: o.latentDim, imageShape: data.shape, width: o.width, layers: o.layers, pixelNorm: o.pixelNorm });
+    const nets = dcganNets({
+      latentDim: o.latentDim,
+      imageShape: data.shape,
+      width: o.width,
+      layers: o.layers,
+      pixelNorm: o.pixelNorm,
+      attention: model === 'sagan',
+    });
     const { realDir: _r, grayscale: _g, ...rest } = o;
     const keep = checkpointOptions(rest, { ...fp, ...(o.realDir !== undefined ? { grayscale: o.grayscale ?? null } : {}) });
     const r = await runGanLoop(
@@ -240,8 +275,8 @@ export async function trainDcgan(options: DcganOptions, hooks: GanHooks = {}): P
       outputRange: [-1, 1],
       dataset: o.realDir === undefined ? o.dataset : undefined,
       extra: {
-        producer: 'refinery train --model dcgan',
-        model: 'dcgan',
+        producer: `refinery train --model ${model}`,
+        model,
         d_output_semantics: d.semantics,
         data: o.realDir === undefined ? { dataset: o.dataset, classes: data.classes } : { real_dir: o.realDir, images: data.count, classes: data.classes },
         training: {

@@ -88,6 +88,7 @@ export function validateMlpOptions(o: MlpOptions): void {
   if (!Number.isInteger(o.hidden) || o.hidden < 1) fail('invalid_argument', 'hidden', 'a positive integer', String(o.hidden));
   if (!Number.isInteger(o.layers) || o.layers < 1) fail('invalid_argument', 'layers', 'a positive integer', String(o.layers));
   getDataset(o.dataset);
+  if (o.loss === 'wow') fail('invalid_argument', 'loss', "a loss for 2-D points (wow's penalty is defined on images: use --model dcgan or sagan)", 'wow');
 }
 
 /** What one run of the MLP GAN produces: G and D as ONNX bytes, meta.json's content, the loop's result. */

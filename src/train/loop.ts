@@ -17,6 +17,12 @@
  *   (the penalty is the squared Lipschitz constant k(D)^2 estimated on the batch; without it the
  *   optimum would be D = log(p_data / p_g) / 2, with it D is Lipschitz and its gradients point
  *   from generated samples towards the data, as DOT and DCD assume).
+ *   wow (Dukler et al. 2019, Wasserstein of Wasserstein; images only): WGAN-GP with the Euclidean
+ *   norm of grad_x D(x^) replaced by its norm in the Wasserstein-2 metric of image space, pixels
+ *   being mass on the 4-neighbour grid graph of each channel:
+ *     ||g||_W(x)^2 = sum over edges (i, j) of theta_ij(x) (g_i - g_j)^2,   theta_ij = (p_i + p_j) / 2,
+ *   p = (x + 1) / 2 the pixel values in [0, 1]; differences and edge weights are depthwise
+ *   convolutions with 2-tap kernels, as the paper computes them.
  */
 import { RefineryError, fail } from '../errors.js';
 import type { DOutput, ModelMeta } from '../models/meta.js';
@@ -28,11 +34,11 @@ import { adamInit, adamStep, type AdamState } from './adam.js';
 import type { ParamSpec } from './mlp.js';
 import { spectralBackward, spectralInit, spectralNormalize, type SpectralState } from './spectral.js';
 
-/** GAN losses: 'ns' (non-saturating; D outputs a logit), 'hinge', 'wgan-gp' and 'lgan' (D outputs a critic score). */
-export const GAN_LOSSES = ['ns', 'hinge', 'wgan-gp', 'lgan'] as const;
+/** GAN losses: 'ns' (non-saturating; D outputs a logit), 'hinge', 'wgan-gp', 'lgan' and 'wow' (D outputs a critic score). */
+export const GAN_LOSSES = ['ns', 'hinge', 'wgan-gp', 'lgan', 'wow'] as const;
 
 /** Losses whose D loss has a gradient penalty on interpolates (and so an `eps` input and `gpWeight`). */
-export const PENALISED_LOSSES: readonly GanLoss[] = ['wgan-gp', 'lgan'];
+export const PENALISED_LOSSES: readonly GanLoss[] = ['wgan-gp', 'lgan', 'wow'];
 /** A GAN loss. */
 export type GanLoss = (typeof GAN_LOSSES)[number];
 
@@ -52,6 +58,11 @@ export interface GanLoopOptions {
   loss: GanLoss;
   /** Spectrally normalise D's weights (one power iteration per use). */
   spectralNorm: boolean;
+  /**
+   * Spectrally normalise G's weights too (SAGAN; one power iteration per training step, the same
+   * normalised G serving that step's D and G updates). Absent: off.
+   */
+  spectralNormG?: boolean;
   /** Adam learning rate of G, in (0, 1). */
   lrG: number;
   /** Adam learning rate of D, in (0, 1). */
@@ -144,6 +155,8 @@ export function validateLoopOptions(o: GanLoopOptions): void {
     [o.beta2, 'beta2'],
   ] as const)
     if (!(v >= 0 && v < 1)) fail('invalid_argument', p, 'a number in [0, 1)', String(v));
+  if (o.spectralNormG !== undefined && typeof o.spectralNormG !== 'boolean')
+    fail('invalid_argument', 'spectralNormG', 'true or false', String(o.spectralNormG));
   if (!(o.gpWeight >= 0)) fail('invalid_argument', 'gpWeight', 'a non-negative number', String(o.gpWeight));
   if (!(GAN_LOSSES as readonly string[]).includes(o.loss)) fail('invalid_argument', 'loss', `one of ${GAN_LOSSES.join(', ')}`, String(o.loss));
   // In memory there is no run folder.
@@ -186,8 +199,12 @@ export function discriminatorLossGraph(n: GanNets, loss: GanLoss, gpWeight: numb
     const dHat = n.discriminator(g, xhat, dp);
     const gx = differentiate(g, { [dHat]: onesLike(g, dHat) }, [xhat]).get(xhat)!;
     const axes = n.dataShape.map((_, i) => i + 1);
-    const norm = g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [gx, gx]), g.int64s(axes)], { keepdims: int(0) }), g.scalar(1e-12)])]);
-    if (loss === 'wgan-gp') {
+    const sumSq =
+      loss === 'wow'
+        ? g.op('ReduceSum', [wassersteinSquaredNorm(g, gx, xhat, n.dataShape), g.int64s([1])], { keepdims: int(0) })
+        : g.op('ReduceSum', [g.op('Mul', [gx, gx]), g.int64s(axes)], { keepdims: int(0) });
+    const norm = g.op('Sqrt', [g.op('Add', [sumSq, g.scalar(1e-12)])]);
+    if (loss === 'wgan-gp' || loss === 'wow') {
       const dev = g.op('Sub', [norm, g.scalar(1)]);
       const penalty = g.op('Mul', [mean(g, g.op('Mul', [dev, dev])), g.scalar(gpWeight)]);
       out = g.op('Add', [g.op('Sub', [mean(g, dFake), mean(g, dReal)]), penalty]);
@@ -200,6 +217,36 @@ export function discriminatorLossGraph(n: GanNets, loss: GanLoss, gpWeight: numb
   const grads = differentiate(g, { [out]: onesLike(g, out) }, dp);
   g.outputs = [out, ...dp.map((p) => grads.get(p)!)];
   return g;
+}
+
+/**
+ * The terms of WoW's squared norm ||g||_W(x)^2 (see the module doc), per edge: for g and x of
+ * shape [batch, c, h, w], horizontal edges [batch, c, h, w - 1] and vertical ones
+ * [batch, c, h - 1, w], flattened and concatenated ([batch, edges]); ReduceSum over axis 1 sums
+ * them. Depthwise convolutions (group c) take the differences g_j - g_i and the weights
+ * (p_i + p_j) / 2 = (x_i + x_j) / 4 + 1/2 of neighbouring pixels.
+ */
+function wassersteinSquaredNorm(g: Graph, grad: string, x: string, dataShape: number[]): string {
+  if (dataShape.length !== 3) {
+    fail('invalid_argument', 'loss', "'wow' for images (samples [c, h, w]; use wgan-gp on other data)", `samples of shape [${dataShape.join(', ')}]`);
+  }
+  const c = dataShape[0];
+  const terms: string[] = [];
+  for (const kernel of [
+    [1, 2],
+    [2, 1],
+  ]) {
+    const weights = (a: number, b: number) =>
+      g.float32(
+        Float32Array.from({ length: c * 2 }, (_, i) => (i % 2 === 0 ? a : b)),
+        [c, 1, ...kernel],
+      );
+    const conv = (v: string, w: string) => g.op('Conv', [v, w], { group: int(c) });
+    const diff = conv(grad, weights(-1, 1));
+    const theta = g.op('Add', [conv(x, weights(0.25, 0.25)), g.scalar(0.5)]);
+    terms.push(g.op('Flatten', [g.op('Mul', [theta, g.op('Mul', [diff, diff])])], { axis: int(1) }));
+  }
+  return g.op('Concat', terms, { axis: int(1) });
 }
 
 /** G loss graph: inputs G params, D params, z; outputs the loss, then dL/d(each G param). */
@@ -329,7 +376,8 @@ export interface GanLoopResult {
 }
 
 /**
- * Train: parameters from Rng(seed, 0) forks (1: G, 2: D, (3, k): spectral u of D weight k); step t
+ * Train: parameters from Rng(seed, 0) forks (1: G, 2: D, (3, k): spectral u of D weight k, (4, k):
+ * of G weight k with spectralNormG); step t
  * draws its data, latents and interpolation weights from Rng(seed, 1, t): for each of the dSteps D
  * updates real, z (and eps for wgan-gp), then z for the G update. Steps t >= `steps` update D only
  * (one update each) against the frozen G. Checkpoints every `checkpointEvery` steps, at the end
@@ -341,9 +389,16 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
   const gValues = n.initParams(n.gParams, init.fork(1));
   const dValues = n.initParams(n.dParams, init.fork(2));
   const state: TrainState = { step: 0, gValues, dValues, gAdam: adamInit(gValues), dAdam: adamInit(dValues), spectral: [], lossD: NaN, lossG: NaN };
-  const weightIdx = n.dParams.map((p, i) => (p.shape.length >= 2 ? i : -1)).filter((i) => i >= 0);
+  const weights = (params: ParamSpec[]) => params.map((p, i) => (p.shape.length >= 2 ? i : -1)).filter((i) => i >= 0);
+  const weightIdx = weights(n.dParams);
+  const gWeightIdx = weights(n.gParams);
+  // A weight [out, in, ...] is normalised as the matrix [out, in x ...] (PyTorch takes dim 1 of a
+  // ConvTranspose weight [in, out, k, k] as its rows; Refinery always the first axis).
   const matrix = (p: ParamSpec): [number, number] => [p.shape[0], p.shape.slice(1).reduce((a, b) => a * b, 1)];
+  // The spectral states: D's weights', then (with spectralNormG) G's; checkpoints keep them in this order.
   if (o.spectralNorm) state.spectral = weightIdx.map((i, k) => spectralInit(...matrix(n.dParams[i]), init.fork(3, k)));
+  const gSpectralFrom = state.spectral.length;
+  if (o.spectralNormG) state.spectral.push(...gWeightIdx.map((i, k) => spectralInit(...matrix(n.gParams[i]), init.fork(4, k))));
   const resumedFrom = o.resume && spec.store?.load(state, spec.fingerprint) ? state.step : 0;
 
   const dGraph = discriminatorLossGraph(n, o.loss, o.gpWeight);
@@ -364,6 +419,21 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
     });
     return dFeedValues;
   };
+  const gFeedValues = state.gValues.map((v) => new Float32Array(v.length));
+  /**
+   * G parameters as fed to the graphs: with spectralNormG, weights normalised after `iterations`
+   * power iterations (1 per GAN step; 0 for the frozen G of the D fine-tuning phase and the export,
+   * so that D is fine-tuned against the G that is exported).
+   */
+  const gEffective = (iterations: number): Float32Array[] => {
+    if (!o.spectralNormG) return state.gValues;
+    state.gValues.forEach((v, i) => {
+      const k = gWeightIdx.indexOf(i);
+      if (k < 0) gFeedValues[i].set(v);
+      else spectralNormalize(v, state.spectral[gSpectralFrom + k], gFeedValues[i], iterations);
+    });
+    return gFeedValues;
+  };
   const dataShape = [B, ...n.dataShape];
   const total = o.steps + o.finetuneD;
   try {
@@ -371,11 +441,12 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
     while (state.step < total) {
       const finetune = state.step >= o.steps;
       const rng = new Rng(o.seed, 1, state.step);
+      const gEff = gEffective(finetune ? 0 : 1);
       for (let k = 0; k < (finetune ? 1 : o.dSteps); k++) {
         const dEff = dEffective();
         const feeds: Record<string, { data: Float32Array; shape: number[] }> = {
           ...feedParams(n.dParams, dEff),
-          ...feedParams(n.gParams, state.gValues),
+          ...feedParams(n.gParams, gEff),
           real: { data: spec.sampleReal(B, rng), shape: dataShape },
           z: { data: rng.fillNormal(new Float32Array(B * o.latentDim)), shape: [B, o.latentDim] },
         };
@@ -392,17 +463,18 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
       }
       if (!finetune) {
         const out = await gSession.run({
-          ...feedParams(n.gParams, state.gValues),
+          ...feedParams(n.gParams, gEff),
           ...feedParams(n.dParams, dEffective()),
           z: { data: rng.fillNormal(new Float32Array(B * o.latentDim)), shape: [B, o.latentDim] },
         });
         state.lossG = out[gGraph.outputs[0]].data[0];
-        adamStep(
-          state.gValues,
-          gGraph.outputs.slice(1).map((name) => out[name].data),
-          state.gAdam,
-          adam(o.lrG),
-        );
+        const grads = gGraph.outputs.slice(1).map((name) => out[name].data);
+        if (o.spectralNormG) {
+          gWeightIdx.forEach((i, k) => {
+            spectralBackward(grads[i], gEff[i], state.spectral[gSpectralFrom + k]);
+          });
+        }
+        adamStep(state.gValues, grads, state.gAdam, adam(o.lrG));
       }
       const { lossD, lossG } = state;
       if (!Number.isFinite(lossD) || (!finetune && !Number.isFinite(lossG))) {
@@ -418,7 +490,7 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
   }
   const seconds = (performance.now() - t0) / 1000;
   return {
-    gValues: state.gValues,
+    gValues: gEffective(0).map((v) => Float32Array.from(v)),
     dValues: dEffective().map((v) => Float32Array.from(v)),
     lossD: state.lossD,
     lossG: state.lossG,

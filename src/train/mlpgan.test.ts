@@ -30,6 +30,23 @@ async function ringDistance(dir: string): Promise<number> {
   return s;
 }
 
+/**
+ * Train `options` for one step (the untrained control) and for `steps` steps in run folders named
+ * after `name`; assert that training moved the generator from near the origin onto the ring
+ * (mean distance to it below 0.3 of the untrained one). Returns the trained run folder.
+ */
+async function trainedOntoRing(options: Omit<MlpOptions, 'out' | 'steps'>, steps: number, name: string): Promise<string> {
+  const init = join(root, `${name}-untrained`);
+  const trained = join(root, name);
+  await trainMlp({ ...options, steps: 1, out: init });
+  await trainMlp({ ...options, steps, out: trained });
+  const before = await ringDistance(init);
+  const afterTraining = await ringDistance(trained);
+  assert.ok(before > 1, `untrained generator should sit near the origin, mean distance ${before}`);
+  assert.ok(afterTraining < 0.3 * before, `mean distance to the ring ${before} -> ${afterTraining}`);
+  return trained;
+}
+
 test('training is deterministic: same seed, same bytes; another seed differs', async () => {
   await trainMlp({ ...small, out: join(root, 'a') });
   await trainMlp({ ...small, out: join(root, 'b') });
@@ -67,20 +84,10 @@ test('resuming with different options is refused, naming the option', async () =
 });
 
 test('training moves the generator onto the data (ring of 8 Gaussians, radius 2)', async () => {
-  const init = join(root, 'ring0');
-  const trained = join(root, 'ring');
-  const o = { ...MLP_DEFAULTS, dataset: 'ring8', hidden: 64, layers: 2, batchSize: 128, finetuneD: 0 };
-  await trainMlp({ ...o, steps: 1, out: init });
-  await trainMlp({ ...o, steps: 2500, out: trained });
-  const before = await ringDistance(init);
-  const afterTraining = await ringDistance(trained);
-  assert.ok(before > 1, `untrained generator should sit near the origin, mean distance ${before}`);
-  assert.ok(afterTraining < 0.3 * before, `mean distance to the ring ${before} -> ${afterTraining}`);
+  await trainedOntoRing({ ...MLP_DEFAULTS, dataset: 'ring8', hidden: 64, layers: 2, batchSize: 128, finetuneD: 0 }, 2500, 'ring');
 });
 
 test('the Lipschitz GAN (lgan loss, max-gradient penalty) moves the generator onto the ring; the penalty bounds its critic slope', async () => {
-  const init = join(root, 'lgan0');
-  const trained = join(root, 'lgan');
   const o = {
     ...MLP_DEFAULTS,
     dataset: 'ring8',
@@ -93,12 +100,7 @@ test('the Lipschitz GAN (lgan loss, max-gradient penalty) moves the generator on
     beta2: 0.9,
     gpWeight: 1,
   } as const;
-  await trainMlp({ ...o, steps: 1, out: init });
-  await trainMlp({ ...o, steps: 1500, out: trained });
-  const before = await ringDistance(init);
-  const afterTraining = await ringDistance(trained);
-  assert.ok(before > 1, `untrained generator should sit near the origin, mean distance ${before}`);
-  assert.ok(afterTraining < 0.3 * before, `mean distance to the ring ${before} -> ${afterTraining}`);
+  const trained = await trainedOntoRing(o, 1500, 'lgan');
   // The penalty bounds the critic's slope over the whole square around the ring (measured 0.13);
   // without it (negative control) the exp objective's critic log-ratio/2 is steep (measured 40).
   const unpenalised = join(root, 'lgan-nogp');
@@ -138,6 +140,7 @@ test('bad options name the option', async () => {
     [{ lrG: 2 }, 'lrG'],
     [{ finetuneD: -1 }, 'finetuneD'],
     [{ dataset: 'nope' }, 'dataset'],
+    [{ loss: 'wow' }, 'loss'],
   ] as const) {
     await assert.rejects(
       trainMlp({ ...small, ...patch, out: join(root, 'bad') }),

@@ -27,9 +27,17 @@ export function spectralInit(rows: number, cols: number, rng: Rng): SpectralStat
   return { rows, cols, u, v: new Float64Array(cols), sigma: 1 };
 }
 
-/** One power iteration; writes W / sigma into `out`. */
+/**
+ * `iterations` power iterations (updating u), then writes W / sigma into `out`, sigma = u^T W v
+ * with v = W^T u / |W^T u|. With 0 iterations u is left as it is: the same u gives the same W_sn.
+ */
 export function spectralNormalize(w: Float32Array, s: SpectralState, out: Float32Array, iterations = 1): void {
   const { rows, cols, u, v } = s;
+  if (iterations === 0) {
+    v.fill(0);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[c] += w[r * cols + c] * u[r];
+    normalize(v);
+  }
   for (let it = 0; it < iterations; it++) {
     v.fill(0);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[c] += w[r * cols + c] * u[r];

@@ -1,0 +1,38 @@
+/** Test helper: how far a trained image GAN's samples are from shapes28, and how well its D tells them apart. */
+import { shapes28 } from '../data/images.js';
+import { loadPair } from '../models/load.js';
+import { discriminatorGraph } from '../models/pair.js';
+import { Session } from '../onnx/session.js';
+import { Rng } from '../rng.js';
+import { GeneratorRunner } from '../targets/generator.js';
+
+/** Pixel-level distances between n generated images and n shapes28 images. */
+export async function distanceToShapes(dir: string, n: number): Promise<{ w1: number; meanImage: number; auc: number }> {
+  const pair = loadPair({ run: dir });
+  const d = pair.meta.latentDim;
+  const gen = await GeneratorRunner.create(pair, { threads: 1 });
+  const fake = (await gen.generate({ data: new Rng(9).fillNormal(new Float32Array(n * d)), shape: [n, d] })).data;
+  await gen.release();
+  const real = shapes28.sample(n, new Rng(10));
+  // W1 between the pooled pixel-value distributions (equal sizes: mean |sorted difference|).
+  const a = Float64Array.from(fake).sort();
+  const b = Float64Array.from(real).sort();
+  let w1 = 0;
+  for (let i = 0; i < a.length; i++) w1 += Math.abs(a[i] - b[i]) / a.length;
+  // RMS difference of the mean images (where the shapes are).
+  const P = 28 * 28;
+  let ms = 0;
+  for (let p = 0; p < P; p++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += (fake[i * P + p] - real[i * P + p]) / n;
+    ms += (m * m) / P;
+  }
+  // AUC of D's logits, real against fake.
+  const sess = await Session.create(discriminatorGraph(pair), { threads: 1 });
+  const logits = async (x: Float32Array) => (await sess.run({ x: { data: x, shape: [n, 1, 28, 28] } }))[pair.discriminator.outputs[0]].data;
+  const [lr, lf] = [await logits(real), await logits(fake)];
+  await sess.release();
+  let wins = 0;
+  for (const r of lr) for (const f of lf) wins += r > f ? 1 : r === f ? 0.5 : 0;
+  return { w1, meanImage: Math.sqrt(ms), auc: wins / (n * n) };
+}
