@@ -32,7 +32,7 @@ export function attentionParams(prefix: string, c: number): ConvParam[] {
  */
 export function selfAttention(g: Graph, x: string, c: number, [h, w]: [number, number], p: string[]): string {
   const k = attentionChannels(c);
-  const flat = (w: string) => g.op('Reshape', [g.op('Conv', [x, w]), g.int64s([0, k, -1])]); // [batch, k, N]
+  const flat = (weight: string) => g.op('Reshape', [g.op('Conv', [x, weight]), g.int64s([0, k, -1])]); // [batch, k, N]
   const [f, key, v] = [flat(p[0]), flat(p[1]), flat(p[2])];
   // scores[j, i] = g(x_j) . f(x_i): [batch, N, k] x [batch, k, N]; softmax over i (the last axis).
   const scores = g.op('MatMul', [g.op('Transpose', [key], { perm: ints([0, 2, 1]) }), f]);
