@@ -1,6 +1,7 @@
 /** Test helper: how far a trained image GAN's samples are from shapes28, and how well its D tells them apart. */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { RefineryError } from '../errors.js';
 import { shapes28 } from '../data/images.js';
 import { loadPair } from '../models/load.js';
 import { discriminatorGraph } from '../models/pair.js';
@@ -62,4 +63,27 @@ export async function learnsShapes(
   assert.ok(after.meanImage < 0.75 * before.meanImage, `mean-image RMS difference ${before.meanImage} -> ${after.meanImage}`);
   assert.ok(after.auc > 0.75, `AUC of the fine-tuned D ${after.auc}`);
   return { before, after };
+}
+
+/**
+ * Run a trainer into `part` as an interrupted run would: a first call of 10 steps without D
+ * fine-tuning, a resumed call cancelled at step 30 (it must throw 'cancelled'), then a resume to
+ * the end; returns the step the last call resumed from. `o` must run past step 30 (e.g. 20 steps
+ * and 20 fine-tuning steps), so the cancel falls in the D fine-tuning phase.
+ */
+export async function interruptedRun<O extends { steps: number; finetuneD: number }>(
+  train: (
+    o: O & { out: string; resume?: boolean },
+    hooks?: { onProgress?: (p: { step: number }) => void; signal?: AbortSignal },
+  ) => Promise<{ resumedFrom: number }>,
+  o: O,
+  part: string,
+): Promise<number> {
+  await train({ ...o, steps: 10, finetuneD: 0, out: part });
+  const ctl = new AbortController();
+  await assert.rejects(
+    train({ ...o, out: part, resume: true }, { onProgress: (p) => p.step === 30 && ctl.abort(), signal: ctl.signal }),
+    (e: unknown) => e instanceof RefineryError && e.code === 'cancelled',
+  );
+  return (await train({ ...o, out: part, resume: true })).resumedFrom;
 }
