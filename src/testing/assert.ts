@@ -24,3 +24,9 @@ export async function rejectsWith(promise: Promise<unknown>, code: string, path?
   if (path !== undefined) assert.equal(caught.issues[0]?.path, path, caught.message);
   return caught;
 }
+
+/** A predicate for assert.rejects: a RefineryError with `code` and an issue at `path` (when given). */
+export const isRefineryError =
+  (code: string, path?: string) =>
+  (e: unknown): boolean =>
+    e instanceof RefineryError && e.code === code && (path === undefined || e.issues.some((i) => i.path === path));

@@ -4,23 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { PNG } from 'pngjs';
-import { RefineryError } from '../errors.js';
 import { loadPair } from '../models/load.js';
 import { Session } from '../onnx/session.js';
 import { Rng } from '../rng.js';
-import { LatentTarget } from '../targets/latent.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { DCGAN_DEFAULTS, type DcganOptions, trainDcgan } from './dcgan.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
-import { interruptedRun, learnsShapes } from '../testing/shapes.js';
+import { interruptedRun, latentGradientAgrees, learnsShapes } from '../testing/shapes.js';
+import { isRefineryError } from '../testing/assert.js';
 
 const root = mkdtempSync(join(tmpdir(), 'refinery-dcgan-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const tiny: Omit<DcganOptions, 'out'> = { ...DCGAN_DEFAULTS, steps: 20, finetuneD: 5, batchSize: 8, width: 4, latentDim: 8, checkpointEvery: 10 };
 const files = (dir: string) => ['generator.onnx', 'discriminator.onnx', 'meta.json'].map((f) => readFileSync(join(dir, f)));
-const isRefineryError = (code: string, path?: string) => (e: unknown) =>
-  e instanceof RefineryError && e.code === code && (path === undefined || e.issues.some((i) => i.path === path));
 
 function writePngs(dir: string, count: number, size: number, seed: number): void {
   mkdirSync(dir, { recursive: true });
@@ -81,24 +78,7 @@ test('the exported pair loads with loadPair, has the image shapes, and is differ
   assert.deepEqual(logit.shape, [n, 1]);
   assert.ok(logit.data.every(Number.isFinite));
   // Latent-space methods differentiate D(G(z)) through the convolutions: central differences agree.
-  const target = await LatentTarget.create(pair, { threads: 1 });
-  const ev = await target.evaluate({ data: z, shape: [n, 8] });
-  const v = new Rng(3).fillNormal(new Float32Array(n * 8));
-  const h = 1e-2;
-  const shifted = (s: number) => target.evaluate({ data: z.map((zi, i) => zi + s * h * v[i]), shape: [n, 8] });
-  const [plus, minus] = [await shifted(1), await shifted(-1)];
-  await target.release();
-  const rows: string[] = [];
-  let agree = 0;
-  for (let i = 0; i < n; i++) {
-    let dir = 0;
-    for (let k = 0; k < 8; k++) dir += ev.grad[i * 8 + k] * v[i * 8 + k];
-    const fd = (plus.energy[i] - minus.energy[i]) / (2 * h);
-    rows.push(`${dir.toFixed(4)} vs ${fd.toFixed(4)}`);
-    if (Math.abs(fd - dir) < 1e-2 * (1 + Math.abs(dir))) agree++;
-  }
-  // ReLU kinks inside [z - h v, z + h v] can spoil a central difference: allow one such row.
-  assert.ok(agree >= n - 1, `directional derivatives vs central differences: ${rows.join('; ')}`);
+  await latentGradientAgrees(pair, n, 8);
 });
 
 test('trains on a folder of PNGs (3x8x8); a resume with other images or a size that does not fit is refused', async () => {

@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { RefineryError } from '../errors.js';
+import type { RefineryError } from '../errors.js';
 import { generatorGraph } from '../models/pair.js';
 import { loadGraph } from '../onnx/modelfile.js';
 import { Rng } from '../rng.js';
-import { LatentTarget } from '../targets/latent.js';
-import { interruptedRun, learnsShapes } from '../testing/shapes.js';
+import { interruptedRun, latentGradientAgrees, learnsShapes } from '../testing/shapes.js';
+import { isRefineryError } from '../testing/assert.js';
 import { DCGAN_DEFAULTS, trainDcgan } from './dcgan.js';
 import { SAGAN_DEFAULTS, type SaganOptions, trainSagan } from './sagan.js';
 import { trainGan } from './train.js';
@@ -18,8 +18,6 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const tiny: Omit<SaganOptions, 'out'> = { ...SAGAN_DEFAULTS, steps: 20, finetuneD: 5, batchSize: 8, width: 8, latentDim: 8, checkpointEvery: 10 };
 const files = (dir: string) => ['generator.onnx', 'discriminator.onnx', 'meta.json'].map((f) => readFileSync(join(dir, f)));
-const isRefineryError = (code: string, path?: string) => (e: unknown) =>
-  e instanceof RefineryError && e.code === code && (path === undefined || e.issues.some((i) => i.path === path));
 
 /** Largest singular value of each weight (rank >= 2) of an exported graph, as the matrix [shape[0], rest], by 200 power iterations in float64. */
 function topSingularValues(file: string): Map<string, number> {
@@ -85,22 +83,7 @@ test("trainGan({ model: 'sagan' }) records the paper's settings; the pair has at
   assert.notEqual(gamma.data[0], 0);
   assert.deepEqual(generatorGraph(r.pair).info(generatorGraph(r.pair).outputs[0]).shape, ['batch', 1, 28, 28]);
   // Latent-space methods differentiate D(G(z)) through both attention blocks: central differences agree.
-  const n = 4;
-  const z = new Rng(2).fillNormal(new Float32Array(n * 8));
-  const target = await LatentTarget.create(r.pair, { threads: 1 });
-  const ev = await target.evaluate({ data: z, shape: [n, 8] });
-  const v = new Rng(3).fillNormal(new Float32Array(n * 8));
-  const h = 1e-2;
-  const shifted = (s: number) => target.evaluate({ data: z.map((zi, i) => zi + s * h * v[i]), shape: [n, 8] });
-  const [plus, minus] = [await shifted(1), await shifted(-1)];
-  await target.release();
-  let agree = 0;
-  for (let i = 0; i < n; i++) {
-    let dir = 0;
-    for (let k = 0; k < 8; k++) dir += ev.grad[i * 8 + k] * v[i * 8 + k];
-    if (Math.abs((plus.energy[i] - minus.energy[i]) / (2 * h) - dir) < 1e-2 * (1 + Math.abs(dir))) agree++;
-  }
-  assert.ok(agree >= n - 1, `${agree} of ${n} directional derivatives agree with central differences`);
+  await latentGradientAgrees(r.pair, 4, 8);
   // Options of the other models are refused, naming the model they belong to.
   await assert.rejects(
     trainGan({ model: 'dcgan', out: join(root, 'x'), spectralNormG: true } as never),
