@@ -26,6 +26,14 @@ export function useOnnxRuntime(ort: OrtBinding): void {
 
 export { type ModelPair, type PairBytes, pairFromBytes, parseModel } from './models/pair.js';
 export { type ModelMeta, type LatentPrior, type DOutput, LATENT_PRIORS, D_OUTPUTS, parseMeta, metaJson } from './models/meta.js';
+export {
+  designMidpointPrior,
+  midpointDivergence,
+  NONPARAMETRIC_PRIOR,
+  MIDPOINT_PRIOR_DEFAULTS,
+  type MixturePrior,
+  type MidpointPriorOptions,
+} from './models/prior.js';
 export { refine, REFINE_DEFAULTS, type RefineOptions, type RefineResult, type RefineSummary, type RefineProgress } from './refine/refine.js';
 export { sample, SAMPLE_DEFAULTS, type SampleOptions } from './refine/sample.js';
 export { METHOD_IDS, type MethodId, type MethodOptionsMap } from './refine/registry.js';

@@ -21,6 +21,14 @@
 export { type ModelPair, type PairOptions, type PairBytes, pairFromBytes, parseModel } from './models/pair.js';
 export { loadPair } from './models/load.js';
 export { type ModelMeta, type LatentPrior, type DOutput, LATENT_PRIORS, D_OUTPUTS } from './models/meta.js';
+export {
+  designMidpointPrior,
+  midpointDivergence,
+  NONPARAMETRIC_PRIOR,
+  MIDPOINT_PRIOR_DEFAULTS,
+  type MixturePrior,
+  type MidpointPriorOptions,
+} from './models/prior.js';
 export { loadModel } from './onnx/modelfile.js';
 export type { OnnxModel } from './onnx/graph.js';
 

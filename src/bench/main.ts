@@ -42,6 +42,7 @@ import { GeneratorRunner } from '../targets/generator.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
 import type { Tensor } from '../tensor.js';
 import { fixturesDir, repoRoot } from '../testing/fixtures.js';
+import { measureBatch } from './batch.js';
 import { measureCost } from './cost.js';
 import { measureMetrics } from './metrics.js';
 import { BrowserTwin, type BrowserInfo } from './browser.js';
@@ -490,6 +491,7 @@ async function main(): Promise<void> {
   const wants = (section: string) => opts.filters.length === 0 || opts.filters.some((f) => section.includes(f) || f.startsWith(section));
   const cost = wants('cost') ? await measureCost(opts.quick, 1) : undefined;
   const metrics = wants('metrics') ? await measureMetrics(opts.quick) : undefined;
+  const batch = wants('batch') ? await measureBatch(opts.quick, (t) => process.stderr.write(`bench batch ${t}\n`)) : undefined;
   const doc = {
     benchmark: 'refinery',
     date: new Date().toISOString(),
@@ -511,6 +513,7 @@ async function main(): Promise<void> {
     samplers,
     cost,
     metrics,
+    batch,
     total_seconds: round((performance.now() - started) / 1000, 1),
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

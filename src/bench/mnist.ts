@@ -17,6 +17,9 @@ import { evaluate } from '../metrics/evaluate.js';
 import { extractFeatures } from '../metrics/features.js';
 import { type GaussianStats, gaussianStats } from '../metrics/frechet.js';
 import { loadPair } from '../models/load.js';
+import type { LatentPrior } from '../models/meta.js';
+import type { ModelPair } from '../models/pair.js';
+import type { Graph } from '../onnx/graph.js';
 import { loadGraph } from '../onnx/modelfile.js';
 import { imagePanelsPng } from '../plot/grid.js';
 import { type MethodSettings, type RefineOptions, refine } from '../refine/refine.js';
@@ -121,6 +124,61 @@ export function formatMnist(rows: MnistRow[], seeds: number): string {
   return lines.join('\n');
 }
 
+/** What the MNIST benchmarks measure with. */
+export interface MnistInstrument {
+  /** Held-out accuracy of the digit classifier. */
+  accuracy: number;
+  features: Graph;
+  classifier: Graph;
+  /** Feature statistics of the 8,000 training digits (the FID reference). */
+  realStats: GaussianStats;
+}
+
+/**
+ * The measuring instrument: the digit classifier (trained once into out/classifier, reused when
+ * present) and the training digits' feature statistics.
+ */
+export async function mnistInstrument(out: string, hooks: { onStage?: (text: string) => void; signal?: AbortSignal } = {}): Promise<MnistInstrument> {
+  const clfDir = join(out, 'classifier');
+  let accuracy: number;
+  if (existsSync(join(clfDir, 'classifier.json'))) {
+    accuracy = JSON.parse(readFileSync(join(clfDir, 'classifier.json'), 'utf8')).accuracy;
+  } else {
+    hooks.onStage?.('training the digit classifier');
+    accuracy = (await trainClassifier({ out: clfDir, signal: hooks.signal })).accuracy;
+  }
+  const features = loadGraph(join(clfDir, 'features.onnx'));
+  const classifier = loadGraph(join(clfDir, 'classifier.onnx'));
+  const train = mnistSplit('train');
+  const realStats = await gaussianStats(await extractFeatures(features, { data: train.data, shape: [train.n, 1, MNIST_SIZE, MNIST_SIZE] }), 'real');
+  return { accuracy, features, classifier, realStats };
+}
+
+/**
+ * The benchmarks' MNIST GAN in `runDir`: trained (resumably) with MNIST_TRAIN's steps unless its
+ * meta.json is already there, then loaded.
+ */
+export async function mnistGan(
+  runDir: string,
+  o: { model: 'dcgan' | 'sagan'; seed: number; prior?: LatentPrior; trainSteps?: number; finetuneD?: number },
+  hooks: { signal?: AbortSignal } = {},
+): Promise<ModelPair> {
+  if (!existsSync(join(runDir, 'meta.json'))) {
+    await trainGan({
+      model: o.model,
+      dataset: 'mnist',
+      seed: o.seed,
+      ...(o.prior !== undefined ? { prior: o.prior } : {}),
+      out: runDir,
+      resume: true,
+      steps: o.trainSteps ?? MNIST_TRAIN.steps,
+      finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,
+      signal: hooks.signal,
+    });
+  }
+  return loadPair({ run: runDir });
+}
+
 export async function runMnistBench(
   o: MnistBenchOptions,
   hooks: { onStage?: (text: string) => void; signal?: AbortSignal } = {},
@@ -133,22 +191,7 @@ export async function runMnistBench(
   const gridDir = join(o.out, `grids${tag}`);
   mkdirSync(gridDir, { recursive: true });
 
-  // The measuring instrument: the digit classifier (trained once) and the training digits' statistics.
-  const clfDir = join(o.out, 'classifier');
-  let accuracy: number;
-  if (existsSync(join(clfDir, 'classifier.json'))) {
-    accuracy = JSON.parse(readFileSync(join(clfDir, 'classifier.json'), 'utf8')).accuracy;
-  } else {
-    hooks.onStage?.('training the digit classifier');
-    accuracy = (await trainClassifier({ out: clfDir, signal: hooks.signal })).accuracy;
-  }
-  const features = loadGraph(join(clfDir, 'features.onnx'));
-  const classifier = loadGraph(join(clfDir, 'classifier.onnx'));
-  const train = mnistSplit('train');
-  const realStats: GaussianStats = await gaussianStats(
-    await extractFeatures(features, { data: train.data, shape: [train.n, 1, MNIST_SIZE, MNIST_SIZE] }),
-    'real',
-  );
+  const { accuracy, features, classifier, realStats } = await mnistInstrument(o.out, hooks);
   const heldOut = mnistSplit('test');
   const real = { data: heldOut.data, shape: [heldOut.n, 1, MNIST_SIZE, MNIST_SIZE] };
 
@@ -162,19 +205,7 @@ export async function runMnistBench(
     hooks.onStage?.(`seed ${seed}: training the ${model.toUpperCase()}`);
     const seedDir = join(o.out, `seed-${seed}${tag}`);
     const runDir = join(seedDir, 'run');
-    if (!existsSync(join(runDir, 'meta.json'))) {
-      await trainGan({
-        model,
-        dataset: 'mnist',
-        seed,
-        out: runDir,
-        resume: true,
-        steps: o.trainSteps ?? MNIST_TRAIN.steps,
-        finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,
-        signal: hooks.signal,
-      });
-    }
-    const pair = loadPair({ run: runDir });
+    const pair = await mnistGan(runDir, { model, seed, trainSteps: o.trainSteps, finetuneD: o.finetuneD }, hooks);
     let generatorPanel: { data: Float32Array; subtitle: string } | undefined;
     for (const m of methods) {
       hooks.onStage?.(`seed ${seed}: ${m.id}`);

@@ -1,6 +1,7 @@
 /** `refinery bench table1` (the 25-Gaussian Table 1) and `refinery bench mnist` (the MNIST image table), over seeds. */
 import type { Command } from 'commander';
 import { formatMnist, MNIST_METHODS, runMnistBench } from '../bench/mnist.js';
+import { BENCH_PRIORS, formatPriorBench, runPriorBench } from '../bench/prior.js';
 import { formatTable1, runTable1, TABLE1_BASES, TABLE1_METHODS, TABLE1_WGAN_METHODS, table1Methods } from '../bench/table1.js';
 import { fail } from '../errors.js';
 import { printResult, signal } from './common.js';
@@ -86,5 +87,41 @@ export function registerBench(program: Command): void {
         r,
         `digit classifier: ${(100 * r.classifier.accuracy).toFixed(2)}% held-out\n\n${formatMnist(r.rows, opts.seeds)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\ngrids: ${r.files.grids}`,
       );
+    });
+  bench
+    .command('prior')
+    .description(
+      "compare latent priors (normal, uniform, Singh et al.'s non-parametric prior) on the MNIST DCGAN: FID, IS and confident digits along straight lines between latents (t = 0, 0.25, 0.5), and after DDLS",
+    )
+    .option('--n <n>', 'latent pairs (images per point)', intArg(1), 10000)
+    .option('--seed <n>', 'seed of the GANs and the latents', intArg(0), 0)
+    .option('--priors <list>', 'comma-separated subset of normal, uniform, nonparametric')
+    .option('--train-steps <n>', 'GAN steps per prior', intArg(1))
+    .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
+    .option('--out <dir>', 'output folder (the classifier and runs are reused when present)', 'refinery-prior')
+    .option('--json', 'print the result as JSON', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts) => {
+      const names = ['normal', 'uniform', 'nonparametric'];
+      const priors =
+        opts.priors === undefined
+          ? undefined
+          : String(opts.priors)
+              .split(',')
+              .map((s) => s.trim());
+      for (const p of priors ?? [])
+        if (!names.includes(p)) fail('invalid_argument', '--priors', `a comma-separated subset of ${names.join(', ')}`, JSON.stringify(p));
+      const r = await runPriorBench(
+        {
+          n: opts.n,
+          seed: opts.seed,
+          out: opts.out,
+          priors: priors?.map((p) => BENCH_PRIORS[names.indexOf(p)]),
+          trainSteps: opts.trainSteps,
+          finetuneD: opts.finetuneD,
+        },
+        stageHooks(opts.quiet),
+      );
+      printResult(opts.json, r, `${formatPriorBench(r.rows)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\ngrid: ${r.files.grid}`);
     });
 }

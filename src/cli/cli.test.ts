@@ -38,6 +38,14 @@ test('bad arguments exit 2 with a message naming the option, the expected and th
       ['sample', '--run', join(root, 'missing'), '--out', join(root, 's.npy')],
       ['--run', 'folder', 'missing'],
     ],
+    [
+      ['train', '--out', join(root, 'x'), '--prior', 'cauchy'],
+      ['--prior', 'nonparametric', '"cauchy"'],
+    ],
+    [
+      ['train', '--out', join(root, 'x'), '--model', 'vae', '--prior', 'nonparametric'],
+      ['--prior', '--model mlp or dcgan or sagan'],
+    ],
     [['sample', '--out', join(root, 's.npy')], ['--generator']],
     [['train'], ['--out']],
     [['demo', '--bogus'], ['--bogus']],
@@ -57,6 +65,7 @@ test('train, then sample from the run folder; --json results on stdout', () => {
   const result = JSON.parse(t.stdout);
   assert.equal(result.steps, 35);
   assert.equal(result.meta.dOutput, 'logit');
+  assert.equal(result.meta.latentPrior, 'normal');
   for (const f of ['generator.onnx', 'discriminator.onnx', 'meta.json']) assert.ok(existsSync(join(run, f)), f);
   // Output flags are not training options: a run resumes whatever --json / --quiet say.
   const resumed = cli('train', '--out', run, '--steps', '30', '--finetune-d', '5', '--hidden', '16', '--layers', '1', '--batch-size', '32', '--resume');
@@ -69,6 +78,14 @@ test('train, then sample from the run folder; --json results on stdout', () => {
   const arr = readNpy(out);
   assert.deepEqual(arr.shape, [300, 2]);
   assert.ok(existsSync(join(root, 's.png')));
+  // --prior: the run records it, and a latent method refines with its energy.
+  const np = join(root, 'run-nonparametric');
+  const tn = cli('train', '--out', np, '--steps', '5', '--finetune-d', '0', '--hidden', '16', '--layers', '1', '--prior', 'nonparametric', '--json', '--quiet');
+  assert.equal(tn.code, 0, tn.stderr);
+  assert.equal(JSON.parse(tn.stdout).meta.latentPrior, 'nonparametric');
+  const rn = cli('refine', '--run', np, '--method', 'ddls', '--n', '50', '--num-steps', '5', '--out', join(root, 'np.npy'), '--quiet');
+  assert.equal(rn.code, 0, rn.stderr);
+  assert.deepEqual(readNpy(join(root, 'np.npy')).shape, [50, 2]);
   // Same seed, same samples; batch size does not change them (seeds are per chunk of the same size).
   const again = join(root, 'again.npy');
   assert.equal(cli('sample', '--run', run, '--n', '300', '--batch-size', '128', '--out', again, '--quiet').code, 0);

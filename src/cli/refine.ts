@@ -30,7 +30,7 @@ export function registerRefine(program: Command): void {
     .option('--n <n>', 'samples to return', intArg(1), 10000)
     .option('--seed <n>', 'random seed', intArg(), 0)
     .requiredOption('--out <file>', 'output .npy file (the summary goes to the same name with .json)')
-    .option('--batch-size <n>', 'rows per model call', intArg(1), 10000)
+    .option('--batch-size <n>', 'rows per model call (default: about 24 MiB of intermediate values of G then D, 64 to 10000 rows)', intArg(1))
     .option('--chunk-size <n>', 'samples per resumable chunk', intArg(1), 10000)
     .option('--resume', 'continue an interrupted run of the same command', false)
     .option(

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { DATASET_NAMES } from '../data/dataset.js';
 import { IMAGE_DATASET_NAMES } from '../data/images.js';
 import { fail } from '../errors.js';
+import { LATENT_PRIORS } from '../models/meta.js';
 import { DCGAN_DEFAULTS } from '../train/dcgan.js';
 import { GAN_LOSSES, MLP_DEFAULTS } from '../train/mlpgan.js';
 import { SAGAN_DEFAULTS } from '../train/sagan.js';
@@ -40,6 +41,7 @@ const ONLY: Record<string, { models: Model[]; flag: string }> = {
   pixelNorm: { models: IMAGE_GANS, flag: '--no-pixel-norm' },
   spectralNormG: { models: ['sagan'], flag: '--no-spectral-norm-g' },
   loss: { models: GANS, flag: '--loss' },
+  prior: { models: GANS, flag: '--prior' },
   spectralNorm: { models: GANS, flag: '--spectral-norm' },
   lrG: { models: GANS, flag: '--lr-g' },
   lrD: { models: GANS, flag: '--lr-d' },
@@ -69,6 +71,11 @@ export function registerTrain(program: Command): void {
     .option('--steps <n>', `generator updates (${both('steps')})`, intArg(1))
     .option('--batch-size <n>', `batch size (${both('batchSize')})`, intArg(1))
     .option('--latent-dim <n>', `latent dimension (${both('latentDim')})`, intArg(1))
+    .option(
+      '--prior <p>',
+      `latent prior of a GAN: normal, uniform (on [-1, 1]) or nonparametric (Singh et al.'s prior whose mid-points are distributed like it); default normal`,
+      (v: string) => (v === 'uniform' ? 'uniform[-1,1]' : choiceArg(LATENT_PRIORS)(v)),
+    )
     .option('--hidden <n>', `mlp: hidden units per layer (default ${M.hidden})`, intArg(1))
     .option('--layers <n>', `mlp: hidden layers (default ${M.layers}); dcgan, sagan: stride-2 layers in G and D (default ${C.layers})`, intArg(1))
     .option('--width <n>', `dcgan, sagan: channels of D's first layer, doubled per layer (default ${C.width})`, intArg(1))

@@ -1,8 +1,11 @@
 /** meta.json beside a generator/discriminator pair: what the latent prior is and what D outputs. */
 import { describe, fail } from '../errors.js';
 
-/** Latent priors a generator can be fed: standard normal, or uniform on [-1, 1] per coordinate. */
-export const LATENT_PRIORS = ['normal', 'uniform[-1,1]'] as const;
+/**
+ * Latent priors a generator can be fed: standard normal, uniform on [-1, 1] per coordinate, or the
+ * non-parametric prior designed for interpolation (Singh et al. 2019; `NONPARAMETRIC_PRIOR`).
+ */
+export const LATENT_PRIORS = ['normal', 'uniform[-1,1]', 'nonparametric'] as const;
 /** One of `LATENT_PRIORS`. */
 export type LatentPrior = (typeof LATENT_PRIORS)[number];
 /** Kinds of discriminator output (see `DOutput`). */

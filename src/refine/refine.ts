@@ -21,6 +21,7 @@ import { mergeSummaries } from '../run/summary.js';
 import type { RefineOutput } from '../run/types.js';
 import { type RefineFrame, resolveWatch, type WatchOptions } from '../run/watch.js';
 import type { Tensor } from '../tensor.js';
+import { defaultBatchSize } from './batch.js';
 import type { MethodDefinition } from './method.js';
 import { type OptionSpec, resolveOptions } from './options.js';
 import { type RefineShard, shardRows } from './shard.js';
@@ -42,7 +43,11 @@ export interface RefineCommonOptions {
   n: number;
   /** Random seed (a safe integer). Default 0. */
   seed?: number;
-  /** Rows per model call (a memory bound). Default 10000. */
+  /**
+   * Rows per model call. Default: `defaultBatchSize(pair)`, the rows whose intermediate values of
+   * G then D fill about 24 MiB (64 to 10,000; large batches of image models spill out of the
+   * caches). The samples do not depend on it.
+   */
   batchSize?: number;
   /** Samples per chunk (the unit of progress, of memory and, in refineToFile, of what an interruption can lose). Default 10000. */
   chunkSize?: number;
@@ -80,7 +85,7 @@ export type MethodSettings = { [K in MethodId]: { method: K } & Partial<MethodOp
 export type RefineOptions = { [K in MethodId]: { method: K } & RefineCommonOptions & Partial<MethodOptionsMap[K]> }[MethodId];
 
 /** Defaults of the common options. */
-export const REFINE_DEFAULTS = { seed: 0, batchSize: 10000, chunkSize: 10000, calibrate: 'none' as CalibrationMethod } as const;
+export const REFINE_DEFAULTS = { seed: 0, chunkSize: 10000, calibrate: 'none' as CalibrationMethod } as const;
 
 /** Per-run statistics: acceptance, gradient norms, non-finite rows, proposals, and method-specific fields. */
 export interface RefineSummary {
@@ -249,7 +254,7 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   const { start: first, end } = shardRows(total, shard);
   const n = end - first;
   const seed = (all.seed as number | undefined) ?? REFINE_DEFAULTS.seed;
-  const batchSize = (all.batchSize as number | undefined) ?? REFINE_DEFAULTS.batchSize;
+  const batchSize = (all.batchSize as number | undefined) ?? defaultBatchSize(pair);
   const chunkSize = (all.chunkSize as number | undefined) ?? REFINE_DEFAULTS.chunkSize;
   const calibrateWith = (all.calibrate as CalibrationMethod | undefined) ?? REFINE_DEFAULTS.calibrate;
   const signal = all.signal as AbortSignal | undefined;

@@ -1,5 +1,6 @@
 /** Drawing latents from the prior and refining them with DDLS in chunks (the driver's batch loop). */
 import type { LatentPrior } from '../models/meta.js';
+import { NONPARAMETRIC_PRIOR, fillMixture } from '../models/prior.js';
 import type { ModelPair } from '../models/pair.js';
 import { Rng, RowStreams } from '../rng.js';
 import { GeneratorRunner } from '../targets/generator.js';
@@ -11,8 +12,7 @@ import type { MethodRunner } from './types.js';
 import { chainWatch, latentView, type Watch } from './watch.js';
 
 export function samplePrior(prior: LatentPrior, n: number, d: number, rng: Rng): Float32Array {
-  const out = new Float32Array(n * d);
-  return prior === 'normal' ? rng.fillNormal(out) : rng.fillUniform(out, -1, 1);
+  return fillLatent(prior, rng, new Float32Array(n * d));
 }
 
 /** Stream label of the initial latents (and of `sample`): latent i from Rng(seed, SAMPLE_STREAM, i). */
@@ -20,7 +20,9 @@ export const SAMPLE_STREAM = 0x5a4d;
 
 /** Fill `row` with one draw of the prior from `rng`. */
 export function fillLatent(prior: LatentPrior, rng: Rng, row: Float32Array): Float32Array {
-  return prior === 'normal' ? rng.fillNormal(row) : rng.fillUniform(row, -1, 1);
+  if (prior === 'normal') return rng.fillNormal(row);
+  if (prior === 'nonparametric') return fillMixture(NONPARAMETRIC_PRIOR, rng, row);
+  return rng.fillUniform(row, -1, 1);
 }
 
 /** Latents of rows start..start+rows-1, row j from Rng(...words, j) alone. */

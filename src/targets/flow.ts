@@ -29,7 +29,7 @@ import { filled, fmtShape } from '../onnx/ops/util.js';
 import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Tensor } from '../tensor.js';
-import { appendLogRatio, halfSquaredNorm } from './logratio.js';
+import { appendLogRatio, priorEnergy } from './logratio.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 /** The f-divergences DGflow can follow: KL, Jensen-Shannon and log D. */
@@ -91,7 +91,8 @@ export function dgflowDriftGraph(pair: ModelPair, o: FlowGraphOptions): Graph {
   }
   let potential =
     o.divergence === 'kl' ? g.op('Neg', [l]) : o.divergence === 'js' ? g.op('Neg', [g.op('Softplus', [l])]) : g.op('Softplus', [g.op('Neg', [l])]);
-  if (o.priorDrift && pair.meta.latentPrior === 'normal') potential = g.op('Add', [potential, halfSquaredNorm(g, input)]);
+  const prior = o.priorDrift && latent ? priorEnergy(g, input, pair.meta.latentPrior) : undefined;
+  if (prior) potential = g.op('Add', [potential, prior]);
   // Seeding the backward pass with -1 gives -grad V directly.
   const drift = differentiate(g, { [potential]: filled(g, potential, -1) }, [input]).get(input)!;
   g.outputs = [g.op('Identity', [l]), g.op('Identity', [drift])];

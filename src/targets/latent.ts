@@ -8,7 +8,7 @@ import { Graph } from '../onnx/graph.js';
 import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Tensor } from '../tensor.js';
-import { appendLogRatio, halfSquaredNorm } from './logratio.js';
+import { appendLogRatio, priorEnergy } from './logratio.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 export interface LatentEvaluation {
@@ -33,7 +33,8 @@ export function latentEnergyGraph(pair: ModelPair, options: LatentTargetOptions 
   const logRatio = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
   const weighted = options.temperature === undefined || options.temperature === 1 ? logRatio : g.op('Mul', [logRatio, g.scalar(options.temperature)]);
   // Uniform prior: -log p0 is constant inside the box (the kernel keeps z inside).
-  const energy = pair.meta.latentPrior === 'normal' ? g.op('Sub', [halfSquaredNorm(g, z), weighted]) : g.op('Neg', [weighted]);
+  const prior = priorEnergy(g, z, pair.meta.latentPrior);
+  const energy = prior ? g.op('Sub', [prior, weighted]) : g.op('Neg', [weighted]);
   const grad = differentiate(g, { [energy]: onesLike(g, energy) }, [z]).get(z)!;
   g.outputs = [g.op('Identity', [energy]), g.op('Identity', [grad]), g.op('Identity', [logRatio])];
   return g;

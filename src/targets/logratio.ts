@@ -3,8 +3,9 @@
  * log p_data(x) / p_g(x), as a [batch] value appended to a graph.
  */
 import { inline } from '../onnx/compose.js';
-import { type Graph, int } from '../onnx/graph.js';
-import type { DOutput } from '../models/meta.js';
+import { type Graph, int, ints } from '../onnx/graph.js';
+import type { DOutput, LatentPrior } from '../models/meta.js';
+import { NONPARAMETRIC_PRIOR } from '../models/prior.js';
 
 /**
  * Append D on `x` to `g` and return the name of logRatio [batch]. `feeds` wires D's other inputs
@@ -23,4 +24,29 @@ export function appendLogRatio(g: Graph, discriminator: Graph, x: string, dOutpu
 export function halfSquaredNorm(g: Graph, z: string): string {
   const sq = g.op('ReduceSum', [g.op('Mul', [z, z]), g.int64s([1])], { keepdims: int(0) });
   return g.op('Mul', [sq, g.scalar(0.5)]);
+}
+
+/**
+ * -log p0(z) per row of a [batch, d] value, up to a constant for the normal prior (0.5 |z|^2) and
+ * exactly for the non-parametric one (-sum over coordinates of a log-sum-exp over its components);
+ * undefined for the uniform prior, constant inside its box.
+ */
+export function priorEnergy(g: Graph, z: string, prior: LatentPrior): string | undefined {
+  if (prior === 'normal') return halfSquaredNorm(g, z);
+  if (prior !== 'nonparametric') return undefined;
+  const p = NONPARAMETRIC_PRIOR;
+  const K = p.means.length;
+  // u = (z - mu) / s over a new last axis; log p(z_j) = lse_k(log w_k - log s - log sqrt(2 pi) - u^2 / 2).
+  const c = Math.log(p.scale) + 0.5 * Math.log(2 * Math.PI);
+  const u = g.op('Mul', [g.op('Sub', [g.op('Unsqueeze', [z, g.int64s([2])]), g.float32(Float32Array.from(p.means), [K])]), g.scalar(1 / p.scale)]);
+  const terms = g.op('Add', [
+    g.op('Mul', [g.op('Mul', [u, u]), g.scalar(-0.5)]),
+    g.float32(
+      Float32Array.from(p.weights, (w) => Math.log(w) - c),
+      [K],
+    ),
+  ]);
+  const lse = g.op('ReduceLogSumExp', [terms], { axes: ints([2]), keepdims: int(0) });
+  const logp = g.op('ReduceSum', [lse, g.int64s([1])], { keepdims: int(0) });
+  return g.op('Neg', [logp]);
 }

@@ -154,10 +154,16 @@ export function loadCheckpoint(dir: string, s: TrainState, options: Record<strin
     );
   }
   if (!info.files || !info.sha256) fail('invalid_file', jsonPath, 'a manifest naming the checkpoint arrays and their hashes', 'none');
-  for (const [k, v] of Object.entries(options)) {
+  // Both ways: an option the checkpoint has and this run lacks (e.g. a prior other than normal) differs too.
+  for (const k of new Set([...Object.keys(options), ...Object.keys(info.options ?? {})])) {
+    const v = options[k];
     if (JSON.stringify(info.options?.[k]) !== JSON.stringify(v)) {
       throw new RefineryError('invalid_argument', [
-        { path: k, expected: `the value of the checkpoint being resumed (${JSON.stringify(info.options?.[k])})`, received: JSON.stringify(v) },
+        {
+          path: k,
+          expected: `the value of the checkpoint being resumed (${JSON.stringify(info.options?.[k])})`,
+          received: v === undefined ? 'absent (the default)' : JSON.stringify(v),
+        },
       ]);
     }
   }

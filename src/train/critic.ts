@@ -46,7 +46,7 @@ import { Rng, RowStreams } from '../rng.js';
 import { DCD_RUN_DEFAULTS } from '../run/dcd.js';
 import { runChain } from '../run/driver.js';
 import { keyedLatents } from '../run/latent.js';
-import { appendLogRatio, halfSquaredNorm } from '../targets/logratio.js';
+import { appendLogRatio, priorEnergy } from '../targets/logratio.js';
 import type { Tensor } from '../tensor.js';
 import { adamInit, adamStep, linearDecay } from './adam.js';
 import { checkpointAfterStep, folderStore, type TrainState } from './common.js';
@@ -276,7 +276,8 @@ function chainGraph(d: Graph, names: string[], pair: ModelPair, space: ChainSpac
     const z = g.addInput('z', 'float32', ['batch', pair.meta.latentDim]);
     const x = inline(g, gg, 'g/', { [gg.inputs[0].name]: z })[gg.outputs[0]];
     const lr = appendLogRatio(g, pd, x, pair.meta.dOutput, 'd/', feed);
-    const energy = pair.meta.latentPrior === 'normal' ? g.op('Sub', [halfSquaredNorm(g, z), lr]) : g.op('Neg', [lr]);
+    const prior = priorEnergy(g, z, pair.meta.latentPrior);
+    const energy = prior ? g.op('Sub', [prior, lr]) : g.op('Neg', [lr]);
     const grad = differentiateReached(g, { [energy]: onesLike(g, energy) }, [z]).grads.get(z)!;
     g.outputs = [energy, grad, lr].map((v) => g.op('Identity', [v]));
   } else {

@@ -67,6 +67,7 @@ export const DCGAN_DEFAULTS: Omit<DcganOptions, 'out'> = {
   steps: 2000,
   batchSize: 64,
   latentDim: 32,
+  prior: 'normal',
   width: 32,
   layers: 2,
   pixelNorm: true,
@@ -269,7 +270,7 @@ export async function trainImageGan(model: 'dcgan' | 'sagan', options: DcganOpti
     const d = dOutputOf(o.loss);
     const meta: ModelMeta = {
       latentDim: o.latentDim,
-      latentPrior: 'normal',
+      latentPrior: o.prior ?? 'normal',
       dataShape: [...data.shape],
       dOutput: d.dOutput,
       outputRange: [-1, 1],

@@ -42,6 +42,7 @@ export const MLP_DEFAULTS: Omit<MlpOptions, 'out'> = {
   steps: 3000,
   batchSize: 256,
   latentDim: 2,
+  prior: 'normal',
   hidden: 128,
   layers: 3,
   loss: 'ns',
@@ -110,7 +111,7 @@ export async function runMlpGan(o: MlpOptions, store: CheckpointStore | undefine
   const d = dOutputOf(o.loss);
   const meta: ModelMeta = {
     latentDim: o.latentDim,
-    latentPrior: 'normal',
+    latentPrior: o.prior ?? 'normal',
     dataShape: [2],
     dOutput: d.dOutput,
     dataset: o.dataset,

@@ -25,7 +25,8 @@
  *   convolutions with 2-tap kernels, as the paper computes them.
  */
 import { RefineryError, fail } from '../errors.js';
-import type { DOutput, ModelMeta } from '../models/meta.js';
+import { type DOutput, type LatentPrior, type ModelMeta, parseLatentPrior } from '../models/meta.js';
+import { samplePrior } from '../run/latent.js';
 import { differentiate, onesLike } from '../onnx/autodiff.js';
 import { Graph, int } from '../onnx/graph.js';
 import { Session } from '../onnx/session.js';
@@ -52,8 +53,13 @@ export interface GanLoopOptions {
   steps: number;
   /** Real samples and latents per update. */
   batchSize: number;
-  /** Size of the latent z, drawn from N(0, I). */
+  /** Size of the latent z. */
   latentDim: number;
+  /**
+   * The prior z is drawn from (written to meta.json): 'normal' (the default), 'uniform[-1,1]' or
+   * 'nonparametric' (Singh et al.'s interpolation prior, `NONPARAMETRIC_PRIOR`).
+   */
+  prior?: LatentPrior;
   /** The GAN loss. */
   loss: GanLoss;
   /** Spectrally normalise D's weights (one power iteration per use). */
@@ -143,6 +149,7 @@ export function validateLoopOptions(o: GanLoopOptions): void {
   positiveInt(o.latentDim, 'latentDim');
   positiveInt(o.dSteps, 'dSteps');
   positiveInt(o.checkpointEvery, 'checkpointEvery');
+  if (o.prior !== undefined) parseLatentPrior(o.prior, 'prior');
   if (!Number.isInteger(o.finetuneD) || o.finetuneD < 0) fail('invalid_argument', 'finetuneD', 'a non-negative integer', String(o.finetuneD));
   if (!Number.isInteger(o.seed)) fail('invalid_argument', 'seed', 'an integer', String(o.seed));
   for (const [v, p] of [
@@ -312,6 +319,8 @@ export interface TrainState {
  */
 export function checkpointOptions(o: object, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const { out: _out, resume: _resume, steps: _steps, finetuneD: _f, checkpointEvery: _ce, ...rest } = o as Record<string, unknown>;
+  // The normal prior is the one runs had before priors were an option: their checkpoints still match.
+  if (rest.prior === 'normal') delete rest.prior;
   return { ...rest, ...extra };
 }
 
@@ -448,7 +457,7 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
           ...feedParams(n.dParams, dEff),
           ...feedParams(n.gParams, gEff),
           real: { data: spec.sampleReal(B, rng), shape: dataShape },
-          z: { data: rng.fillNormal(new Float32Array(B * o.latentDim)), shape: [B, o.latentDim] },
+          z: { data: samplePrior(o.prior ?? 'normal', B, o.latentDim, rng), shape: [B, o.latentDim] },
         };
         if (PENALISED_LOSSES.includes(o.loss)) feeds.eps = { data: rng.fillUniform(new Float32Array(B)), shape: [B, ...n.dataShape.map(() => 1)] };
         const out = await dSession.run(feeds);
@@ -465,7 +474,7 @@ export async function runGanLoop(spec: GanLoopSpec, hooks: GanHooks = {}): Promi
         const out = await gSession.run({
           ...feedParams(n.gParams, gEff),
           ...feedParams(n.dParams, dEffective()),
-          z: { data: rng.fillNormal(new Float32Array(B * o.latentDim)), shape: [B, o.latentDim] },
+          z: { data: samplePrior(o.prior ?? 'normal', B, o.latentDim, rng), shape: [B, o.latentDim] },
         });
         state.lossG = out[gGraph.outputs[0]].data[0];
         const grads = gGraph.outputs.slice(1).map((name) => out[name].data);

@@ -10,6 +10,7 @@ import { samplePrior } from '../run/latent.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { trainMlpInMemory } from './gan2d.js';
+import { checkpointOptions } from './loop.js';
 import { MLP_DEFAULTS, type MlpOptions, trainMlp } from './mlpgan.js';
 
 const root = mkdtempSync(join(tmpdir(), 'refinery-train-'));
@@ -22,7 +23,7 @@ async function ringDistance(dir: string): Promise<number> {
   const pair = loadPair({ run: dir }, false);
   const gen = await GeneratorRunner.create(pair);
   const n = 2000;
-  const x = (await gen.generate({ data: samplePrior('normal', n, pair.meta.latentDim, new Rng(9)), shape: [n, pair.meta.latentDim] })).data;
+  const x = (await gen.generate({ data: samplePrior(pair.meta.latentPrior, n, pair.meta.latentDim, new Rng(9)), shape: [n, pair.meta.latentDim] })).data;
   await gen.release();
   // Distance to the circle of radius 2 on which the ring's modes sit.
   let s = 0;
@@ -85,6 +86,18 @@ test('resuming with different options is refused, naming the option', async () =
 
 test('training moves the generator onto the data (ring of 8 Gaussians, radius 2)', async () => {
   await trainedOntoRing({ ...MLP_DEFAULTS, dataset: 'ring8', hidden: 64, layers: 2, batchSize: 128, finetuneD: 0 }, 2500, 'ring');
+});
+
+test('a GAN trained on the non-parametric prior learns the ring from its latents, records the prior, and refuses a resume with another', async () => {
+  const o = { ...MLP_DEFAULTS, dataset: 'ring8', hidden: 64, layers: 2, batchSize: 128, finetuneD: 0, prior: 'nonparametric' as const };
+  const dir = await trainedOntoRing(o, 2500, 'ring-nonparametric');
+  assert.equal(loadPair({ run: dir }, false).meta.latentPrior, 'nonparametric');
+  // The normal prior's runs keep their checkpoint fingerprint (no prior key), so older runs resume.
+  assert.ok(!('prior' in checkpointOptions({ ...small })));
+  await assert.rejects(
+    trainMlp({ ...o, prior: 'normal', steps: 2600, out: dir, resume: true }),
+    (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'prior',
+  );
 });
 
 test('the Lipschitz GAN (lgan loss, max-gradient penalty) moves the generator onto the ring; the penalty bounds its critic slope', async () => {
