@@ -43,6 +43,7 @@ export {
   type RefineSummary,
   type RefineProgress,
 } from './refine/refine.js';
+export { defaultBatchSize } from './refine/batch.js';
 export { type RefineShard, shardRows, parseShard, shardFromEnvironment, shardFileName, SHARD_ENVIRONMENT } from './refine/shard.js';
 export { mergeShards, type MergeResult } from './refine/merge.js';
 export { type Device, DEVICES } from './onnx/device.js';
