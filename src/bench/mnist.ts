@@ -79,13 +79,17 @@ export interface MnistBenchOptions {
 }
 
 /** The measures of one method on one seed. */
-export interface MnistScore {
-  seed: number;
+/** What the digit classifier says of a set of samples. */
+export interface DigitScore {
   fid: number;
   is: number;
   highQualityPercent: number;
   classesCovered: number;
   jsClasses: number;
+}
+
+export interface MnistScore extends DigitScore {
+  seed: number;
   seconds: number;
 }
 
@@ -152,6 +156,22 @@ export async function mnistInstrument(out: string, hooks: { onStage?: (text: str
   const train = mnistSplit('train');
   const realStats = await gaussianStats(await extractFeatures(features, { data: train.data, shape: [train.n, 1, MNIST_SIZE, MNIST_SIZE] }), 'real');
   return { accuracy, features, classifier, realStats };
+}
+
+/** FID, IS, confident share and class histogram of n 28x28 samples in the classifier's space. */
+export async function scoreDigits(x: Float32Array, n: number, inst: Omit<MnistInstrument, 'accuracy'>, seed: number): Promise<DigitScore> {
+  const ev = await evaluate(
+    undefined,
+    { data: x, shape: [n, 1, MNIST_SIZE, MNIST_SIZE] },
+    { features: inst.features, classifier: inst.classifier, realStats: inst.realStats, metrics: ['fd', 'is', 'classes'], seed },
+  );
+  return {
+    fid: ev.metrics.fd!.distance,
+    is: ev.metrics.is!.mean,
+    highQualityPercent: ev.metrics.classes!.confidentPercent,
+    classesCovered: ev.metrics.classes!.classesCovered,
+    jsClasses: ev.metrics.classes!.jsFromUniform,
+  };
 }
 
 /**
@@ -234,16 +254,7 @@ export async function runMnistBench(
       }
       const seconds = (performance.now() - t) / 1000;
       const shape = [o.n, 1, MNIST_SIZE, MNIST_SIZE];
-      const ev = await evaluate(undefined, { data: samples, shape }, { features, classifier, realStats, metrics: ['fd', 'is', 'classes'], seed });
-      const score: MnistScore = {
-        seed,
-        fid: ev.metrics.fd!.distance,
-        is: ev.metrics.is!.mean,
-        highQualityPercent: ev.metrics.classes!.confidentPercent,
-        classesCovered: ev.metrics.classes!.classesCovered,
-        jsClasses: ev.metrics.classes!.jsFromUniform,
-        seconds,
-      };
+      const score: MnistScore = { seed, ...(await scoreDigits(samples, o.n, { features, classifier, realStats }, seed)), seconds };
       rows.get(m.id)!.perSeed.push(score);
       writeNpy(join(seedDir, `${m.id}.npy`), { data: samples, shape });
       if (seed === 0) {

@@ -11,14 +11,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MNIST_SIZE } from '../data/mnist.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { evaluate } from '../metrics/evaluate.js';
 import type { LatentPrior } from '../models/meta.js';
 import { midpointDivergence, NONPARAMETRIC_PRIOR } from '../models/prior.js';
 import { imagePanelsPng } from '../plot/grid.js';
 import { refine } from '../refine/refine.js';
 import { sampleLatents } from '../run/latent.js';
 import { GeneratorRunner } from '../targets/generator.js';
-import { MNIST_TRAIN, mnistGan, mnistInstrument, type MnistInstrument } from './mnist.js';
+import { type DigitScore, MNIST_TRAIN, mnistGan, mnistInstrument, scoreDigits } from './mnist.js';
 
 /** The priors compared, as meta.json names them. */
 export const BENCH_PRIORS: readonly LatentPrior[] = ['normal', 'uniform[-1,1]', 'nonparametric'];
@@ -27,12 +26,8 @@ export const INTERPOLATION_POINTS = [0, 0.25, 0.5] as const;
 /** DDLS as the MNIST table runs it. */
 const DDLS = { method: 'ddls', numSteps: 100, stepSize: 0.01 } as const;
 
-export interface PriorScore {
-  fid: number;
-  is: number;
-  highQualityPercent: number;
-  jsClasses: number;
-}
+/** The measures of one set of images (`scoreDigits`). */
+export type PriorScore = DigitScore;
 
 export interface PriorRow {
   prior: LatentPrior;
@@ -64,20 +59,6 @@ export function formatPriorBench(rows: PriorRow[]): string {
     }),
   ];
   return lines.join('\n');
-}
-
-async function score(x: Float32Array, n: number, inst: MnistInstrument, seed: number): Promise<PriorScore> {
-  const ev = await evaluate(
-    undefined,
-    { data: x, shape: [n, 1, MNIST_SIZE, MNIST_SIZE] },
-    { features: inst.features, classifier: inst.classifier, realStats: inst.realStats, metrics: ['fd', 'is', 'classes'], seed },
-  );
-  return {
-    fid: ev.metrics.fd!.distance,
-    is: ev.metrics.is!.mean,
-    highQualityPercent: ev.metrics.classes!.confidentPercent,
-    jsClasses: ev.metrics.classes!.jsFromUniform,
-  };
 }
 
 export async function runPriorBench(
@@ -114,7 +95,7 @@ export async function runPriorBench(
     const points: PriorRow['points'] = [];
     for (const t of INTERPOLATION_POINTS) {
       hooks.onStage?.(`${tag(prior)}: images at t = ${t}`);
-      points.push({ t, ...(await score(await at(t, all), o.n, inst, o.seed)) });
+      points.push({ t, ...(await scoreDigits(await at(t, all), o.n, inst, o.seed)) });
     }
     // Eight strips of nine steps from t = 0 to 1.
     const strip = new Float32Array(8 * 9 * MNIST_SIZE * MNIST_SIZE);
@@ -127,7 +108,7 @@ export async function runPriorBench(
     hooks.onStage?.(`${tag(prior)}: DDLS`);
     const t1 = performance.now();
     const refined = await refine(pair, { ...DDLS, n: o.n, seed: o.seed, signal: hooks.signal });
-    const ddls = { ...(await score(refined.samples.data, o.n, inst, o.seed)), seconds: (performance.now() - t1) / 1000 };
+    const ddls = { ...(await scoreDigits(refined.samples.data, o.n, inst, o.seed)), seconds: (performance.now() - t1) / 1000 };
     rows.push({ prior, midpointKl: priorMidpointKl(prior), points, ddls });
     panels.push({
       title: `${tag(prior)} prior`,
