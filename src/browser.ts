@@ -36,6 +36,7 @@ export {
 } from './models/prior.js';
 export { refine, REFINE_DEFAULTS, type RefineOptions, type RefineResult, type RefineSummary, type RefineProgress } from './refine/refine.js';
 export { defaultBatchSize } from './refine/batch.js';
+export { encodeLatents, type EncodeOptions } from './models/encoder.js';
 export { sample, SAMPLE_DEFAULTS, type SampleOptions } from './refine/sample.js';
 export { METHOD_IDS, type MethodId, type MethodOptionsMap } from './refine/registry.js';
 export { METHOD_INFO, METHOD_DEFAULTS, type MethodInfo } from './refine/info.js';

@@ -88,6 +88,7 @@ export type { SampleInput, Samples } from './metrics/linalg.js';
 export { frechetDistance, frechetFromStats, gaussianStats, type FrechetResult, type GaussianStats } from './metrics/frechet.js';
 export { inceptionScore, classStatistics, type InceptionScore, type ClassStatistics } from './metrics/classifier.js';
 export { extractFeatures, type FeatureOptions } from './metrics/features.js';
+export { encodeLatents, type EncodeOptions } from './models/encoder.js';
 export { kid, mmd, type KidOptions, type KidResult, type MmdOptions, type MmdResult } from './metrics/kid.js';
 export { improvedPrecisionRecall, densityCoverage, type ManifoldOptions, type PrecisionRecall, type DensityCoverage } from './metrics/prdc.js';
 export { prd, type PrdCurve, type PrdOptions, type PrdResult } from './metrics/prd.js';
@@ -127,6 +128,7 @@ export {
 } from './train/critic.js';
 export { trainCorrector, TRAIN_CORRECTOR_DEFAULTS, type TrainCorrectorOptions, type TrainCorrectorCall } from './train/corrector.js';
 export { trainVae, VAE_DEFAULTS, VAE_IMAGE_DEFAULTS, type VaeOptions, type VaeResult, type VaeProgress } from './train/vae.js';
+export { trainAlphaGan, ALPHAGAN_DEFAULTS, ALPHAGAN_IMAGE_DEFAULTS, type AlphaGanOptions, type AlphaGanResult } from './train/alphagan.js';
 export { GAN_LOSSES, type GanLoss, type TrainProgress, type GanLoopOptions, type GanResult } from './train/common.js';
 export type { Activation } from './train/mlp.js';
 

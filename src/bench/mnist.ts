@@ -25,6 +25,7 @@ import { imagePanelsPng } from '../plot/grid.js';
 import { type MethodSettings, type RefineOptions, refine } from '../refine/refine.js';
 import { sample } from '../refine/sample.js';
 import { trainClassifier } from '../train/classifier.js';
+import type { GanLoss } from '../train/common.js';
 import { DCGAN_DEFAULTS } from '../train/dcgan.js';
 import { SAGAN_DEFAULTS } from '../train/sagan.js';
 import { trainGan } from '../train/train.js';
@@ -76,6 +77,13 @@ export interface MnistBenchOptions {
    * suffix '-sagan' in `out`, so both can share one folder and its classifier.
    */
   model?: 'dcgan' | 'sagan';
+  /**
+   * The GAN loss (default: the model's, ns for dcgan and hinge for sagan); another loss adds its
+   * name to the suffix (e.g. '-wow'), and a critic is calibrated for DRS, MH and SIR as the SAGAN's.
+   */
+  loss?: GanLoss;
+  /** D updates per G update (default: the model's, 1). */
+  dSteps?: number;
 }
 
 /** The measures of one method on one seed. */
@@ -180,7 +188,7 @@ export async function scoreDigits(x: Float32Array, n: number, inst: Omit<MnistIn
  */
 export async function mnistGan(
   runDir: string,
-  o: { model: 'dcgan' | 'sagan'; seed: number; prior?: LatentPrior; trainSteps?: number; finetuneD?: number },
+  o: { model: 'dcgan' | 'sagan'; seed: number; prior?: LatentPrior; trainSteps?: number; finetuneD?: number; loss?: GanLoss; dSteps?: number },
   hooks: { signal?: AbortSignal } = {},
 ): Promise<ModelPair> {
   if (!existsSync(join(runDir, 'meta.json'))) {
@@ -189,6 +197,8 @@ export async function mnistGan(
       dataset: 'mnist',
       seed: o.seed,
       ...(o.prior !== undefined ? { prior: o.prior } : {}),
+      ...(o.loss !== undefined ? { loss: o.loss } : {}),
+      ...(o.dSteps !== undefined ? { dSteps: o.dSteps } : {}),
       out: runDir,
       resume: true,
       steps: o.trainSteps ?? MNIST_TRAIN.steps,
@@ -207,7 +217,9 @@ export async function runMnistBench(
   const methods = o.methods ? MNIST_METHODS.filter((m) => o.methods!.includes(m.id)) : MNIST_METHODS;
   mkdirSync(o.out, { recursive: true });
   const model = o.model ?? 'dcgan';
-  const tag = model === 'dcgan' ? '' : `-${model}`;
+  const defaults = model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
+  const loss = o.loss ?? defaults.loss;
+  const tag = `${model === 'dcgan' ? '' : `-${model}`}${loss === defaults.loss ? '' : `-${loss}`}${o.dSteps === undefined || o.dSteps === defaults.dSteps ? '' : `-d${o.dSteps}`}`;
   const gridDir = join(o.out, `grids${tag}`);
   mkdirSync(gridDir, { recursive: true });
 
@@ -225,7 +237,7 @@ export async function runMnistBench(
     hooks.onStage?.(`seed ${seed}: training the ${model.toUpperCase()}`);
     const seedDir = join(o.out, `seed-${seed}${tag}`);
     const runDir = join(seedDir, 'run');
-    const pair = await mnistGan(runDir, { model, seed, trainSteps: o.trainSteps, finetuneD: o.finetuneD }, hooks);
+    const pair = await mnistGan(runDir, { model, seed, trainSteps: o.trainSteps, finetuneD: o.finetuneD, loss, dSteps: o.dSteps }, hooks);
     let generatorPanel: { data: Float32Array; subtitle: string } | undefined;
     for (const m of methods) {
       hooks.onStage?.(`seed ${seed}: ${m.id}`);
@@ -282,7 +294,9 @@ export async function runMnistBench(
   const files = { json: join(o.out, `mnist${tag}.json`), table: join(o.out, `mnist${tag}.md`), grids: gridDir };
   const gan = {
     model,
-    ...(model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS),
+    ...defaults,
+    loss,
+    dSteps: o.dSteps ?? defaults.dSteps,
     dataset: 'mnist',
     steps: o.trainSteps ?? MNIST_TRAIN.steps,
     finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,

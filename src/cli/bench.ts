@@ -1,11 +1,13 @@
 /** `refinery bench table1` (the 25-Gaussian Table 1) and `refinery bench mnist` (the MNIST image table), over seeds. */
 import type { Command } from 'commander';
 import { formatMnist, MNIST_METHODS, runMnistBench } from '../bench/mnist.js';
+import { GAN_LOSSES } from '../train/common.js';
+import { formatAlphaGanBench, runAlphaGanBench } from '../bench/alphagan.js';
 import { BENCH_PRIORS, formatPriorBench, runPriorBench } from '../bench/prior.js';
 import { formatTable1, runTable1, TABLE1_BASES, TABLE1_METHODS, TABLE1_WGAN_METHODS, table1Methods } from '../bench/table1.js';
 import { fail } from '../errors.js';
 import { printResult, signal } from './common.js';
-import { choiceArg, intArg } from './parse.js';
+import { choiceArg, intArg, numberArg } from './parse.js';
 import { runVaeBench, VAE_METHODS } from '../bench/vae.js';
 
 /** The --methods list: a comma-separated subset of the benchmark's method ids (undefined: all). */
@@ -71,6 +73,8 @@ export function registerBench(program: Command): void {
     .option('--n <n>', 'samples per method', intArg(1), 10000)
     .option('--methods <list>', `comma-separated subset of ${MNIST_METHODS.map((m) => m.id).join(', ')}`)
     .option('--model <m>', 'the base GAN: dcgan or sagan (outputs get the suffix -sagan)', choiceArg(['dcgan', 'sagan'] as const), 'dcgan')
+    .option('--loss <loss>', `the GAN loss, one of ${GAN_LOSSES.join(', ')} (default: the model's; another adds -LOSS to the outputs' suffix)`, choiceArg(GAN_LOSSES))
+    .option('--d-steps <n>', "D updates per G update (default: the model's, 1; another adds -dN to the suffix)", intArg(1))
     .option('--train-steps <n>', 'GAN steps per seed', intArg(1))
     .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
     .option('--out <dir>', 'output folder (the classifier and runs are reused when present)', 'refinery-mnist')
@@ -79,7 +83,17 @@ export function registerBench(program: Command): void {
     .action(async (opts) => {
       const methods = methodList(opts.methods, MNIST_METHODS);
       const r = await runMnistBench(
-        { seeds: opts.seeds, n: opts.n, out: opts.out, methods, trainSteps: opts.trainSteps, finetuneD: opts.finetuneD, model: opts.model },
+        {
+          seeds: opts.seeds,
+          n: opts.n,
+          out: opts.out,
+          methods,
+          trainSteps: opts.trainSteps,
+          finetuneD: opts.finetuneD,
+          model: opts.model,
+          loss: opts.loss,
+          dSteps: opts.dSteps,
+        },
         stageHooks(opts.quiet),
       );
       printResult(
@@ -123,5 +137,29 @@ export function registerBench(program: Command): void {
         stageHooks(opts.quiet),
       );
       printResult(opts.json, r, `${formatPriorBench(r.rows)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\ngrid: ${r.files.grid}`);
+    });
+  bench
+    .command('alphagan')
+    .description(
+      'alpha-GAN (Rosca et al.) on MNIST: samples (generator, DRS, DDLS) and reconstructions of the held-out digits refined from their codes (DDLS, DOT in latent space): FID, IS, confident digits, pixel error, labels kept',
+    )
+    .option('--n <n>', 'samples from the prior', intArg(1), 10000)
+    .option('--seed <n>', 'seed of the alpha-GAN and the samples', intArg(0), 0)
+    .option('--train-steps <n>', 'alpha-GAN training steps', intArg(1))
+    .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
+    .option(
+      '--rec-weight <x>',
+      'weight of the reconstruction term',
+      numberArg((v) => v >= 0, 'a non-negative number'),
+    )
+    .option('--out <dir>', 'output folder (the classifier and the run are reused when present)', 'refinery-alphagan')
+    .option('--json', 'print the result as JSON', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts) => {
+      const r = await runAlphaGanBench(
+        { n: opts.n, seed: opts.seed, out: opts.out, trainSteps: opts.trainSteps, finetuneD: opts.finetuneD, recWeight: opts.recWeight },
+        stageHooks(opts.quiet),
+      );
+      printResult(opts.json, r, `${formatAlphaGanBench(r.rows)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\ngrid: ${r.files.grid}`);
     });
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { readNpy } from '../io/npyfile.js';
-import { repoRoot } from '../testing/fixtures.js';
+import { encodeNpy } from '../io/npy.js';
+import { fixturesDir, repoRoot } from '../testing/fixtures.js';
 
 const main = join(repoRoot, 'dist', 'cli', 'main.js');
 const root = mkdtempSync(join(tmpdir(), 'refinery-cli-'));
@@ -106,10 +107,8 @@ test('demo writes the plot, the metrics and the samples', () => {
 });
 
 test('malformed models, unsupported operators, shape mismatches and corrupt .npy exit 2 and write nothing', async () => {
-  const { fixturesDir } = await import('../testing/fixtures.js');
   const { Graph } = await import('../onnx/graph.js');
   const { encodeGraph } = await import('../onnx/model.js');
-  const { writeFileSync } = await import('node:fs');
   const fx = fixturesDir();
   const g = join(fx, 'mlp2d', 'generator.onnx');
   const d = join(fx, 'mlp2d', 'discriminator.onnx');
@@ -456,4 +455,74 @@ test('train --model vae, then train-corrector from a GAN run: the corrected run 
   assert.ok(bad.stderr.includes('--loss') && bad.stderr.includes('--model mlp or dcgan'), bad.stderr);
   const noD = cli('train-corrector', '--gan', vae, '--target', vae, '--out', join(root, 'vc-bad2'));
   assert.equal(noD.code, 2, noD.stderr);
+});
+
+test('train --model alphagan writes an encoder; refine --reconstruct refines the codes of real data, --latents starts from given latents; misuse exits 2', () => {
+  const run = join(root, 'ag');
+  const t = cli(
+    'train',
+    '--model',
+    'alphagan',
+    '--out',
+    run,
+    '--steps',
+    '20',
+    '--finetune-d',
+    '5',
+    '--hidden',
+    '16',
+    '--layers',
+    '1',
+    '--batch-size',
+    '32',
+    '--rec-weight',
+    '2',
+    '--json',
+    '--quiet',
+  );
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal(JSON.parse(t.stdout).meta.extra.model, 'alphagan');
+  for (const f of ['generator.onnx', 'discriminator.onnx', 'encoder.onnx', 'meta.json']) assert.ok(existsSync(join(run, f)), f);
+  const real = join(root, 'ag-real.npy');
+  assert.equal(cli('sample', '--run', run, '--n', '30', '--out', real, '--quiet').code, 0);
+  const out = join(root, 'ag-rec.npy');
+  const r = cli('refine', '--run', run, '--method', 'ddls', '--num-steps', '3', '--reconstruct', real, '--out', out, '--json', '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readNpy(out).shape, [30, 2], 'one refined reconstruction per real row (--n from the file)');
+  assert.ok(JSON.parse(readFileSync(out.replace(/\.npy$/, '.json'), 'utf8')).provenance.latents.includes('encoder.onnx'));
+  const latents = join(root, 'ag-z.npy');
+  writeFileSync(latents, encodeNpy({ data: Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), shape: [12, 2] }));
+  const z = cli('refine', '--run', run, '--method', 'dot-latent', '--num-steps', '2', '--latents', latents, '--out', join(root, 'ag-z-out.npy'), '--quiet');
+  assert.equal(z.code, 0, z.stderr);
+  assert.deepEqual(readNpy(join(root, 'ag-z-out.npy')).shape, [12, 2]);
+  const wide = join(root, 'ag-z3.npy');
+  writeFileSync(wide, encodeNpy({ data: new Float32Array(36), shape: [12, 3] }));
+  const misuse: [string[], string][] = [
+    [['--reconstruct', real, '--method', 'drs'], 'latents'],
+    [['--encoder', join(run, 'encoder.onnx'), '--method', 'ddls'], '--encoder'],
+    [['--reconstruct', real, '--latents', real, '--method', 'ddls'], '--latents'],
+    [['--latents', wide, '--method', 'ddls'], '--latents'],
+  ];
+  for (const [args, name] of misuse) {
+    const m = cli('refine', '--run', run, '--out', join(root, 'ag-bad.npy'), '--quiet', ...args);
+    assert.equal(m.code, 2, `${args.join(' ')}: ${m.stderr}`);
+    assert.ok(m.stderr.includes(name), `${args.join(' ')}: ${m.stderr}`);
+  }
+  const noEncoder = cli(
+    'refine',
+    '--run',
+    join(fixturesDir(), 'mlp2d'),
+    '--method',
+    'ddls',
+    '--reconstruct',
+    real,
+    '--out',
+    join(root, 'ag-bad.npy'),
+    '--quiet',
+  );
+  assert.equal(noEncoder.code, 2, noEncoder.stderr);
+  assert.ok(noEncoder.stderr.includes('--encoder'), noEncoder.stderr);
+  const wrong = cli('train', '--model', 'alphagan', '--out', join(root, 'ag-bad'), '--loss', 'hinge');
+  assert.equal(wrong.code, 2);
+  assert.ok(wrong.stderr.includes('--loss'), wrong.stderr);
 });

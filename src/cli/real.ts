@@ -18,25 +18,29 @@ export interface RealSamples {
   description: string;
 }
 
+/** Samples of the generator's shape from `path` (a .npy [m, ...data shape] or a folder of PNGs); errors name `option`. */
+export function readSamplesPath(path: string, meta: ModelMeta, option: string): Tensor {
+  const { dataShape } = meta;
+  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG images', path);
+  let t: Tensor;
+  if (statSync(path).isDirectory()) {
+    const f = readImageFolder(path, { range: meta.outputRange ?? [-1, 1], grayscale: dataShape[0] === 1, option });
+    t = { data: f.data, shape: [...f.shape] };
+  } else {
+    t = readNpyFloat32(path);
+  }
+  if (t.shape.slice(1).join('x') !== dataShape.join('x')) {
+    fail('shape_mismatch', option, `an array of shape [m, ${dataShape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
+  }
+  return t;
+}
+
 /** Read --real (a .npy or a folder of PNGs) or draw --real-n samples of --dataset; undefined when neither is given. */
 export function readRealSamples(opts: { real?: string; dataset?: string; realN: number; seed: number }, meta: ModelMeta): RealSamples | undefined {
   const { dataShape } = meta;
   if (opts.real !== undefined && opts.dataset !== undefined)
     fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', `--real ${opts.real} and --dataset ${opts.dataset}`);
-  if (opts.real !== undefined) {
-    if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file or folder of PNG images', opts.real);
-    let t: Tensor;
-    if (statSync(opts.real).isDirectory()) {
-      const f = readImageFolder(opts.real, { range: meta.outputRange ?? [-1, 1], grayscale: dataShape[0] === 1, option: '--real' });
-      t = { data: f.data, shape: [...f.shape] };
-    } else {
-      t = readNpyFloat32(opts.real);
-    }
-    if (t.shape.slice(1).join('x') !== dataShape.join('x')) {
-      fail('shape_mismatch', '--real', `an array of shape [m, ${dataShape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
-    }
-    return { tensor: t, file: opts.real, description: opts.real };
-  }
+  if (opts.real !== undefined) return { tensor: readSamplesPath(opts.real, meta, '--real'), file: opts.real, description: opts.real };
   if (opts.dataset !== undefined) {
     if (dataShape.length !== 1 || dataShape[0] !== 2)
       fail('invalid_argument', '--dataset', 'a generator of 2-D samples (built-in datasets are 2-D)', `samples of shape [${dataShape.join(', ')}]`);

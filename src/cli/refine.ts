@@ -5,7 +5,15 @@
  */
 import type { Command } from 'commander';
 import { CALIBRATION_METHODS } from '../calibration/calibrate.js';
+import { encodeLatents } from '../models/encoder.js';
 import { D_OUTPUTS, LATENT_PRIORS } from '../models/meta.js';
+import type { ModelPair } from '../models/pair.js';
+import { loadGraph } from '../onnx/modelfile.js';
+import { readNpyFloat32 } from '../io/npyfile.js';
+import { fail } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEVICES } from '../onnx/device.js';
 import { refineToFile } from '../refine/file.js';
 import { parseShard, shardFileName } from '../refine/shard.js';
@@ -15,7 +23,7 @@ import { pairFromFlags, printResult, signal } from './common.js';
 import { givenMethodOptions, registerMethodOptions } from './methods.js';
 import { choiceArg, intArg } from './parse.js';
 import { progressStages } from './progress.js';
-import { readRealSamples } from './real.js';
+import { readRealSamples, readSamplesPath } from './real.js';
 
 export function registerRefine(program: Command): void {
   const cmd = program
@@ -52,6 +60,15 @@ export function registerRefine(program: Command): void {
       'let drs, mh and sir use an uncalibrated critic (--d-output critic) as the log density ratio (otherwise they need --calibrate)',
       false,
     )
+    .option(
+      '--reconstruct <path>',
+      'refine reconstructions: start each row at the code of a real sample (.npy or folder of PNGs) from the encoder; --n defaults to its rows (dynamics methods)',
+    )
+    .option(
+      '--encoder <file>',
+      'encoder ONNX for --reconstruct: x -> z or [mu, logvar] (default: encoder.onnx in --run, written by train --model alphagan or vae)',
+    )
+    .option('--latents <file>', 'start latents .npy [n, latent_dim] instead of draws of the prior; --n defaults to its rows (dynamics methods)')
     .option('--png <file>', 'also write a picture of the samples (scatter for 2-D data, grid for images)')
     .option('--json', 'print the summary as JSON', false)
     .option('--quiet', 'no progress on stderr', false);
@@ -63,6 +80,8 @@ export function registerRefine(program: Command): void {
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard, process.env, '--shard');
     const out = shard ? shardFileName(opts.out, shard) : opts.out;
     const real = readRealSamples(opts, pair.meta);
+    const start = await readStartLatents(opts, pair);
+    if (start && command.getOptionValueSource('n') !== 'cli') opts.n = start.tensor.shape[0];
     const bar = progressStages(!opts.quiet);
     const options = {
       method,
@@ -73,6 +92,7 @@ export function registerRefine(program: Command): void {
       shard,
       device: opts.device,
       real: real?.tensor,
+      latents: start?.tensor,
       calibrate: opts.calibrate,
       criticAsRatio: opts.criticAsRatio,
       signal: signal(),
@@ -83,8 +103,8 @@ export function registerRefine(program: Command): void {
       out,
       resume: opts.resume,
       png: opts.png,
-      inputs: real?.file ? [{ path: real.file, option: '--real' }] : [],
-      provenance: { real: real?.description ?? null },
+      inputs: [...(real?.file ? [{ path: real.file, option: '--real' }] : []), ...(start?.inputs ?? [])],
+      provenance: { real: real?.description ?? null, ...(start ? { latents: start.description } : {}) },
       names: { out: '--out', png: '--png' },
     }).finally(() => bar.stop());
     const s = r.summary;
@@ -95,4 +115,42 @@ export function registerRefine(program: Command): void {
       `${METHODS[method].id}${shard ? ` shard ${shard.index}/${shard.count}` : ''}: wrote ${r.shape.join('x')} to ${r.out} in ${r.seconds.toFixed(1)} s;${fmt('acceptance')}${fmt('gradNorm')}${fmt('nonFinite')}\nsummary: ${r.summaryFile}`,
     );
   });
+}
+
+/** The run's start latents: --latents (a .npy), or --reconstruct (real samples through the encoder); undefined for neither. */
+async function readStartLatents(
+  opts: { latents?: string; reconstruct?: string; encoder?: string; run?: string; batchSize?: number },
+  pair: ModelPair,
+): Promise<{ tensor: Tensor; inputs: { path: string; option: string }[]; description: string } | undefined> {
+  if (opts.latents !== undefined && opts.reconstruct !== undefined)
+    fail('invalid_argument', '--latents', 'either --latents or --reconstruct, not both', `--latents ${opts.latents} and --reconstruct ${opts.reconstruct}`);
+  if (opts.encoder !== undefined && opts.reconstruct === undefined)
+    fail('invalid_argument', '--encoder', 'an option of --reconstruct', '--encoder without --reconstruct');
+  if (opts.latents !== undefined) {
+    if (!existsSync(opts.latents)) fail('invalid_file', '--latents', 'an existing .npy file [n, latent_dim]', opts.latents);
+    const t = readNpyFloat32(opts.latents);
+    const k = pair.meta.latentDim;
+    if (t.shape.length !== 2 || t.shape[1] !== k)
+      fail('shape_mismatch', '--latents', `an array of shape [n, ${k}] (the generator's latent size)`, `[${t.shape.join(', ')}]`);
+    return { tensor: t, inputs: [{ path: opts.latents, option: '--latents' }], description: opts.latents };
+  }
+  if (opts.reconstruct === undefined) return undefined;
+  const encoder = opts.encoder ?? (opts.run !== undefined ? join(opts.run, 'encoder.onnx') : undefined);
+  if (encoder === undefined || !existsSync(encoder))
+    fail(
+      'invalid_argument',
+      '--encoder',
+      'an encoder ONNX for --reconstruct (--encoder F.onnx, or a --run folder with encoder.onnx: train --model alphagan or vae)',
+      encoder ?? 'none',
+    );
+  const x = readSamplesPath(opts.reconstruct, pair.meta, '--reconstruct');
+  const z = await encodeLatents(loadGraph(encoder), x, { latentDim: pair.meta.latentDim, path: '--encoder' });
+  return {
+    tensor: z,
+    inputs: [
+      { path: opts.reconstruct, option: '--reconstruct' },
+      { path: encoder, option: '--encoder' },
+    ],
+    description: `codes of ${opts.reconstruct} (${x.shape[0]} samples) from ${encoder}`,
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * `refinery train --model mlp|dcgan|sagan|vae`: train a base model and write a run folder
- * (generator.onnx, discriminator.onnx, meta.json). The GANs share the GAN loop and most options;
+ * `refinery train --model mlp|dcgan|sagan|vae|alphagan`: train a base model and write a run folder
+ * (generator.onnx, discriminator.onnx, meta.json; encoder.onnx for vae and alphagan). The GANs share the GAN loop and most options;
  * the defaults are each model's own (MLP_DEFAULTS, DCGAN_DEFAULTS, SAGAN_DEFAULTS), so commander
  * sets none.
  */
@@ -13,12 +13,13 @@ import { DCGAN_DEFAULTS } from '../train/dcgan.js';
 import { GAN_LOSSES, MLP_DEFAULTS } from '../train/mlpgan.js';
 import { SAGAN_DEFAULTS } from '../train/sagan.js';
 import { GAN_MODELS, trainGan, type TrainGanOptions } from '../train/train.js';
+import { ALPHAGAN_DEFAULTS as AG, ALPHAGAN_IMAGE_DEFAULTS as AGI, type AlphaGanOptions, trainAlphaGan } from '../train/alphagan.js';
 import { trainVae, VAE_DEFAULTS, VAE_IMAGE_DEFAULTS, type VaeOptions } from '../train/vae.js';
 import { printResult, signal } from './common.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progress } from './progress.js';
 
-const TRAIN_MODELS = [...GAN_MODELS, 'vae'] as const;
+const TRAIN_MODELS = [...GAN_MODELS, 'vae', 'alphagan'] as const;
 type Model = (typeof TRAIN_MODELS)[number];
 
 const M = MLP_DEFAULTS;
@@ -33,34 +34,38 @@ const both = (key: keyof typeof M & keyof typeof C & keyof typeof S) =>
 const GANS: Model[] = ['mlp', 'dcgan', 'sagan'];
 const IMAGE_GANS: Model[] = ['dcgan', 'sagan'];
 const ONLY: Record<string, { models: Model[]; flag: string }> = {
-  hidden: { models: ['mlp', 'vae'], flag: '--hidden' },
+  hidden: { models: ['mlp', 'vae', 'alphagan'], flag: '--hidden' },
   activation: { models: ['mlp'], flag: '--activation' },
   realDir: { models: IMAGE_GANS, flag: '--real-dir' },
   grayscale: { models: IMAGE_GANS, flag: '--grayscale' },
-  width: { models: [...IMAGE_GANS, 'vae'], flag: '--width' },
+  width: { models: [...IMAGE_GANS, 'vae', 'alphagan'], flag: '--width' },
   pixelNorm: { models: IMAGE_GANS, flag: '--no-pixel-norm' },
   spectralNormG: { models: ['sagan'], flag: '--no-spectral-norm-g' },
   loss: { models: GANS, flag: '--loss' },
   prior: { models: GANS, flag: '--prior' },
-  spectralNorm: { models: GANS, flag: '--spectral-norm' },
-  lrG: { models: GANS, flag: '--lr-g' },
-  lrD: { models: GANS, flag: '--lr-d' },
+  spectralNorm: { models: [...GANS, 'alphagan'], flag: '--spectral-norm' },
+  lrG: { models: [...GANS, 'alphagan'], flag: '--lr-g' },
+  lrD: { models: [...GANS, 'alphagan'], flag: '--lr-d' },
   dSteps: { models: GANS, flag: '--d-steps' },
-  finetuneD: { models: GANS, flag: '--finetune-d' },
+  finetuneD: { models: [...GANS, 'alphagan'], flag: '--finetune-d' },
   gpWeight: { models: GANS, flag: '--gp-weight' },
   likelihoodStd: { models: ['vae'], flag: '--likelihood-std' },
+  recWeight: { models: ['alphagan'], flag: '--rec-weight' },
+  codeHidden: { models: ['alphagan'], flag: '--code-hidden' },
   lr: { models: ['vae'], flag: '--lr' },
 };
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a base model (a GAN: MLP on 2-D data, DCGAN or SAGAN on images; or a VAE); writes generator.onnx, discriminator.onnx (GANs), meta.json')
+    .description(
+      'train a base model (a GAN: MLP on 2-D data, DCGAN or SAGAN on images; a VAE; an alpha-GAN); writes generator.onnx, discriminator.onnx (GANs), encoder.onnx (vae, alphagan), meta.json',
+    )
     .requiredOption('--out <dir>', 'run folder to write')
     .option('--model <m>', `${TRAIN_MODELS.join(' or ')} (default mlp)`, choiceArg(TRAIN_MODELS))
     .option(
       '--dataset <name>',
-      `mlp: ${DATASET_NAMES.join(', ')} (default ${M.dataset}); dcgan, sagan: ${IMAGE_DATASET_NAMES.join(', ')} (default ${C.dataset}); vae: any of them (default ${VAE_DEFAULTS.dataset})`,
+      `mlp: ${DATASET_NAMES.join(', ')} (default ${M.dataset}); dcgan, sagan: ${IMAGE_DATASET_NAMES.join(', ')} (default ${C.dataset}); vae, alphagan: any of them (default ${VAE_DEFAULTS.dataset}, ${AG.dataset})`,
     )
     .option('--real-dir <dir>', 'dcgan, sagan: train on a folder of PNG images (all the same size) instead of --dataset')
     .option('--grayscale', 'dcgan, sagan with --real-dir: read the images as one channel (default: one channel when all are grey)')
@@ -108,6 +113,16 @@ export function registerTrain(program: Command): void {
       numberArg((n) => n > 0, 'a positive number'),
     )
     .option('--lr <x>', `vae: Adam learning rate (default points ${VAE_DEFAULTS.lr}, images ${VAE_IMAGE_DEFAULTS.lr})`, rate)
+    .option(
+      '--rec-weight <x>',
+      `alphagan: weight of the reconstruction term, mean |x - G(E(x))| (default ${AG.recWeight})`,
+      numberArg((n) => n >= 0, 'a non-negative number'),
+    )
+    .option(
+      '--code-hidden <n>',
+      `alphagan: units of the code discriminator's two hidden layers (default points ${AG.codeHidden}, images ${AGI.codeHidden})`,
+      intArg(1),
+    )
     .option('--resume', 'continue from the checkpoint in --out', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
@@ -125,6 +140,19 @@ export function registerTrain(program: Command): void {
         Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'model'].includes(k)),
       );
       const bar = progress('train', !opts.quiet);
+      if (model === 'alphagan') {
+        const image = (IMAGE_DATASET_NAMES as readonly string[]).includes(String(given.dataset ?? AG.dataset));
+        const a = await trainAlphaGan({ ...AG, ...(image ? AGI : {}), ...given, out: opts.out } as AlphaGanOptions, {
+          signal: signal(),
+          onProgress: (p) => bar.update(p.step, p.steps, `loss_d ${p.lossD.toFixed(3)} loss_g ${p.lossG.toFixed(3)} rec ${p.reconstruction.toFixed(3)}`),
+        }).finally(() => bar.stop());
+        printResult(
+          opts.json,
+          a,
+          `trained alphagan ${a.steps} steps in ${a.seconds.toFixed(1)} s (loss_d ${a.lossD.toFixed(4)}, loss_g ${a.lossG.toFixed(4)}); wrote ${a.dir}/generator.onnx, discriminator.onnx, encoder.onnx, meta.json`,
+        );
+        return;
+      }
       if (model === 'vae') {
         const image = (IMAGE_DATASET_NAMES as readonly string[]).includes(String(given.dataset ?? VAE_DEFAULTS.dataset));
         const v = await trainVae({ ...VAE_DEFAULTS, ...(image ? VAE_IMAGE_DEFAULTS : {}), ...given, out: opts.out } as VaeOptions, {

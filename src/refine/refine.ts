@@ -60,6 +60,13 @@ export interface RefineCommonOptions {
   device?: Device;
   /** Held-out real samples [m, ...dataShape]: MH-GAN starts, calibration, DRE-F-SP training. */
   real?: Tensor;
+  /**
+   * Start latents of the run's rows, [n, latentDim] (row i starts at row i; with `shard`, still
+   * the whole run's n rows), instead of draws of the prior: e.g. `encodeLatents` of real data, to
+   * refine reconstructions G(E(x)). For the dynamics methods (ddls, dcd, dot, dot-latent, dgflow);
+   * selection methods draw their own proposals.
+   */
+  latents?: Tensor;
   /** Calibrate D into a density ratio on `real` before refining. Default 'none'. */
   calibrate?: CalibrationMethod;
   /**
@@ -134,6 +141,7 @@ const COMMON_KEYS = new Set([
   'shard',
   'device',
   'real',
+  'latents',
   'calibrate',
   'criticAsRatio',
   'signal',
@@ -264,6 +272,7 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   const dataShape = pair.meta.dataShape;
   const rowSize = dataShape.reduce((a, b) => a * b, 1);
   const real = all.real === undefined ? undefined : checkRealTensor(all.real, dataShape);
+  const latents = all.latents === undefined ? undefined : checkLatents(all.latents, total, pair.meta.latentDim, method);
   if (method.needsReal && real === undefined) fail('invalid_argument', 'real', `held-out real samples for method ${method.id}`, 'none');
   if (calibrateWith !== 'none' && real === undefined) fail('invalid_argument', 'real', `held-out real samples for calibrate ${calibrateWith}`, 'none');
   // Selection methods weigh samples by exp(logRatio): with a critic that is a score, not a ratio.
@@ -336,6 +345,7 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
           seed,
           batchSize,
           real,
+          latents,
           shared,
           hooks: {
             signal,
@@ -347,6 +357,25 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
       );
     },
   };
+}
+
+/** Check `latents`: a finite [n, latentDim] tensor, for a method that starts from latents. */
+function checkLatents(given: unknown, n: number, latentDim: number, method: MethodDefinition<MethodId, object>): Float32Array {
+  if (method.family !== 'dynamics')
+    fail(
+      'invalid_argument',
+      'latents',
+      `a method that moves samples from start latents (ddls, dcd, dot, dot-latent, dgflow); ${method.id} selects among its own proposals`,
+      'start latents',
+    );
+  const t = given as Tensor;
+  if (typeof t !== 'object' || t === null || !(t.data instanceof Float32Array) || !Array.isArray(t.shape))
+    fail('invalid_argument', 'latents', `latents { data: Float32Array, shape: [${n}, ${latentDim}] }`, describe(given));
+  if (t.shape.length !== 2 || t.shape[0] !== n || t.shape[1] !== latentDim || t.data.length !== n * latentDim)
+    fail('shape_mismatch', 'latents', `shape [${n}, ${latentDim}] (n rows of the generator's latent size)`, `[${t.shape.join(', ')}]`);
+  const bad = t.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) fail('invalid_argument', `latents row ${Math.floor(bad / latentDim)}`, 'finite values', String(t.data[bad]));
+  return t.data;
 }
 
 /** Check one chunk's output: as many rows as asked, each of the sample's size. */

@@ -14,7 +14,7 @@ import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
-import { batchesOf, sampleLatents } from './latent.js';
+import { batchesOf, startLatents } from './latent.js';
 import { batchChainHooks, type RefineOutput, type RunContext } from './types.js';
 import { chainWatch, positionView } from './watch.js';
 
@@ -100,7 +100,7 @@ export async function runDcd(ctx: RunContext, options: Partial<DcdRunOptions> = 
     for (const b of batchesOf(first, n, batchSize)) {
       const start = b.start - first;
       const rows = b.rows;
-      const z = sampleLatents(pair.meta.latentPrior, seed, b.start, rows, d);
+      const z = startLatents(pair.meta.latentPrior, seed, b.start, rows, d, ctx.latents);
       const x0 = await gen.generate({ data: z, shape: [rows, d] });
       const init = await dcdInit(field, { data: x0.data, shape: [rows, ...dataShape] });
       before.push(init.logRatio);

@@ -15,7 +15,7 @@ import { GeneratorRunner } from '../targets/generator.js';
 import { dgflowInit, dgflowKernel, validateDgflowKernel } from '../methods/dynamics/dgflow.js';
 import { type DriverHooks, runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
-import { batchesOf, sampleLatents } from './latent.js';
+import { batchesOf, startLatents } from './latent.js';
 import type { RefineOutput, RunContext } from './types.js';
 import { chainWatch, latentView, positionView } from './watch.js';
 
@@ -94,7 +94,7 @@ export async function runDgflow(ctx: RunContext, options: Partial<DgflowOptions>
     for (const b of batchesOf(first, ctx.n, ctx.batchSize)) {
       const start = b.start - first;
       const rows = b.rows;
-      const z0 = sampleLatents(pair.meta.latentPrior, ctx.seed, b.start, rows, d);
+      const z0 = startLatents(pair.meta.latentPrior, ctx.seed, b.start, rows, d, ctx.latents);
       const x0 = latent ? { data: z0, shape: [rows, d] } : { data: (await gen.generate({ data: z0, shape: [rows, d] })).data, shape: [rows, ...rowShape] };
       const init = await dgflowInit(field, x0);
       const step0 = c++ * o.numSteps;

@@ -45,7 +45,7 @@ import type { Tensor } from '../tensor.js';
 import { finiteMean, validateNumSteps, validateRunContext, withDefaults } from './dcd.js';
 import { runChain, summarize } from './driver.js';
 import type { StepInfo } from './kernel.js';
-import { batchesOf, sampleLatents, samplePrior } from './latent.js';
+import { batchesOf, startLatents, samplePrior } from './latent.js';
 import { batchChainHooks, once, type RefineOutput, type RunContext } from './types.js';
 import { chainWatch, latentView, positionView } from './watch.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
@@ -266,7 +266,7 @@ export async function runDot(ctx: RunContext, options: Partial<DotRunOptions> = 
     for (const b of batchesOf(first, n, batchSize)) {
       const start = b.start - first;
       const rows = b.rows;
-      const z = sampleLatents(pair.meta.latentPrior, seed, b.start, rows, d);
+      const z = startLatents(pair.meta.latentPrior, seed, b.start, rows, d, ctx.latents);
       let init: DotState;
       if (latent) init = dotInit({ data: z, shape: [rows, d] });
       else {

@@ -38,6 +38,16 @@ export function sampleLatents(prior: LatentPrior, seed: number, start: number, r
 }
 
 /**
+ * The start latents of rows start..start+rows-1 of a run: rows of `given` (the run's start latents,
+ * [total, d], e.g. codes of real data from an encoder, to refine reconstructions) when there are,
+ * else the prior draws of `sampleLatents`.
+ */
+export function startLatents(prior: LatentPrior, seed: number, start: number, rows: number, d: number, given?: Float32Array): Float32Array {
+  if (given === undefined) return sampleLatents(prior, seed, start, rows, d);
+  return given.slice(start * d, (start + rows) * d);
+}
+
+/**
  * The batches of rows [start, start + n) of a run: cut at multiples of `batchSize` counted from row
  * 0, so that a chunk or a shard starting on such a multiple sees the batches a whole run sees.
  */
@@ -63,6 +73,8 @@ export interface LatentRefineOptions {
   batchSize: number;
   numSteps: number;
   ddls: DdlsOptions;
+  /** Start latents of the run's rows [total, d] (default: draws of the prior). */
+  latents?: Float32Array;
 }
 
 export interface LatentRefineResult {
@@ -76,8 +88,8 @@ export interface LatentRefineResult {
 }
 
 /**
- * Refine rows start..start+n-1 with DDLS: row i starts at the latent of `sample` (Rng(seed,
- * SAMPLE_STREAM, i)) and draws its Langevin noise at step t from Rng(seed, DDLS_STREAM, i, t).
+ * Refine rows start..start+n-1 with DDLS: row i starts at `latents` row i when given, else at the
+ * latent of `sample` (Rng(seed, SAMPLE_STREAM, i)), and draws its Langevin noise at step t from Rng(seed, DDLS_STREAM, i, t).
  */
 export async function refineLatentDdls(
   pair: ModelPair,
@@ -98,7 +110,7 @@ export async function refineLatentDdls(
   try {
     for (const b of batchesOf(first, o.n, o.batchSize)) {
       const local = b.start - first;
-      const z0 = sampleLatents(pair.meta.latentPrior, o.seed, b.start, b.rows, d);
+      const z0 = startLatents(pair.meta.latentPrior, o.seed, b.start, b.rows, d, o.latents);
       before.set((await gen.generate({ data: z0, shape: [b.rows, d] })).data, local * dataSize);
       const init = await ddlsInit(target, { data: z0, shape: [b.rows, d] });
       const watch = chainWatch(hooks.watch, 'ddls', local, b.rows, o.numSteps, latentView(gen, d));
@@ -127,7 +139,7 @@ export const runDdls: MethodRunner<DdlsRunOptions> = async (ctx, o) => {
   const chunks = Math.ceil(ctx.n / ctx.batchSize);
   const r = await refineLatentDdls(
     ctx.pair,
-    { n: ctx.n, start: ctx.start, seed: ctx.seed, batchSize: ctx.batchSize, numSteps, ddls },
+    { n: ctx.n, start: ctx.start, seed: ctx.seed, batchSize: ctx.batchSize, numSteps, ddls, latents: ctx.latents },
     {
       signal: ctx.hooks?.signal,
       watch: ctx.hooks?.watch,

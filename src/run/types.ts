@@ -25,6 +25,12 @@ export interface RunContext {
   /** Held-out real samples [m, ...dataShape] (MH-GAN starts, calibration, DRE-F-SP training). */
   real?: Float32Array;
   /**
+   * Start latents of the whole run's rows, [total, latentDim] row-major (row i of the run starts
+   * there), instead of draws of the prior: e.g. an encoder's codes of real data, so that a
+   * dynamics method refines reconstructions. Selection methods draw their own proposals.
+   */
+  latents?: Float32Array;
+  /**
    * The run's global quantities (DRS's M and gamma, DOT's K_eff), each computed once from its own
    * seeded pool and kept here across the run's chunks (see `once`). Without it they are recomputed
    * per call, to the same values.

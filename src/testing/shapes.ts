@@ -5,6 +5,7 @@ import { RefineryError } from '../errors.js';
 import { shapes28 } from '../data/images.js';
 import { loadPair } from '../models/load.js';
 import { discriminatorGraph } from '../models/pair.js';
+import { loadGraph } from '../onnx/modelfile.js';
 import { Session } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { GeneratorRunner } from '../targets/generator.js';
@@ -114,4 +115,28 @@ export async function latentGradientAgrees(pair: ModelPair, n: number, d: number
     if (Math.abs(fd - dir) < 1e-2 * (1 + Math.abs(dir))) agree++;
   }
   assert.ok(agree >= n - 1, `directional derivatives vs central differences: ${rows.join('; ')}`);
+}
+
+/** Largest singular value of each weight (rank >= 2) of an exported graph, as the matrix [shape[0], rest], by 200 power iterations in float64. */
+export function topSingularValues(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, init] of loadGraph(file).initializers) {
+    if (init.dims.length < 2 || init.dtype !== 'float32') continue;
+    const rows = init.dims[0];
+    const cols = init.data.length / rows;
+    const w = init.data as Float32Array;
+    let v = new Rng(1).fillNormal(new Float64Array(cols));
+    let sigma = 0;
+    for (let it = 0; it < 200; it++) {
+      const u = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) u[r] += w[r * cols + c] * v[c];
+      const next = new Float64Array(cols);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) next[c] += w[r * cols + c] * u[r];
+      const norm = Math.hypot(...next);
+      sigma = Math.sqrt(norm);
+      v = next.map((x) => x / norm);
+    }
+    out.set(name, sigma);
+  }
+  return out;
 }

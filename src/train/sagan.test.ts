@@ -7,7 +7,7 @@ import type { RefineryError } from '../errors.js';
 import { generatorGraph } from '../models/pair.js';
 import { loadGraph } from '../onnx/modelfile.js';
 import { Rng } from '../rng.js';
-import { interruptedRun, latentGradientAgrees, learnsShapes } from '../testing/shapes.js';
+import { interruptedRun, latentGradientAgrees, learnsShapes, topSingularValues } from '../testing/shapes.js';
 import { isRefineryError } from '../testing/assert.js';
 import { DCGAN_DEFAULTS, trainDcgan } from './dcgan.js';
 import { SAGAN_DEFAULTS, type SaganOptions, trainSagan } from './sagan.js';
@@ -18,30 +18,6 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const tiny: Omit<SaganOptions, 'out'> = { ...SAGAN_DEFAULTS, steps: 20, finetuneD: 5, batchSize: 8, width: 8, latentDim: 8, checkpointEvery: 10 };
 const files = (dir: string) => ['generator.onnx', 'discriminator.onnx', 'meta.json'].map((f) => readFileSync(join(dir, f)));
-
-/** Largest singular value of each weight (rank >= 2) of an exported graph, as the matrix [shape[0], rest], by 200 power iterations in float64. */
-function topSingularValues(file: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [name, init] of loadGraph(file).initializers) {
-    if (init.dims.length < 2 || init.dtype !== 'float32') continue;
-    const rows = init.dims[0];
-    const cols = init.data.length / rows;
-    const w = init.data as Float32Array;
-    let v = new Rng(1).fillNormal(new Float64Array(cols));
-    let sigma = 0;
-    for (let it = 0; it < 200; it++) {
-      const u = new Float64Array(rows);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) u[r] += w[r * cols + c] * v[c];
-      const next = new Float64Array(cols);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) next[c] += w[r * cols + c] * u[r];
-      const norm = Math.hypot(...next);
-      sigma = Math.sqrt(norm);
-      v = next.map((x) => x / norm);
-    }
-    out.set(name, sigma);
-  }
-  return out;
-}
 
 test('training is deterministic, and resumes to the bit-identical result with spectral norm in G and D', async () => {
   const o = { ...tiny, finetuneD: 20 };
