@@ -73,7 +73,11 @@ export function registerBench(program: Command): void {
     .option('--n <n>', 'samples per method', intArg(1), 10000)
     .option('--methods <list>', `comma-separated subset of ${MNIST_METHODS.map((m) => m.id).join(', ')}`)
     .option('--model <m>', 'the base GAN: dcgan or sagan (outputs get the suffix -sagan)', choiceArg(['dcgan', 'sagan'] as const), 'dcgan')
-    .option('--loss <loss>', `the GAN loss, one of ${GAN_LOSSES.join(', ')} (default: the model's; another adds -LOSS to the outputs' suffix)`, choiceArg(GAN_LOSSES))
+    .option(
+      '--loss <loss>',
+      `the GAN loss, one of ${GAN_LOSSES.join(', ')} (default: the model's; another adds -LOSS to the outputs' suffix)`,
+      choiceArg(GAN_LOSSES),
+    )
     .option('--d-steps <n>', "D updates per G update (default: the model's, 1; another adds -dN to the suffix)", intArg(1))
     .option('--train-steps <n>', 'GAN steps per seed', intArg(1))
     .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
