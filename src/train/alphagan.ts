@@ -54,7 +54,7 @@ import {
 } from './common.js';
 import { dcganNets, initConvParams } from './dcgan.js';
 import { appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from './mlp.js';
-import { spectralBackward, spectralInit, spectralNormalize, type SpectralState } from './spectral.js';
+import { spectralBackward, spectralInit, spectralNormalize } from './spectral.js';
 
 /** Options of the alpha-GAN trainer (`trainAlphaGan`; the CLI's `train --model alphagan`). */
 export interface AlphaGanOptions {

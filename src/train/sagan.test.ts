@@ -6,7 +6,6 @@ import { after, test } from 'node:test';
 import type { RefineryError } from '../errors.js';
 import { generatorGraph } from '../models/pair.js';
 import { loadGraph } from '../onnx/modelfile.js';
-import { Rng } from '../rng.js';
 import { interruptedRun, latentGradientAgrees, learnsShapes, topSingularValues } from '../testing/shapes.js';
 import { isRefineryError } from '../testing/assert.js';
 import { DCGAN_DEFAULTS, trainDcgan } from './dcgan.js';
