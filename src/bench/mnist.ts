@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { MNIST_SIZE, mnistSplit } from '../data/mnist.js';
 import { RefineryError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { writeNpy } from '../io/npyfile.js';
+import { readNpyFloat32, writeNpy } from '../io/npyfile.js';
 import { evaluate } from '../metrics/evaluate.js';
 import { extractFeatures } from '../metrics/features.js';
 import { type GaussianStats, gaussianStats } from '../metrics/frechet.js';
@@ -84,6 +84,13 @@ export interface MnistBenchOptions {
   loss?: GanLoss;
   /** D updates per G update (default: the model's, 1). */
   dSteps?: number;
+  /**
+   * Score the samples an earlier run saved (seed-S/METHOD.npy) instead of refining again, when the
+   * record saved beside them (METHOD.json: the method, its options and n) matches; without a
+   * matching record the method runs. Their seconds are unknown: the seconds column is over the
+   * seeds that ran.
+   */
+  reuseSamples?: boolean;
 }
 
 /** The measures of one method on one seed. */
@@ -98,7 +105,10 @@ export interface DigitScore {
 
 export interface MnistScore extends DigitScore {
   seed: number;
-  seconds: number;
+  /** Wall time of the method; null when the samples were saved by an earlier run (`reuseSamples`). */
+  seconds: number | null;
+  /** With `reuseSamples`: true when the samples were scored from seed-S/METHOD.npy (an earlier run's). */
+  reused?: boolean;
 }
 
 export interface MnistRow {
@@ -106,8 +116,9 @@ export interface MnistRow {
   options: Record<string, unknown>;
   perSeed: MnistScore[];
   failures: { seed: number; error: string }[];
-  mean: Omit<MnistScore, 'seed'>;
-  sd: Omit<MnistScore, 'seed'>;
+  /** Means over the seeds (seconds: over the seeds that ran; NaN when none did). */
+  mean: Record<(typeof KEYS)[number], number>;
+  sd: Record<(typeof KEYS)[number], number>;
 }
 
 const KEYS = ['fid', 'is', 'highQualityPercent', 'classesCovered', 'jsClasses', 'seconds'] as const;
@@ -121,10 +132,14 @@ function meanSd(xs: number[]): [number, number] {
 /** The Markdown table of the rows, mean ± std over seeds. */
 export function formatMnist(rows: MnistRow[], seeds: number): string {
   // A row with fewer seeds than the run (a failure on some seeds) shows no spread: say how many it has.
-  const f = (r: MnistRow, k: (typeof KEYS)[number], digits: number) =>
-    r.perSeed.length === 0
-      ? 'failed'
-      : `${r.mean[k].toFixed(digits)}${r.perSeed.length > 1 ? ` ± ${r.sd[k].toFixed(digits)}` : seeds > 1 ? ` (${r.perSeed.length} of ${seeds} seeds)` : ''}`;
+  const f = (r: MnistRow, k: (typeof KEYS)[number], digits: number) => {
+    if (r.perSeed.length === 0) return 'failed';
+    // Seconds are over the seeds that ran (samples reused from an earlier run have none).
+    const count = r.perSeed.filter((p) => p[k] !== null).length;
+    if (count === 0) return '—';
+    const note = count === seeds || seeds === 1 ? '' : ` (${count} of ${seeds} seeds)`;
+    return `${r.mean[k].toFixed(digits)}${count > 1 ? ` ± ${r.sd[k].toFixed(digits)}` : ''}${note}`;
+  };
   const lines = [
     '| method | FID | IS | % high quality | classes | JS(classes, uniform) | seconds |',
     '|---|---|---|---|---|---|---|',
@@ -209,6 +224,20 @@ export async function mnistGan(
   return loadPair({ run: runDir });
 }
 
+/**
+ * The samples of method `id` that an earlier run saved in `seedDir`, when the record saved beside
+ * them (method, options, n) is `record`; undefined otherwise (the method runs again).
+ */
+function savedSamples(seedDir: string, id: string, record: { method: string; options: unknown; n: number }): Float32Array | undefined {
+  const file = join(seedDir, `${id}.npy`);
+  const recordFile = join(seedDir, `${id}.json`);
+  if (!existsSync(file) || !existsSync(recordFile)) return undefined;
+  if (JSON.stringify(JSON.parse(readFileSync(recordFile, 'utf8'))) !== JSON.stringify(record)) return undefined;
+  const t = readNpyFloat32(file);
+  if (t.shape.length !== 4 || t.shape[0] !== record.n || t.shape.slice(1).join('x') !== `1x${MNIST_SIZE}x${MNIST_SIZE}`) return undefined;
+  return t.data;
+}
+
 export async function runMnistBench(
   o: MnistBenchOptions,
   hooks: { onStage?: (text: string) => void; signal?: AbortSignal } = {},
@@ -242,33 +271,45 @@ export async function runMnistBench(
     for (const m of methods) {
       hooks.onStage?.(`seed ${seed}: ${m.id}`);
       const t = performance.now();
+      const record = { method: m.id, options: m.options ?? null, n: o.n };
+      const saved = o.reuseSamples ? savedSamples(seedDir, m.id, record) : undefined;
       let samples: Float32Array;
       try {
-        samples = m.options
-          ? (
-              await refine(pair, {
-                ...m.options,
-                n: o.n,
-                seed,
-                real,
-                ...(m.id.startsWith('dre-') ? { dreFeatures: features } : {}),
-                // A critic is a score, not a log-ratio: DRS, MH and SIR weigh by its calibration.
-                ...(pair.meta.dOutput === 'critic' && ['drs', 'mh', 'sir'].includes(m.id) ? { calibrate: 'logistic' } : {}),
-                signal: hooks.signal,
-              } as RefineOptions)
-            ).samples.data
-          : (await sample(pair, { n: o.n, seed, signal: hooks.signal })).samples.data;
+        samples = saved
+          ? saved
+          : m.options
+            ? (
+                await refine(pair, {
+                  ...m.options,
+                  n: o.n,
+                  seed,
+                  real,
+                  ...(m.id.startsWith('dre-') ? { dreFeatures: features } : {}),
+                  // A critic is a score, not a log-ratio: DRS, MH and SIR weigh by its calibration.
+                  ...(pair.meta.dOutput === 'critic' && ['drs', 'mh', 'sir'].includes(m.id) ? { calibrate: 'logistic' } : {}),
+                  signal: hooks.signal,
+                } as RefineOptions)
+              ).samples.data
+            : (await sample(pair, { n: o.n, seed, signal: hooks.signal })).samples.data;
       } catch (e) {
         if (!(e instanceof RefineryError) || e.code === 'cancelled') throw e;
         rows.get(m.id)!.failures.push({ seed, error: e.message });
         hooks.onStage?.(`seed ${seed}: ${m.id} failed: ${e.message}`);
         continue;
       }
-      const seconds = (performance.now() - t) / 1000;
+      const seconds = saved ? null : (performance.now() - t) / 1000;
       const shape = [o.n, 1, MNIST_SIZE, MNIST_SIZE];
-      const score: MnistScore = { seed, ...(await scoreDigits(samples, o.n, { features, classifier, realStats }, seed)), seconds };
+      const score: MnistScore = {
+        seed,
+        ...(await scoreDigits(samples, o.n, { features, classifier, realStats }, seed)),
+        seconds,
+        ...(saved ? { reused: true } : {}),
+      };
       rows.get(m.id)!.perSeed.push(score);
-      writeNpy(join(seedDir, `${m.id}.npy`), { data: samples, shape });
+      if (!saved) {
+        writeNpy(join(seedDir, `${m.id}.npy`), { data: samples, shape });
+        writeFileAtomic(join(seedDir, `${m.id}.json`), `${JSON.stringify(record, null, 2)}\n`);
+      }
       if (seed === 0) {
         const subtitle = `FID ${score.fid.toFixed(2)}  IS ${score.is.toFixed(2)}  HQ ${score.highQualityPercent.toFixed(1)}%`;
         const first = samples.subarray(0, 64 * MNIST_SIZE * MNIST_SIZE);
@@ -285,7 +326,7 @@ export async function runMnistBench(
   }
   for (const r of rows.values()) {
     for (const k of KEYS) {
-      const [m, s] = meanSd(r.perSeed.map((p) => p[k]));
+      const [m, s] = meanSd(r.perSeed.map((p) => p[k]).filter((v): v is number => v !== null));
       r.mean[k] = m;
       r.sd[k] = s;
     }

@@ -79,6 +79,11 @@ export function registerBench(program: Command): void {
       choiceArg(GAN_LOSSES),
     )
     .option('--d-steps <n>', "D updates per G update (default: the model's, 1; another adds -dN to the suffix)", intArg(1))
+    .option(
+      '--reuse-samples',
+      'score the samples an earlier run saved in --out (same method options and --n) instead of refining again; their seconds are unknown',
+      false,
+    )
     .option('--train-steps <n>', 'GAN steps per seed', intArg(1))
     .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
     .option('--out <dir>', 'output folder (the classifier and runs are reused when present)', 'refinery-mnist')
@@ -97,6 +102,7 @@ export function registerBench(program: Command): void {
           model: opts.model,
           loss: opts.loss,
           dSteps: opts.dSteps,
+          reuseSamples: opts.reuseSamples,
         },
         stageHooks(opts.quiet),
       );
