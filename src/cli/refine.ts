@@ -119,7 +119,7 @@ export function registerRefine(program: Command): void {
 
 /** The run's start latents: --latents (a .npy), or --reconstruct (real samples through the encoder); undefined for neither. */
 async function readStartLatents(
-  opts: { latents?: string; reconstruct?: string; encoder?: string; run?: string; batchSize?: number },
+  opts: { latents?: string; reconstruct?: string; encoder?: string; run?: string },
   pair: ModelPair,
 ): Promise<{ tensor: Tensor; inputs: { path: string; option: string }[]; description: string } | undefined> {
   if (opts.latents !== undefined && opts.reconstruct !== undefined)

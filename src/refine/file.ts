@@ -212,6 +212,7 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
       discriminator: discriminatorGraph(pair) ? graphSha256(discriminatorGraph(pair)) : null,
     };
     const realSha = plan.real ? arraySha256(plan.real) : null;
+    const latentsSha = plan.latents ? arraySha256(plan.latents) : null;
     // What determines the run's rows (not how it is cut: chunk size, batch size, shards).
     const runIdentity = {
       method: plan.method.id,
@@ -221,6 +222,8 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
       calibrate: plan.calibrate,
       models,
       real: realSha,
+      // Start latents (refining reconstructions): a run from other latents is another run.
+      ...(latentsSha ? { latents: latentsSha } : {}),
       latentPrior: pair.meta.latentPrior,
       dOutput: pair.meta.dOutput,
     };
@@ -305,7 +308,7 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
         generator: pair.files.generator || null,
         discriminator: pair.files.discriminator || null,
         meta: pair.files.meta ?? null,
-        sha256: { ...models, real: realSha },
+        sha256: { ...models, real: realSha, ...(latentsSha ? { latents: latentsSha } : {}) },
         latentPrior: pair.meta.latentPrior,
         dOutput: pair.meta.dOutput,
         ...file.provenance,

@@ -6,6 +6,8 @@
  * selection methods are refused, naming `latents`.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadPair } from '../models/load.js';
@@ -13,6 +15,7 @@ import { sampleLatents } from '../run/latent.js';
 import { rejectsWith } from '../testing/assert.js';
 import { fixturesDir } from '../testing/fixtures.js';
 import { SMALL_SETTINGS as SMALL } from '../testing/small.js';
+import { refineToFile } from './file.js';
 import { refine, type RefineOptions } from './refine.js';
 import { METHODS, METHOD_IDS } from './registry.js';
 
@@ -57,4 +60,27 @@ test('bad latents and selection methods are refused, naming latents', async () =
   bad[2 * d + 1] = Number.NaN;
   await rejectsWith(refine(pair, { method: 'ddls', n, latents: { data: bad, shape: [n, d] } }), 'invalid_argument', 'latents row 2');
   await rejectsWith(refine(pair, { method: 'ddls', n, latents: [1, 2] as never }), 'invalid_argument', 'latents');
+});
+
+test('refineToFile: a run stopped part-way resumes from the same start latents to the bytes of a whole run, and refuses other latents', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'refinery-latents-'));
+  try {
+    const moved = Float32Array.from(own, (v) => v + 0.5);
+    const base = { method: 'ddls', n, seed, numSteps: 3, chunkSize: 5, latents: { data: moved, shape: [n, d] } } as RefineOptions;
+    const whole = await refineToFile(pair, base, { out: join(dir, 'whole.npy') });
+    const out = join(dir, 'part.npy');
+    const ctl = new AbortController();
+    await rejectsWith(
+      refineToFile(pair, { ...base, signal: ctl.signal, onProgress: (p) => p.stage === 'ddls' && p.done >= 10 && ctl.abort() }, { out }),
+      'cancelled',
+    );
+    const other = { ...base, latents: { data: own, shape: [n, d] } } as RefineOptions;
+    await rejectsWith(refineToFile(pair, other, { out, resume: true }), 'invalid_argument', 'resume');
+    const resumed = await refineToFile(pair, base, { out, resume: true });
+    assert.ok(resumed.resumedChunks >= 2, `resumed ${resumed.resumedChunks} chunks`);
+    assert.equal(resumed.sha256, whole.sha256);
+    assert.equal(JSON.parse(readFileSync(resumed.summaryFile, 'utf8')).provenance.sha256.latents.length, 64);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -169,6 +169,8 @@ export interface RefinePlan {
   chunks: number;
   calibrate: CalibrationMethod;
   real?: Float32Array;
+  /** Start latents of the run's rows [total, latentDim] (`latents`), when given. */
+  latents?: Float32Array;
   /** Method options with defaults filled in. */
   options: Record<string, unknown>;
   reports: Record<string, unknown>;
@@ -326,6 +328,7 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
     chunks,
     calibrate: calibrateWith,
     real,
+    latents,
     options: resolved,
     reports,
     calibration,
