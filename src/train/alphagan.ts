@@ -48,6 +48,7 @@ import {
   feedParams,
   folderStore,
   type GanNets,
+  type GanResult,
   type TrainProgress,
   type TrainState,
   withRunFolder,
@@ -128,19 +129,11 @@ export const ALPHAGAN_IMAGE_DEFAULTS: Partial<Omit<AlphaGanOptions, 'out'>> = {
   checkpointEvery: 250,
 };
 
-/** The trainer's result: the run folder, steps, time, last losses and the meta.json written. */
-export interface AlphaGanResult {
-  dir: string;
-  /** Training steps plus D fine-tuning steps. */
-  steps: number;
-  seconds: number;
-  /** Last D loss (L_D in training; the non-saturating loss in fine-tuning). */
-  lossD: number;
-  /** Last generator loss L_G (reconstruction term included). */
-  lossG: number;
-  resumedFrom: number;
-  meta: ModelMeta;
-}
+/**
+ * The trainer's result: the run folder, steps (training plus D fine-tuning), time, the last D loss
+ * (L_D in training, the non-saturating loss in fine-tuning), the last L_G and the meta.json written.
+ */
+export type AlphaGanResult = GanResult;
 
 export interface AlphaNets {
   dataShape: number[];
