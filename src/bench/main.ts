@@ -25,6 +25,7 @@
  * Options: --quick, --case NAME (repeatable, substring match), --threads N, --profile DIR
  * (writes an ORT per-node profile of each case's session to DIR; slows the run down), --browser.
  */
+import { rewriteConvTransposes } from '../onnx/fuse.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, availableParallelism, platform, arch, totalmem, tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { discriminatorGraph, generatorGraph, type ModelPair } from '../models/pair.js';
 import { loadPair } from '../models/load.js';
-import { defaultThreads } from '../onnx/session.js';
+import { defaultThreads, spinning } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { encodeGraph } from '../onnx/model.js';
 import { DataTarget } from '../targets/data.js';
@@ -373,7 +374,8 @@ function mean(a: Float32Array): number {
 
 /** A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. */
 async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<void> {
-  const bytes = encodeGraph(latentEnergyGraph(pair)); // pair with the case's energy prior
+  // As Session.create compiles it for the CPU (pair with the case's energy prior).
+  const bytes = encodeGraph(rewriteConvTransposes(latentEnergyGraph(pair)));
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
   const s = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: opts.threads,
@@ -384,7 +386,7 @@ async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: 
     profileFilePrefix: prefix,
   });
   const feeds = { z: new ort.Tensor('float32', z.data, z.shape) };
-  for (let i = 0; i < 3; i++) await s.run(feeds);
+  for (let i = 0; i < 8; i++) await s.run(feeds);
   s.endProfiling();
   await s.release();
   process.stderr.write(`  profile written with prefix ${prefix}\n`);
@@ -505,6 +507,8 @@ async function main(): Promise<void> {
       threads: opts.threads,
       platform: `${platform()}-${arch()}`,
       total_memory_gib: round(totalmem() / 2 ** 30, 1),
+      // onnxruntime's worker threads spin within a run (REFINERY_SPIN, see onnx/session.ts).
+      spinning: spinning(),
       sgemm_peak: peak
         ? { gflops: round(peak.gflops, 1), matmul: `${peak.size}^3 float32, fastest of ${peak.runs} calls`, by_size: peak.bySize, threads: peak.threads }
         : null,

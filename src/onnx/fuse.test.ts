@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Rng } from '../rng.js';
+import { fixturesDir, relError } from '../testing/fixtures.js';
+import { foldBatchNorms, rewriteConvTransposes } from './fuse.js';
+import { Graph, float, int, ints } from './graph.js';
+import { loadGraph } from './modelfile.js';
+import { Session } from './session.js';
+
+const rng = new Rng(11);
+const randn = (n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * rng.normal());
+const positive = (n: number) => Float32Array.from({ length: n }, () => 0.2 + 2 * rng.uniform());
+
+/** An inference-mode BN over c channels with random statistics. */
+function batchNorm(g: Graph, x: string, c: number): string {
+  return g.op('BatchNormalization', [x, g.float32(positive(c), [c]), g.float32(randn(c), [c]), g.float32(randn(c), [c]), g.float32(positive(c), [c])], {
+    epsilon: float(1e-3),
+  });
+}
+
+/** Conv+BN, grouped ConvTranspose+BN, and a ConvTranspose whose output is also read elsewhere (not foldable). */
+function layers(): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 4, 5, 5]);
+  const a = g.op('Relu', [
+    batchNorm(g, g.op('Conv', [x, g.float32(randn(6 * 4 * 9), [6, 4, 3, 3]), g.float32(randn(6), [6])], { pads: ints([1, 1, 1, 1]) }), 6),
+  ]);
+  // Group 3: input channels 2i, 2i+1 feed output channels 2i, 2i+1; weight [Cin 6, Cout/group 2, 4, 4].
+  const up = g.op('ConvTranspose', [a, g.float32(randn(6 * 2 * 16), [6, 2, 4, 4])], { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), group: int(3) });
+  const b = batchNorm(g, up, 6);
+  const shared = g.op('ConvTranspose', [b, g.float32(randn(6 * 3 * 9), [6, 3, 3, 3]), g.float32(randn(3), [3])]);
+  g.outputs = [g.op('Add', [batchNorm(g, shared, 3), shared])];
+  return g;
+}
+
+async function evaluate(g: Graph, x: Float32Array, shape: number[]): Promise<Float32Array> {
+  const s = await Session.create(g, { threads: 1 });
+  const out = (await s.run({ [g.inputs[0].name]: { data: x, shape } }))[g.outputs[0]].data;
+  await s.release();
+  return out;
+}
+
+const count = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op).length;
+
+test('foldBatchNorms folds BN into the Conv and the grouped ConvTranspose before it, with the same outputs', async () => {
+  const g = layers();
+  const f = foldBatchNorms(g);
+  assert.equal(count(g, 'BatchNormalization'), 3);
+  assert.equal(count(f, 'BatchNormalization'), 1, 'the BN of a layer output read twice stays');
+  assert.deepEqual(f.outputs, g.outputs);
+  const x = randn(3 * 4 * 25);
+  const want = await evaluate(g, x, [3, 4, 5, 5]);
+  const got = await evaluate(f, x, [3, 4, 5, 5]);
+  const err = relError(got, want);
+  assert.ok(err < 1e-5, `relative error ${err}`);
+  // Negative control: the same fold with the ConvTranspose's channels taken as Conv's (the
+  // weight's first axis) gives another function.
+  const wrong = foldBatchNorms(g);
+  const ct = wrong.nodes.find((n) => n.op === 'ConvTranspose')!;
+  const w = wrong.initializers.get(ct.inputs[1])!;
+  const orig = g.initializers.get(g.nodes.find((n) => n.op === 'ConvTranspose')!.inputs[1])!;
+  const bn = g.nodes.filter((n) => n.op === 'BatchNormalization')[1];
+  const [sc, , , v] = bn.inputs.slice(1).map((n) => g.initializers.get(n)!.data as Float32Array);
+  const taps = 16;
+  const data = w.data as Float32Array;
+  for (let i = 0; i < 6; i++)
+    for (let j = 0; j < 2; j++)
+      for (let k = 0; k < taps; k++) data[(i * 2 + j) * taps + k] = (orig.data as Float32Array)[(i * 2 + j) * taps + k] * (sc[i] / Math.sqrt(v[i] + 1e-3));
+  assert.ok(relError(await evaluate(wrong, x, [3, 4, 5, 5]), want) > 1e-2, 'the control must differ');
+});
+
+test('foldBatchNorms leaves graphs whose weights are fed (training graphs) as they are', () => {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 2, 4, 4]);
+  const w = g.addInput('w', 'float32', [3, 2, 3, 3]);
+  g.outputs = [batchNorm(g, g.op('Conv', [x, w]), 3)];
+  assert.equal(foldBatchNorms(g), g);
+});
+
+test('foldBatchNorms on the dcgan32 fixture: no BN left in G, G(z) as before', async () => {
+  const G = loadGraph(join(fixturesDir(), 'dcgan32', 'generator.onnx'));
+  const f = foldBatchNorms(G);
+  assert.ok(count(G, 'BatchNormalization') >= 3);
+  assert.equal(count(f, 'BatchNormalization'), 0);
+  const dim = G.inputs[0].shape[1] as number;
+  const z = randn(8 * dim);
+  const err = relError(await evaluate(f, z, [8, dim]), await evaluate(G, z, [8, dim]));
+  assert.ok(err < 1e-5, `relative error ${err}`);
+});
+
+/** x [2, cin, h, h] -> ConvTranspose -> y, with random constant weights (and bias). */
+function convTranspose(cin: number, cout: number, h: number, attrs: Record<string, number | number[]>, bias: boolean): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', cin, h, h]);
+  const k = (attrs.kernel as number) ?? 4;
+  const w = g.float32(randn(cin * cout * k * k, 0.3), [cin, cout, k, k]);
+  const a: Graph['nodes'][number]['attrs'] = {};
+  for (const [name, v] of Object.entries(attrs)) if (name !== 'kernel') a[name] = Array.isArray(v) ? ints(v) : int(v);
+  g.outputs = [g.op('ConvTranspose', [x, w, ...(bias ? [g.float32(randn(cout), [cout])] : [])], a)];
+  return g;
+}
+
+const CT_CASES: [string, number, number, number, Record<string, number | number[]>, boolean, string][] = [
+  ['DCGAN k4 s2 p1', 5, 6, 4, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'DepthToSpace'],
+  ['k3 s2 p1 output_padding 1', 3, 4, 5, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }, false, 'DepthToSpace'],
+  ['k5 s2 p2 output_padding 1', 2, 3, 4, { kernel: 5, strides: [2, 2], pads: [2, 2, 2, 2], output_padding: [1, 1] }, true, 'DepthToSpace'],
+  ['k3 s3 p0 (no overlap)', 3, 2, 3, { kernel: 3, strides: [3, 3] }, true, 'DepthToSpace'],
+  ['k4 s1 on a 1x1 input (a generator first layer)', 7, 5, 1, { kernel: 4 }, true, 'Gemm'],
+  ['grouped: left as it is', 4, 2, 3, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1], group: 2 }, false, 'ConvTranspose'],
+  ['dilated: left as it is', 2, 3, 3, { kernel: 3, strides: [2, 2], dilations: [2, 2] }, false, 'ConvTranspose'],
+  ['asymmetric pads', 2, 3, 3, { kernel: 4, strides: [2, 2], pads: [0, 1, 2, 1] }, false, 'DepthToSpace'],
+  ['output not twice the input: left as it is', 2, 3, 3, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'ConvTranspose'],
+];
+
+for (const [name, cin, cout, h, attrs, bias, op] of CT_CASES) {
+  test(`rewriteConvTransposes, ${name}: same values and input gradient as onnxruntime's ConvTranspose`, async () => {
+    const g = convTranspose(cin, cout, h, attrs, bias);
+    // Value and the gradient of sum(y * r) with respect to x, r random.
+    const y = g.outputs[0];
+    const ys = g.shape(y) as number[];
+    const r = g.float32(randn(ys.slice(1).reduce((a, v) => a * v, 1)), ys.slice(1));
+    const { differentiate } = await import('./autodiff.js');
+    const dx = differentiate(g, { [y]: g.op('Expand', [r, g.shapeOf(y)]) }, [g.inputs[0].name]).get(g.inputs[0].name)!;
+    g.outputs = [y, dx];
+    const rewritten = rewriteConvTransposes(g);
+    assert.ok(
+      rewritten.nodes.some((n) => n.op === op),
+      `expected a ${op} node`,
+    );
+    const x = randn(2 * cin * h * h);
+    const feeds = { x: { data: x, shape: [2, cin, h, h] } };
+    const { encodeGraph } = await import('./model.js');
+    const reference = await Session.create(encodeGraph(g), { threads: 1 }); // bytes: compiled as they are
+    const want = await reference.run(feeds);
+    await reference.release();
+    const s = await Session.create(encodeGraph(rewritten), { threads: 1 });
+    const got = await s.run(feeds);
+    await s.release();
+    for (const o of g.outputs) {
+      assert.deepEqual(got[o].shape, want[o].shape);
+      const err = relError(got[o].data, want[o].data);
+      assert.ok(err < 1e-5, `${o}: relative error ${err}`);
+    }
+    if (op === 'DepthToSpace') {
+      // Negative control: the phases interleaved in the other order (CRD) give other values.
+      const d2s = rewritten.nodes.find((n) => n.op === 'DepthToSpace')!;
+      d2s.attrs.mode = { type: 'string', v: 'CRD' };
+      const c = await Session.create(encodeGraph(rewritten), { threads: 1 });
+      const wrong = await c.run(feeds);
+      await c.release();
+      assert.ok(relError(wrong[y].data, want[y].data) > 1e-2, 'the control must differ');
+    }
+  });
+}

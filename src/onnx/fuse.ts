@@ -1,0 +1,277 @@
+/**
+ * Graph rewrites that keep a model's function and remove work: BN folding where models are
+ * composed (`inline`, before differentiation) and the ConvTranspose rewrites where graphs are
+ * compiled for the CPU (`Session.create`, after it, so that the backward ConvTransposes of strided
+ * Convs are rewritten too and the backward of a generator's layers stays one strided Conv):
+ * - an inference-mode BatchNormalization after a Conv or ConvTranspose with constant weights is
+ *   folded into that layer's weights and bias (onnxruntime folds it after Conv but not after
+ *   ConvTranspose, the DCGAN generator's layers; folding before differentiation also removes the
+ *   BN's backward, a per-channel Mul, from gradient graphs);
+ * - a strided ConvTranspose with constant weights becomes s^2 stride-1 Convs, one per output
+ *   phase, interleaved by DepthToSpace ("sub-pixel" convolution: the same multiply-adds, run by
+ *   onnxruntime's blocked Conv kernels instead of a GEMM and col2im), and its backward becomes
+ *   their stride-1 backward (flipped-kernel Convs);
+ * - a ConvTranspose over a 1x1 input (a DCGAN generator's first layer) becomes one Gemm.
+ */
+import { attrFloat, attrInt, attrInts, attrString, type ConstTensor, Graph, int, ints, type Node, str } from './graph.js';
+
+/** BatchNormalization's per-channel map y = s x + t from its constant inputs, in float64. */
+function affine(g: Graph, bn: Node): { s: Float64Array; t: Float64Array } | undefined {
+  const [, scale, bias, mean, variance] = bn.inputs.map((n) => (n ? g.constValue(n) : undefined));
+  if (!scale || !bias || !mean || !variance) return undefined;
+  if (![scale, bias, mean, variance].every((c) => c.dtype === 'float32' && c.data.length === scale.data.length)) return undefined;
+  const eps = attrFloat(bn, 'epsilon', 1e-5);
+  const c = scale.data.length;
+  const s = new Float64Array(c);
+  const t = new Float64Array(c);
+  for (let i = 0; i < c; i++) {
+    s[i] = Number(scale.data[i]) / Math.sqrt(Number(variance.data[i]) + eps);
+    t[i] = Number(bias.data[i]) - s[i] * Number(mean.data[i]);
+  }
+  return { s, t };
+}
+
+/**
+ * The layer's weight and bias with `y = s x + t` per output channel folded in, or undefined when
+ * the layer's weight or bias is not a float32 constant or the channels do not match.
+ */
+function folded(g: Graph, layer: Node, s: Float64Array, t: Float64Array): { w: ConstTensor; b: ConstTensor } | undefined {
+  const w = g.constValue(layer.inputs[1]);
+  const b = layer.inputs[2] ? g.constValue(layer.inputs[2]) : undefined;
+  if (w?.dtype !== 'float32' || w.dims.length < 3 || (layer.inputs[2] && b?.dtype !== 'float32')) return undefined;
+  const group = attrInt(layer, 'group', 1);
+  const [d0, d1] = w.dims;
+  const taps = w.dims.slice(2).reduce((a, v) => a * v, 1);
+  const cout = layer.op === 'Conv' ? d0 : d1 * group;
+  if (cout !== s.length || (b && b.data.length !== cout)) return undefined;
+  // Conv: weight [Cout, Cin/group, k...]; ConvTranspose: [Cin, Cout/group, k...], where input
+  // channel i of group i / (Cin/group) feeds output channels group * Cout/group + j.
+  const channelOf = layer.op === 'Conv' ? (i: number) => i : (i: number, j: number) => Math.floor(i / (d0 / group)) * d1 + j;
+  const src = w.data as Float32Array;
+  const data = new Float32Array(src.length);
+  for (let i = 0; i < d0; i++) {
+    for (let j = 0; j < d1; j++) {
+      const f = s[channelOf(i, j)];
+      const at = (i * d1 + j) * taps;
+      for (let k = 0; k < taps; k++) data[at + k] = src[at + k] * f;
+    }
+  }
+  const bias = new Float32Array(cout);
+  for (let c = 0; c < cout; c++) bias[c] = s[c] * (b ? Number(b.data[c]) : 0) + t[c];
+  return { w: { dtype: 'float32', dims: [...w.dims], data }, b: { dtype: 'float32', dims: [cout], data: bias } };
+}
+
+/**
+ * `g` with every foldable BatchNormalization folded into the Conv or ConvTranspose before it (the
+ * same graph when there is none). Foldable: inference mode, constant statistics, the layer's
+ * output read by the BN alone and not a graph output, and the layer's weight and bias constant
+ * (so graphs whose weights are fed, as in training, are left as they are). Node and value names
+ * are kept; the layer takes the BN's output name.
+ */
+export function foldBatchNorms(g: Graph): Graph {
+  const readers = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const outputs = new Set(g.outputs);
+  const fused = new Map<Node, { bn: Node; w: ConstTensor; b: ConstTensor }>();
+  const dropped = new Set<Node>();
+  for (const bn of g.nodes) {
+    if (bn.op !== 'BatchNormalization' || bn.domain !== '' || attrInt(bn, 'training_mode', 0) !== 0) continue;
+    if (bn.outputs.slice(1).some((o) => o !== '')) continue;
+    const x = bn.inputs[0];
+    const layer = g.producer(x);
+    if (!layer || (layer.op !== 'Conv' && layer.op !== 'ConvTranspose') || layer.domain !== '' || fused.has(layer)) continue;
+    if (readers.get(x) !== 1 || outputs.has(x)) continue;
+    const map = affine(g, bn);
+    const wb = map && folded(g, layer, map.s, map.t);
+    if (!wb) continue;
+    fused.set(layer, { bn, ...wb });
+    dropped.add(bn);
+  }
+  if (fused.size === 0) return g;
+  const out = emptyLike(g);
+  for (const n of g.nodes) {
+    if (dropped.has(n)) continue;
+    const f = fused.get(n);
+    if (!f) {
+      out.addNode({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } });
+      continue;
+    }
+    const w = out.constant(f.w, `${n.name}/folded_w`);
+    const b = out.constant(f.b, `${n.name}/folded_b`);
+    out.addNode({ ...n, inputs: [n.inputs[0], w, b], outputs: [f.bn.outputs[0]], attrs: { ...n.attrs } });
+  }
+  out.outputs = [...g.outputs];
+  return pruneInitializers(out);
+}
+
+/** The explicit pads of a ConvTranspose, or undefined when they come from auto_pad or output_shape. */
+function explicitPads(n: Node, rank: number): number[] | undefined {
+  if (attrString(n, 'auto_pad', 'NOTSET') !== 'NOTSET' || n.attrs.output_shape) return undefined;
+  return attrInts(n, 'pads') ?? new Array<number>(2 * rank).fill(0);
+}
+
+/**
+ * The s^2 phase convolutions of a 2-D ConvTranspose with constant weight [Cin, Cout, kh, kw],
+ * equal strides s > 1, no dilation or groups, and an output of s times the input on both axes;
+ * undefined otherwise. Along one axis, output s m + r sums x[m + q - j] w[s j + rho] over
+ * j < J, with r + p = s q + rho and J = ceil((k - rho) / s): a correlation over x with the taps
+ * w[s (J - 1 - u) + rho] and J - 1 - q zeros of padding before.
+ */
+function phaseConvs(g: Graph, n: Node): { kernels: ConstTensor[]; pads: number[][] } | undefined {
+  const w = g.constValue(n.inputs[1]);
+  const xs = g.shape(n.inputs[0]);
+  const ys = g.shape(n.outputs[0]);
+  if (w?.dtype !== 'float32' || w.dims.length !== 4 || xs.length !== 4) return undefined;
+  const strides = attrInts(n, 'strides') ?? [1, 1];
+  const dil = attrInts(n, 'dilations') ?? [1, 1];
+  const pads = explicitPads(n, 2);
+  const s = strides[0];
+  if (!pads || s < 2 || strides[1] !== s || dil.some((d) => d !== 1) || attrInt(n, 'group', 1) !== 1) return undefined;
+  const [cin, cout, kh, kw] = w.dims;
+  const k = [kh, kw];
+  const inSize = [xs[2], xs[3]];
+  const outSize = [ys[2], ys[3]];
+  if (![...inSize, ...outSize].every((d) => typeof d === 'number')) return undefined;
+  if (outSize.some((o, a) => o !== s * (inSize[a] as number)) || k.some((v) => v < s)) return undefined;
+  // Per axis and phase r: taps (kernel indices in correlation order) and pads.
+  const axes = [0, 1].map((a) =>
+    Array.from({ length: s }, (_, r) => {
+      const q = Math.floor((r + pads[a]) / s);
+      const rho = (r + pads[a]) % s;
+      const J = Math.ceil((k[a] - rho) / s);
+      // The phase's output has as many positions as the input: pads before + after = J - 1.
+      const before = J - 1 - q;
+      const after = q;
+      return { taps: Array.from({ length: J }, (_, u) => s * (J - 1 - u) + rho), before, after };
+    }),
+  );
+  if (axes.some((phases) => phases.some((p) => p.before < 0 || p.after < 0))) return undefined;
+  const src = w.data as Float32Array;
+  const kernels: ConstTensor[] = [];
+  const padsOut: number[][] = [];
+  for (const ph of axes[0]) {
+    for (const pw of axes[1]) {
+      const jh = ph.taps.length;
+      const jw = pw.taps.length;
+      const data = new Float32Array(cout * cin * jh * jw);
+      for (let o = 0; o < cout; o++) {
+        for (let i = 0; i < cin; i++) {
+          for (let u = 0; u < jh; u++) {
+            for (let v = 0; v < jw; v++) data[((o * cin + i) * jh + u) * jw + v] = src[((i * cout + o) * kh + ph.taps[u]) * kw + pw.taps[v]];
+          }
+        }
+      }
+      kernels.push({ dtype: 'float32', dims: [cout, cin, jh, jw], data });
+      padsOut.push([ph.before, pw.before, ph.after, pw.after]);
+    }
+  }
+  return { kernels, pads: padsOut };
+}
+
+/** A ConvTranspose over a 1x1 input with no padding: [N, Cin] @ w[Cin, Cout k...] + bias, reshaped. */
+function isPointInput(g: Graph, n: Node): boolean {
+  const w = g.constValue(n.inputs[1]);
+  const xs = g.shape(n.inputs[0]);
+  const pads = explicitPads(n, xs.length - 2);
+  const outPad = attrInts(n, 'output_padding') ?? [];
+  const dil = attrInts(n, 'dilations') ?? [];
+  return (
+    !!w &&
+    w.dtype === 'float32' &&
+    xs.length >= 3 &&
+    xs.slice(2).every((d) => d === 1) &&
+    !!pads &&
+    pads.every((p) => p === 0) &&
+    outPad.every((p) => p === 0) &&
+    dil.every((d) => d === 1) &&
+    attrInt(n, 'group', 1) === 1 &&
+    (!n.inputs[2] || g.constValue(n.inputs[2])?.dtype === 'float32')
+  );
+}
+
+/** `g` with its ConvTransposes with constant weights rewritten as Gemm or phase Convs (see the file's comment). */
+export function rewriteConvTransposes(g: Graph): Graph {
+  const plans = new Map<Node, 'gemm' | { kernels: ConstTensor[]; pads: number[][] }>();
+  for (const n of g.nodes) {
+    if (n.op !== 'ConvTranspose' || n.domain !== '') continue;
+    if (isPointInput(g, n)) plans.set(n, 'gemm');
+    else {
+      const p = phaseConvs(g, n);
+      if (p) plans.set(n, p);
+    }
+  }
+  if (plans.size === 0) return g;
+  const out = emptyLike(g);
+  // Names for the new nodes and values that no node or value of g has (a Graph's fresh names
+  // only avoid the values added so far, and g's later nodes are not added yet).
+  const taken = new Set([...g.values.keys(), ...g.nodes.map((n) => n.name)]);
+  const unique = (base: string) => {
+    let name = base;
+    for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
+  };
+  const emit = (base: string, op: string, inputs: string[], attrs: Node['attrs'], output = unique(`${base}/${op}`)) => {
+    out.addNode({ name: unique(`${base}/${op}_node`), op, domain: '', inputs, outputs: [output], attrs });
+    return output;
+  };
+  const constant = (base: string, t: ConstTensor) => out.addInitializer(unique(base), t);
+  for (const n of g.nodes) {
+    const plan = plans.get(n);
+    if (!plan) {
+      out.addNode({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } });
+      continue;
+    }
+    const [x, wName, bName] = n.inputs;
+    const y = n.outputs[0];
+    if (plan === 'gemm') {
+      const w = g.constValue(wName)!;
+      const [cin, cout, ...k] = w.dims;
+      const taps = k.reduce((a, v) => a * v, 1);
+      const flat = emit(n.name, 'Flatten', [x], { axis: int(1) });
+      const inputs = [flat, constant(`${n.name}/gemm_w`, { dtype: 'float32', dims: [cin, cout * taps], data: w.data })];
+      if (bName) {
+        const b = g.constValue(bName)!.data as Float32Array;
+        const c = new Float32Array(cout * taps);
+        for (let o = 0; o < cout; o++) c.fill(b[o], o * taps, (o + 1) * taps);
+        inputs.push(constant(`${n.name}/gemm_b`, { dtype: 'float32', dims: [cout * taps], data: c }));
+      }
+      const prod = emit(n.name, 'Gemm', inputs, {});
+      const shape = constant(`${n.name}/shape`, { dtype: 'int64', dims: [2 + k.length], data: BigInt64Array.from([0, cout, ...k].map(BigInt)) });
+      emit(n.name, 'Reshape', [prod, shape], {}, y);
+      continue;
+    }
+    const s = Math.round(Math.sqrt(plan.kernels.length));
+    const bias = bName ? [bName] : [];
+    const phases = plan.kernels.map((kernel, i) =>
+      emit(n.name, 'Conv', [x, constant(`${n.name}/phase${i}_w`, kernel), ...bias], { pads: ints(plan.pads[i]), kernel_shape: ints(kernel.dims.slice(2)) }),
+    );
+    const stacked = emit(n.name, 'Concat', phases, { axis: int(1) });
+    emit(n.name, 'DepthToSpace', [stacked], { blocksize: int(s), mode: str('DCR') }, y);
+  }
+  out.outputs = [...g.outputs];
+  return pruneInitializers(out);
+}
+
+/** A graph with g's name, opset, inputs and initializers, and no nodes. */
+function emptyLike(g: Graph): Graph {
+  const out = new Graph();
+  out.name = g.name;
+  out.opset = g.opset;
+  for (const v of g.inputs) out.addInput(v.name, v.dtype, [...v.shape]);
+  for (const [name, t] of g.initializers) out.addInitializer(name, t);
+  return out;
+}
+
+/** g without the initializers no node or output reads (g itself, changed in place). */
+function pruneInitializers(g: Graph): Graph {
+  const read = new Set(g.outputs);
+  for (const n of g.nodes) for (const i of n.inputs) read.add(i);
+  for (const name of [...g.initializers.keys()]) {
+    if (!read.has(name)) {
+      g.initializers.delete(name);
+      g.values.delete(name);
+    }
+  }
+  return g;
+}
