@@ -53,7 +53,7 @@ import {
   type TrainState,
   withRunFolder,
 } from './common.js';
-import { dcganNets, initConvParams } from './dcgan.js';
+import { dcganNets, encoderParams, initConvParams } from './dcgan.js';
 import { appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from './mlp.js';
 import { spectralBackward, spectralInit, spectralNormalize } from './spectral.js';
 
@@ -182,14 +182,7 @@ export function alphaGanNets(o: AlphaGanOptions): AlphaNets {
   }
   const shape = getImageDataset(o.dataset).shape;
   const n = dcganNets({ latentDim: k, imageShape: shape, width: o.width, layers: o.layers, pixelNorm: true });
-  // E: D's convolutions, its last Gemm widened to k outputs.
-  const last = n.dParams.length - 2;
-  const eParams = n.dParams.map((p, i) => {
-    const name = p.name.replace(/^d\./, 'e.');
-    if (i === last) return { ...p, name, shape: [k, p.shape[1]] };
-    if (i === last + 1) return { ...p, name, shape: [k] };
-    return { ...p, name };
-  });
+  const eParams = encoderParams(n.dParams, k);
   return {
     dataShape: [...shape],
     latentDim: k,

@@ -136,6 +136,20 @@ function channels(a: DcganArch): { g: number[]; d: number[] } {
 
 const window = { kernel_shape: ints([KERNEL, KERNEL]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) };
 
+/**
+ * An image encoder's parameters (the VAE's and the alpha-GAN's): the DCGAN discriminator's
+ * convolutions renamed e.*, its last Gemm widened to `outputs` values.
+ */
+export function encoderParams(dParams: ParamSpec[], outputs: number): ParamSpec[] {
+  const last = dParams.length - 2;
+  return dParams.map((p, i) => {
+    const name = p.name.replace(/^d\./, 'e.');
+    if (i === last) return { ...p, name, shape: [outputs, p.shape[1]] };
+    if (i === last + 1) return { ...p, name, shape: [outputs] };
+    return { ...p, name };
+  });
+}
+
 /** The DCGAN generator and discriminator as GanNets (parameters named g.* and d.*). */
 export function dcganNets(a: DcganArch): GanNets {
   const [c, H, W] = a.imageShape;

@@ -28,7 +28,7 @@ import { Session } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { adamInit, adamStep } from './adam.js';
 import { addParamInputs, checkpointAfterStep, checkpointOptions, exportNet, feedParams, folderStore, type TrainState, withRunFolder } from './common.js';
-import { dcganNets, initConvParams } from './dcgan.js';
+import { dcganNets, encoderParams, initConvParams } from './dcgan.js';
 import { appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from './mlp.js';
 
 /** Options of the VAE trainer (`trainGan` with model 'vae'; the CLI's `train --model vae`). */
@@ -138,14 +138,7 @@ function nets(o: VaeOptions): VaeNets {
   }
   const shape = getImageDataset(o.dataset).shape;
   const n = dcganNets({ latentDim: k, imageShape: shape, width: o.width, layers: o.layers, pixelNorm: true });
-  // The DCGAN discriminator's convolutions, its last Gemm widened to 2k outputs.
-  const encParams = n.dParams.map((p, i) =>
-    i === n.dParams.length - 2
-      ? { ...p, name: p.name.replace(/^d\./, 'e.'), shape: [2 * k, p.shape[1]] }
-      : i === n.dParams.length - 1
-        ? { ...p, name: p.name.replace(/^d\./, 'e.'), shape: [2 * k] }
-        : { ...p, name: p.name.replace(/^d\./, 'e.') },
-  );
+  const encParams = encoderParams(n.dParams, 2 * k);
   return { dataShape: [...shape], encParams, decParams: n.gParams, encoder: n.discriminator, decoder: n.generator, init: initConvParams, range: [-1, 1] };
 }
 
