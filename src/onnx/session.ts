@@ -75,9 +75,12 @@ export class Session {
     ort.env.logLevel = 'fatal';
     const device = options.device ?? 'cpu';
     if (!DEVICES.includes(device)) fail('invalid_argument', 'device', `one of ${DEVICES.join(', ')}`, String(device));
-    // On CPUs, ConvTransposes with constant weights (a generator's forward layers, a strided
-    // Conv's backward) run faster as phase Convs (see fuse.ts).
-    const bytes = graph instanceof Uint8Array ? graph : encodeGraph(device === 'cpu' ? rewriteConvTransposes(graph) : graph);
+    // With onnxruntime-node's CPU kernels, ConvTransposes with constant weights (a generator's
+    // forward layers, a strided Conv's backward) run faster as phase Convs (see fuse.ts): the
+    // gain comes from its blocked NCHWc Conv kernels. onnxruntime-web's graphs are left as they
+    // are (two browser runs with and without the rewrite were within this machine's noise).
+    const rewrite = device === 'cpu' && host().name === 'node';
+    const bytes = graph instanceof Uint8Array ? graph : encodeGraph(rewrite ? rewriteConvTransposes(graph) : graph);
     let inner: ort.InferenceSession;
     try {
       inner = await ort.InferenceSession.create(bytes, sessionOptions(options, device));
