@@ -102,14 +102,15 @@ function convTranspose(cin: number, cout: number, h: number, attrs: Record<strin
 }
 
 const CT_CASES: [string, number, number, number, Record<string, number | number[]>, boolean, string][] = [
-  ['DCGAN k4 s2 p1', 5, 6, 4, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'DepthToSpace'],
-  ['k3 s2 p1 output_padding 1', 3, 4, 5, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }, false, 'DepthToSpace'],
-  ['k5 s2 p2 output_padding 1', 2, 3, 4, { kernel: 5, strides: [2, 2], pads: [2, 2, 2, 2], output_padding: [1, 1] }, true, 'DepthToSpace'],
-  ['k3 s3 p0 (no overlap)', 3, 2, 3, { kernel: 3, strides: [3, 3] }, true, 'DepthToSpace'],
+  ['DCGAN k4 s2 p1', 5, 8, 4, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'DepthToSpace'],
+  ['k3 s2 p1 output_padding 1', 3, 8, 5, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }, false, 'DepthToSpace'],
+  ['k5 s2 p2 output_padding 1', 2, 9, 4, { kernel: 5, strides: [2, 2], pads: [2, 2, 2, 2], output_padding: [1, 1] }, true, 'DepthToSpace'],
+  ['k3 s3 p0 (no overlap)', 3, 8, 3, { kernel: 3, strides: [3, 3] }, true, 'DepthToSpace'],
   ['k4 s1 on a 1x1 input (a generator first layer)', 7, 5, 1, { kernel: 4 }, true, 'Gemm'],
   ['grouped: left as it is', 4, 2, 3, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1], group: 2 }, false, 'ConvTranspose'],
   ['dilated: left as it is', 2, 3, 3, { kernel: 3, strides: [2, 2], dilations: [2, 2] }, false, 'ConvTranspose'],
-  ['asymmetric pads', 2, 3, 3, { kernel: 4, strides: [2, 2], pads: [0, 1, 2, 1] }, false, 'DepthToSpace'],
+  ['asymmetric pads', 2, 8, 3, { kernel: 4, strides: [2, 2], pads: [0, 1, 2, 1] }, false, 'DepthToSpace'],
+  ['3 output channels (an image layer): left as it is', 4, 3, 4, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'ConvTranspose'],
   ['output not twice the input: left as it is', 2, 3, 3, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'ConvTranspose'],
 ];
 
