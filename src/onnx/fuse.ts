@@ -1,16 +1,17 @@
 /**
  * Graph rewrites that keep a model's function and remove work: BN folding where models are
  * composed (`inline`, before differentiation) and the ConvTranspose rewrites where graphs are
- * compiled for the CPU (`Session.create`, after it, so that the backward ConvTransposes of strided
- * Convs are rewritten too and the backward of a generator's layers stays one strided Conv):
+ * compiled for onnxruntime-node's CPU kernels (`Session.create`, after it, so that the backward
+ * ConvTransposes of strided Convs are rewritten too and the backward of a generator's layers
+ * stays one strided Conv):
  * - an inference-mode BatchNormalization after a Conv or ConvTranspose with constant weights is
  *   folded into that layer's weights and bias (onnxruntime folds it after Conv but not after
  *   ConvTranspose, the DCGAN generator's layers; folding before differentiation also removes the
  *   BN's backward, a per-channel Mul, from gradient graphs);
  * - a strided ConvTranspose with constant weights becomes s^2 stride-1 Convs, one per output
  *   phase, interleaved by DepthToSpace ("sub-pixel" convolution: the same multiply-adds, run by
- *   onnxruntime's blocked Conv kernels instead of a GEMM and col2im), and its backward becomes
- *   their stride-1 backward (flipped-kernel Convs);
+ *   onnxruntime's blocked Conv kernels instead of a GEMM and col2im), unless it has fewer than
+ *   MIN_PHASE_CHANNELS output channels;
  * - a ConvTranspose over a 1x1 input (a DCGAN generator's first layer) becomes one Gemm.
  */
 import { attrFloat, attrInt, attrInts, attrString, type ConstTensor, Graph, int, ints, type Node, str } from './graph.js';
