@@ -25,7 +25,7 @@
  * Options: --quick, --case NAME (repeatable, substring match), --threads N, --profile DIR
  * (writes an ORT per-node profile of each case's session to DIR; slows the run down), --browser.
  */
-import { rewriteConvTransposes } from '../onnx/fuse.js';
+import { rewriteConvTransposes, transposeProducts } from '../onnx/fuse.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, availableParallelism, platform, arch, totalmem, tmpdir } from 'node:os';
@@ -375,7 +375,7 @@ function mean(a: Float32Array): number {
 /** A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. */
 async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<void> {
   // As Session.create compiles it for the CPU (pair with the case's energy prior).
-  const bytes = encodeGraph(rewriteConvTransposes(latentEnergyGraph(pair)));
+  const bytes = encodeGraph(rewriteConvTransposes(transposeProducts(latentEnergyGraph(pair))));
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
   const s = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: opts.threads,

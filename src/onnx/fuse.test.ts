@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { Rng } from '../rng.js';
 import { fixturesDir, relError } from '../testing/fixtures.js';
 import { differentiate } from './autodiff.js';
-import { foldBatchNorms, rewriteConvTransposes } from './fuse.js';
+import { foldBatchNorms, rewriteConvTransposes, transposeProducts } from './fuse.js';
 import { Graph, float, int, ints } from './graph.js';
 import { encodeGraph } from './model.js';
 import { loadGraph } from './modelfile.js';
@@ -154,3 +154,83 @@ for (const [name, cin, cout, h, attrs, bias, op] of CT_CASES) {
     }
   });
 }
+
+/** The graph's outputs on the feeds, compiled as given (bytes: no rewrite at session creation). */
+async function outputs(g: Graph, feeds: Record<string, { data: Float32Array; shape: number[] }>): Promise<Float32Array[]> {
+  const s = await Session.create(encodeGraph(g), { threads: 1 });
+  const out = await s.run(feeds);
+  await s.release();
+  return g.outputs.map((o) => out[o].data);
+}
+
+const swap = ints([0, 2, 1]);
+
+test('transposeProducts: (A B)^T as B^T A^T, a transposed factor read as it is, a rank-2 factor broadcast', async () => {
+  const g = new Graph();
+  const a0 = g.addInput('a0', 'float32', ['batch', 4, 4]);
+  const b = g.addInput('b', 'float32', ['batch', 4, 4]);
+  const y = g.op('Transpose', [g.op('MatMul', [g.op('Transpose', [a0], { perm: swap }), b])], { perm: swap });
+  const w = g.float32(randn(4 * 5), [4, 5]);
+  const v = g.op('Transpose', [g.op('MatMul', [b, w])], { perm: swap });
+  g.outputs = [y, v];
+  const t = transposeProducts(g);
+  const readsProduct = (h: Graph) => h.nodes.some((n) => n.op === 'Transpose' && h.producer(n.inputs[0])?.op === 'MatMul');
+  assert.ok(readsProduct(g));
+  assert.ok(!readsProduct(t), 'no Transpose reads a MatMul product');
+  // a0's Transpose cancels and is dropped; left: b^T for y's product, w^T and b^T for v's.
+  assert.ok(!t.nodes.some((n) => n.op === 'Transpose' && n.inputs[0] === a0));
+  assert.deepEqual(
+    t.nodes.filter((n) => n.op === 'Transpose').map((n) => n.inputs[0]),
+    [b, w, b],
+  );
+  const feeds = { a0: { data: randn(3 * 16), shape: [3, 4, 4] }, b: { data: randn(3 * 16), shape: [3, 4, 4] } };
+  const want = await outputs(g, feeds);
+  const got = await outputs(t, feeds);
+  for (const [k, o] of g.outputs.entries()) {
+    assert.deepEqual(t.values.get(o)?.shape, g.values.get(o)?.shape);
+    const err = relError(got[k], want[k]);
+    assert.ok(err < 1e-6, `${o}: relative error ${err}`);
+  }
+  // Negative control: the factors in the other order (A^T B^T) give other values.
+  t.nodes.find((n) => n.outputs[0] === y)!.inputs.reverse();
+  assert.ok(relError((await outputs(t, feeds))[0], want[0]) > 1e-2, 'the control must differ');
+});
+
+test('transposeProducts leaves a product read twice, and other permutations, as they are', () => {
+  const g = new Graph();
+  const a = g.addInput('a', 'float32', ['batch', 3, 4]);
+  const p = g.op('MatMul', [a, g.float32(randn(20), [4, 5])]);
+  const q = g.op('MatMul', [a, g.float32(randn(20), [4, 5])]);
+  g.outputs = [g.op('Transpose', [p], { perm: swap }), p, g.op('Transpose', [q], { perm: ints([2, 1, 0]) })];
+  assert.equal(transposeProducts(g), g);
+});
+
+test('transposeProducts on a self-attention gradient: fewer Transposes, same value and gradient', async () => {
+  // SAGAN's block: f = Wf x, g = Wg x, h = Wh x (x: [N, C, L]); attention softmax(f^T g) over
+  // the last axis; out = h attention^T; energy sum(out * r). Its gradient transposes the
+  // attention map's gradient back.
+  const c = 4;
+  const l = 6;
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', c, l]);
+  const proj = () => g.op('MatMul', [g.float32(randn(c * c, 0.5), [c, c]), x]);
+  const [f, k, h] = [proj(), proj(), proj()];
+  const attention = g.op('Softmax', [g.op('MatMul', [g.op('Transpose', [f], { perm: swap }), k])], { axis: int(-1) });
+  const out = g.op('MatMul', [h, g.op('Transpose', [attention], { perm: swap })]);
+  const energy = g.op('ReduceSum', [g.op('Mul', [out, g.float32(randn(c * l), [c, l])])], { keepdims: int(0) });
+  const dx = differentiate(
+    g,
+    { [energy]: g.op('ConstantOfShape', [g.shapeOf(energy)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
+    [x],
+  ).get(x)!;
+  g.outputs = [energy, dx];
+  const t = transposeProducts(g);
+  assert.ok(count(t, 'Transpose') < count(g, 'Transpose'), `${count(g, 'Transpose')} -> ${count(t, 'Transpose')} Transposes`);
+  const feeds = { x: { data: randn(2 * c * l), shape: [2, c, l] } };
+  const want = await outputs(g, feeds);
+  const got = await outputs(t, feeds);
+  for (const k of [0, 1]) {
+    const err = relError(got[k], want[k]);
+    assert.ok(err < 1e-5, `${g.outputs[k]}: relative error ${err}`);
+  }
+});

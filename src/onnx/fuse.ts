@@ -12,7 +12,9 @@
  *   phase, interleaved by two Concats ("sub-pixel" convolution: the same multiply-adds, run by
  *   onnxruntime's blocked Conv kernels instead of a GEMM and col2im), unless it has fewer than
  *   MIN_PHASE_CHANNELS output channels;
- * - a ConvTranspose over a 1x1 input (a DCGAN generator's first layer) becomes one Gemm.
+ * - a ConvTranspose over a 1x1 input (a DCGAN generator's first layer) becomes one Gemm;
+ * - on every device, a Transpose of a MatMul's product becomes the product of the transposed
+ *   factors (transposeProducts: a self-attention gradient's [N, HW, HW] copies).
  */
 import { attrFloat, attrInt, attrInts, attrString, type ConstTensor, Graph, int, ints, type Node } from './graph.js';
 
@@ -278,6 +280,79 @@ export function rewriteConvTransposes(g: Graph): Graph {
   }
   out.outputs = [...g.outputs];
   return pruneInitializers(out);
+}
+
+/** Whether a Transpose node swaps the last two of its input's axes and keeps the others. */
+function swapsLastTwo(n: Node): boolean {
+  const perm = attrInts(n, 'perm');
+  const r = perm?.length ?? 0;
+  return r >= 2 && perm!.every((p, i) => (i < r - 2 ? p === i : p === (i === r - 2 ? r - 1 : r - 2)));
+}
+
+/**
+ * `g` with each Transpose of a MatMul's product (last two axes swapped, the product read by it
+ * alone) computed as the product of the transposed factors, (A B)^T = B^T A^T, where a factor
+ * that is itself such a Transpose is read untransposed. Reverse-mode graphs have this shape
+ * where a forward Transpose follows a MatMul's weight gradient (self-attention: the gradient of
+ * the attention map, [N, HW, HW], transposed once more); the factors' transposes are folded into
+ * onnxruntime's MatMul (FusedMatMul's transA/transB) and the large product is not copied again.
+ * The same graph when there is none.
+ */
+export function transposeProducts(g: Graph): Graph {
+  const readers = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const outputs = new Set(g.outputs);
+  const swapped = new Map<Node, Node>(); // MatMul -> the Transpose of its product
+  for (const t of g.nodes) {
+    if (t.op !== 'Transpose' || t.domain !== '' || !swapsLastTwo(t)) continue;
+    const m = g.producer(t.inputs[0]);
+    if (m?.op !== 'MatMul' || m.domain !== '' || readers.get(m.outputs[0]) !== 1 || outputs.has(m.outputs[0])) continue;
+    if (m.inputs.some((i) => g.rank(i) < 2)) continue;
+    swapped.set(m, t);
+  }
+  if (swapped.size === 0) return g;
+  const transposes = new Set(swapped.values());
+  const out = emptyLike(g);
+  const taken = new Set([...g.values.keys(), ...g.nodes.map((n) => n.name)]);
+  const unique = (base: string) => {
+    let name = base;
+    for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
+  };
+  for (const n of g.nodes) {
+    if (transposes.has(n)) continue;
+    const t = swapped.get(n);
+    if (!t) {
+      out.addNode({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } });
+      continue;
+    }
+    const transposed = (x: string): string => {
+      const p = g.producer(x);
+      if (p?.op === 'Transpose' && p.domain === '' && swapsLastTwo(p)) return p.inputs[0];
+      const r = g.rank(x);
+      const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+      const y = unique(`${x}/T`);
+      out.addNode({ name: unique(`${n.name}/Transpose`), op: 'Transpose', domain: '', inputs: [x], outputs: [y], attrs: { perm: ints(perm) } });
+      return y;
+    };
+    const [a, b] = n.inputs;
+    out.addNode({ name: n.name, op: 'MatMul', domain: '', inputs: [transposed(b), transposed(a)], outputs: [t.outputs[0]], attrs: {} });
+  }
+  out.outputs = [...g.outputs];
+  return pruneInitializers(pruneNodes(out));
+}
+
+/** g without the nodes whose outputs nothing reads (g itself, changed in place). */
+function pruneNodes(g: Graph): Graph {
+  for (let removed = true; removed; ) {
+    const read = new Set(g.outputs);
+    for (const n of g.nodes) for (const i of n.inputs) read.add(i);
+    const kept = g.nodes.filter((n) => n.outputs.some((o) => o !== '' && read.has(o)));
+    removed = kept.length < g.nodes.length;
+    g.nodes = kept;
+  }
+  return g;
 }
 
 /** A graph with g's name, opset, inputs and initializers, and no nodes. */
