@@ -112,7 +112,9 @@ const CT_CASES: [string, number, number, number, Record<string, number | number[
   ['grouped: left as it is', 4, 2, 3, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1], group: 2 }, false, 'ConvTranspose'],
   ['dilated: left as it is', 2, 3, 3, { kernel: 3, strides: [2, 2], dilations: [2, 2] }, false, 'ConvTranspose'],
   ['asymmetric pads', 2, 8, 3, { kernel: 4, strides: [2, 2], pads: [0, 1, 2, 1] }, false, 'Concat'],
-  ['3 output channels (an image layer): left as it is', 4, 3, 4, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'ConvTranspose'],
+  ['3 output channels (an image layer): one Conv for all phases', 4, 3, 4, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'Slice'],
+  ['2 output channels, phases of 1 and 2 taps', 3, 2, 5, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }, true, 'Slice'],
+  ['1 output channel, k5 s2 p2, asymmetric pads', 3, 1, 4, { kernel: 5, strides: [2, 2], pads: [2, 1, 1, 2], output_padding: [0, 0] }, false, 'Slice'],
   ['output not twice the input: left as it is', 2, 3, 3, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'ConvTranspose'],
 ];
 
@@ -143,7 +145,7 @@ for (const [name, cin, cout, h, attrs, bias, op] of CT_CASES) {
       const err = relError(got[o].data, want[o].data);
       assert.ok(err < 1e-5, `${o}: relative error ${err}`);
     }
-    if (op === 'Concat') {
+    if (op === 'Concat' || op === 'Slice') {
       // Negative control: the first row's column phases interleaved in the other order.
       const columns = rewritten.nodes.find((n) => n.op === 'Concat')!;
       columns.inputs.reverse();

@@ -10,8 +10,8 @@
  *   BN's backward, a per-channel Mul, from gradient graphs);
  * - a strided ConvTranspose with constant weights becomes s^2 stride-1 Convs, one per output
  *   phase, interleaved by two Concats ("sub-pixel" convolution: the same multiply-adds, run by
- *   onnxruntime's blocked Conv kernels instead of a GEMM and col2im), unless it has fewer than
- *   MIN_PHASE_CHANNELS output channels;
+ *   onnxruntime's blocked Conv kernels instead of a GEMM and col2im); with fewer than
+ *   MIN_PHASE_CHANNELS output channels, one Conv computes all phases and Slices part them;
  * - a ConvTranspose over a 1x1 input (a DCGAN generator's first layer) becomes one Gemm;
  * - on every device, a Transpose of a MatMul's product becomes the product of the transposed
  *   factors (transposeProducts: a self-attention gradient's [N, HW, HW] copies).
@@ -107,7 +107,7 @@ export function foldBatchNorms(g: Graph): Graph {
   return pruneInitializers(out);
 }
 
-/** Output channels below which a strided ConvTranspose is left as it is (see phaseConvs). */
+/** Output channels below which all phases of a strided ConvTranspose run as one Conv (see phaseConvs). */
 const MIN_PHASE_CHANNELS = 8;
 
 /** The explicit pads of a ConvTranspose, or undefined when they come from auto_pad or output_shape. */
@@ -116,11 +116,16 @@ function explicitPads(n: Node, rank: number): number[] | undefined {
   return attrInts(n, 'pads') ?? new Array<number>(2 * rank).fill(0);
 }
 
-/** Phase (a, b)'s kernel and pads at index a s + b, and the layer's input height and width. */
+/**
+ * Phase (a, b)'s kernel and pads at index a s + b, and the layer's input height and width; or,
+ * with `offsets`, one kernel and pads for all phases (phase (a, b): output channels from
+ * (a s + b) Cout, rows from offsets[0][a], columns from offsets[1][b]).
+ */
 interface PhasePlan {
   kernels: ConstTensor[];
   pads: number[][];
   inSize: number[];
+  offsets?: number[][];
 }
 
 /**
@@ -146,10 +151,6 @@ function phaseConvs(g: Graph, n: Node): PhasePlan | undefined {
   const outSize = [ys[2], ys[3]];
   if (![...inSize, ...outSize].every((d) => typeof d === 'number')) return undefined;
   if (outSize.some((o, a) => o !== s * (inSize[a] as number)) || k.some((v) => v < s)) return undefined;
-  // Few output channels (an image generator's last layer, the backward of a discriminator's
-  // first): the blocked Conv kernels pad them to their block of 8 or 16 channels, and the
-  // ConvTranspose stays faster (dcgan32 at batch 256, 3 channels: 2.4 ms against 5.2 ms).
-  if (cout < MIN_PHASE_CHANNELS) return undefined;
   // Per axis and phase r: taps (kernel indices in correlation order) and pads.
   const axes = [0, 1].map((a) =>
     Array.from({ length: s }, (_, r) => {
@@ -164,6 +165,34 @@ function phaseConvs(g: Graph, n: Node): PhasePlan | undefined {
   );
   if (axes.some((phases) => phases.some((p) => p.before < 0 || p.after < 0))) return undefined;
   const src = w.data as Float32Array;
+  if (cout < MIN_PHASE_CHANNELS) {
+    // Few output channels (an image generator's last layer, the backward of a discriminator's
+    // first): the blocked Conv kernels would pad each phase's channels to their block of 8 or
+    // 16 (dcgan32 at batch 256, 3 channels: 5.2 ms against the ConvTranspose's 2.4 ms), so all
+    // phases run as one Conv with s^2 Cout channels. Phase r's taps sit at the start of a
+    // window of the longest phase's length; with the largest of the phases' pads before, its
+    // output m is the Conv's m + offset, offset = that pad - its own.
+    if (n.inputs[2] && g.constValue(n.inputs[2])?.dtype !== 'float32') return undefined;
+    const before = axes.map((phases) => Math.max(...phases.map((p) => p.before)));
+    const length = axes.map((phases) => Math.max(...phases.map((p) => p.taps.length)));
+    const offsets = axes.map((phases, a) => phases.map((p) => before[a] - p.before));
+    const after = axes.map((_, a) => Math.max(...offsets[a]) + length[a] - 1 - before[a]);
+    const [lh, lw] = length;
+    const data = new Float32Array(s * s * cout * cin * lh * lw);
+    axes[0].forEach((ph, a) => {
+      axes[1].forEach((pw, b) => {
+        for (let o = 0; o < cout; o++) {
+          const c = (a * s + b) * cout + o;
+          for (let i = 0; i < cin; i++) {
+            for (let u = 0; u < ph.taps.length; u++) {
+              for (let v = 0; v < pw.taps.length; v++) data[((c * cin + i) * lh + u) * lw + v] = src[((i * cout + o) * kh + ph.taps[u]) * kw + pw.taps[v]];
+            }
+          }
+        }
+      });
+    });
+    return { kernels: [{ dtype: 'float32', dims: [s * s * cout, cin, lh, lw], data }], pads: [[...before, ...after]], inSize: inSize as number[], offsets };
+  }
   const kernels: ConstTensor[] = [];
   const padsOut: number[][] = [];
   for (const ph of axes[0]) {
@@ -258,18 +287,44 @@ export function rewriteConvTransposes(g: Graph): Graph {
       emit(n.name, 'Reshape', [prod, shape], {}, y);
       continue;
     }
-    const s = Math.round(Math.sqrt(plan.kernels.length));
-    const bias = bName ? [bName] : [];
-    const phases = plan.kernels.map((kernel, i) =>
-      emit(n.name, 'Conv', [x, constant(`${n.name}/phase${i}_w`, kernel), ...bias], { pads: ints(plan.pads[i]), kernel_shape: ints(kernel.dims.slice(2)) }),
-    );
+    const shape = (name: string, dims: number[]) =>
+      constant(`${n.name}/${name}`, { dtype: 'int64', dims: [dims.length], data: BigInt64Array.from(dims.map(BigInt)) });
+    const [h, w] = plan.inSize;
+    let phases: string[];
+    let s: number;
+    if (plan.offsets) {
+      const offsets = plan.offsets;
+      const kernel = plan.kernels[0];
+      s = offsets[0].length;
+      const cout = kernel.dims[0] / (s * s);
+      const bias = bName ? [constant(`${n.name}/phases_b`, tiled(g.constValue(bName)!.data as Float32Array, s * s))] : [];
+      const all = emit(n.name, 'Conv', [x, constant(`${n.name}/phases_w`, kernel), ...bias], {
+        pads: ints(plan.pads[0]),
+        kernel_shape: ints(kernel.dims.slice(2)),
+      });
+      const axes = shape('slice_axes', [1, 2, 3]);
+      phases = offsets[0].flatMap((oh, a) =>
+        offsets[1].map((ow, b) => {
+          const c = (a * s + b) * cout;
+          return emit(
+            n.name,
+            'Slice',
+            [all, shape(`slice${a * s + b}_starts`, [c, oh, ow]), shape(`slice${a * s + b}_ends`, [c + cout, oh + h, ow + w]), axes],
+            {},
+          );
+        }),
+      );
+    } else {
+      s = Math.round(Math.sqrt(plan.kernels.length));
+      const bias = bName ? [bName] : [];
+      phases = plan.kernels.map((kernel, i) =>
+        emit(n.name, 'Conv', [x, constant(`${n.name}/phase${i}_w`, kernel), ...bias], { pads: ints(plan.pads[i]), kernel_shape: ints(kernel.dims.slice(2)) }),
+      );
+    }
     // Interleave: output (s i + a, s j + b) is phase (a, b)'s (i, j). The column phases of a row
     // phase are stacked on a new last axis ([N, C, H, W, s], read as [N, C, H, 1, s W]), then the
     // row phases on axis 3 ([N, C, H, s, s W], read as [N, C, s H, s W]): two Concats, copies that
     // onnxruntime runs in parallel, where DepthToSpace's one-thread shuffle took 3-5 times longer.
-    const [h, w] = plan.inSize;
-    const shape = (name: string, dims: number[]) =>
-      constant(`${n.name}/${name}`, { dtype: 'int64', dims: [dims.length], data: BigInt64Array.from(dims.map(BigInt)) });
     const column = shape('column_shape', [0, 0, 0, w, 1]);
     const row = shape('row_shape', [0, 0, h, 1, s * w]);
     const rows = Array.from({ length: s }, (_, a) => {
@@ -353,6 +408,13 @@ function pruneNodes(g: Graph): Graph {
     g.nodes = kept;
   }
   return g;
+}
+
+/** `v` repeated `times` times, as a float32 constant. */
+function tiled(v: Float32Array, times: number): ConstTensor {
+  const data = new Float32Array(v.length * times);
+  for (let k = 0; k < times; k++) data.set(v, k * v.length);
+  return { dtype: 'float32', dims: [data.length], data };
 }
 
 /** A graph with g's name, opset, inputs and initializers, and no nodes. */
