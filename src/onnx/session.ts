@@ -4,7 +4,7 @@ import { fail } from '../errors.js';
 import { host } from '../platform/host.js';
 import type { Tensor } from '../tensor.js';
 import { type Device, DEVICES } from './device.js';
-import { rewriteConvTransposes, transposeProducts } from './fuse.js';
+import { pointwiseChains, rewriteConvTransposes, transposeProducts } from './fuse.js';
 import type { Graph } from './graph.js';
 import { encodeGraph } from './model.js';
 
@@ -76,13 +76,13 @@ export class Session {
     const device = options.device ?? 'cpu';
     if (!DEVICES.includes(device)) fail('invalid_argument', 'device', `one of ${DEVICES.join(', ')}`, String(device));
     // With onnxruntime-node's CPU kernels, ConvTransposes with constant weights (a generator's
-    // forward layers, a strided Conv's backward) run faster as phase Convs (see fuse.ts): the
-    // gain comes from its blocked NCHWc Conv kernels. onnxruntime-web's graphs are left as they
-    // are (two browser runs with and without the rewrite were within this machine's noise).
-    // On every device, a transposed MatMul product is computed as the product of the transposed
-    // factors (see transposeProducts).
+    // forward layers, a strided Conv's backward) run faster as phase Convs, and chains of dense
+    // layers as 1x1 Convs (see fuse.ts): the gain comes from its blocked NCHWc Conv kernels.
+    // onnxruntime-web's graphs are left as they are (two browser runs with and without the
+    // ConvTranspose rewrite were within this machine's noise). On every device, a transposed
+    // MatMul product is computed as the product of the transposed factors (transposeProducts).
     const rewrite = device === 'cpu' && host().name === 'node';
-    const compiled = (g: Graph) => (rewrite ? rewriteConvTransposes(transposeProducts(g)) : transposeProducts(g));
+    const compiled = (g: Graph) => (rewrite ? pointwiseChains(rewriteConvTransposes(transposeProducts(g))) : transposeProducts(g));
     const bytes = graph instanceof Uint8Array ? graph : encodeGraph(compiled(graph));
     let inner: ort.InferenceSession;
     try {

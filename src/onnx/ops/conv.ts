@@ -107,6 +107,18 @@ function biasGrad(g: Graph, dy: string): string {
   return g.op('ReduceSum', [dy, g.int64s([0, ...Array.from({ length: r - 2 }, (_, i) => i + 2)])], { keepdims: int(0) });
 }
 
+/** A Conv whose window is one position: kernel 1, stride 1, no padding. */
+function isPointwise(node: Node, ws: readonly Dim[]): boolean {
+  const kernel = attrInts(node, 'kernel_shape') ?? ws.slice(2);
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  return (
+    kernel.every((k) => k === 1) &&
+    (attrInts(node, 'strides') ?? []).every((v) => v === 1) &&
+    (attrInts(node, 'pads') ?? []).every((v) => v === 0) &&
+    (autoPad === 'NOTSET' || autoPad === 'VALID')
+  );
+}
+
 function convInfo(g: Graph, node: Node) {
   const [x, w] = node.inputs;
   const xs = g.shape(x);
@@ -120,10 +132,18 @@ function convInfo(g: Graph, node: Node) {
 const conv: OpDef = {
   op: 'Conv',
   infer(g, node) {
-    const { xs, ws, kernel, inSize, group } = convInfo(g, node);
+    const xs = g.shape(node.inputs[0]);
+    const ws = g.shape(node.inputs[1]);
+    const group = attrInt(node, 'group', 1);
     if (typeof xs[1] === 'number' && typeof ws[1] === 'number' && xs[1] !== ws[1] * group) {
       shapeError(node, `input channels ${ws[1] * group} (weight ${fmtShape(ws)}, group ${group})`, `${xs[1]} (input ${fmtShape(xs)})`);
     }
+    if (xs.length >= 3 && xs.length === ws.length && isPointwise(node, ws)) {
+      // A 1x1 window with stride 1 and no padding keeps the spatial sizes, symbolic ones too
+      // (fuse.ts's dense layers as Convs over [1, features, batch, 1]).
+      return [{ dtype: g.dtype(node.inputs[0]), shape: [xs[0], ws[0], ...xs.slice(2)] }];
+    }
+    const { kernel, inSize } = convInfo(g, node);
     const win = convWindow(node, kernel, inSize);
     return [{ dtype: g.dtype(node.inputs[0]), shape: [xs[0], ws[0], ...convOut(win, inSize)] }];
   },
