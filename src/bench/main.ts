@@ -25,7 +25,8 @@
  * Options: --quick, --case NAME (repeatable, substring match), --threads N, --profile DIR
  * (writes an ORT per-node profile of each case's session to DIR; slows the run down), --browser.
  */
-import { rewriteConvTransposes, transposeProducts } from '../onnx/fuse.js';
+import { foldLayers, pointwiseChains, transposeProducts } from '../onnx/fuse.js';
+import { rewriteConvTransposes } from '../onnx/phases.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, availableParallelism, platform, arch, totalmem, tmpdir } from 'node:os';
@@ -131,7 +132,7 @@ interface CaseResult {
   ratio_browser_to_node?: number | null;
   /** Samples per second at the median (forward cases). */
   samples_per_second?: { refinery: number; pytorch: number | null };
-  /** Dense-op work of one call (Conv, ConvTranspose, MatMul, Gemm; see flops.ts), GFLOP. */
+  /** Dense-op work of one call in the graphs Refinery runs (models folded as inline folds them: Conv, ConvTranspose, MatMul, Gemm; see flops.ts), GFLOP; PyTorch GFLOP/s uses the same count. */
   gflop_per_call: number;
   /** That work over the median time, GFLOP/s, and as a fraction of this run's measured sgemm peak (the higher of its measurements before and after the cases). */
   achieved: { refinery_gflops: number; pytorch_gflops: number | null; refinery_fraction_of_peak: number | null };
@@ -334,7 +335,7 @@ async function measureStep(c: StepCase, opts: Options, work: string, peakGflops:
   const flops =
     c.kind === 'latent_step'
       ? graphFlops(latentEnergyGraph(pair), c.batch).flops
-      : graphFlops(generatorGraph(pair), c.batch).flops + graphFlops(discriminatorGraph(pair), c.batch).flops;
+      : graphFlops(foldLayers(generatorGraph(pair)), c.batch).flops + graphFlops(foldLayers(discriminatorGraph(pair)), c.batch).flops;
   const gflops = (t: Timing) => round(flops / (t.median * 1e6), 2);
   return {
     name: c.name,
@@ -375,7 +376,7 @@ function mean(a: Float32Array): number {
 /** A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. */
 async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<void> {
   // As Session.create compiles it for the CPU (pair with the case's energy prior).
-  const bytes = encodeGraph(rewriteConvTransposes(transposeProducts(latentEnergyGraph(pair))));
+  const bytes = encodeGraph(pointwiseChains(rewriteConvTransposes(transposeProducts(latentEnergyGraph(pair)))));
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
   const s = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: opts.threads,

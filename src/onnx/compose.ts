@@ -1,17 +1,18 @@
 /** Composing graphs: copy one graph into another with renamed values, wiring its inputs. */
 import { RefineryError } from '../errors.js';
 import type { Graph, Node } from './graph.js';
-import { foldBatchNorms } from './fuse.js';
+import { foldLayers } from './fuse.js';
 import { fmtShape } from './ops/util.js';
 import { upgradeGraph, upgradeNode } from './opset.js';
 
 /**
  * Copy `src` into `dst` under `prefix`, feeding each of src's inputs from the dst value named in
  * `inputs`. Returns the dst names of src's outputs. Shapes must agree (symbolic dims match anything).
- * BatchNormalizations after constant-weight convolutions in src are folded into them (foldBatchNorms).
+ * BatchNormalizations and nearest upsamplings around constant-weight convolutions in src are
+ * folded into them (foldLayers).
  */
 export function inline(dst: Graph, given: Graph, prefix: string, inputs: Record<string, string>): Record<string, string> {
-  const src = foldBatchNorms(given);
+  const src = foldLayers(given);
   const rename = new Map<string, string>();
   for (const v of src.inputs) {
     const target = inputs[v.name];

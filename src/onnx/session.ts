@@ -4,7 +4,8 @@ import { fail } from '../errors.js';
 import { host } from '../platform/host.js';
 import type { Tensor } from '../tensor.js';
 import { type Device, DEVICES } from './device.js';
-import { pointwiseChains, rewriteConvTransposes, transposeProducts } from './fuse.js';
+import { pointwiseChains, transposeProducts } from './fuse.js';
+import { rewriteConvTransposes } from './phases.js';
 import type { Graph } from './graph.js';
 import { encodeGraph } from './model.js';
 

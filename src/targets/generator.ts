@@ -1,7 +1,7 @@
 /** Running the generator alone: x = G(z). */
 import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
-import { foldBatchNorms } from '../onnx/fuse.js';
+import { foldLayers } from '../onnx/fuse.js';
 import type { Tensor } from '../tensor.js';
 import { generatorGraph } from '../models/pair.js';
 
@@ -13,7 +13,7 @@ export class GeneratorRunner {
   ) {}
 
   static async create(pair: Pick<ModelPair, 'generator' | 'device'>, options: SessionOptions = {}): Promise<GeneratorRunner> {
-    const g = foldBatchNorms(generatorGraph(pair));
+    const g = foldLayers(generatorGraph(pair));
     return new GeneratorRunner(await Session.create(g, { device: pair.device, ...options }), g.inputs[0].name, g.outputs[0]);
   }
 

@@ -6,6 +6,7 @@
  * generators, keeps a faster rule (sum over each replicated block).
  */
 import { attrFloat, attrInt, attrString, constNumbers, ints, type Dim, type Graph, type Node } from '../graph.js';
+import { RefineryError } from '../../errors.js';
 import type { GradCtx, OpDef } from './types.js';
 import { shapeValue } from './shape.js';
 import { alongAxis, fmtShape, unsupported } from './util.js';
@@ -68,15 +69,40 @@ function spec(g: Graph, node: Node): ResizeSpec {
   return { mode, out, scales };
 }
 
-/** Integer nearest upscaling that replicates each pixel into a block (the fast gradient applies). */
+/**
+ * Integer nearest upscaling that replicates each pixel into a block (output i reads input
+ * floor(i / s) on every axis; the fast gradient applies). Checked on the node's own coordinate
+ * transformation and rounding over two blocks: half_pixel with floor, for one, does not replicate.
+ */
 function replicationFactors(node: Node, s: ResizeSpec): number[] | undefined {
   if (s.mode !== 'nearest' || s.scales.some((k) => k < 1 || Math.abs(k - Math.round(k)) > 1e-6)) return undefined;
-  if (node.op === 'Upsample') return s.scales.map(Math.round);
+  const factors = s.scales.map(Math.round);
+  if (node.op === 'Upsample') return factors;
   const ctm = attrString(node, 'coordinate_transformation_mode', 'half_pixel');
-  const nearestMode = attrString(node, 'nearest_mode', 'round_prefer_floor');
-  const replicates =
-    (ctm === 'asymmetric' && nearestMode === 'floor') || ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || ctm === 'tf_half_pixel_for_nn';
-  return replicates ? s.scales.map(Math.round) : undefined;
+  if (!['half_pixel', 'pytorch_half_pixel', 'asymmetric', 'tf_half_pixel_for_nn', 'align_corners'].includes(ctm)) return undefined;
+  const replicates = factors.every((f) => {
+    if (f === 1) return true;
+    // An axis of 3 inputs resized to 3 f outputs: rows of the first two blocks and the last.
+    for (let o = 0; o < 3 * f; o++) {
+      const source = Math.min(Math.max(nearestIndex(node, sourceCoordinate(node, ctm, o, f, 3, 3 * f)), 0), 2);
+      if (source !== Math.floor(o / f)) return false;
+    }
+    return true;
+  });
+  return replicates ? factors : undefined;
+}
+
+/**
+ * The factors of a Resize or Upsample that replicates each pixel of its input into a block
+ * (nearest, integer scales), or undefined when it does not or its scales are not constant.
+ */
+export function nearestReplication(g: Graph, node: Node): number[] | undefined {
+  try {
+    return replicationFactors(node, spec(g, node));
+  } catch (e) {
+    if (e instanceof RefineryError) return undefined;
+    throw e;
+  }
 }
 
 /** The source coordinate of output index `o` along an axis (ONNX's coordinate_transformation_mode). */
