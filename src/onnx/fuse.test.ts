@@ -80,16 +80,49 @@ test('foldBatchNorms leaves graphs whose weights are fed (training graphs) as th
   assert.equal(foldBatchNorms(g), g);
 });
 
-test('foldBatchNorms on the dcgan32 fixture: no BN left in G, G(z) as before', async () => {
-  const G = loadGraph(join(fixturesDir(), 'dcgan32', 'generator.onnx'));
-  const f = foldBatchNorms(G);
-  assert.ok(count(G, 'BatchNormalization') >= 3);
-  assert.equal(count(f, 'BatchNormalization'), 0);
-  const dim = G.inputs[0].shape[1] as number;
-  const z = randn(8 * dim);
-  const err = relError(await evaluate(f, z, [8, dim]), await evaluate(G, z, [8, dim]));
-  assert.ok(err < 1e-5, `relative error ${err}`);
-});
+for (const fixture of ['dcgan32', 'mnist_dcgan28']) {
+  test(`foldBatchNorms on the ${fixture} fixture: no BN left in G, G(z) as before`, async () => {
+    // mnist_dcgan28's first BN follows its Linear layer reshaped into channels.
+    const G = loadGraph(join(fixturesDir(), fixture, 'generator.onnx'));
+    const f = foldBatchNorms(G);
+    assert.ok(count(G, 'BatchNormalization') >= 2);
+    assert.equal(count(f, 'BatchNormalization'), 0);
+    const dim = G.inputs[0].shape[1] as number;
+    const z = randn(8 * dim);
+    const err = relError(await evaluate(f, z, [8, dim]), await evaluate(G, z, [8, dim]));
+    assert.ok(err < 1e-5, `relative error ${err}`);
+  });
+}
+
+/** x [batch, 5] -> Gemm (transB) -> 12 features -> BN over them, or reshaped to [batch, 3, 2, 2] -> BN over 3 channels. */
+function gemmBatchNorm(reshaped: boolean, p: { w: Float32Array; b: Float32Array; scale: Float32Array; stats: Float32Array[] }): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 5]);
+  let y = g.op('Gemm', [x, g.float32(p.w, [12, 5]), g.float32(p.b, [12])], { transB: int(1) });
+  if (reshaped) y = g.op('Reshape', [y, g.int64s([-1, 3, 2, 2])]);
+  const c = p.scale.length;
+  const [bias, mean, variance] = p.stats.map((v) => g.float32(v, [c]));
+  g.outputs = [g.op('Relu', [g.op('BatchNormalization', [y, g.float32(p.scale, [c]), bias, mean, variance])])];
+  return g;
+}
+
+for (const reshaped of [false, true]) {
+  test(`foldBatchNorms folds a BN after a Gemm${reshaped ? ' reshaped into channels' : ''}, with the same outputs`, async () => {
+    const c = reshaped ? 3 : 12;
+    const p = { w: randn(60), b: randn(12), scale: positive(c), stats: [randn(c), randn(c), positive(c)] };
+    const g = gemmBatchNorm(reshaped, p);
+    const f = foldBatchNorms(g);
+    assert.equal(count(f, 'BatchNormalization'), 0);
+    assert.equal(count(f, 'Reshape'), reshaped ? 1 : 0);
+    const x = randn(4 * 5);
+    const want = await evaluate(g, x, [4, 5]);
+    const err = relError(await evaluate(f, x, [4, 5]), want);
+    assert.ok(err < 1e-5, `relative error ${err}`);
+    // Negative control: the same graph with the BN's parameters in the other channel order.
+    const flipped = foldBatchNorms(gemmBatchNorm(reshaped, { ...p, scale: p.scale.slice().reverse(), stats: p.stats.map((v) => v.slice().reverse()) }));
+    assert.ok(relError(await evaluate(flipped, x, [4, 5]), want) > 1e-2, 'the control must differ');
+  });
+}
 
 /** The graph's outputs on the feeds, compiled as given (bytes: no rewrite at session creation). */
 async function outputs(g: Graph, feeds: Record<string, { data: Float32Array; shape: number[] }>): Promise<Float32Array[]> {

@@ -69,29 +69,88 @@ function folded(g: Graph, layer: Node, s: Float64Array, t: Float64Array): { w: C
 }
 
 /**
- * `g` with every foldable BatchNormalization folded into the Conv or ConvTranspose before it (the
- * same graph when there is none). Foldable: inference mode, constant statistics, the layer's
- * output read by the BN alone and not a graph output, and the layer's weight and bias constant
- * (so graphs whose weights are fed, as in training, are left as they are). Node and value names
- * are kept; the layer takes the BN's output name.
+ * A Gemm's weight and bias with `y = s x + t` folded in per channel, channel c owning `block`
+ * consecutive output features (a Reshape of [N, C block] to [N, C, ...] between them; 1 when the
+ * BN reads the Gemm's output itself); undefined when the Gemm is not x B + C with constant
+ * float32 B and C, or the sizes do not match.
+ */
+function foldedGemm(g: Graph, gemm: Node, s: Float64Array, t: Float64Array, block: number): { w: ConstTensor; b: ConstTensor } | undefined {
+  if (attrInt(gemm, 'transA', 0) !== 0 || attrFloat(gemm, 'alpha', 1) !== 1 || attrFloat(gemm, 'beta', 1) !== 1) return undefined;
+  const w = g.constValue(gemm.inputs[1]);
+  const b = gemm.inputs[2] ? g.constValue(gemm.inputs[2]) : undefined;
+  if (w?.dtype !== 'float32' || w.dims.length !== 2 || (gemm.inputs[2] && b?.dtype !== 'float32')) return undefined;
+  const tb = attrInt(gemm, 'transB', 0) === 1;
+  const [k, f] = tb ? [w.dims[1], w.dims[0]] : w.dims;
+  if (f !== s.length * block || (b && b.data.length !== f)) return undefined;
+  const src = w.data as Float32Array;
+  const data = new Float32Array(src.length);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < f; j++) {
+      const at = tb ? j * k + i : i * f + j;
+      data[at] = src[at] * s[Math.floor(j / block)];
+    }
+  }
+  const bias = new Float32Array(f);
+  for (let j = 0; j < f; j++) {
+    const c = Math.floor(j / block);
+    bias[j] = s[c] * (b ? Number(b.data[j]) : 0) + t[c];
+  }
+  return { w: { dtype: 'float32', dims: [...w.dims], data }, b: { dtype: 'float32', dims: [f], data: bias } };
+}
+
+/**
+ * The features per channel when `reshape` turns a [N, F] Gemm output into [N, C, ...] with C
+ * channels of F / C consecutive features each (a generator's first layer, `.view(-1, C, 7, 7)`);
+ * undefined otherwise.
+ */
+function channelBlock(g: Graph, reshape: Node): number | undefined {
+  const xs = g.shape(reshape.inputs[0]);
+  const ys = g.shape(reshape.outputs[0]);
+  if (xs.length !== 2 || ys.length < 3 || typeof xs[1] !== 'number' || !ys.slice(1).every((d) => typeof d === 'number')) return undefined;
+  const block = (ys.slice(2) as number[]).reduce((a, v) => a * v, 1);
+  return (ys[1] as number) * block === xs[1] && xs[0] === ys[0] ? block : undefined;
+}
+
+/**
+ * `g` with every foldable BatchNormalization folded into the layer before it (the same graph when
+ * there is none): a Conv or ConvTranspose, or a Gemm, directly or through a Reshape of its
+ * features into channels. Foldable: inference mode, constant statistics, each value between the
+ * layer and the BN read by the next alone and not a graph output, and the layer's weight and bias
+ * constant (so graphs whose weights are fed, as in training, are left as they are). Node and
+ * value names are kept; the BN's output is now the layer's (or the Reshape's).
  */
 export function foldBatchNorms(g: Graph): Graph {
   const readers = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
   const outputs = new Set(g.outputs);
-  const fused = new Map<Node, { bn: Node; w: ConstTensor; b: ConstTensor }>();
+  const single = (v: string) => readers.get(v) === 1 && !outputs.has(v);
+  const fused = new Map<Node, { w: ConstTensor; b: ConstTensor; output?: string }>();
+  const renamed = new Map<Node, string>();
   const dropped = new Set<Node>();
   for (const bn of g.nodes) {
     if (bn.op !== 'BatchNormalization' || bn.domain !== '' || attrInt(bn, 'training_mode', 0) !== 0) continue;
     if (bn.outputs.slice(1).some((o) => o !== '')) continue;
     const x = bn.inputs[0];
-    const layer = g.producer(x);
-    if (!layer || (layer.op !== 'Conv' && layer.op !== 'ConvTranspose') || layer.domain !== '' || fused.has(layer)) continue;
-    if (readers.get(x) !== 1 || outputs.has(x)) continue;
+    let layer = g.producer(x);
+    if (layer?.domain !== '' || fused.has(layer) || !single(x)) continue;
     const map = affine(g, bn);
-    const wb = map && folded(g, layer, map.s, map.t);
-    if (!wb) continue;
-    fused.set(layer, { bn, ...wb });
+    if (!map) continue;
+    let reshape: Node | undefined;
+    let wb: { w: ConstTensor; b: ConstTensor } | undefined;
+    if (layer.op === 'Conv' || layer.op === 'ConvTranspose') wb = folded(g, layer, map.s, map.t);
+    else if (layer.op === 'Gemm' && g.rank(x) === 2) wb = foldedGemm(g, layer, map.s, map.t, 1);
+    else if (layer.op === 'Reshape') {
+      reshape = layer;
+      layer = g.producer(reshape.inputs[0]);
+      const block = channelBlock(g, reshape);
+      if (layer?.op === 'Gemm' && layer.domain === '' && !fused.has(layer) && single(reshape.inputs[0]) && block)
+        wb = foldedGemm(g, layer, map.s, map.t, block);
+    }
+    if (!wb || !layer) continue;
+    if (reshape) {
+      fused.set(layer, wb);
+      renamed.set(reshape, bn.outputs[0]);
+    } else fused.set(layer, { ...wb, output: bn.outputs[0] });
     dropped.add(bn);
   }
   if (fused.size === 0) return g;
@@ -99,13 +158,9 @@ export function foldBatchNorms(g: Graph): Graph {
   for (const n of g.nodes) {
     if (dropped.has(n)) continue;
     const f = fused.get(n);
-    if (!f) {
-      rw.copy(n);
-      continue;
-    }
-    const w = rw.constant(`${n.name}/folded_w`, f.w);
-    const b = rw.constant(`${n.name}/folded_b`, f.b);
-    rw.out.addNode({ ...n, inputs: [n.inputs[0], w, b], outputs: [f.bn.outputs[0]], attrs: { ...n.attrs } });
+    const output = f ? f.output : renamed.get(n);
+    const inputs = f ? [n.inputs[0], rw.constant(`${n.name}/folded_w`, f.w), rw.constant(`${n.name}/folded_b`, f.b)] : [...n.inputs];
+    rw.out.addNode({ ...n, inputs, outputs: output ? [output, ...n.outputs.slice(1)] : [...n.outputs], attrs: { ...n.attrs } });
   }
   return rw.finish(g.outputs);
 }
