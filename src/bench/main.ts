@@ -190,18 +190,31 @@ async function interleaved(
   const theirs: number[][] = twins.map(() => []);
   const cap = (c.runs.maxSeconds * 1000) / rounds;
   for (let r = 0; r < rounds; r++) {
+    await settle();
     const t0 = performance.now();
     const block = await timeCalls(fn, 1);
     const spent = block[0];
     const more = Math.max(0, Math.min(perBlock - 1, Math.floor((cap - (performance.now() - t0)) / Math.max(spent, 1e-3))));
     ours.push(...block, ...(await timeCalls(fn, more)));
-    for (let k = 0; k < twins.length; k++) if (working[k]) theirs[k].push(...(await twins[k](1 + more)));
+    for (let k = 0; k < twins.length; k++) {
+      if (!working[k]) continue;
+      await settle();
+      theirs[k].push(...(await twins[k](1 + more)));
+    }
   }
   return { ours, theirs: theirs.map((t, k) => (working[k] ? t : undefined)), warmup };
 }
 
 /** Interleaved blocks per case. */
 const ROUNDS = 5;
+
+/**
+ * A pause before each block, so that it starts on idle cores: OpenBLAS's threads (PyTorch's
+ * BLAS here) keep spinning for about 0.1 s after a call, and a block of short calls right after
+ * PyTorch's ran at up to twice its time (mlp2d scoring: median 15.6 ms, min 6.9).
+ */
+const SETTLE_MS = 300;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
 /** Seeded latents from the pair's prior. */
 function seededLatents(pair: ModelPair, batch: number, seed: number): Tensor {
