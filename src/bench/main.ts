@@ -25,8 +25,7 @@
  * Options: --quick, --case NAME (repeatable, substring match), --threads N, --profile DIR
  * (writes an ORT per-node profile of each case's session to DIR; slows the run down), --browser.
  */
-import { foldLayers, pointwiseChains, transposeProducts } from '../onnx/fuse.js';
-import { rewriteConvTransposes } from '../onnx/phases.js';
+import { foldLayers } from '../onnx/fuse.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, availableParallelism, platform, arch, totalmem, tmpdir } from 'node:os';
@@ -36,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { discriminatorGraph, generatorGraph, type ModelPair } from '../models/pair.js';
 import { loadPair } from '../models/load.js';
-import { defaultThreads, spinning } from '../onnx/session.js';
+import { compiledGraph, defaultThreads, spinning } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { encodeGraph } from '../onnx/model.js';
 import { DataTarget } from '../targets/data.js';
@@ -389,7 +388,7 @@ function mean(a: Float32Array): number {
 /** A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. */
 async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<void> {
   // As Session.create compiles it for the CPU (pair with the case's energy prior).
-  const bytes = encodeGraph(pointwiseChains(rewriteConvTransposes(transposeProducts(latentEnergyGraph(pair)))));
+  const bytes = encodeGraph(compiledGraph(latentEnergyGraph(pair), 'cpu'));
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
   const s = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: opts.threads,

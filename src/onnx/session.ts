@@ -61,6 +61,20 @@ function sessionOptions(options: SessionOptions, device: Device): ort.InferenceS
 }
 
 /** A compiled graph. Inputs and outputs are float32 tensors. */
+/**
+ * The graph as sessions compile it for `device`. On every device, a transposed MatMul product
+ * becomes the product of the transposed factors (transposeProducts). With onnxruntime-node's CPU
+ * kernels, ConvTransposes with constant weights (a generator's forward layers, a strided Conv's
+ * backward) also become phase Convs (phases.ts) and chains of dense layers 1x1 Convs (fuse.ts):
+ * the gain comes from its blocked NCHWc Conv kernels. onnxruntime-web's graphs are left without
+ * these two (two browser runs with and without the ConvTranspose rewrite were within this
+ * machine's noise).
+ */
+export function compiledGraph(g: Graph, device: Device): Graph {
+  const product = transposeProducts(g);
+  return device === 'cpu' && host().name === 'node' ? pointwiseChains(rewriteConvTransposes(product)) : product;
+}
+
 export class Session {
   private constructor(
     private readonly inner: ort.InferenceSession,
@@ -76,15 +90,7 @@ export class Session {
     ort.env.logLevel = 'fatal';
     const device = options.device ?? 'cpu';
     if (!DEVICES.includes(device)) fail('invalid_argument', 'device', `one of ${DEVICES.join(', ')}`, String(device));
-    // With onnxruntime-node's CPU kernels, ConvTransposes with constant weights (a generator's
-    // forward layers, a strided Conv's backward) run faster as phase Convs, and chains of dense
-    // layers as 1x1 Convs (see fuse.ts): the gain comes from its blocked NCHWc Conv kernels.
-    // onnxruntime-web's graphs are left as they are (two browser runs with and without the
-    // ConvTranspose rewrite were within this machine's noise). On every device, a transposed
-    // MatMul product is computed as the product of the transposed factors (transposeProducts).
-    const rewrite = device === 'cpu' && host().name === 'node';
-    const compiled = (g: Graph) => (rewrite ? pointwiseChains(rewriteConvTransposes(transposeProducts(g))) : transposeProducts(g));
-    const bytes = graph instanceof Uint8Array ? graph : encodeGraph(compiled(graph));
+    const bytes = graph instanceof Uint8Array ? graph : encodeGraph(compiledGraph(graph, device));
     let inner: ort.InferenceSession;
     try {
       inner = await ort.InferenceSession.create(bytes, sessionOptions(options, device));
