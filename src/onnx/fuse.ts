@@ -68,6 +68,30 @@ function folded(g: Graph, layer: Node, s: Float64Array, t: Float64Array): { w: C
   return { w: { dtype: 'float32', dims: [...w.dims], data }, b: { dtype: 'float32', dims: [cout], data: bias } };
 }
 
+/** A test of whether a value of g is read by one node alone and is not a graph output. */
+function readOnce(g: Graph): (v: string) => boolean {
+  const readers = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const outputs = new Set(g.outputs);
+  return (v) => readers.get(v) === 1 && !outputs.has(v);
+}
+
+/**
+ * A Gemm x B + C's constant parts: B (float32, 2-D, as stored), whether it is transposed, its
+ * inputs k and outputs f, and C (float32, f values) when present; undefined when the Gemm
+ * transposes x, scales, or reads a B or C that is not such a constant.
+ */
+function gemmParts(g: Graph, n: Node): { src: Float32Array; dims: number[]; tb: boolean; k: number; f: number; bias?: Float32Array } | undefined {
+  if (attrInt(n, 'transA', 0) !== 0 || attrFloat(n, 'alpha', 1) !== 1 || attrFloat(n, 'beta', 1) !== 1) return undefined;
+  const w = g.constValue(n.inputs[1]);
+  if (w?.dtype !== 'float32' || w.dims.length !== 2) return undefined;
+  const tb = attrInt(n, 'transB', 0) === 1;
+  const [k, f] = tb ? [w.dims[1], w.dims[0]] : w.dims;
+  const c = n.inputs[2] ? g.constValue(n.inputs[2]) : undefined;
+  if (n.inputs[2] && (c?.dtype !== 'float32' || c.data.length !== f || c.dims.length > 2)) return undefined;
+  return { src: w.data as Float32Array, dims: w.dims, tb, k, f, bias: c ? (c.data as Float32Array) : undefined };
+}
+
 /**
  * A Gemm's weight and bias with `y = s x + t` folded in per channel, channel c owning `block`
  * consecutive output features (a Reshape of [N, C block] to [N, C, ...] between them; 1 when the
@@ -75,14 +99,9 @@ function folded(g: Graph, layer: Node, s: Float64Array, t: Float64Array): { w: C
  * float32 B and C, or the sizes do not match.
  */
 function foldedGemm(g: Graph, gemm: Node, s: Float64Array, t: Float64Array, block: number): { w: ConstTensor; b: ConstTensor } | undefined {
-  if (attrInt(gemm, 'transA', 0) !== 0 || attrFloat(gemm, 'alpha', 1) !== 1 || attrFloat(gemm, 'beta', 1) !== 1) return undefined;
-  const w = g.constValue(gemm.inputs[1]);
-  const b = gemm.inputs[2] ? g.constValue(gemm.inputs[2]) : undefined;
-  if (w?.dtype !== 'float32' || w.dims.length !== 2 || (gemm.inputs[2] && b?.dtype !== 'float32')) return undefined;
-  const tb = attrInt(gemm, 'transB', 0) === 1;
-  const [k, f] = tb ? [w.dims[1], w.dims[0]] : w.dims;
-  if (f !== s.length * block || (b && b.data.length !== f)) return undefined;
-  const src = w.data as Float32Array;
+  const parts = gemmParts(g, gemm);
+  if (!parts || parts.f !== s.length * block) return undefined;
+  const { src, tb, k, f, bias: b } = parts;
   const data = new Float32Array(src.length);
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < f; j++) {
@@ -93,9 +112,9 @@ function foldedGemm(g: Graph, gemm: Node, s: Float64Array, t: Float64Array, bloc
   const bias = new Float32Array(f);
   for (let j = 0; j < f; j++) {
     const c = Math.floor(j / block);
-    bias[j] = s[c] * (b ? Number(b.data[j]) : 0) + t[c];
+    bias[j] = s[c] * (b ? b[j] : 0) + t[c];
   }
-  return { w: { dtype: 'float32', dims: [...w.dims], data }, b: { dtype: 'float32', dims: [f], data: bias } };
+  return { w: { dtype: 'float32', dims: [...parts.dims], data }, b: { dtype: 'float32', dims: [f], data: bias } };
 }
 
 /**
@@ -120,10 +139,7 @@ function channelBlock(g: Graph, reshape: Node): number | undefined {
  * value names are kept; the BN's output is now the layer's (or the Reshape's).
  */
 export function foldBatchNorms(g: Graph): Graph {
-  const readers = new Map<string, number>();
-  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
-  const outputs = new Set(g.outputs);
-  const single = (v: string) => readers.get(v) === 1 && !outputs.has(v);
+  const single = readOnce(g);
   const fused = new Map<Node, { w: ConstTensor; b: ConstTensor; output?: string }>();
   const renamed = new Map<Node, string>();
   const dropped = new Set<Node>();
@@ -177,17 +193,12 @@ const POINTWISE = new Set(['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Elu', 'Selu'
  */
 function denseLayer(g: Graph, n: Node): { w: Float32Array; b?: Float32Array; k: number; n: number } | undefined {
   if (n.domain !== '' || (n.op !== 'Gemm' && n.op !== 'MatMul') || g.rank(n.inputs[0]) !== 2) return undefined;
-  const w = g.constValue(n.inputs[1]);
-  if (w?.dtype !== 'float32' || w.dims.length !== 2) return undefined;
-  const tb = n.op === 'Gemm' ? attrInt(n, 'transB', 0) : 0;
-  if (n.op === 'Gemm' && (attrInt(n, 'transA', 0) !== 0 || attrFloat(n, 'alpha', 1) !== 1 || attrFloat(n, 'beta', 1) !== 1)) return undefined;
-  const [k, out] = tb ? [w.dims[1], w.dims[0]] : w.dims;
-  const c = n.op === 'Gemm' && n.inputs[2] ? g.constValue(n.inputs[2]) : undefined;
-  if (n.op === 'Gemm' && n.inputs[2] && (c?.dtype !== 'float32' || c.data.length !== out || c.dims.length > 2)) return undefined;
-  const src = w.data as Float32Array;
-  const data = new Float32Array(out * k);
-  for (let i = 0; i < k; i++) for (let j = 0; j < out; j++) data[j * k + i] = tb ? src[j * k + i] : src[i * out + j];
-  return { w: data, b: c ? Float32Array.from(c.data as Float32Array) : undefined, k, n: out };
+  const parts = n.op === 'Gemm' ? gemmParts(g, n) : gemmParts(g, { ...n, inputs: n.inputs.slice(0, 2), attrs: {} });
+  if (!parts) return undefined;
+  const { src, tb, k, f } = parts;
+  const data = new Float32Array(f * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < f; j++) data[j * k + i] = tb ? src[j * k + i] : src[i * f + j];
+  return { w: data, b: parts.bias ? Float32Array.from(parts.bias) : undefined, k, n: f };
 }
 
 /**
@@ -201,9 +212,7 @@ function denseLayer(g: Graph, n: Node): { w: Float32Array; b?: Float32Array; k: 
  * no such chain.
  */
 export function pointwiseChains(g: Graph): Graph {
-  const readers = new Map<string, number>();
-  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
-  const outputs = new Set(g.outputs);
+  const single = readOnce(g);
   const producer = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
   const layers = new Map<Node, NonNullable<ReturnType<typeof denseLayer>>>();
@@ -217,7 +226,7 @@ export function pointwiseChains(g: Graph): Graph {
   for (const n of g.nodes) {
     if (!linked(n)) continue;
     const prev = producer.get(n.inputs[0]);
-    if (prev && linked(prev) && readers.get(prev.outputs[0]) === 1 && !outputs.has(prev.outputs[0])) next.set(prev, n);
+    if (prev && linked(prev) && single(prev.outputs[0])) next.set(prev, n);
   }
   const chains: Node[][] = [];
   const inChain = new Set<Node>();
@@ -289,14 +298,12 @@ function swapsLastTwo(n: Node): boolean {
  * The same graph when there is none.
  */
 export function transposeProducts(g: Graph): Graph {
-  const readers = new Map<string, number>();
-  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
-  const outputs = new Set(g.outputs);
+  const single = readOnce(g);
   const swapped = new Map<Node, Node>(); // MatMul -> the Transpose of its product
   for (const t of g.nodes) {
     if (t.op !== 'Transpose' || t.domain !== '' || !swapsLastTwo(t)) continue;
     const m = g.producer(t.inputs[0]);
-    if (m?.op !== 'MatMul' || m.domain !== '' || readers.get(m.outputs[0]) !== 1 || outputs.has(m.outputs[0])) continue;
+    if (m?.op !== 'MatMul' || m.domain !== '' || !single(m.outputs[0])) continue;
     if (m.inputs.some((i) => g.rank(i) < 2)) continue;
     swapped.set(m, t);
   }
