@@ -236,12 +236,19 @@ test('SIR with a 40x pool reproduces BIMODAL (nEff = 1/(1/n + W/N)); zeroed rati
   assert.ok(s.uniqueFraction > 0.8 && s.uniqueFraction <= 1, `unique fraction ${s.uniqueFraction}`);
   assert.ok(Math.abs(s.essPerSample - s.essFraction * 40) < 1e-9);
   assert.deepEqual(out.latents, out.samples);
+  // Without replacement: every proposal at most once, and with a 40x pool the same law (the
+  // picked fortieth of the pool shifts the remaining weights by about 1/40 of their spread).
+  const distinct = await runSir(ctx(exactPair(BIMODAL), N, 31), { poolMultiplier: 40, replace: false });
+  const sd = distinct.summary as Record<string, number>;
+  assert.equal(sd.uniqueFraction, 1);
+  const cd = checkBimodal(distinct.samples, N, nEff);
+  assert.ok(cd.pass, `without replacement: ${fmt(cd)}`);
   const bad = await runSir(ctx(exactPair(BIMODAL, { scale: 0 }), N, 31), { poolMultiplier: 40 });
   const cb = checkBimodal(bad.samples, N, N);
   assert.ok(!cb.pass, `negative control passed: ${fmt(cb)}`);
   assert.equal((bad.summary as Record<string, number>).essFraction, 1);
   console.log(
-    `SIR: ${fmt(c)} nEff ${nEff.toFixed(0)} ESS fraction ${s.essFraction.toFixed(3)} unique fraction ${s.uniqueFraction.toFixed(3)} | control ${fmt(cb)}`,
+    `SIR: ${fmt(c)} without replacement ${fmt(cd)} nEff ${nEff.toFixed(0)} ESS fraction ${s.essFraction.toFixed(3)} unique fraction ${s.uniqueFraction.toFixed(3)} | control ${fmt(cb)}`,
   );
 });
 
@@ -251,6 +258,7 @@ test('same seed gives bit-identical output; another seed differs (all three runn
     (seed: number) => runDrs(ctx(pair, 300, seed, { batchSize: 128 }), { burnIn: 500 }),
     (seed: number) => runMh(ctx(pair, 300, seed, { batchSize: 128 }), { chainLength: 10 }),
     (seed: number) => runSir(ctx(pair, 300, seed, { batchSize: 128 }), { poolMultiplier: 5 }),
+    (seed: number) => runSir(ctx(pair, 300, seed, { batchSize: 128 }), { poolMultiplier: 5, replace: false }),
   ];
   for (const run of runs) {
     const a = await run(5);

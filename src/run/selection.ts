@@ -461,7 +461,7 @@ export async function runSir(ctx: RunContext, options: SirRunOptions = {}): Prom
         scores.set(b.score, s);
       }
       proposals += P;
-      const sel = sirSelect(scores, g, new Rng(ctx.seed, 1, j));
+      const sel = sirSelect(scores, g, new Rng(ctx.seed, 1, j), o.replace);
       nonFinite += sel.nonFinite;
       const watch = ctx.hooks?.watch;
       if (watch && j === Math.floor(first / G)) {

@@ -72,6 +72,12 @@ export interface DreFspOptions {
   lambdas: number[];
   /** Fraction of the real and fake pools held out for the selection and the KS check (CLI --dre-validation; 0: none). */
   validation: number;
+  /**
+   * Early stopping (CLI --dre-early-stop): every this many steps the validation logistic loss is
+   * measured and the parameters of the least one are kept (0: the last step's). Needs a
+   * validation split.
+   */
+  earlyStop: number;
 }
 
 /**
@@ -94,6 +100,7 @@ export const DRE_FSP_DEFAULTS: DreFspOptions = {
   numFake: 0,
   lambdas: [0.01],
   validation: 0.2,
+  earlyStop: 0,
 };
 
 /** Stream label of DRE-F-SP draws (Rng(seed, DRE_STREAM, ...)). */
@@ -115,6 +122,10 @@ export function validateDreFsp(o: DreFspOptions): void {
     fail('invalid_argument', 'dreLambdas', 'a non-empty list of non-negative numbers', String(o.lambdas));
   if (typeof o.lrDecay !== 'boolean') fail('invalid_argument', 'dreLrDecay', 'true or false', String(o.lrDecay));
   if (!(o.validation >= 0 && o.validation < 0.5)) fail('invalid_argument', 'dreValidation', 'a fraction in [0, 0.5)', String(o.validation));
+  if (!Number.isInteger(o.earlyStop) || o.earlyStop < 0)
+    fail('invalid_argument', 'dreEarlyStop', 'a non-negative integer (steps between validation checks; 0: off)', String(o.earlyStop));
+  if (o.earlyStop > 0 && o.validation === 0)
+    fail('invalid_argument', 'dreEarlyStop', '0 when --dre-validation is 0 (early stopping needs a validation split)', String(o.earlyStop));
   if (!(DRE_ACTIVATIONS as readonly string[]).includes(o.activation))
     fail('invalid_argument', 'dreActivation', `one of ${DRE_ACTIVATIONS.join(', ')}`, String(o.activation));
 }
@@ -154,6 +165,8 @@ export interface DreFspReport {
   range: [number, number];
   /** The lambda of the critic returned (selected, or `lambda`). */
   lambda: number;
+  /** With early stopping: the step whose parameters were kept and its validation logistic loss. */
+  earlyStop?: { step: number; validationLoss: number };
   /** With a validation split and two or more lambdas: the validation logistic loss of each. */
   selection?: { lambdas: number[]; validationLoss: number[] };
   /**
@@ -247,6 +260,14 @@ async function extract(
   return out;
 }
 
+/** The logistic loss of critic values on real and fake samples, equal class weights (float64). */
+function validationLoss(rr: Float32Array, rf: Float32Array): number {
+  let l = 0;
+  for (const x of rr) l += softplus(-x) / rr.length;
+  for (const x of rf) l += softplus(x) / rf.length;
+  return l;
+}
+
 const mean = (g: Graph, x: string) => g.op('ReduceMean', [x], { keepdims: int(0) });
 
 /** Loss graph: inputs MLP params, real [B, k], fake [B, k]; outputs loss, lossReal, lossFake, E exp(r_fake), grads. */
@@ -322,7 +343,13 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
   const spec: MlpSpec = { sizes: [k, ...new Array<number>(o.layers).fill(o.hidden), 1], activation: o.activation, output: 'none' };
   const params = mlpParams(spec, 'dre.');
   const fitOne = (lambda: number, mr: number, nf: number, onProgress?: (t: number) => void) =>
-    fit(spec, params, k, o, lambda, zReal.subarray(0, mr * k), mr, zFake.subarray(0, nf * k), nf, seed, hooks.signal, onProgress);
+    fit(spec, params, k, o, lambda, zReal.subarray(0, mr * k), mr, zFake.subarray(0, nf * k), nf, seed, hooks.signal, onProgress, {
+      zReal: zReal.subarray(mr * k),
+      m: m - mr,
+      zFake: zFake.subarray(nf * k),
+      n: nFake - nf,
+      chunk,
+    });
   const scoreOf = (values: Float32Array[], z: Float32Array, rows: number) => scoreMlp(spec, params, values, k, z, rows, chunk);
 
   // Validation split: the last rows of each pool (the pools are i.i.d. draws).
@@ -333,20 +360,15 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
     fail('invalid_argument', 'dreValidation', 'a split leaving at least 2 real and 2 fake samples on each side', `${v} of ${m} real and ${nFake} fake samples`);
   let lambda = o.lambda;
   let selection: DreFspReport['selection'];
-  let fitted: { values: Float32Array[]; lastBatchLoss: number };
-  const logistic = (rr: Float32Array, rf: Float32Array) => {
-    let l = 0;
-    for (const x of rr) l += softplus(-x) / rr.length;
-    for (const x of rf) l += softplus(x) / rf.length;
-    return l;
-  };
+  type Fitted = Awaited<ReturnType<typeof fitOne>>;
+  let fitted: Fitted;
   if (v > 0 && o.lambdas.length > 1) {
     const losses: number[] = [];
-    let best: { values: Float32Array[]; lastBatchLoss: number } | undefined;
+    let best: Fitted | undefined;
     let bestLoss = Infinity;
     for (const [i, lam] of o.lambdas.entries()) {
       const f = await fitOne(lam, mTrain, fTrain, (t) => hooks.onProgress?.(i * o.steps + t, o.lambdas.length * o.steps));
-      const loss = logistic(
+      const loss = validationLoss(
         await scoreOf(f.values, zReal.subarray(mTrain * k), m - mTrain),
         await scoreOf(f.values, zFake.subarray(fTrain * k), nFake - fTrain),
       );
@@ -362,7 +384,7 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
   } else {
     fitted = await fitOne(o.lambda, mTrain, fTrain, (t) => hooks.onProgress?.(t, o.steps));
   }
-  const { values, lastBatchLoss } = fitted;
+  const { values, lastBatchLoss, stopped } = fitted;
   const rReal = await scoreOf(values, zReal, m);
   const rFake = await scoreOf(values, zFake, nFake);
   let ks: DreFspReport['ks'];
@@ -422,6 +444,7 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
     range: [lo, hi],
     lambda,
     ...(selection ? { selection } : {}),
+    ...(stopped ? { earlyStop: stopped } : {}),
     ...(ks ? { ks } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
@@ -446,8 +469,9 @@ async function fit(
   nFake: number,
   seed: number,
   signal: AbortSignal | undefined,
-  onProgress?: (t: number) => void,
-): Promise<{ values: Float32Array[]; lastBatchLoss: number }> {
+  onProgress: ((t: number) => void) | undefined,
+  held: { zReal: Float32Array; m: number; zFake: Float32Array; n: number; chunk: number },
+): Promise<{ values: Float32Array[]; lastBatchLoss: number; stopped?: { step: number; validationLoss: number } }> {
   const values = initParams(params, new Rng(seed, DRE_STREAM, 1));
   const adam = adamInit(values);
   const graph = lossGraph(spec, params, k, lambda);
@@ -456,6 +480,8 @@ async function fit(
   const bReal = new Float32Array(B * k);
   const bFake = new Float32Array(B * k);
   let lastBatchLoss = NaN;
+  let stopped: { step: number; validationLoss: number } | undefined;
+  let best: Float32Array[] | undefined;
   try {
     for (let t = 0; t < o.steps; t++) {
       if (signal?.aborted) throw new RefineryError('cancelled', [{ path: 'dre-f-sp', expected: `${o.steps} steps`, received: `a stop after ${t}` }]);
@@ -479,12 +505,22 @@ async function fit(
         adam,
         { lr: linearDecay(o.lr, o.lrDecay, t, o.steps), beta1: 0.9, beta2: 0.999, eps: 1e-8 },
       );
+      if (o.earlyStop > 0 && held.m > 0 && ((t + 1) % o.earlyStop === 0 || t + 1 === o.steps)) {
+        const loss = validationLoss(
+          await scoreMlp(spec, params, values, k, held.zReal, held.m, held.chunk),
+          await scoreMlp(spec, params, values, k, held.zFake, held.n, held.chunk),
+        );
+        if (!stopped || loss < stopped.validationLoss) {
+          stopped = { step: t + 1, validationLoss: loss };
+          best = values.map((a) => a.slice());
+        }
+      }
       if ((t + 1) % 50 === 0 || t + 1 === o.steps) onProgress?.(t + 1);
     }
   } finally {
     await session.release();
   }
-  return { values, lastBatchLoss };
+  return best && stopped ? { values: best, lastBatchLoss, stopped } : { values, lastBatchLoss };
 }
 
 /** The trained MLP's values r on `rows` standardised feature rows. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RefineryError } from '../../errors.js';
 import { Rng } from '../../rng.js';
-import { SIR_DEFAULTS, multinomialResample, sirSelect, sirWeights, validateSir } from './sir.js';
+import { SIR_DEFAULTS, multinomialResample, sirSelect, sirWeights, validateSir, weightedWithoutReplacement } from './sir.js';
 
 test('weights exp(s - max s) and Kong ESS (sum w)^2 / sum w^2; non-finite scores weigh 0', () => {
   const eq = sirWeights(new Float32Array(50).fill(3));
@@ -90,6 +90,76 @@ test('SIR of a pool from q with scores log(pi/q) gives pi (exact discrete target
   );
 });
 
+test('draws without replacement: the first pick has law w_j / W and the second w_k / (W - w_j); the with-replacement law is rejected (control)', () => {
+  const weights = Float64Array.from([1, 0, 3, 6]);
+  const W = 10;
+  const R = 30000;
+  const pairs = new Map<string, number>();
+  for (let r = 0; r < R; r++) {
+    const [a, b] = weightedWithoutReplacement(weights, 2, new Rng(7, r));
+    assert.ok(a !== b && a !== 1 && b !== 1);
+    pairs.set(`${a}${b}`, (pairs.get(`${a}${b}`) ?? 0) + 1);
+  }
+  const live = [0, 2, 3];
+  const zs = (law: (a: number, b: number) => number) =>
+    live.flatMap((a) =>
+      live
+        .filter((b) => b !== a)
+        .map((b) => {
+          const p = law(a, b);
+          return ((pairs.get(`${a}${b}`) ?? 0) - R * p) / Math.sqrt(R * p * (1 - p));
+        }),
+    );
+  const exact = zs((a, b) => (weights[a] / W) * (weights[b] / (W - weights[a])));
+  assert.ok(
+    exact.every((z) => Math.abs(z) < 4),
+    `z ${exact}`,
+  );
+  // The with-replacement law of an ordered pair of distinct picks, renormalised: must be rejected.
+  const sameless = 1 - live.reduce((acc, j) => acc + (weights[j] / W) ** 2, 0);
+  const withReplacement = zs((a, b) => (weights[a] * weights[b]) / W / W / sameless);
+  assert.ok(
+    withReplacement.some((z) => Math.abs(z) > 4),
+    `control matched: ${withReplacement}`,
+  );
+  assert.deepEqual(weightedWithoutReplacement(weights, 3, new Rng(9)).slice().sort(), Int32Array.from([0, 2, 3]));
+  assert.throws(
+    () => weightedWithoutReplacement(weights, 4, new Rng(9)),
+    (e: unknown) => e instanceof RefineryError && e.code === 'invalid_model',
+  );
+});
+
+test('SIR without replacement of a pool 100 times the output gives pi; drawing the whole pool gives q (control: the finite-pool bias)', () => {
+  // Each pool member at most once: distinct picks. The law tends to pi as the pool outgrows n
+  // (removing picked members changes the remaining weights by O(n / N)); n = N returns the pool.
+  const q = [0.5, 0.3, 0.2];
+  const pi = [0.2, 0.4, 0.4];
+  const N = 200000;
+  const rng = new Rng(14);
+  const pool = Int32Array.from({ length: N }, () => {
+    const u = rng.uniform();
+    return u < q[0] ? 0 : u < q[0] + q[1] ? 1 : 2;
+  });
+  const scores = Float32Array.from(pool, (k) => Math.log(pi[k] / q[k]));
+  const zOf = (n: number, target: number[]) => {
+    const sel = sirSelect(scores, n, new Rng(15), false);
+    assert.equal(sel.unique, n);
+    const c = [0, 0, 0];
+    for (const j of sel.indices) c[pool[j]]++;
+    return c.map((k, j) => (k - n * target[j]) / Math.sqrt(n * target[j] * (1 - target[j])));
+  };
+  const good = zOf(2000, pi);
+  assert.ok(
+    good.every((z) => Math.abs(z) < 4),
+    `z ${good}`,
+  );
+  const whole = zOf(N, pi);
+  assert.ok(
+    whole.some((z) => Math.abs(z) > 4),
+    `the whole pool must not look like pi: ${whole}`,
+  );
+});
+
 test('option validation names --pool and --sir-group', () => {
   for (const bad of [0, 1.5, -2, NaN]) {
     assert.throws(
@@ -101,5 +171,9 @@ test('option validation names --pool and --sir-group', () => {
       (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'sirGroup',
     );
   }
+  assert.throws(
+    () => validateSir({ ...SIR_DEFAULTS, replace: 'no' as never }),
+    (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'sirReplace',
+  );
   validateSir(SIR_DEFAULTS);
 });

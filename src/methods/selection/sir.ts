@@ -20,16 +20,22 @@ export interface SirOptions {
    * shards. Larger groups lower the resampling bias of a finite pool (O(1 / (G poolMultiplier))).
    */
   groupSize: number;
+  /**
+   * Resample with replacement (the classical SIR, CLI --sir-replace, default) or without
+   * (--no-sir-replace: each pool member at most once, Gumbel-top-g; see sirSelect).
+   */
+  replace: boolean;
 }
 
 /** Default pool of 10 proposals per output (ESS is then typically several times n for a fair D), in groups of 1000 samples. */
-export const SIR_DEFAULTS: SirOptions = { poolMultiplier: 10, groupSize: 1000 };
+export const SIR_DEFAULTS: SirOptions = { poolMultiplier: 10, groupSize: 1000, replace: true };
 
 export function validateSir(o: SirOptions): void {
   if (!Number.isInteger(o.poolMultiplier) || o.poolMultiplier < 1)
     fail('invalid_argument', 'pool', 'a positive integer (proposals per output sample)', String(o.poolMultiplier));
   if (!Number.isInteger(o.groupSize) || o.groupSize < 1)
     fail('invalid_argument', 'sirGroup', 'a positive integer (output samples sharing one pool)', String(o.groupSize));
+  if (typeof o.replace !== 'boolean') fail('invalid_argument', 'sirReplace', 'true or false', String(o.replace));
 }
 
 export interface SirWeights {
@@ -98,10 +104,35 @@ export interface SirSelection {
   nonFinite: number;
 }
 
-/** Weights from the pool's scores, then n multinomial draws (see sirWeights, multinomialResample). */
-export function sirSelect(scores: ArrayLike<number>, n: number, rng: Rng): SirSelection {
+/**
+ * n draws without replacement with P(j) proportional to weights[j] among the members not yet
+ * drawn, by the Gumbel-top-k trick: key_j = log w_j + G_j with G_j = -log(-log u_j) standard
+ * Gumbel, u_j from `rng` in pool order; the n largest keys, in decreasing order, are such a
+ * sequence of draws. Zero-weight entries are never chosen; fewer than n positive weights fail.
+ */
+export function weightedWithoutReplacement(weights: Float64Array, n: number, rng: Rng): Int32Array {
+  const keys = new Float64Array(weights.length);
+  let positive = 0;
+  for (let j = 0; j < weights.length; j++) {
+    // uniform() is a multiple of 2^-53 in [0, 1): half a step more keeps u in (0, 1), both logs finite.
+    const gumbel = -Math.log(-Math.log(rng.uniform() + 2 ** -54));
+    keys[j] = weights[j] > 0 ? Math.log(weights[j]) + gumbel : -Infinity;
+    if (weights[j] > 0) positive++;
+  }
+  if (positive < n)
+    fail('invalid_model', 'discriminator', `at least ${n} finite logRatio scores in the SIR pool (resampling without replacement)`, String(positive));
+  const order = Int32Array.from({ length: weights.length }, (_, j) => j);
+  order.sort((a, b) => keys[b] - keys[a] || a - b);
+  return order.slice(0, n);
+}
+
+/**
+ * Weights from the pool's scores, then n draws: multinomial with replacement (see sirWeights,
+ * multinomialResample), or without (weightedWithoutReplacement) when `replace` is false.
+ */
+export function sirSelect(scores: ArrayLike<number>, n: number, rng: Rng, replace = true): SirSelection {
   const w = sirWeights(scores);
-  const indices = multinomialResample(w.weights, n, rng);
+  const indices = replace ? multinomialResample(w.weights, n, rng) : weightedWithoutReplacement(w.weights, n, rng);
   const seen = new Uint8Array(scores.length);
   let unique = 0;
   for (const j of indices) {

@@ -33,6 +33,8 @@ export interface SirOptions {
   pool: number;
   /** Returned samples that share one pool (rows [jG, (j+1)G) of the run). Default 1000. */
   sirGroup: number;
+  /** Resample with replacement (default), or each pool member at most once (false). */
+  sirReplace: boolean;
 }
 
 /** Options of the DRE-F-SP density-ratio network (Choi et al. 2021), shared by dre-rs, dre-mh and dre-sir. */
@@ -55,6 +57,8 @@ export interface DreOptions {
   dreLambdas: number[];
   /** Fraction of the pools held out for the lambda selection and the KS overfitting check (0: none). */
   dreValidation: number;
+  /** Steps between validation checks; the parameters of the least validation loss are kept (0: the last step's). */
+  dreEarlyStop: number;
   /** Feature extractor x -> [batch, k] (default: the flattened sample). */
   dreFeatures?: OnnxModel;
 }
@@ -101,6 +105,11 @@ const SIR_SPECS: OptionSpecs<SirOptions> = {
     type: { kind: 'integer', min: 1 },
     description: 'returned samples sharing one pool of sir-group x pool proposals (rows [jG, (j+1)G) of the run)',
   },
+  sirReplace: {
+    flag: '--sir-replace',
+    type: { kind: 'boolean' },
+    description: 'resample with replacement (--no-sir-replace: each proposal at most once, weighted draws without replacement)',
+  },
 };
 
 const DRE_SPECS: OptionSpecs<DreOptions> = {
@@ -129,6 +138,11 @@ const DRE_SPECS: OptionSpecs<DreOptions> = {
     type: { kind: 'number', min: 0, max: 0.5, maxExclusive: true },
     description: 'fraction of the real and fake pools held out to select lambda and check overfitting (KS)',
   },
+  dreEarlyStop: {
+    flag: '--dre-early-stop',
+    type: { kind: 'integer', min: 0 },
+    description: 'every this many steps measure the validation loss and keep the best parameters (0: keep the last)',
+  },
   dreFeatures: { flag: '--dre-features', type: { kind: 'model' }, description: 'ONNX feature extractor x -> [batch, k] (default: identity)' },
 };
 
@@ -142,6 +156,7 @@ const DRE_DEFAULTS: Omit<DreOptions, 'dreFeatures'> = {
   dreFakes: DRE_FSP_DEFAULTS.numFake,
   dreLambdas: DRE_FSP_DEFAULTS.lambdas,
   dreValidation: DRE_FSP_DEFAULTS.validation,
+  dreEarlyStop: DRE_FSP_DEFAULTS.earlyStop,
 };
 
 const drsRun = (o: DrsOptions) => ({
@@ -186,7 +201,7 @@ export const sir = defineMethod<'sir', SirOptions>({
   summary: 'sampling-importance-resampling: draw a pool of proposals, resample with weights exp(logRatio)',
   reference: 'Rubin 1988; as a GAN refinement, e.g. Grover et al. 2019',
   family: 'selection',
-  defaults: { pool: SIR_DEFAULTS.poolMultiplier, sirGroup: SIR_DEFAULTS.groupSize },
+  defaults: { pool: SIR_DEFAULTS.poolMultiplier, sirGroup: SIR_DEFAULTS.groupSize, sirReplace: SIR_DEFAULTS.replace },
   options: SIR_SPECS,
   needsReal: false,
   check(o, run) {
@@ -194,7 +209,7 @@ export const sir = defineMethod<'sir', SirOptions>({
     const g = Math.min(o.sirGroup, run.n);
     checkMemory(4 * g * o.pool * (run.pair.meta.latentDim + 1), 'pool', `a pool of ${o.pool} x ${g} proposals (pool x the ${g} samples of a group, sirGroup)`);
   },
-  run: (ctx, o) => runSir(ctx, { poolMultiplier: o.pool, groupSize: o.sirGroup }),
+  run: (ctx, o) => runSir(ctx, { poolMultiplier: o.pool, groupSize: o.sirGroup, replace: o.sirReplace }),
 });
 
 /** Train the DRE-F-SP network on the real samples; the runner then reads it as D. */
@@ -211,6 +226,7 @@ async function prepareDre(input: PrepareInput, o: DreOptions): Promise<Prepared>
       numFake: o.dreFakes,
       lambdas: o.dreLambdas,
       validation: o.dreValidation,
+      earlyStop: o.dreEarlyStop,
     },
     { signal: input.signal, onProgress: input.onProgress },
   );
