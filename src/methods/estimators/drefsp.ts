@@ -86,7 +86,10 @@ export interface DreFspOptions {
  * SIR through the critic then weighs the modes within 14% of the truth on three seeds, where
  * 2,000 steps at a constant rate (the former defaults) were off by up to 38%: the final iterate
  * of constant-rate Adam carries a batch's noise into r. Selecting lambda on the validation split
- * (`lambdas`) changed the weights by at most 2 points there, so it is an option.
+ * (`lambdas`) changed the weights by at most 2 points there, so it is an option. Early stopping
+ * (`earlyStop`) is an option too, off by default (the 2-D tables use the defaults); the MNIST
+ * benchmark turns it on, where 1,600 training digits leave the last step's critic
+ * overfitted.
  */
 export const DRE_FSP_DEFAULTS: DreFspOptions = {
   steps: 5000,
