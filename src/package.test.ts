@@ -109,7 +109,7 @@ console.log(JSON.stringify({ version: VERSION, methods: METHOD_IDS.length, shape
   );
   const out = JSON.parse(run(process.execPath, ['main.mjs'], consumer).trim().split('\n').pop()!);
   assert.equal(out.version, JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
-  assert.equal(out.methods, 11);
+  assert.equal(out.methods, 12);
   assert.deepEqual(out.shape, [64, 2]);
   assert.equal(out.same, true, 'a pair from bytes refines like the pair from files');
   assert.deepEqual(out.sampleShape, [64, 2]);

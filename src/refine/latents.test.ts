@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadPair } from '../models/load.js';
+import { Rng } from '../rng.js';
 import { sampleLatents } from '../run/latent.js';
 import { rejectsWith } from '../testing/assert.js';
 import { fixturesDir } from '../testing/fixtures.js';
@@ -24,13 +25,15 @@ const n = 23;
 const d = pair.meta.latentDim;
 const seed = 4;
 const own = sampleLatents(pair.meta.latentPrior, seed, 0, n, d);
+// Real samples for the methods that train on them first (dre-dgflow's density-ratio network).
+const real = { data: new Rng(9).fillNormal(new Float32Array(400)), shape: [200, 2] };
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const DYNAMICS = METHOD_IDS.filter((id) => METHODS[id].family === 'dynamics');
 
 test('dynamics methods given the latents they would draw give the same bytes; other latents other samples; cut-invariant', async () => {
-  assert.deepEqual([...DYNAMICS].sort(), ['dcd', 'ddls', 'dgflow', 'dot', 'dot-latent']);
+  assert.deepEqual([...DYNAMICS].sort(), ['dcd', 'ddls', 'dgflow', 'dot', 'dot-latent', 'dre-dgflow']);
   for (const method of DYNAMICS) {
-    const base = { method, n, seed, batchSize: 8, ...SMALL[method] } as RefineOptions;
+    const base = { method, n, seed, batchSize: 8, ...(METHODS[method].needsReal ? { real } : {}), ...SMALL[method] } as RefineOptions;
     const plain = (await refine(pair, base)).samples.data;
     const given = (await refine(pair, { ...base, latents: { data: own, shape: [n, d] } })).samples.data;
     assert.ok(bytes(given).equals(bytes(plain)), `${method}: the prior's own latents given explicitly changed the samples`);

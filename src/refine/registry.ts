@@ -15,6 +15,7 @@ import {
   dgflow,
   dot,
   dotLatent,
+  dreDgflow,
 } from './methods/dynamics.js';
 import { type DreOptions, type DrsOptions, type MhOptions, type SirOptions, dreMh, dreRs, dreSir, drs, mh, sir } from './methods/selection.js';
 
@@ -42,6 +43,8 @@ export interface MethodOptionsMap {
   'dot-latent': DotLatentOptions;
   /** Discriminator gradient flow. */
   dgflow: DgflowOptions;
+  /** DGflow along a DRE-F-SP density-ratio network trained on `real`. */
+  'dre-dgflow': DgflowOptions & DreOptions;
 }
 
 /** A method id. */
@@ -60,6 +63,7 @@ export const METHODS: { readonly [K in MethodId]: MethodDefinition<K, MethodOpti
   dot,
   'dot-latent': dotLatent,
   dgflow,
+  'dre-dgflow': dreDgflow,
 };
 
 /** All method ids. */

@@ -13,4 +13,5 @@ export const SMALL_SETTINGS: Record<MethodId, Record<string, unknown>> = {
   dot: { numSteps: 4 },
   'dot-latent': { numSteps: 4 },
   dgflow: { numSteps: 4 },
+  'dre-dgflow': { numSteps: 4, dreSteps: 20 },
 };

@@ -233,13 +233,21 @@ async function prepareDre(input: PrepareInput, o: DreOptions): Promise<Prepared>
   return { pair: r.pair, report: r.report as unknown as Record<string, unknown>, stage: 'dre' };
 }
 
-/** A DRE-F-SP variant of a selection method: the same options plus the network's. */
-function withDre<Id extends string, O extends object>(id: Id, base: MethodDefinition<string, O>, summary: string): MethodDefinition<Id, O & DreOptions> {
+/**
+ * A DRE-F-SP variant of a method: the same options plus the network's; the network is trained
+ * first and the method reads it as D.
+ */
+export function withDre<Id extends string, O extends object>(
+  id: Id,
+  base: MethodDefinition<string, O>,
+  summary: string,
+  reference = 'Choi et al. 2021, Featurized Density Ratio Estimation (DRE-F-SP)',
+): MethodDefinition<Id, O & DreOptions> {
   return defineMethod<Id, O & DreOptions>({
     id,
     summary,
-    reference: 'Choi et al. 2021, Featurized Density Ratio Estimation (DRE-F-SP)',
-    family: 'selection',
+    reference,
+    family: base.family,
     defaults: { ...base.defaults, ...DRE_DEFAULTS } as Partial<O & DreOptions>,
     options: { ...base.options, ...DRE_SPECS } as OptionSpecs<O & DreOptions>,
     needsReal: true,
