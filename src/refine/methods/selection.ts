@@ -37,7 +37,7 @@ export interface SirOptions {
   sirReplace: boolean;
 }
 
-/** Options of the DRE-F-SP density-ratio network (Choi et al. 2021), shared by dre-rs, dre-mh and dre-sir. */
+/** Options of the DRE-F-SP density-ratio network (Choi et al. 2021), shared by dre-rs, dre-mh, dre-sir and dre-dgflow. */
 export interface DreOptions {
   /** Adam steps. Default 5000. */
   dreSteps: number;
