@@ -15,9 +15,9 @@ import {
   dgflow,
   dot,
   dotLatent,
-  dreDgflow,
 } from './methods/dynamics.js';
-import { type DreOptions, type DrsOptions, type MhOptions, type SirOptions, dreMh, dreRs, dreSir, drs, mh, sir } from './methods/selection.js';
+import { type DreOptions, dreDgflow, dreMh, dreRs, dreSir } from './methods/dre.js';
+import { type DrsOptions, type MhOptions, type SirOptions, drs, mh, sir } from './methods/selection.js';
 
 /** The options of each method, by id. */
 export interface MethodOptionsMap {

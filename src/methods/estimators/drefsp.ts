@@ -371,10 +371,10 @@ export async function trainDreFsp(input: DreFspInput, options: Partial<DreFspOpt
     let bestLoss = Infinity;
     for (const [i, lam] of o.lambdas.entries()) {
       const f = await fitOne(lam, mTrain, fTrain, (t) => hooks.onProgress?.(i * o.steps + t, o.lambdas.length * o.steps));
-      const loss = validationLoss(
-        await scoreOf(f.values, zReal.subarray(mTrain * k), m - mTrain),
-        await scoreOf(f.values, zFake.subarray(fTrain * k), nFake - fTrain),
-      );
+      // With early stopping, fit has already measured the kept parameters on this split.
+      const loss =
+        f.stopped?.validationLoss ??
+        validationLoss(await scoreOf(f.values, zReal.subarray(mTrain * k), m - mTrain), await scoreOf(f.values, zFake.subarray(fTrain * k), nFake - fTrain));
       losses.push(loss);
       if (loss < bestLoss) {
         bestLoss = loss;

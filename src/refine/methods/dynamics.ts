@@ -13,7 +13,6 @@ import { runDdls } from '../../run/latent.js';
 import { DIVERGENCES, type Divergence, FLOW_SPACES, type FlowSpace } from '../../targets/flow.js';
 import { defineMethod } from '../method.js';
 import type { OptionSpec } from '../options.js';
-import { withDre } from './selection.js';
 
 /** Options of `ddls` (Che et al. 2020). */
 export interface DdlsOptions {
@@ -269,14 +268,3 @@ export const dgflow = defineMethod<'dgflow', DgflowOptions>({
   },
   run: (ctx, o) => runDgflow(ctx, { ...o, corrector: o.corrector === undefined ? undefined : asGraph(o.corrector, 'corrector') }),
 });
-
-/**
- * DGflow through a DRE-F-SP network instead of D: how Ansari et al. (2021) refine models whose
- * critic is not a density ratio, and on MNIST a better ratio than the GAN's own D.
- */
-export const dreDgflow = withDre(
-  'dre-dgflow',
-  dgflow,
-  'DRE-F-SP density-ratio network trained on real samples, then discriminator gradient flow along it',
-  'Ansari et al. 2021 (DGflow) with Choi et al. 2021 (DRE-F-SP)',
-);

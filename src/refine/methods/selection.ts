@@ -1,17 +1,14 @@
 /**
  * The selection methods: DRS, MH-GAN and SIR choose among generator proposals by their
- * logRatio (run/selection.ts), and their DRE-F-SP variants do the same with a density-ratio
- * network trained first on held-out real samples (methods/estimators/drefsp.ts).
+ * logRatio (run/selection.ts). Their DRE-F-SP variants are in dre.ts.
  */
 import { fail } from '../../errors.js';
 import { checkMemory } from '../../platform/memory.js';
-import { DRE_FSP_DEFAULTS, trainDreFsp } from '../../methods/estimators/drefsp.js';
 import { DRS_DEFAULTS, type DrsOptions } from '../../methods/selection/drs.js';
 import { MH_DEFAULTS } from '../../methods/selection/mh.js';
 import { SIR_DEFAULTS } from '../../methods/selection/sir.js';
-import { asGraph, type OnnxModel } from '../../onnx/graph.js';
 import { runDrs, runMh, runSir } from '../../run/selection.js';
-import { defineMethod, type MethodDefinition, type PrepareInput, type Prepared } from '../method.js';
+import { defineMethod } from '../method.js';
 import type { OptionSpecs } from '../options.js';
 
 /** Options of `drs` (Azadi et al. 2019): the kernel's options. */
@@ -35,32 +32,6 @@ export interface SirOptions {
   sirGroup: number;
   /** Resample with replacement (default), or each pool member at most once (false). */
   sirReplace: boolean;
-}
-
-/** Options of the DRE-F-SP density-ratio network (Choi et al. 2021), shared by dre-rs, dre-mh, dre-sir and dre-dgflow. */
-export interface DreOptions {
-  /** Adam steps. Default 5000. */
-  dreSteps: number;
-  /** Weight of the normalisation penalty (E_fake exp(r) - 1)^2. Default 0.01. */
-  dreLambda: number;
-  /** Hidden units per layer. Default 64. */
-  dreHidden: number;
-  /** Hidden layers. Default 2. */
-  dreLayers: number;
-  /** Adam learning rate. Default 1e-3. */
-  dreLr: number;
-  /** Decay the learning rate linearly to 0 over the steps. Default true. */
-  dreLrDecay: boolean;
-  /** Generator samples in the training pool; 0: as many as real samples. Default 0. */
-  dreFakes: number;
-  /** Candidate penalty weights, selected by validation loss when there are two or more and `dreValidation` > 0. */
-  dreLambdas: number[];
-  /** Fraction of the pools held out for the lambda selection and the KS overfitting check (0: none). */
-  dreValidation: number;
-  /** Steps between validation checks; the parameters of the least validation loss are kept (0: the last step's). */
-  dreEarlyStop: number;
-  /** Feature extractor x -> [batch, k] (default: the flattened sample). */
-  dreFeatures?: OnnxModel;
 }
 
 const DRS_SPECS: OptionSpecs<DrsOptions> = {
@@ -110,53 +81,6 @@ const SIR_SPECS: OptionSpecs<SirOptions> = {
     type: { kind: 'boolean' },
     description: 'resample with replacement (--no-sir-replace: each proposal at most once, weighted draws without replacement)',
   },
-};
-
-const DRE_SPECS: OptionSpecs<DreOptions> = {
-  dreSteps: { flag: '--dre-steps', type: { kind: 'integer', min: 1 }, description: 'Adam steps of the density-ratio network' },
-  dreLambda: { flag: '--dre-lambda', type: { kind: 'number', min: 0 }, description: 'weight of the normalisation penalty (E_fake exp(r) - 1)^2' },
-  dreHidden: { flag: '--dre-hidden', type: { kind: 'integer', min: 1 }, description: 'hidden units per layer' },
-  dreLayers: { flag: '--dre-layers', type: { kind: 'integer', min: 1 }, description: 'hidden layers' },
-  dreLr: { flag: '--dre-lr', type: { kind: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true }, description: 'learning rate' },
-  dreLrDecay: {
-    flag: '--dre-lr-decay',
-    type: { kind: 'boolean' },
-    description: 'decay the learning rate linearly to 0 over the steps (--no-dre-lr-decay: constant)',
-  },
-  dreFakes: {
-    flag: '--dre-fakes',
-    type: { kind: 'integer', min: 0 },
-    description: 'generator samples in the training pool (0: as many as real samples; more fakes curb overfitting)',
-  },
-  dreLambdas: {
-    flag: '--dre-lambdas',
-    type: { kind: 'numbers', min: 0 },
-    description: 'candidate penalty weights: with two or more and --dre-validation > 0, the one of least validation loss is used',
-  },
-  dreValidation: {
-    flag: '--dre-validation',
-    type: { kind: 'number', min: 0, max: 0.5, maxExclusive: true },
-    description: 'fraction of the real and fake pools held out to select lambda and check overfitting (KS)',
-  },
-  dreEarlyStop: {
-    flag: '--dre-early-stop',
-    type: { kind: 'integer', min: 0 },
-    description: 'every this many steps measure the validation loss and keep the best parameters (0: keep the last)',
-  },
-  dreFeatures: { flag: '--dre-features', type: { kind: 'model' }, description: 'ONNX feature extractor x -> [batch, k] (default: identity)' },
-};
-
-const DRE_DEFAULTS: Omit<DreOptions, 'dreFeatures'> = {
-  dreSteps: DRE_FSP_DEFAULTS.steps,
-  dreLambda: DRE_FSP_DEFAULTS.lambda,
-  dreHidden: DRE_FSP_DEFAULTS.hidden,
-  dreLayers: DRE_FSP_DEFAULTS.layers,
-  dreLr: DRE_FSP_DEFAULTS.lr,
-  dreLrDecay: DRE_FSP_DEFAULTS.lrDecay,
-  dreFakes: DRE_FSP_DEFAULTS.numFake,
-  dreLambdas: DRE_FSP_DEFAULTS.lambdas,
-  dreValidation: DRE_FSP_DEFAULTS.validation,
-  dreEarlyStop: DRE_FSP_DEFAULTS.earlyStop,
 };
 
 const drsRun = (o: DrsOptions) => ({
@@ -211,52 +135,3 @@ export const sir = defineMethod<'sir', SirOptions>({
   },
   run: (ctx, o) => runSir(ctx, { poolMultiplier: o.pool, groupSize: o.sirGroup, replace: o.sirReplace }),
 });
-
-/** Train the DRE-F-SP network on the real samples; the runner then reads it as D. */
-async function prepareDre(input: PrepareInput, o: DreOptions): Promise<Prepared> {
-  const r = await trainDreFsp(
-    { pair: input.pair, real: input.real, seed: input.seed, features: o.dreFeatures === undefined ? undefined : asGraph(o.dreFeatures, 'dreFeatures') },
-    {
-      steps: o.dreSteps,
-      lambda: o.dreLambda,
-      hidden: o.dreHidden,
-      layers: o.dreLayers,
-      lr: o.dreLr,
-      lrDecay: o.dreLrDecay,
-      numFake: o.dreFakes,
-      lambdas: o.dreLambdas,
-      validation: o.dreValidation,
-      earlyStop: o.dreEarlyStop,
-    },
-    { signal: input.signal, onProgress: input.onProgress },
-  );
-  return { pair: r.pair, report: r.report as unknown as Record<string, unknown>, stage: 'dre' };
-}
-
-/**
- * A DRE-F-SP variant of a method: the same options plus the network's; the network is trained
- * first and the method reads it as D.
- */
-export function withDre<Id extends string, O extends object>(
-  id: Id,
-  base: MethodDefinition<string, O>,
-  summary: string,
-  reference = 'Choi et al. 2021, Featurized Density Ratio Estimation (DRE-F-SP)',
-): MethodDefinition<Id, O & DreOptions> {
-  return defineMethod<Id, O & DreOptions>({
-    id,
-    summary,
-    reference,
-    family: base.family,
-    defaults: { ...base.defaults, ...DRE_DEFAULTS } as Partial<O & DreOptions>,
-    options: { ...base.options, ...DRE_SPECS } as OptionSpecs<O & DreOptions>,
-    needsReal: true,
-    check: base.check as MethodDefinition<Id, O & DreOptions>['check'],
-    prepare: (input, o) => prepareDre(input, o),
-    run: (ctx, o) => base.run(ctx, o),
-  });
-}
-
-export const dreRs = withDre('dre-rs', drs, 'DRE-F-SP density-ratio network trained on real samples, then rejection sampling with it');
-export const dreMh = withDre('dre-mh', mh, 'DRE-F-SP density-ratio network, then Metropolis-Hastings with it');
-export const dreSir = withDre('dre-sir', sir, 'DRE-F-SP density-ratio network, then importance resampling with it');
