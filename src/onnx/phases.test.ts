@@ -17,18 +17,18 @@ const randn = (n: number, scale = 1) => Float32Array.from({ length: n }, () => s
 const count = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op).length;
 
 /** x [2, cin, h, h] -> ConvTranspose -> y, with random constant weights (and bias). */
-function convTranspose(cin: number, cout: number, h: number, attrs: Record<string, number | number[]>, bias: boolean): Graph {
+function convTranspose(cin: number, cout: number, h: number, attrs: Record<string, number | number[] | string>, bias: boolean): Graph {
   const g = new Graph();
   const x = g.addInput('x', 'float32', ['batch', cin, h, h]);
   const k = (attrs.kernel as number) ?? 4;
   const w = g.float32(randn(cin * cout * k * k, 0.3), [cin, cout, k, k]);
   const a: Graph['nodes'][number]['attrs'] = {};
-  for (const [name, v] of Object.entries(attrs)) if (name !== 'kernel') a[name] = Array.isArray(v) ? ints(v) : int(v);
+  for (const [name, v] of Object.entries(attrs)) if (name !== 'kernel') a[name] = typeof v === 'string' ? str(v) : Array.isArray(v) ? ints(v) : int(v);
   g.outputs = [g.op('ConvTranspose', [x, w, ...(bias ? [g.float32(randn(cout), [cout])] : [])], a)];
   return g;
 }
 
-const CT_CASES: [string, number, number, number, Record<string, number | number[]>, boolean, string][] = [
+const CT_CASES: [string, number, number, number, Record<string, number | number[] | string>, boolean, string][] = [
   ['DCGAN k4 s2 p1', 5, 8, 4, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'Concat'],
   ['k3 s2 p1 output_padding 1', 3, 8, 5, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }, false, 'Concat'],
   ['k5 s2 p2 output_padding 1', 2, 9, 4, { kernel: 5, strides: [2, 2], pads: [2, 2, 2, 2], output_padding: [1, 1] }, true, 'Concat'],
@@ -40,6 +40,9 @@ const CT_CASES: [string, number, number, number, Record<string, number | number[
   ['3 output channels (an image layer): one Conv for all phases', 4, 3, 4, { kernel: 4, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'Slice'],
   ['2 output channels, phases of 1 and 2 taps', 3, 2, 5, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }, true, 'Slice'],
   ['1 output channel, k5 s2 p2, asymmetric pads', 3, 1, 4, { kernel: 5, strides: [2, 2], pads: [2, 1, 1, 2], output_padding: [0, 0] }, false, 'Slice'],
+  ['k4 s2 auto_pad SAME_UPPER', 3, 8, 4, { kernel: 4, strides: [2, 2], auto_pad: 'SAME_UPPER' }, true, 'Concat'],
+  ['k3 s2 auto_pad SAME_LOWER (the odd pad before)', 3, 8, 4, { kernel: 3, strides: [2, 2], auto_pad: 'SAME_LOWER' }, false, 'Concat'],
+  ['k5 s2 output_shape', 2, 8, 4, { kernel: 5, strides: [2, 2], output_shape: [8, 8] }, true, 'Concat'],
   ['output not twice the input: left as it is', 2, 3, 3, { kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1] }, true, 'ConvTranspose'],
 ];
 
@@ -93,12 +96,25 @@ async function outputs(g: Graph, feeds: Record<string, { data: Float32Array; sha
 const NEAREST = { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') };
 
 /** x [batch, cin, h, h] -> nearest upsampling by s -> Conv (k, pads, constant weights and bias) -> y. */
-function upsampledConv(cin: number, cout: number, h: number, s: number, k: number, pads: number[], resize: Graph['nodes'][number]['attrs'] = NEAREST): Graph {
+function upsampledConv(
+  cin: number,
+  cout: number,
+  h: number,
+  s: number,
+  k: number,
+  pads: number[] | string,
+  resize: Graph['nodes'][number]['attrs'] = NEAREST,
+): Graph {
   const g = new Graph();
   const x = g.addInput('x', 'float32', ['batch', cin, h, h]);
   const up = g.op('Resize', [x, '', g.float32(Float32Array.of(1, 1, s, s), [4])], resize);
   const w = g.float32(randn(cout * cin * k * k, 0.3), [cout, cin, k, k]);
-  g.outputs = [g.op('Conv', [up, w, g.float32(randn(cout), [cout])], { kernel_shape: ints([k, k]), pads: ints(pads) })];
+  g.outputs = [
+    g.op('Conv', [up, w, g.float32(randn(cout), [cout])], {
+      kernel_shape: ints([k, k]),
+      ...(typeof pads === 'string' ? { auto_pad: str(pads) } : { pads: ints(pads) }),
+    }),
+  ];
   return g;
 }
 
@@ -111,12 +127,14 @@ function withGradient(g: Graph, r: Float32Array): Graph {
   return g;
 }
 
-const UP_CASES: [string, number, number, number, number, number, number[], string][] = [
+const UP_CASES: [string, number, number, number, number, number, number[] | string, string][] = [
   ['3x3 after 2x (SNGAN, BigGAN)', 5, 8, 4, 2, 3, [1, 1, 1, 1], 'Concat'],
   ['1x1 after 2x: the Conv first', 5, 8, 4, 2, 1, [0, 0, 0, 0], 'Resize'],
   ['3 output channels: one Conv for all phases', 4, 3, 4, 2, 3, [1, 1, 1, 1], 'Slice'],
   ['5x5 after 3x', 3, 8, 3, 3, 5, [2, 2, 2, 2], 'Concat'],
   ['4x4 after 2x, asymmetric pads', 3, 8, 3, 2, 4, [1, 2, 2, 1], 'Concat'],
+  ['3x3 after 2x, auto_pad SAME_UPPER', 4, 8, 3, 2, 3, 'SAME_UPPER', 'Concat'],
+  ['4x4 after 2x, auto_pad SAME_LOWER (the odd pad before)', 3, 8, 3, 2, 4, 'SAME_LOWER', 'Concat'],
 ];
 
 for (const [name, cin, cout, h, s, k, pads, op] of UP_CASES) {

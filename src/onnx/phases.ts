@@ -17,7 +17,8 @@
  * With fewer than MIN_PHASE_CHANNELS output channels, one Conv computes all phases and Slices part
  * them (onnxruntime's blocked kernels pad each Conv's channels to their block of 8 or 16).
  */
-import { attrInt, attrInts, attrString, type ConstTensor, type Graph, int, ints, type Node } from './graph.js';
+import { attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node } from './graph.js';
+import { convTransposeWindow, convWindow } from './ops/conv.js';
 import { nearestReplication } from './ops/resize.js';
 import { Rewriter } from './rewriter.js';
 
@@ -44,12 +45,6 @@ interface PhasePlan {
   pads: number[][];
   inSize: number[];
   offsets?: number[][];
-}
-
-/** The explicit pads of a Conv or ConvTranspose, or undefined when they come from auto_pad or output_shape. */
-function explicitPads(n: Node, rank: number): number[] | undefined {
-  if (attrString(n, 'auto_pad', 'NOTSET') !== 'NOTSET' || n.attrs.output_shape) return undefined;
-  return attrInts(n, 'pads') ?? new Array<number>(2 * rank).fill(0);
 }
 
 /**
@@ -193,14 +188,14 @@ function convTransposePhases(g: Graph, n: Node): PhasePlan | undefined {
   if (w?.dtype !== 'float32' || w.dims.length !== 4 || xs.length !== 4) return undefined;
   const strides = attrInts(n, 'strides') ?? [1, 1];
   const dil = attrInts(n, 'dilations') ?? [1, 1];
-  const pads = explicitPads(n, 2);
   const s = strides[0];
-  if (!pads || s < 2 || strides[1] !== s || dil.some((d) => d !== 1) || attrInt(n, 'group', 1) !== 1) return undefined;
+  if (s < 2 || strides[1] !== s || dil.some((d) => d !== 1) || attrInt(n, 'group', 1) !== 1) return undefined;
   const [cin, cout, kh, kw] = w.dims;
   const k = [kh, kw];
   const inSize = [xs[2], xs[3]];
   const outSize = [ys[2], ys[3]];
   if (![...inSize, ...outSize].every((d) => typeof d === 'number')) return undefined;
+  const { pads } = convTransposeWindow(n, k, inSize as number[]).win;
   if (outSize.some((o, a) => o !== s * (inSize[a] as number)) || k.some((v) => v < s)) return undefined;
   const axes = [0, 1].map((a) =>
     Array.from({ length: s }, (_, r): AxisPhase => {
@@ -221,15 +216,11 @@ function convTransposePhases(g: Graph, n: Node): PhasePlan | undefined {
 function isPointInput(g: Graph, n: Node): boolean {
   const w = g.constValue(n.inputs[1]);
   const xs = g.shape(n.inputs[0]);
-  const pads = explicitPads(n, xs.length - 2);
+  if (!w || w.dtype !== 'float32' || xs.length < 3 || !xs.slice(2).every((d) => d === 1)) return false;
+  const { pads } = convTransposeWindow(n, w.dims.slice(2), xs.slice(2) as number[]).win;
   const outPad = attrInts(n, 'output_padding') ?? [];
   const dil = attrInts(n, 'dilations') ?? [];
   return (
-    !!w &&
-    w.dtype === 'float32' &&
-    xs.length >= 3 &&
-    xs.slice(2).every((d) => d === 1) &&
-    !!pads &&
     pads.every((p) => p === 0) &&
     outPad.every((p) => p === 0) &&
     dil.every((d) => d === 1) &&
@@ -290,10 +281,14 @@ function upsampledConvPhases(g: Graph, n: Node, s: number, inSize: number[]): Ph
   const w = g.constValue(n.inputs[1]);
   if (w?.dtype !== 'float32' || w.dims.length !== 4 || attrInt(n, 'group', 1) !== 1) return undefined;
   if ((attrInts(n, 'strides') ?? []).some((v) => v !== 1) || (attrInts(n, 'dilations') ?? []).some((v) => v !== 1)) return undefined;
-  const pads = explicitPads(n, 2);
   const [cout, cin, kh, kw] = w.dims;
   const k = [kh, kw];
-  if (!pads || k.some((v, a) => pads[a] + pads[a + 2] !== v - 1)) return undefined;
+  const { pads } = convWindow(
+    n,
+    k,
+    inSize.map((d) => d * s),
+  );
+  if (k.some((v, a) => pads[a] + pads[a + 2] !== v - 1)) return undefined;
   if (kh === 1 && kw === 1) return 'commute';
   const axes = [0, 1].map((a) =>
     Array.from({ length: s }, (_, r): AxisPhase => {

@@ -20,7 +20,7 @@ function spatial(node: Node, s: readonly Dim[]): number[] {
 }
 
 /** Resolve kernel/stride/dilation/pads (including auto_pad) for a forward window over `inSize`. */
-function convWindow(node: Node, kernel: number[], inSize: number[]): Window {
+export function convWindow(node: Node, kernel: number[], inSize: number[]): Window {
   const n = kernel.length;
   const strides = attrInts(node, 'strides') ?? new Array<number>(n).fill(1);
   const dilations = attrInts(node, 'dilations') ?? new Array<number>(n).fill(1);
@@ -208,7 +208,8 @@ function flippedKernelGrad(g: Graph, dy: string, w: string, win: Window, group: 
   return g.op('Conv', [dy, kernel], { strides: ints(win.strides), dilations: ints(win.dilations), pads: ints(pads), kernel_shape: ints(k) });
 }
 
-function convTransposeWindow(node: Node, kernel: number[], inSize: number[]) {
+/** Resolve a ConvTranspose's window (pads from auto_pad or output_shape included), its output padding and output size. */
+export function convTransposeWindow(node: Node, kernel: number[], inSize: number[]) {
   const n = kernel.length;
   const strides = attrInts(node, 'strides') ?? new Array<number>(n).fill(1);
   const dilations = attrInts(node, 'dilations') ?? new Array<number>(n).fill(1);
