@@ -216,7 +216,7 @@ function convTransposePhases(g: Graph, n: Node): PhasePlan | undefined {
 function isPointInput(g: Graph, n: Node): boolean {
   const w = g.constValue(n.inputs[1]);
   const xs = g.shape(n.inputs[0]);
-  if (!w || w.dtype !== 'float32' || xs.length < 3 || !xs.slice(2).every((d) => d === 1)) return false;
+  if (w?.dtype !== 'float32' || xs.length < 3 || !xs.slice(2).every((d) => d === 1)) return false;
   const { pads } = convTransposeWindow(n, w.dims.slice(2), xs.slice(2) as number[]).win;
   const outPad = attrInts(n, 'output_padding') ?? [];
   const dil = attrInts(n, 'dilations') ?? [];
