@@ -27,10 +27,10 @@
  */
 import { foldLayers } from '../onnx/fuse.js';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, availableParallelism, platform, arch, totalmem, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { discriminatorGraph, generatorGraph, type ModelPair } from '../models/pair.js';
@@ -49,6 +49,7 @@ import { measureMetrics } from './metrics.js';
 import { BrowserTwin, type BrowserInfo } from './browser.js';
 import { graphFlops, sgemmPeak } from './flops.js';
 import { findTorchPython, TorchTwin } from './torch.js';
+import { type ProfileSummary, profileByOperator } from './profile.js';
 import type { SamplerCase } from './sampler.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +138,8 @@ interface CaseResult {
   achieved: { refinery_gflops: number; pytorch_gflops: number | null; refinery_fraction_of_peak: number | null };
   /** Anything case-specific worth recording. */
   notes?: Record<string, unknown>;
+  /** With --profile: the trace file and its kernel time per operator type (runs after the first two). */
+  profile?: ProfileSummary & { file: string };
 }
 
 function summarize(samples: number[], warmup: number): Timing {
@@ -340,7 +343,7 @@ async function measureStep(c: StepCase, opts: Options, work: string, peakGflops:
   const [theirs, inBrowser] = twinTimes;
   const notes = await check();
   await release();
-  if (opts.profileDir && c.kind === 'latent_step') await profileLatentStep(c, pair, z, opts);
+  const profile = opts.profileDir && c.kind === 'latent_step' ? await profileLatentStep(c, pair, z, opts) : undefined;
   const stepTiming = summarize(ours, warmup);
   const torchTiming = theirs && !('unavailable' in twin) ? summarize(theirs, warmup) : undefined;
   const perSecond = (t: Timing) => round((1000 * c.batch) / t.median, 1);
@@ -376,6 +379,7 @@ async function measureStep(c: StepCase, opts: Options, work: string, peakGflops:
       refinery_fraction_of_peak: peakGflops ? round(gflops(stepTiming) / peakGflops) : null,
     },
     notes,
+    ...(profile ? { profile } : {}),
   };
 }
 
@@ -385,11 +389,16 @@ function mean(a: Float32Array): number {
   return s / a.length;
 }
 
-/** A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. */
-async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<void> {
+/**
+ * A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. Eight
+ * runs, summarised per operator type over the last six (the first two allocate).
+ */
+async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<ProfileSummary & { file: string }> {
   // As Session.create compiles it for the CPU (pair with the case's energy prior).
   const bytes = encodeGraph(compiledGraph(latentEnergyGraph(pair), 'cpu'));
+  mkdirSync(opts.profileDir!, { recursive: true });
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
+  const before = new Set(readdirSync(opts.profileDir!));
   const s = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: opts.threads,
     interOpNumThreads: 1,
@@ -402,7 +411,16 @@ async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: 
   for (let i = 0; i < 8; i++) await s.run(feeds);
   s.endProfiling();
   await s.release();
-  process.stderr.write(`  profile written with prefix ${prefix}\n`);
+  // onnxruntime appends a timestamp to the prefix: the new file of that prefix.
+  const written = readdirSync(dirname(prefix))
+    .filter((f) => f.startsWith(basename(prefix)) && !before.has(f))
+    .map((f) => join(dirname(prefix), f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!written) throw new Error(`onnxruntime wrote no profile with the prefix ${prefix}`);
+  const summary = profileByOperator(JSON.parse(readFileSync(written, 'utf8')));
+  const top = summary.operators.slice(0, 8).map((o) => `${o.op} ${(100 * o.share).toFixed(1)}%`);
+  process.stderr.write(`  profile ${written}: ${summary.kernelMs.toFixed(1)} ms of kernels per run (runs 3-8): ${top.join(', ')}\n`);
+  return { file: written, ...summary };
 }
 
 // ---------------------------------------------------------------------------------------------
