@@ -131,6 +131,15 @@ export function mixtureMoments(m: Mixture): { mean: number[]; cov: number[][] } 
   return { mean, cov };
 }
 
+/**
+ * Euler-Maruyama with step eta on a Gaussian of variance s^2 (drift -(x - m)/s^2, noise
+ * sqrt(2 eta)) is stationary at variance s^2 / (1 - eta / (2 s^2)). Applying it per component
+ * removes the first-order step-size bias of the mixture; what is left is O(eta^2).
+ */
+export function eulerInflated(m: Mixture, eta: number): Mixture {
+  return { ...m, std: m.std / Math.sqrt(1 - eta / (2 * m.std * m.std)) };
+}
+
 /** D(x) = -a |x - c|^2 (+ logWeight * log(x_0) when given: NaN where x_0 < 0), output [batch, 1]. */
 export function quadraticRatio(c: number[], a: number, logWeight = 0): Graph {
   const g = new Graph();

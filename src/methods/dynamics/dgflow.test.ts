@@ -10,7 +10,17 @@ import { Graph } from '../../onnx/graph.js';
 import { RowStreams, Rng } from '../../rng.js';
 import { runDgflow } from '../../run/dgflow.js';
 import { DgflowField, type Divergence, type DriftField } from '../../targets/flow.js';
-import { BIMODAL, type Mixture, exactLogRatio, exactPair, exactRatioGraph, mixtureMoments, nanPair, sampleMixture } from '../../testing/exact.js';
+import {
+  BIMODAL,
+  type Mixture,
+  exactLogRatio,
+  exactPair,
+  exactRatioGraph,
+  eulerInflated,
+  mixtureMoments,
+  nanPair,
+  sampleMixture,
+} from '../../testing/exact.js';
 import { fixturesDir, relError } from '../../testing/fixtures.js';
 import { meanZScores, projectedKs, varianceZScores } from '../../testing/stats.js';
 import type { Tensor } from '../../tensor.js';
@@ -35,15 +45,6 @@ function tilted(m: Mixture): Mixture {
   const w = logW.map((v) => Math.exp(v - top));
   const z = w.reduce((acc, v) => acc + v, 0);
   return { means: m.means.map((mu) => mu.map((v) => v / (s2 * a))), std: 1 / Math.sqrt(a), weights: w.map((v) => v / z) };
-}
-
-/**
- * Euler-Maruyama with step eta on a Gaussian of variance s^2 (drift -(x - m)/s^2, noise
- * sqrt(2 eta)) is stationary at variance s^2 / (1 - eta / (2 s^2)). Applying it per component
- * removes the first-order step-size bias of the mixture; what is left is O(eta^2).
- */
-function eulerInflated(m: Mixture, eta: number): Mixture {
-  return { ...m, std: m.std / Math.sqrt(1 - eta / (2 * m.std * m.std)) };
 }
 
 /** Moment z-scores (|z| < 4 each) and the projected KS p-value against exact draws of m. */

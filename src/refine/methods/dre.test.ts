@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../rng.js';
-import { BIMODAL, exactPair, type Mixture, mixtureMoments, sampleMixture } from '../../testing/exact.js';
+import { BIMODAL, exactPair, type Mixture, eulerInflated, mixtureMoments, sampleMixture } from '../../testing/exact.js';
 import { meanZScores } from '../../testing/stats.js';
 import { refine } from '../refine.js';
 
 process.env.REFINERY_THREADS ??= '1';
-
-/**
- * Euler-Maruyama with step eta on a Gaussian of variance s^2 is stationary at variance
- * s^2 / (1 - eta / (2 s^2)); per component this removes the first-order step-size bias.
- */
-function eulerInflated(m: Mixture, eta: number): Mixture {
-  return { ...m, std: m.std / Math.sqrt(1 - eta / (2 * m.std * m.std)) };
-}
 
 /** Share of rows that m's posterior assigns to its first mode (two modes of equal std). */
 function firstModeShare(x: Float32Array, n: number, m: Mixture): number {
