@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MNIST_SIZE, mnistSplit } from '../data/mnist.js';
-import { RefineryError } from '../errors.js';
+import { fail, RefineryError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32, writeNpy } from '../io/npyfile.js';
 import { evaluate } from '../metrics/evaluate.js';
@@ -22,7 +22,10 @@ import type { ModelPair } from '../models/pair.js';
 import type { Graph } from '../onnx/graph.js';
 import { loadGraph } from '../onnx/modelfile.js';
 import { imagePanelsPng } from '../plot/grid.js';
+import { CALIBRATION_METHODS } from '../calibration/calibrate.js';
+import { type OptionType, parseOptionText } from '../refine/options.js';
 import { type MethodSettings, type RefineOptions, refine } from '../refine/refine.js';
+import { METHODS, type MethodId } from '../refine/registry.js';
 import { sample } from '../refine/sample.js';
 import { trainClassifier } from '../train/classifier.js';
 import type { GanLoss } from '../train/common.js';
@@ -62,7 +65,51 @@ export const MNIST_METHODS: MnistMethod[] = [
   // larger than D's: on seed 1 the step sizes 0.01, 0.02, 0.03, 0.04, 0.05 and DGflow's 0.1 gave
   // FID 45.0, 34.5, 32.3, 32.9, 35.2 and 60.0.
   { id: 'dre-dgflow', options: { method: 'dre-dgflow', dreFakes: 20000, dreEarlyStop: 100, numSteps: 25, stepSize: 0.03 } },
+  // DDLS and DOT in latent space along the same critic, with the settings of their rows along D.
+  { id: 'dre-ddls', options: { method: 'dre-ddls', dreFakes: 20000, dreEarlyStop: 100, numSteps: 100, stepSize: 0.01 } },
+  { id: 'dre-dot-latent', options: { method: 'dre-dot-latent', dreFakes: 20000, dreEarlyStop: 100, numSteps: 100 } },
 ];
+
+/**
+ * The rows `methods` with the settings `set` ("KEY=VALUE" texts, e.g. "stepSize=0.02") applied to
+ * every row whose method declares KEY (to every method row for `calibrate`). A changed row is
+ * renamed METHOD@KEY=VALUE,..., so its samples, grid and table row sit beside the default row's.
+ * Values are parsed and checked against the method's option type; a KEY that no selected row
+ * declares, or a bad VALUE, is an error naming `--set`.
+ */
+export function mnistVariants(methods: MnistMethod[], set: string[]): MnistMethod[] {
+  const specsOf = (m: MnistMethod) => METHODS[m.options!.method as MethodId].options as Record<string, { type: OptionType }>;
+  const parsed: { key: string; text: string }[] = [];
+  for (const item of set) {
+    const eq = item.indexOf('=');
+    const key = eq > 0 ? item.slice(0, eq).trim() : '';
+    const text = eq > 0 ? item.slice(eq + 1).trim() : '';
+    if (key === '' || text === '') fail('invalid_argument', '--set', 'KEY=VALUE (e.g. stepSize=0.02)', JSON.stringify(item));
+    const rows = methods.filter((m) => m.options);
+    if (key !== 'calibrate' && !rows.some((m) => key in specsOf(m))) {
+      const keys = new Set(rows.flatMap((m) => Object.keys(specsOf(m))));
+      fail('invalid_argument', '--set', `an option of the selected methods (${[...keys, 'calibrate'].join(', ')})`, JSON.stringify(key));
+    }
+    parsed.push({ key, text });
+  }
+  const value = (key: string, text: string, type: OptionType): unknown => {
+    if (type.kind === 'boolean') {
+      if (text !== 'true' && text !== 'false') fail('invalid_argument', `--set ${key}`, 'true or false', JSON.stringify(text));
+      return text === 'true';
+    }
+    if (type.kind === 'model') fail('invalid_argument', `--set ${key}`, 'an option that is not a model file', JSON.stringify(key));
+    return parseOptionText(type, text, `--set ${key}`);
+  };
+  return methods.map((m) => {
+    if (!m.options) return m;
+    const specs = specsOf(m);
+    const mine = parsed.filter((p) => p.key === 'calibrate' || p.key in specs);
+    if (mine.length === 0) return m;
+    const options: Record<string, unknown> = { ...m.options };
+    for (const p of mine) options[p.key] = value(p.key, p.text, p.key === 'calibrate' ? { kind: 'choice', choices: CALIBRATION_METHODS } : specs[p.key].type);
+    return { id: `${m.id}@${mine.map((p) => `${p.key}=${p.text}`).join(',')}`, options: options as MethodSettings };
+  });
+}
 
 /** The DCGAN of the benchmark: the image trainer's defaults, longer (6000 steps, then 2000 D-only steps). */
 export const MNIST_TRAIN = { steps: 6000, finetuneD: 2000 };
@@ -98,6 +145,8 @@ export interface MnistBenchOptions {
    * seeds that ran.
    */
   reuseSamples?: boolean;
+  /** Settings for the selected rows, "KEY=VALUE" (see `mnistVariants`). */
+  set?: string[];
 }
 
 /** The measures of one method on one seed. */
@@ -250,7 +299,7 @@ export async function runMnistBench(
   hooks: { onStage?: (text: string) => void; signal?: AbortSignal } = {},
 ): Promise<{ rows: MnistRow[]; classifier: { accuracy: number }; files: { json: string; table: string; grids: string }; seconds: number }> {
   const t0 = performance.now();
-  const methods = o.methods ? MNIST_METHODS.filter((m) => o.methods!.includes(m.id)) : MNIST_METHODS;
+  const methods = mnistVariants(o.methods ? MNIST_METHODS.filter((m) => o.methods!.includes(m.id)) : MNIST_METHODS, o.set ?? []);
   mkdirSync(o.out, { recursive: true });
   const model = o.model ?? 'dcgan';
   const defaults = model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
@@ -287,13 +336,13 @@ export async function runMnistBench(
           : m.options
             ? (
                 await refine(pair, {
+                  // A critic is a score, not a log-ratio: DRS, MH and SIR weigh by its calibration.
+                  ...(pair.meta.dOutput === 'critic' && ['drs', 'mh', 'sir'].includes(m.options.method) ? { calibrate: 'logistic' } : {}),
                   ...m.options,
                   n: o.n,
                   seed,
                   real,
-                  ...(m.id.startsWith('dre-') ? { dreFeatures: features } : {}),
-                  // A critic is a score, not a log-ratio: DRS, MH and SIR weigh by its calibration.
-                  ...(pair.meta.dOutput === 'critic' && ['drs', 'mh', 'sir'].includes(m.id) ? { calibrate: 'logistic' } : {}),
+                  ...(m.options.method.startsWith('dre-') ? { dreFeatures: features } : {}),
                   signal: hooks.signal,
                 } as RefineOptions)
               ).samples.data

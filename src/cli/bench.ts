@@ -84,6 +84,11 @@ export function registerBench(program: Command): void {
       'score the samples an earlier run saved in --out (same method options and --n) instead of refining again; their seconds are unknown',
       false,
     )
+    .option(
+      '--set <key=value>',
+      'an option for the selected rows whose method declares it, e.g. stepSize=0.02 (repeatable; the row becomes METHOD@KEY=VALUE)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--train-steps <n>', 'GAN steps per seed', intArg(1))
     .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
     .option('--out <dir>', 'output folder (the classifier and runs are reused when present)', 'refinery-mnist')
@@ -103,6 +108,7 @@ export function registerBench(program: Command): void {
           loss: opts.loss,
           dSteps: opts.dSteps,
           reuseSamples: opts.reuseSamples,
+          set: opts.set,
         },
         stageHooks(opts.quiet),
       );

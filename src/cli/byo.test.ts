@@ -16,7 +16,7 @@ import { float, Graph, int, ints, str } from '../onnx/graph.js';
 import { Rng } from '../rng.js';
 import { repoRoot } from '../testing/fixtures.js';
 import { gradCheck } from '../testing/gradcheck.js';
-import { METHOD_IDS } from '../refine/registry.js';
+import { METHOD_IDS, METHODS } from '../refine/registry.js';
 
 const main = join(repoRoot, 'dist', 'cli', 'main.js');
 const root = mkdtempSync(join(tmpdir(), 'refinery-byo-'));
@@ -128,7 +128,7 @@ test('a PyTorch-style image GAN (BatchNorm, upsampling, max/average pooling, sel
   for (const id of METHOD_IDS) {
     const args = [...base, ...(extra[id] ?? [])];
     if (id.startsWith('dre-')) args.push('--dre-steps', '5');
-    if (['ddls', 'dcd', 'dot', 'dot-latent', 'dgflow'].includes(id)) args.push('--num-steps', '3');
+    if (METHODS[id].family === 'dynamics') args.push('--num-steps', '3');
     const out = join(root, `${id}.npy`);
     const r = spawnSync(process.execPath, [main, 'refine', '--method', id, '--out', out, ...args], {
       encoding: 'utf8',

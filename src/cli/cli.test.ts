@@ -47,6 +47,14 @@ test('bad arguments exit 2 with a message naming the option, the expected and th
       ['train', '--out', join(root, 'x'), '--model', 'vae', '--prior', 'nonparametric'],
       ['--prior', '--model mlp or dcgan or sagan'],
     ],
+    [
+      ['bench', 'mnist', '--methods', 'generator,dgflow', '--set', 'stepSize=fast', '--out', join(root, 'mnist-x')],
+      ['--set stepSize', 'positive', '"fast"'],
+    ],
+    [
+      ['bench', 'mnist', '--methods', 'drs', '--set', 'numSteps=3', '--out', join(root, 'mnist-x')],
+      ['--set', 'burnIn', '"numSteps"'],
+    ],
     [['sample', '--out', join(root, 's.npy')], ['--generator']],
     [['train'], ['--out']],
     [['demo', '--bogus'], ['--bogus']],
@@ -57,6 +65,8 @@ test('bad arguments exit 2 with a message naming the option, the expected and th
     for (const w of words) assert.ok(r.stderr.includes(w), `${args.join(' ')}: stderr lacks ${w}:\n${r.stderr}`);
     assert.equal(r.stdout, '');
   }
+  // The bench's bad --set stops before it writes anything.
+  assert.equal(existsSync(join(root, 'mnist-x')), false);
 });
 
 test('train, then sample from the run folder; --json results on stdout', () => {

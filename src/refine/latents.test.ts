@@ -25,13 +25,13 @@ const n = 23;
 const d = pair.meta.latentDim;
 const seed = 4;
 const own = sampleLatents(pair.meta.latentPrior, seed, 0, n, d);
-// Real samples for the methods that train on them first (dre-dgflow's density-ratio network).
+// Real samples for the methods that train on them first (the dre-* density-ratio networks).
 const real = { data: new Rng(9).fillNormal(new Float32Array(400)), shape: [200, 2] };
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const DYNAMICS = METHOD_IDS.filter((id) => METHODS[id].family === 'dynamics');
 
 test('dynamics methods given the latents they would draw give the same bytes; other latents other samples; cut-invariant', async () => {
-  assert.deepEqual([...DYNAMICS].sort(), ['dcd', 'ddls', 'dgflow', 'dot', 'dot-latent', 'dre-dgflow']);
+  assert.deepEqual([...DYNAMICS].sort(), ['dcd', 'ddls', 'dgflow', 'dot', 'dot-latent', 'dre-ddls', 'dre-dgflow', 'dre-dot-latent']);
   for (const method of DYNAMICS) {
     const base = { method, n, seed, batchSize: 8, ...(METHODS[method].needsReal ? { real } : {}), ...SMALL[method] } as RefineOptions;
     const plain = (await refine(pair, base)).samples.data;

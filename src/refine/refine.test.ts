@@ -21,15 +21,32 @@ const QUICK: { [K in MethodId]: Partial<RefineOptions> } = {
   'dre-mh': { chainLength: 5, dreSteps: 20 },
   'dre-sir': { pool: 3, dreSteps: 20 },
   ddls: { numSteps: 3 },
+  'dre-ddls': { numSteps: 3, dreSteps: 20 },
   dcd: { numSteps: 3 },
   dot: { numSteps: 3 },
   'dot-latent': { numSteps: 3 },
+  'dre-dot-latent': { numSteps: 3, dreSteps: 20 },
   dgflow: { numSteps: 3 },
   'dre-dgflow': { numSteps: 3, dreSteps: 20 },
 } as never;
 
 test('the registry: every method declares each option once, flags match keys, defaults are declared options', () => {
-  assert.deepEqual(METHOD_IDS, ['drs', 'mh', 'sir', 'dre-rs', 'dre-mh', 'dre-sir', 'ddls', 'dcd', 'dot', 'dot-latent', 'dgflow', 'dre-dgflow']);
+  assert.deepEqual(METHOD_IDS, [
+    'drs',
+    'mh',
+    'sir',
+    'dre-rs',
+    'dre-mh',
+    'dre-sir',
+    'ddls',
+    'dre-ddls',
+    'dcd',
+    'dot',
+    'dot-latent',
+    'dre-dot-latent',
+    'dgflow',
+    'dre-dgflow',
+  ]);
   const flags = new Map<string, string>();
   for (const def of Object.values(METHODS) as MethodDefinition<MethodId, object>[]) {
     assert.ok(def.summary.length > 20 && def.reference.length > 5, def.id);
@@ -52,9 +69,16 @@ test('every method refines through refine(): samples [n, 2], latents where the m
     assert.deepEqual(r.samples.shape, [20, 2], id);
     assert.equal(r.samples.data.length, 40);
     assert.ok(r.samples.data.every(Number.isFinite), id);
-    const base: Record<string, string> = { 'dre-rs': 'drs', 'dre-mh': 'mh', 'dre-sir': 'sir', 'dre-dgflow': 'dgflow' };
+    const base: Record<string, string> = {
+      'dre-rs': 'drs',
+      'dre-mh': 'mh',
+      'dre-sir': 'sir',
+      'dre-ddls': 'ddls',
+      'dre-dot-latent': 'dot-latent',
+      'dre-dgflow': 'dgflow',
+    };
     assert.equal(r.summary.method, base[id] ?? id);
-    const latent = ['drs', 'mh', 'sir', 'dre-rs', 'dre-mh', 'dre-sir', 'ddls', 'dot-latent', 'dgflow', 'dre-dgflow'].includes(id);
+    const latent = ['drs', 'mh', 'sir', 'dre-rs', 'dre-mh', 'dre-sir', 'ddls', 'dre-ddls', 'dot-latent', 'dre-dot-latent', 'dgflow', 'dre-dgflow'].includes(id);
     assert.equal(r.latents !== undefined, latent, `${id} latents`);
     if (r.latents) assert.deepEqual(r.latents.shape, [20, 2]);
     if (id.startsWith('dre-')) assert.equal((r.reports.dre as { method: string }).method, 'dre-f-sp');

@@ -16,7 +16,7 @@ import {
   dot,
   dotLatent,
 } from './methods/dynamics.js';
-import { type DreOptions, dreDgflow, dreMh, dreRs, dreSir } from './methods/dre.js';
+import { type DreOptions, dreDdls, dreDgflow, dreDotLatent, dreMh, dreRs, dreSir } from './methods/dre.js';
 import { type DrsOptions, type MhOptions, type SirOptions, drs, mh, sir } from './methods/selection.js';
 
 /** The options of each method, by id. */
@@ -35,12 +35,16 @@ export interface MethodOptionsMap {
   'dre-sir': SirOptions & DreOptions;
   /** Discriminator-driven Langevin sampling in latent space. */
   ddls: DdlsOptions;
+  /** DDLS along a DRE-F-SP density-ratio network trained on `real`. */
+  'dre-ddls': DdlsOptions & DreOptions;
   /** Discriminator contrastive divergence: Langevin in sample space. */
   dcd: DcdOptions;
   /** Discriminator optimal transport in sample space. */
   dot: DotOptions;
   /** Discriminator optimal transport in latent space. */
   'dot-latent': DotLatentOptions;
+  /** DOT in latent space along a DRE-F-SP density-ratio network trained on `real`. */
+  'dre-dot-latent': DotLatentOptions & DreOptions;
   /** Discriminator gradient flow. */
   dgflow: DgflowOptions;
   /** DGflow along a DRE-F-SP density-ratio network trained on `real`. */
@@ -59,9 +63,11 @@ export const METHODS: { readonly [K in MethodId]: MethodDefinition<K, MethodOpti
   'dre-mh': dreMh,
   'dre-sir': dreSir,
   ddls,
+  'dre-ddls': dreDdls,
   dcd,
   dot,
   'dot-latent': dotLatent,
+  'dre-dot-latent': dreDotLatent,
   dgflow,
   'dre-dgflow': dreDgflow,
 };

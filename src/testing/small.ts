@@ -9,9 +9,11 @@ export const SMALL_SETTINGS: Record<MethodId, Record<string, unknown>> = {
   'dre-mh': { chainLength: 8, dreSteps: 20 },
   'dre-sir': { pool: 5, sirGroup: 8, dreSteps: 20 },
   ddls: { numSteps: 4 },
+  'dre-ddls': { numSteps: 4, dreSteps: 20 },
   dcd: { numSteps: 4 },
   dot: { numSteps: 4 },
   'dot-latent': { numSteps: 4 },
+  'dre-dot-latent': { numSteps: 4, dreSteps: 20 },
   dgflow: { numSteps: 4 },
   'dre-dgflow': { numSteps: 4, dreSteps: 20 },
 };

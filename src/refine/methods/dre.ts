@@ -1,16 +1,17 @@
 /**
  * The DRE-F-SP variants (Choi et al. 2021): a density-ratio network is trained first on held-out
  * real samples (methods/estimators/drefsp.ts), then a method runs with it in place of D. Any
- * method can be wrapped (`withDre`); the registry has the selection methods and DGflow.
+ * method can be wrapped (`withDre`); the registry has the selection methods and the latent
+ * dynamics (DDLS, DOT in latent space, DGflow).
  */
 import { DRE_FSP_DEFAULTS, trainDreFsp } from '../../methods/estimators/drefsp.js';
 import { asGraph, type OnnxModel } from '../../onnx/graph.js';
 import { defineMethod, type MethodDefinition, type PrepareInput, type Prepared } from '../method.js';
 import type { OptionSpecs } from '../options.js';
-import { dgflow } from './dynamics.js';
+import { ddls, dgflow, dotLatent } from './dynamics.js';
 import { drs, mh, sir } from './selection.js';
 
-/** Options of the DRE-F-SP density-ratio network (Choi et al. 2021), shared by dre-rs, dre-mh, dre-sir and dre-dgflow. */
+/** Options of the DRE-F-SP density-ratio network (Choi et al. 2021), shared by every dre-* method. */
 export interface DreOptions {
   /** Adam steps. Default 5000. */
   dreSteps: number;
@@ -141,4 +142,23 @@ export const dreDgflow = withDre(
   dgflow,
   'DRE-F-SP density-ratio network trained on real samples, then discriminator gradient flow along it',
   'Ansari et al. 2021 (DGflow) with Choi et al. 2021 (DRE-F-SP)',
+);
+
+/**
+ * DDLS along a DRE-F-SP network: Langevin on the latent energy 0.5|z|^2 - r(G(z)) with the
+ * trained log-ratio r in place of D's logit.
+ */
+export const dreDdls = withDre(
+  'dre-ddls',
+  ddls,
+  'DRE-F-SP density-ratio network trained on real samples, then latent Langevin sampling (DDLS) along it',
+  'Che et al. 2020 (DDLS) with Choi et al. 2021 (DRE-F-SP)',
+);
+
+/** DOT in latent space along a DRE-F-SP network: the transport cost traded against the trained log-ratio. */
+export const dreDotLatent = withDre(
+  'dre-dot-latent',
+  dotLatent,
+  'DRE-F-SP density-ratio network trained on real samples, then discriminator optimal transport in latent space along it',
+  'Tanaka 2019 (DOT) with Choi et al. 2021 (DRE-F-SP)',
 );

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RefineryError } from '../errors.js';
+import { MNIST_METHODS, mnistVariants } from './mnist.js';
+
+const rows = (...ids: string[]) => MNIST_METHODS.filter((m) => ids.includes(m.id));
+const issue = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof RefineryError && e.code === 'invalid_argument', String(e));
+    return e.issues[0];
+  }
+  assert.fail('no error');
+};
+
+test('mnistVariants: --set changes and renames the rows whose method declares the option, parsed by its type', () => {
+  const none = mnistVariants(MNIST_METHODS, []);
+  assert.deepEqual(none, MNIST_METHODS);
+  const v = mnistVariants(rows('generator', 'drs', 'ddls', 'dre-dgflow'), ['stepSize=0.02', 'numSteps=50']);
+  assert.deepEqual(
+    v.map((m) => m.id),
+    ['generator', 'drs', 'ddls@stepSize=0.02,numSteps=50', 'dre-dgflow@stepSize=0.02,numSteps=50'],
+  );
+  assert.equal(v[0].options, undefined);
+  assert.deepEqual(
+    v[1],
+    MNIST_METHODS.find((m) => m.id === 'drs'),
+  );
+  assert.deepEqual(v[3].options, { ...MNIST_METHODS.find((m) => m.id === 'dre-dgflow')!.options, stepSize: 0.02, numSteps: 50 });
+  // The table's rows are left as they were.
+  assert.equal((MNIST_METHODS.find((m) => m.id === 'dre-dgflow')!.options as { stepSize: number }).stepSize, 0.03);
+  const c = mnistVariants(rows('generator', 'drs', 'dre-sir'), ['calibrate=isotonic', 'sirReplace=true']);
+  assert.deepEqual(
+    c.map((m) => m.id),
+    ['generator', 'drs@calibrate=isotonic', 'dre-sir@calibrate=isotonic,sirReplace=true'],
+  );
+  assert.equal((c[2].options as { sirReplace: boolean }).sirReplace, true);
+  assert.deepEqual((c[2].options as { dreLambdas?: number[] }).dreLambdas, undefined);
+  assert.deepEqual((mnistVariants(rows('dre-rs'), ['dreLambdas=0.01,0.1'])[0].options as { dreLambdas: number[] }).dreLambdas, [0.01, 0.1]);
+});
+
+test('mnistVariants: a malformed item, an option no selected row has, or a bad value is an error naming --set', () => {
+  const dg = rows('generator', 'dgflow');
+  assert.deepEqual(
+    issue(() => mnistVariants(dg, ['stepSize'])),
+    { path: '--set', expected: 'KEY=VALUE (e.g. stepSize=0.02)', received: '"stepSize"' },
+  );
+  assert.equal(issue(() => mnistVariants(dg, ['=1'])).path, '--set');
+  const unknown = issue(() => mnistVariants(dg, ['burnIn=5']));
+  assert.equal(unknown.path, '--set');
+  assert.match(unknown.expected, /numSteps.*calibrate/);
+  assert.equal(unknown.received, '"burnIn"');
+  assert.equal(issue(() => mnistVariants(dg, ['stepSize=fast'])).path, '--set stepSize');
+  assert.equal(issue(() => mnistVariants(dg, ['stepSize=-1'])).received, '"-1"');
+  assert.equal(issue(() => mnistVariants(dg, ['numSteps=2.5'])).path, '--set numSteps');
+  assert.equal(issue(() => mnistVariants(rows('dre-sir'), ['sirReplace=yes'])).expected, 'true or false');
+  assert.equal(issue(() => mnistVariants(rows('dre-sir'), ['dreFeatures=x.onnx'])).path, '--set dreFeatures');
+  assert.equal(issue(() => mnistVariants(dg, ['calibrate=platt'])).path, '--set calibrate');
+  // The generator alone has no options.
+  assert.equal(issue(() => mnistVariants(rows('generator'), ['stepSize=0.1'])).path, '--set');
+});
