@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RefineryError } from '../errors.js';
-import { MNIST_METHODS, mnistVariants } from './mnist.js';
+import { formatMnist, MNIST_METHODS, mnistVariants } from './mnist.js';
 
 const rows = (...ids: string[]) => MNIST_METHODS.filter((m) => ids.includes(m.id));
 const issue = (f: () => unknown) => {
@@ -59,4 +59,35 @@ test('mnistVariants: a malformed item, an option no selected row has, or a bad v
   assert.equal(issue(() => mnistVariants(dg, ['calibrate=platt'])).path, '--set calibrate');
   // The generator alone has no options.
   assert.equal(issue(() => mnistVariants(rows('generator'), ['stepSize=0.1'])).path, '--set');
+});
+
+test('formatMnist: one column per measure (the pixel FD beside FID), mean ± sd over seeds, the held-out digits as a floor', () => {
+  const score = (fid: number, seconds: number | null) => ({
+    seed: 0,
+    fid,
+    fdPixels: fid / 10,
+    is: 6,
+    highQualityPercent: 50,
+    classesCovered: 10,
+    jsClasses: 0.01,
+    seconds,
+  });
+  const perSeed = [score(100, 2), { ...score(120, null), seed: 1 }];
+  const row = {
+    method: 'generator',
+    options: {},
+    perSeed,
+    failures: [],
+    mean: { fid: 110, fdPixels: 11, is: 6, highQualityPercent: 50, classesCovered: 10, jsClasses: 0.01, seconds: 2 },
+    sd: { fid: 10 * Math.SQRT2, fdPixels: Math.SQRT2, is: 0, highQualityPercent: 0, classesCovered: 0, jsClasses: 0, seconds: 0 },
+  };
+  const text = formatMnist([row], 2, {
+    n: 2000,
+    score: { fid: 4.2, fdPixels: 3.9, is: 9.36, highQualityPercent: 96.04, classesCovered: 10, jsClasses: 0.001 },
+  });
+  const lines = text.split('\n');
+  assert.equal(lines[0], '| method | FID | FD pixels | IS | % high quality | classes | JS(classes, uniform) | seconds |');
+  assert.equal(lines[2], '| generator | 110.000 ± 14.142 | 11.00 ± 1.41 | 6.00 ± 0.00 | 50.0 ± 0.0 | 10.0 ± 0.0 | 0.0100 ± 0.0000 | 2.0 (1 of 2 seeds) |');
+  assert.match(lines[4], /^Real digits, as a floor: the 2000 held-out digits score FID 4\.200, FD pixels 3\.90, IS 9\.36, 96\.0% high quality/);
+  assert.equal(formatMnist([row], 2).split('\n').length, 3);
 });

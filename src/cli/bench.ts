@@ -115,7 +115,7 @@ export function registerBench(program: Command): void {
       printResult(
         opts.json,
         r,
-        `digit classifier: ${(100 * r.classifier.accuracy).toFixed(2)}% held-out\n\n${formatMnist(r.rows, opts.seeds)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\ngrids: ${r.files.grids}`,
+        `digit classifier: ${(100 * r.classifier.accuracy).toFixed(2)}% held-out\n\n${formatMnist(r.rows, opts.seeds, r.reference)}\n\ntable: ${r.files.table}\njson: ${r.files.json}\ngrids: ${r.files.grids}`,
       );
     });
   bench
