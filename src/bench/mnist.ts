@@ -150,8 +150,7 @@ export interface MnistBenchOptions {
   set?: string[];
 }
 
-/** The measures of one method on one seed. */
-/** What the digit classifier says of a set of samples. */
+/** What the digit classifier says of a set of samples, and their pixels' FD. */
 export interface DigitScore {
   fid: number;
   /**
@@ -165,6 +164,7 @@ export interface DigitScore {
   jsClasses: number;
 }
 
+/** The measures of one method on one seed. */
 export interface MnistScore extends DigitScore {
   seed: number;
   /** Wall time of the method; null when the samples were saved by an earlier run (`reuseSamples`). */
