@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RefineryError } from '../errors.js';
-import { formatMnist, MNIST_METHODS, mnistVariants } from './mnist.js';
+import { formatMnist, MNIST_METHODS, mnistTableStem, mnistVariants } from './mnist.js';
 
 const rows = (...ids: string[]) => MNIST_METHODS.filter((m) => ids.includes(m.id));
 const issue = (f: () => unknown) => {
@@ -90,4 +90,17 @@ test('formatMnist: one column per measure (the pixel FD beside FID), mean ± sd 
   assert.equal(lines[2], '| generator | 110.000 ± 14.142 | 11.00 ± 1.41 | 6.00 ± 0.00 | 50.0 ± 0.0 | 10.0 ± 0.0 | 0.0100 ± 0.0000 | 2.0 (1 of 2 seeds) |');
   assert.match(lines[4], /^Real digits, as a floor: the 2000 held-out digits score FID 4\.200, FD pixels 3\.90, IS 9\.36, 96\.0% high quality/);
   assert.equal(formatMnist([row], 2).split('\n').length, 3);
+});
+
+test('mnistTableStem: the whole table keeps its name; a run of some rows, or with --set, writes beside it', () => {
+  const all = MNIST_METHODS.map((m) => m.id);
+  assert.equal(mnistTableStem('', all), 'mnist');
+  assert.equal(mnistTableStem('-sagan', all), 'mnist-sagan');
+  assert.equal(mnistTableStem('', ['generator', 'drs@calibrate=logistic']), 'mnist.generator+drs@calibrate=logistic');
+  const variants = all.map((id) => `${id}@stepSize=0.02`);
+  const long = mnistTableStem('', variants);
+  assert.ok(long.startsWith(`mnist.${variants.join('+').slice(0, 80)}-`) && /-[0-9a-f]{12}$/.test(long), long);
+  assert.notEqual(long, mnistTableStem('', variants.slice(1)));
+  // The same rows in another order are another run.
+  assert.notEqual(mnistTableStem('', ['drs', 'generator']), mnistTableStem('', ['generator', 'drs']));
 });

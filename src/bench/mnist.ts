@@ -8,6 +8,7 @@
  * time. The held-out 2,000 digits start MH chains and train DRE-F-SP (in the
  * classifier's features).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MNIST_SIZE, mnistSplit } from '../data/mnist.js';
@@ -110,6 +111,19 @@ export function mnistVariants(methods: MnistMethod[], set: string[]): MnistMetho
     for (const p of mine) options[p.key] = value(p.key, p.text, p.key === 'calibrate' ? { kind: 'choice', choices: CALIBRATION_METHODS } : specs[p.key].type);
     return { id: `${m.id}@${mine.map((p) => `${p.key}=${p.text}`).join(',')}`, options: options as MethodSettings };
   });
+}
+
+/**
+ * The file name (without extension) of a run's table and JSON: mnist{tag} when the run has every
+ * row of the table, as defined; otherwise the rows' ids follow (hashed when long), so that a run of
+ * a few rows or with `--set` does not replace the whole table's files.
+ */
+export function mnistTableStem(tag: string, ids: string[]): string {
+  const all = MNIST_METHODS.map((m) => m.id);
+  if (ids.length === all.length && ids.every((id, i) => id === all[i])) return `mnist${tag}`;
+  const joined = ids.join('+');
+  const name = joined.length <= 100 ? joined : `${joined.slice(0, 80)}-${createHash('sha256').update(joined).digest('hex').slice(0, 12)}`;
+  return `mnist${tag}.${name}`;
 }
 
 /** The DCGAN of the benchmark: the image trainer's defaults, longer (6000 steps, then 2000 D-only steps). */
@@ -417,7 +431,11 @@ export async function runMnistBench(
     }
   }
   const list = [...rows.values()];
-  const files = { json: join(o.out, `mnist${tag}.json`), table: join(o.out, `mnist${tag}.md`), grids: gridDir };
+  const stem = mnistTableStem(
+    tag,
+    list.map((r) => r.method),
+  );
+  const files = { json: join(o.out, `${stem}.json`), table: join(o.out, `${stem}.md`), grids: gridDir };
   const gan = {
     model,
     ...defaults,
