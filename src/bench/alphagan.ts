@@ -44,11 +44,11 @@ export interface AlphaGanRow {
 export function formatAlphaGanBench(rows: AlphaGanRow[]): string {
   const f = (v: number | undefined, d = 1) => (v === undefined ? '' : v.toFixed(d));
   return [
-    '| images | method | FID | IS | % high quality | classes | pixel error | % label kept | seconds |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| images | method | FID | FD pixels | IS | % high quality | classes | pixel error | % label kept | seconds |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.kind} | ${r.method} | ${f(r.score.fid)} | ${f(r.score.is, 2)} | ${f(r.score.highQualityPercent)} | ${r.score.classesCovered} | ${f(r.pixelError, 3)} | ${f(r.labelKeptPercent)} | ${f(r.seconds)} |`,
+        `| ${r.kind} | ${r.method} | ${f(r.score.fid)} | ${f(r.score.fdPixels, 2)} | ${f(r.score.is, 2)} | ${f(r.score.highQualityPercent)} | ${r.score.classesCovered} | ${f(r.pixelError, 3)} | ${f(r.labelKeptPercent)} | ${f(r.seconds)} |`,
     ),
   ].join('\n');
 }

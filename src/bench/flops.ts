@@ -78,6 +78,24 @@ export async function sgemmPeak(
 
 /** The fastest of `runs` calls of a size^3 float32 MatMul, GFLOP/s. */
 async function sgemmAt(size: number, threads: number, runs: number): Promise<number> {
+  const timer = await sgemmTimer(size, threads);
+  try {
+    await timer.time(2);
+    return timer.gflops(Math.min(...(await timer.time(runs))));
+  } finally {
+    await timer.release();
+  }
+}
+
+/**
+ * A size^3 float32 MatMul session to time beside a case (the bench interleaves its calls with the
+ * case's, so that both see the machine in the same state): `time(calls)` gives each call's
+ * milliseconds, `gflops(ms)` a call's rate.
+ */
+export async function sgemmTimer(
+  size: number,
+  threads: number,
+): Promise<{ size: number; time: (calls: number) => Promise<number[]>; gflops: (ms: number) => number; release: () => Promise<void> }> {
   const g = new Graph();
   const a = g.addInput('a', 'float32', [size, size]);
   const b = g.addInput('b', 'float32', [size, size]);
@@ -88,15 +106,18 @@ async function sgemmAt(size: number, threads: number, runs: number): Promise<num
     a: { data: rng.fillNormal(new Float32Array(size * size)), shape: [size, size] },
     b: { data: rng.fillNormal(new Float32Array(size * size)), shape: [size, size] },
   };
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < runs + 2; i++) {
-      const t0 = performance.now();
-      await s.run(feeds);
-      if (i >= 2) times.push(performance.now() - t0);
-    }
-  } finally {
-    await s.release();
-  }
-  return (2 * size ** 3) / (Math.min(...times) * 1e6);
+  return {
+    size,
+    time: async (calls) => {
+      const times: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const t0 = performance.now();
+        await s.run(feeds);
+        times.push(performance.now() - t0);
+      }
+      return times;
+    },
+    gflops: (ms) => (2 * size ** 3) / (ms * 1e6),
+    release: () => s.release(),
+  };
 }

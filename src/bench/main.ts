@@ -47,7 +47,7 @@ import { measureBatch } from './batch.js';
 import { measureCost } from './cost.js';
 import { measureMetrics } from './metrics.js';
 import { BrowserTwin, type BrowserInfo } from './browser.js';
-import { graphFlops, sgemmPeak } from './flops.js';
+import { graphFlops, sgemmPeak, sgemmTimer } from './flops.js';
 import { findTorchPython, TorchTwin } from './torch.js';
 import { type ProfileSummary, profileByOperator } from './profile.js';
 import type { SamplerCase } from './sampler.js';
@@ -134,8 +134,19 @@ interface CaseResult {
   samples_per_second?: { refinery: number; pytorch: number | null };
   /** Dense-op work of one call in the graphs Refinery runs (models folded as inline folds them: Conv, ConvTranspose, MatMul, Gemm; see flops.ts), GFLOP; PyTorch GFLOP/s uses the same count. */
   gflop_per_call: number;
-  /** That work over the median time, GFLOP/s, and as a fraction of this run's measured sgemm peak (the higher of its measurements before and after the cases). */
-  achieved: { refinery_gflops: number; pytorch_gflops: number | null; refinery_fraction_of_peak: number | null };
+  /**
+   * That work over the median time, GFLOP/s, and as a fraction of this run's measured sgemm peak
+   * (the higher of its measurements before and after the cases); and against the MatMul of the
+   * peak's size timed in the case's own interleaved blocks (median against median), which sees
+   * the machine as the case's calls did.
+   */
+  achieved: {
+    refinery_gflops: number;
+    pytorch_gflops: number | null;
+    refinery_fraction_of_peak: number | null;
+    interleaved_sgemm: { size: number; median_gflops: number; best_gflops: number; runs: number } | null;
+    refinery_fraction_of_interleaved_sgemm: number | null;
+  };
   /** Anything case-specific worth recording. */
   notes?: Record<string, unknown>;
   /** With --profile: the trace file and its kernel time per operator type (runs after the first two). */
@@ -206,6 +217,9 @@ async function interleaved(
   }
   return { ours, theirs: theirs.map((t, k) => (working[k] ? t : undefined)), warmup };
 }
+
+/** The most calls per block of the interleaved sgemm (see measureStep). */
+const SGEMM_CALLS = 4;
 
 /** Interleaved blocks per case. */
 const ROUNDS = 5;
@@ -288,7 +302,7 @@ const twins = new Map<string, TorchTwin | { unavailable: string }>();
 /** The browser side (one page for the whole run), or why there is none. */
 let browserTwin: Promise<BrowserTwin | { unavailable: string }> | undefined;
 
-async function measureStep(c: StepCase, opts: Options, work: string, peakGflops: number | undefined): Promise<CaseResult> {
+async function measureStep(c: StepCase, opts: Options, work: string, peak: { gflops: number; size: number } | undefined): Promise<CaseResult> {
   const fixture = fixturePair(c.fixture);
   const z = seededLatents(fixture, c.batch, 20240601);
   // The energy is 0.5|z|^2 - D(G(z)) in every case (the normal prior's), whatever the fixture's prior.
@@ -339,8 +353,22 @@ async function measureStep(c: StepCase, opts: Options, work: string, peakGflops:
     if (!('unavailable' in browser)) browserSetup = await browser.setup(pair, z);
   }
   const b = browser && !('unavailable' in browser) ? browser : undefined;
-  const { ours, theirs: twinTimes, warmup } = await interleaved(fn, b ? [torchCalls, (calls) => b.time(calls)] : [torchCalls], c, opts);
-  const [theirs, inBrowser] = twinTimes;
+  // The peak's MatMul in the same blocks: this machine's speed drifts over minutes.
+  const sgemm = peak ? await sgemmTimer(peak.size, opts.threads) : undefined;
+  const twinCalls = [torchCalls, ...(b ? [(calls: number) => b.time(calls)] : [])];
+  let timed: Awaited<ReturnType<typeof interleaved>>;
+  try {
+    // At most SGEMM_CALLS per block: enough for its median, and a short case's block of many calls
+    // does not make it a long one.
+    const sgemmCalls = (calls: number) => sgemm!.time(Math.min(calls, SGEMM_CALLS));
+    timed = await interleaved(fn, sgemm ? [...twinCalls, sgemmCalls] : twinCalls, c, opts);
+  } finally {
+    await sgemm?.release();
+  }
+  const { ours, warmup } = timed;
+  const [theirs, ...rest] = timed.theirs;
+  const inBrowser = b ? rest[0] : undefined;
+  const sgemmTimes = sgemm ? rest[rest.length - 1] : undefined;
   const notes = await check();
   await release();
   const profile = opts.profileDir && c.kind === 'latent_step' ? await profileLatentStep(c, pair, z, opts) : undefined;
@@ -352,6 +380,16 @@ async function measureStep(c: StepCase, opts: Options, work: string, peakGflops:
       ? graphFlops(latentEnergyGraph(pair), c.batch).flops
       : graphFlops(foldLayers(generatorGraph(pair)), c.batch).flops + graphFlops(foldLayers(discriminatorGraph(pair)), c.batch).flops;
   const gflops = (t: Timing) => round(flops / (t.median * 1e6), 2);
+  const sgemmTiming = sgemm && sgemmTimes ? summarize(sgemmTimes, warmup) : undefined;
+  const interleavedSgemm =
+    sgemm && sgemmTiming
+      ? {
+          size: sgemm.size,
+          median_gflops: round(sgemm.gflops(sgemmTiming.median), 1),
+          best_gflops: round(sgemm.gflops(sgemmTiming.min), 1),
+          runs: sgemmTiming.runs,
+        }
+      : null;
   return {
     name: c.name,
     kind: c.kind,
@@ -376,7 +414,9 @@ async function measureStep(c: StepCase, opts: Options, work: string, peakGflops:
     achieved: {
       refinery_gflops: gflops(stepTiming),
       pytorch_gflops: torchTiming ? gflops(torchTiming) : null,
-      refinery_fraction_of_peak: peakGflops ? round(gflops(stepTiming) / peakGflops) : null,
+      refinery_fraction_of_peak: peak ? round(gflops(stepTiming) / peak.gflops) : null,
+      interleaved_sgemm: interleavedSgemm,
+      refinery_fraction_of_interleaved_sgemm: interleavedSgemm ? round(gflops(stepTiming) / interleavedSgemm.median_gflops) : null,
     },
     notes,
     ...(profile ? { profile } : {}),
@@ -493,14 +533,14 @@ async function main(): Promise<void> {
   try {
     for (const c of selected) {
       process.stderr.write(`bench ${c.name} ...\n`);
-      const r = await measureStep(c, opts, work, peak?.gflops);
+      const r = await measureStep(c, opts, work, peak);
       const vs =
         'unavailable' in r.pytorch
           ? `PyTorch not measured: ${r.pytorch.unavailable}`
           : `PyTorch ${r.pytorch.step.median.toFixed(1)} ms, ratio ${r.ratio_to_pytorch}`;
       process.stderr.write(`  median ${r.step.median.toFixed(1)} ms (min ${r.step.min.toFixed(1)}, ${r.step.runs} runs); ${vs}\n`);
       process.stderr.write(
-        `  ${r.gflop_per_call} GFLOP per call: ${r.achieved.refinery_gflops} GFLOP/s (${r.achieved.refinery_fraction_of_peak ?? '-'} of the first peak)\n`,
+        `  ${r.gflop_per_call} GFLOP per call: ${r.achieved.refinery_gflops} GFLOP/s (${r.achieved.refinery_fraction_of_peak ?? '-'} of the first peak; ${r.achieved.refinery_fraction_of_interleaved_sgemm ?? '-'} of the interleaved ${r.achieved.interleaved_sgemm?.size ?? '-'}^3 MatMul's median ${r.achieved.interleaved_sgemm?.median_gflops ?? '-'} GFLOP/s)\n`,
       );
       if (r.browser)
         process.stderr.write(

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { RefineryError } from '../errors.js';
-import { formatMnist, MNIST_METHODS, mnistTableStem, mnistVariants } from './mnist.js';
+import { fixturesDir } from '../testing/fixtures.js';
+import { formatMnist, MNIST_METHODS, MNIST_TRAIN, mnistGan, mnistTableStem, mnistTag, mnistVariants } from './mnist.js';
 
 const rows = (...ids: string[]) => MNIST_METHODS.filter((m) => ids.includes(m.id));
 const issue = (f: () => unknown) => {
@@ -103,4 +107,37 @@ test('mnistTableStem: the whole table keeps its name; a run of some rows, or wit
   assert.notEqual(long, mnistTableStem('', variants.slice(1)));
   // The same rows in another order are another run.
   assert.notEqual(mnistTableStem('', ['drs', 'generator']), mnistTableStem('', ['generator', 'drs']));
+});
+
+test('mnistTag: one suffix part per setting that differs from the defaults, in a fixed order', () => {
+  assert.equal(mnistTag('dcgan', {}), '');
+  assert.equal(mnistTag('dcgan', { loss: 'ns', dSteps: 1, width: 32, trainSteps: MNIST_TRAIN.steps, finetuneD: MNIST_TRAIN.finetuneD }), '');
+  assert.equal(mnistTag('dcgan', { width: 64, trainSteps: 20000 }), '-w64-t20000');
+  assert.equal(mnistTag('dcgan', { finetuneD: 0, loss: 'wow', dSteps: 5 }), '-wow-d5-f0');
+  assert.equal(mnistTag('sagan', { loss: 'hinge' }), '-sagan');
+  assert.equal(mnistTag('sagan', { loss: 'ns' }), '-sagan-ns');
+});
+
+test('mnistGan: a run folder trained with other settings is refused, naming the setting, not scored as this run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'refinery-mnistgan-'));
+  try {
+    const fx = join(fixturesDir(), 'mnist_dcgan28');
+    for (const f of ['generator.onnx', 'discriminator.onnx']) copyFileSync(join(fx, f), join(dir, f));
+    const meta = JSON.parse(readFileSync(join(fx, 'meta.json'), 'utf8'));
+    const training = { model: 'dcgan', steps: MNIST_TRAIN.steps, finetuneD: MNIST_TRAIN.finetuneD, loss: 'ns', dSteps: 1, width: 64 };
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ ...meta, training }));
+    const pair = await mnistGan(dir, { model: 'dcgan', seed: 0, width: 64 });
+    assert.equal(pair.meta.latentDim, 64);
+    await assert.rejects(
+      () => mnistGan(dir, { model: 'dcgan', seed: 0 }),
+      (e: unknown) =>
+        e instanceof RefineryError && /training\.width/.test(e.issues[0].path) && e.issues[0].received === '64' && /^32/.test(e.issues[0].expected),
+    );
+    await assert.rejects(
+      () => mnistGan(dir, { model: 'dcgan', seed: 0, width: 64, trainSteps: 20000 }),
+      (e: unknown) => e instanceof RefineryError && /training\.steps/.test(e.issues[0].path),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

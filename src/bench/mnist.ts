@@ -126,6 +126,25 @@ export function mnistTableStem(tag: string, ids: string[]): string {
   return `mnist${tag}.${name}`;
 }
 
+/**
+ * The suffix of a run's outputs (seed folders, grids, tables) for the settings that differ from
+ * the model's and the bench's defaults: -sagan, -LOSS, -dN (D steps), -wN (width), -tN (GAN
+ * steps), -fN (D-only steps), in that order; '' for the default DCGAN.
+ */
+export function mnistTag(model: 'dcgan' | 'sagan', o: { loss?: GanLoss; dSteps?: number; width?: number; trainSteps?: number; finetuneD?: number }): string {
+  const d = model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
+  const part = (prefix: string, value: number | string | undefined, standard: number | string) =>
+    value === undefined || value === standard ? '' : `-${prefix}${value}`;
+  return [
+    model === 'dcgan' ? '' : `-${model}`,
+    part('', o.loss, d.loss),
+    part('d', o.dSteps, d.dSteps),
+    part('w', o.width, d.width),
+    part('t', o.trainSteps, MNIST_TRAIN.steps),
+    part('f', o.finetuneD, MNIST_TRAIN.finetuneD),
+  ].join('');
+}
+
 /** The DCGAN of the benchmark: the image trainer's defaults, longer (6000 steps, then 2000 D-only steps). */
 export const MNIST_TRAIN = { steps: 6000, finetuneD: 2000 };
 
@@ -136,10 +155,12 @@ export interface MnistBenchOptions {
   out: string;
   /** Method ids to run (default all). */
   methods?: string[];
-  /** DCGAN steps per seed (default MNIST_TRAIN.steps). */
+  /** GAN steps per seed (default MNIST_TRAIN.steps; another adds -tN to the outputs' suffix). */
   trainSteps?: number;
-  /** D-only steps after training (default MNIST_TRAIN.finetuneD). */
+  /** D-only steps after training (default MNIST_TRAIN.finetuneD; another adds -fN to the suffix). */
   finetuneD?: number;
+  /** Channels of D's first layer, doubled per layer (default: the model's, 32; another adds -wN to the suffix). */
+  width?: number;
   /**
    * The base GAN: 'dcgan' (default) or 'sagan' (its hinge critic is calibrated, logistic on the
    * held-out digits, for DRS, MH and SIR). A SAGAN's runs, samples, grids and tables carry the
@@ -294,25 +315,41 @@ export async function scoreDigits(x: Float32Array, n: number, inst: Omit<MnistIn
  */
 export async function mnistGan(
   runDir: string,
-  o: { model: 'dcgan' | 'sagan'; seed: number; prior?: LatentPrior; trainSteps?: number; finetuneD?: number; loss?: GanLoss; dSteps?: number },
+  o: { model: 'dcgan' | 'sagan'; seed: number; prior?: LatentPrior; trainSteps?: number; finetuneD?: number; loss?: GanLoss; dSteps?: number; width?: number },
   hooks: { signal?: AbortSignal } = {},
 ): Promise<ModelPair> {
+  const defaults = o.model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
+  const wanted = {
+    steps: o.trainSteps ?? MNIST_TRAIN.steps,
+    finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,
+    loss: o.loss ?? defaults.loss,
+    dSteps: o.dSteps ?? defaults.dSteps,
+    width: o.width ?? defaults.width,
+  };
   if (!existsSync(join(runDir, 'meta.json'))) {
     await trainGan({
       model: o.model,
       dataset: 'mnist',
       seed: o.seed,
       ...(o.prior !== undefined ? { prior: o.prior } : {}),
-      ...(o.loss !== undefined ? { loss: o.loss } : {}),
-      ...(o.dSteps !== undefined ? { dSteps: o.dSteps } : {}),
+      ...wanted,
       out: runDir,
       resume: true,
-      steps: o.trainSteps ?? MNIST_TRAIN.steps,
-      finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,
       signal: hooks.signal,
     });
   }
-  return loadPair({ run: runDir });
+  const pair = await loadPair({ run: runDir });
+  // A run trained otherwise (an earlier run with other settings in the same folder) is refused,
+  // not scored under this run's settings.
+  const trained = pair.meta.extra?.training as Record<string, unknown> | undefined;
+  if (trained !== undefined) {
+    for (const [key, value] of Object.entries(wanted)) {
+      if (trained[key] !== undefined && trained[key] !== value) {
+        fail('invalid_argument', `${join(runDir, 'meta.json')}: training.${key}`, `${value}, as this run asks (or another --out)`, String(trained[key]));
+      }
+    }
+  }
+  return pair;
 }
 
 /**
@@ -346,7 +383,7 @@ export async function runMnistBench(
   const model = o.model ?? 'dcgan';
   const defaults = model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
   const loss = o.loss ?? defaults.loss;
-  const tag = `${model === 'dcgan' ? '' : `-${model}`}${loss === defaults.loss ? '' : `-${loss}`}${o.dSteps === undefined || o.dSteps === defaults.dSteps ? '' : `-d${o.dSteps}`}`;
+  const tag = mnistTag(model, o);
   const gridDir = join(o.out, `grids${tag}`);
   mkdirSync(gridDir, { recursive: true });
 
@@ -365,7 +402,7 @@ export async function runMnistBench(
     hooks.onStage?.(`seed ${seed}: training the ${model.toUpperCase()}`);
     const seedDir = join(o.out, `seed-${seed}${tag}`);
     const runDir = join(seedDir, 'run');
-    const pair = await mnistGan(runDir, { model, seed, trainSteps: o.trainSteps, finetuneD: o.finetuneD, loss, dSteps: o.dSteps }, hooks);
+    const pair = await mnistGan(runDir, { model, seed, trainSteps: o.trainSteps, finetuneD: o.finetuneD, loss, dSteps: o.dSteps, width: o.width }, hooks);
     let generatorPanel: { data: Float32Array; subtitle: string } | undefined;
     for (const m of methods) {
       hooks.onStage?.(`seed ${seed}: ${m.id}`);
@@ -441,6 +478,7 @@ export async function runMnistBench(
     ...defaults,
     loss,
     dSteps: o.dSteps ?? defaults.dSteps,
+    width: o.width ?? defaults.width,
     dataset: 'mnist',
     steps: o.trainSteps ?? MNIST_TRAIN.steps,
     finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,

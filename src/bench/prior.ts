@@ -51,11 +51,11 @@ const tag = (prior: LatentPrior) => (prior === 'uniform[-1,1]' ? 'uniform' : pri
 export function formatPriorBench(rows: PriorRow[]): string {
   const f = (v: number, d = 1) => v.toFixed(d);
   const lines = [
-    '| prior | KL(mid ‖ prior) per coordinate | FID t=0 | FID t=0.25 | FID t=0.5 | IS t=0 | IS t=0.5 | % high quality t=0 | t=0.5 | DDLS FID | DDLS IS |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| prior | KL(mid ‖ prior) per coordinate | FID t=0 | FID t=0.25 | FID t=0.5 | IS t=0 | IS t=0.5 | % high quality t=0 | t=0.5 | FD pixels t=0 | t=0.5 | DDLS FID | DDLS IS | DDLS FD pixels |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const [a, b, c] = r.points;
-      return `| ${tag(r.prior)} | ${r.midpointKl.toFixed(4)} | ${f(a.fid)} | ${f(b.fid)} | ${f(c.fid)} | ${f(a.is, 2)} | ${f(c.is, 2)} | ${f(a.highQualityPercent)} | ${f(c.highQualityPercent)} | ${f(r.ddls.fid)} | ${f(r.ddls.is, 2)} |`;
+      return `| ${tag(r.prior)} | ${r.midpointKl.toFixed(4)} | ${f(a.fid)} | ${f(b.fid)} | ${f(c.fid)} | ${f(a.is, 2)} | ${f(c.is, 2)} | ${f(a.highQualityPercent)} | ${f(c.highQualityPercent)} | ${f(a.fdPixels, 2)} | ${f(c.fdPixels, 2)} | ${f(r.ddls.fid)} | ${f(r.ddls.is, 2)} | ${f(r.ddls.fdPixels, 2)} |`;
     }),
   ];
   return lines.join('\n');

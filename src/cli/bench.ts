@@ -1,6 +1,6 @@
 /** `refinery bench table1` (the 25-Gaussian Table 1) and `refinery bench mnist` (the MNIST image table), over seeds. */
 import type { Command } from 'commander';
-import { formatMnist, MNIST_METHODS, runMnistBench } from '../bench/mnist.js';
+import { formatMnist, MNIST_METHODS, MNIST_TRAIN, runMnistBench } from '../bench/mnist.js';
 import { GAN_LOSSES } from '../train/common.js';
 import { formatAlphaGanBench, runAlphaGanBench } from '../bench/alphagan.js';
 import { BENCH_PRIORS, formatPriorBench, runPriorBench } from '../bench/prior.js';
@@ -89,8 +89,9 @@ export function registerBench(program: Command): void {
       'an option for the selected rows whose method declares it, e.g. stepSize=0.02 (repeatable; the row becomes METHOD@KEY=VALUE)',
       (v: string, prev: string[] = []) => [...prev, v],
     )
-    .option('--train-steps <n>', 'GAN steps per seed', intArg(1))
-    .option('--finetune-d <n>', 'D-only steps after training', intArg(0))
+    .option('--width <n>', "channels of D's first layer, doubled per layer (default: the model's, 32; another adds -wN to the suffix)", intArg(1))
+    .option('--train-steps <n>', `GAN steps per seed (default ${MNIST_TRAIN.steps}; another adds -tN to the suffix)`, intArg(1))
+    .option('--finetune-d <n>', `D-only steps after training (default ${MNIST_TRAIN.finetuneD}; another adds -fN to the suffix)`, intArg(0))
     .option('--out <dir>', 'output folder (the classifier and runs are reused when present)', 'refinery-mnist')
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
@@ -104,6 +105,7 @@ export function registerBench(program: Command): void {
           methods,
           trainSteps: opts.trainSteps,
           finetuneD: opts.finetuneD,
+          width: opts.width,
           model: opts.model,
           loss: opts.loss,
           dSteps: opts.dSteps,
