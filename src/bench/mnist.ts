@@ -309,23 +309,32 @@ export async function scoreDigits(x: Float32Array, n: number, inst: Omit<MnistIn
   };
 }
 
-/**
- * The benchmarks' MNIST GAN in `runDir`: trained (resumably) with MNIST_TRAIN's steps unless its
- * meta.json is already there, then loaded.
- */
-export async function mnistGan(
-  runDir: string,
-  o: { model: 'dcgan' | 'sagan'; seed: number; prior?: LatentPrior; trainSteps?: number; finetuneD?: number; loss?: GanLoss; dSteps?: number; width?: number },
-  hooks: { signal?: AbortSignal } = {},
-): Promise<ModelPair> {
-  const defaults = o.model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
-  const wanted = {
+/** The settings a bench's MNIST GAN is trained with, and checked against (`mnistGan`): the options, else the defaults. */
+export function mnistGanSettings(
+  model: 'dcgan' | 'sagan',
+  o: { trainSteps?: number; finetuneD?: number; loss?: GanLoss; dSteps?: number; width?: number },
+): { steps: number; finetuneD: number; loss: GanLoss; dSteps: number; width: number } {
+  const defaults = model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
+  return {
     steps: o.trainSteps ?? MNIST_TRAIN.steps,
     finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,
     loss: o.loss ?? defaults.loss,
     dSteps: o.dSteps ?? defaults.dSteps,
     width: o.width ?? defaults.width,
   };
+}
+
+/**
+ * The benchmarks' MNIST GAN in `runDir`: trained (resumably) with `mnistGanSettings` unless its
+ * meta.json is already there, then loaded; a run whose training record differs from those
+ * settings is refused.
+ */
+export async function mnistGan(
+  runDir: string,
+  o: { model: 'dcgan' | 'sagan'; seed: number; prior?: LatentPrior; trainSteps?: number; finetuneD?: number; loss?: GanLoss; dSteps?: number; width?: number },
+  hooks: { signal?: AbortSignal } = {},
+): Promise<ModelPair> {
+  const wanted = mnistGanSettings(o.model, o);
   if (!existsSync(join(runDir, 'meta.json'))) {
     await trainGan({
       model: o.model,
@@ -473,16 +482,7 @@ export async function runMnistBench(
     list.map((r) => r.method),
   );
   const files = { json: join(o.out, `${stem}.json`), table: join(o.out, `${stem}.md`), grids: gridDir };
-  const gan = {
-    model,
-    ...defaults,
-    loss,
-    dSteps: o.dSteps ?? defaults.dSteps,
-    width: o.width ?? defaults.width,
-    dataset: 'mnist',
-    steps: o.trainSteps ?? MNIST_TRAIN.steps,
-    finetuneD: o.finetuneD ?? MNIST_TRAIN.finetuneD,
-  };
+  const gan = { model, ...defaults, ...mnistGanSettings(model, o), dataset: 'mnist' };
   writeFileAtomic(
     files.json,
     `${JSON.stringify({ benchmark: 'mnist', n: o.n, seeds: o.seeds, classifier: { accuracy, heldOut: heldOut.n }, gan, reference, rows: list, seconds: (performance.now() - t0) / 1000 }, null, 2)}\n`,
