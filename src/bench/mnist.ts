@@ -132,17 +132,10 @@ export function mnistTableStem(tag: string, ids: string[]): string {
  * steps), -fN (D-only steps), in that order; '' for the default DCGAN.
  */
 export function mnistTag(model: 'dcgan' | 'sagan', o: { loss?: GanLoss; dSteps?: number; width?: number; trainSteps?: number; finetuneD?: number }): string {
-  const d = model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
-  const part = (prefix: string, value: number | string | undefined, standard: number | string) =>
-    value === undefined || value === standard ? '' : `-${prefix}${value}`;
-  return [
-    model === 'dcgan' ? '' : `-${model}`,
-    part('', o.loss, d.loss),
-    part('d', o.dSteps, d.dSteps),
-    part('w', o.width, d.width),
-    part('t', o.trainSteps, MNIST_TRAIN.steps),
-    part('f', o.finetuneD, MNIST_TRAIN.finetuneD),
-  ].join('');
+  const asked = mnistGanSettings(model, o);
+  const standard = mnistGanSettings(model, {});
+  const part = (prefix: string, key: keyof typeof asked) => (asked[key] === standard[key] ? '' : `-${prefix}${asked[key]}`);
+  return [model === 'dcgan' ? '' : `-${model}`, part('', 'loss'), part('d', 'dSteps'), part('w', 'width'), part('t', 'steps'), part('f', 'finetuneD')].join('');
 }
 
 /** The DCGAN of the benchmark: the image trainer's defaults, longer (6000 steps, then 2000 D-only steps). */
@@ -391,7 +384,6 @@ export async function runMnistBench(
   mkdirSync(o.out, { recursive: true });
   const model = o.model ?? 'dcgan';
   const defaults = model === 'dcgan' ? DCGAN_DEFAULTS : SAGAN_DEFAULTS;
-  const loss = o.loss ?? defaults.loss;
   const tag = mnistTag(model, o);
   const gridDir = join(o.out, `grids${tag}`);
   mkdirSync(gridDir, { recursive: true });
@@ -411,7 +403,11 @@ export async function runMnistBench(
     hooks.onStage?.(`seed ${seed}: training the ${model.toUpperCase()}`);
     const seedDir = join(o.out, `seed-${seed}${tag}`);
     const runDir = join(seedDir, 'run');
-    const pair = await mnistGan(runDir, { model, seed, trainSteps: o.trainSteps, finetuneD: o.finetuneD, loss, dSteps: o.dSteps, width: o.width }, hooks);
+    const pair = await mnistGan(
+      runDir,
+      { model, seed, trainSteps: o.trainSteps, finetuneD: o.finetuneD, loss: o.loss, dSteps: o.dSteps, width: o.width },
+      hooks,
+    );
     let generatorPanel: { data: Float32Array; subtitle: string } | undefined;
     for (const m of methods) {
       hooks.onStage?.(`seed ${seed}: ${m.id}`);
