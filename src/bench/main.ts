@@ -35,9 +35,8 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { discriminatorGraph, generatorGraph, type ModelPair } from '../models/pair.js';
 import { loadPair } from '../models/load.js';
-import { compiledGraph, defaultThreads, spinning } from '../onnx/session.js';
+import { compiledModel, defaultThreads, spinning } from '../onnx/session.js';
 import { Rng } from '../rng.js';
-import { encodeGraph } from '../onnx/model.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
@@ -435,7 +434,7 @@ function mean(a: Float32Array): number {
  */
 async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<ProfileSummary & { file: string }> {
   // As Session.create compiles it for the CPU (pair with the case's energy prior).
-  const bytes = encodeGraph(compiledGraph(latentEnergyGraph(pair), 'cpu'));
+  const bytes = compiledModel(latentEnergyGraph(pair), 'cpu');
   mkdirSync(opts.profileDir!, { recursive: true });
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
   const before = new Set(readdirSync(opts.profileDir!));

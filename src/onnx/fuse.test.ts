@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { Rng } from '../rng.js';
 import { fixturesDir, relError } from '../testing/fixtures.js';
 import { differentiate } from './autodiff.js';
-import { foldBatchNorms, pointwiseChains, transposeProducts } from './fuse.js';
+import { foldBatchNorms, nchwcMasks, nchwcScales, pointwiseChains, transposeProducts } from './fuse.js';
 import { Graph, float, int, ints } from './graph.js';
 import { encodeGraph } from './model.js';
 import { loadGraph } from './modelfile.js';
@@ -249,4 +249,87 @@ test('pointwiseChains leaves narrow chains and layers whose values are read twic
   m.outputs.push(hidden);
   const p = pointwiseChains(m);
   assert.equal(p, m, 'no chain keeps two wide layers once the LeakyRelu output is read twice');
+});
+
+/** Conv (16 channels) -> Relu -> Conv -> LeakyRelu(0.2) -> energy sum(h * r), with its input gradient. */
+function reluConvs(channels: number): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 16, 4, 4]);
+  const conv = (v: string, cin: number) => g.op('Conv', [v, g.float32(randn(channels * cin * 9, 0.3), [channels, cin, 3, 3])], { pads: ints([1, 1, 1, 1]) });
+  const a = g.op('Relu', [conv(x, 16)]);
+  const h = g.op('LeakyRelu', [conv(a, channels)], { alpha: float(0.2) });
+  const energy = g.op('ReduceSum', [g.op('Mul', [h, g.float32(randn(channels * 16), [channels, 4, 4])])], { keepdims: int(0) });
+  const dx = differentiate(
+    g,
+    { [energy]: g.op('ConstantOfShape', [g.shapeOf(energy)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
+    [x],
+  ).get(x)!;
+  g.outputs = [energy, dx];
+  return g;
+}
+
+test('nchwcMasks: ReLU and LeakyReLU masks as clipped depthwise Convs, the same gradient bit for bit', async () => {
+  const g = reluConvs(16);
+  assert.ok(count(g, 'Cast') >= 2, 'the gradient masks by Cast(Greater(y, 0))');
+  const m = nchwcMasks(g);
+  assert.equal(count(m, 'Cast') + count(m, 'Greater'), 0);
+  assert.equal(count(m, 'Conv'), count(g, 'Conv') + 2);
+  // Inputs that put exact zeros, the smallest normal float and a huge value through the masks.
+  const x = randn(3 * 16 * 16);
+  x.fill(0, 0, 256);
+  x[300] = 2 ** -126;
+  // 1e30 keeps the forward pass finite, and 2^126 times it overflows inside the mask's Conv.
+  x[301] = 1e30;
+  const feeds = { x: { data: x, shape: [3, 16, 4, 4] } };
+  const want = await outputs(g, feeds);
+  const got = await outputs(m, feeds);
+  assert.deepEqual(got[1], want[1]);
+  assert.deepEqual(got[0], want[0]);
+  // Negative control: a gain of 1 instead of 2^126 masks with min(y, 1), not 1[y > 0].
+  for (const [name, t] of m.initializers) if (name.includes('mask_w')) (t.data as Float32Array).fill(1);
+  assert.notDeepEqual((await outputs(m, feeds))[1], want[1]);
+});
+
+test('nchwcMasks leaves masks of channel counts other than 16k, and of [1, features, batch, 1] layers, as they are', () => {
+  const g = reluConvs(8);
+  assert.ok(count(g, 'Cast') >= 2);
+  assert.equal(nchwcMasks(g), g);
+  const p = pointwiseChains(mlp());
+  assert.equal(nchwcMasks(p), p);
+});
+
+test('nchwcScales: constant scalings of feature maps as depthwise 1x1 Convs, the same values bit for bit', async () => {
+  // Conv (16 channels) -> AveragePool 2x2 (its gradient scales dy by 1/4) -> 3 * h (constant first) -> energy.
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 16, 4, 4]);
+  const h = g.op('AveragePool', [g.op('Conv', [x, g.float32(randn(16 * 16 * 9, 0.3), [16, 16, 3, 3])], { pads: ints([1, 1, 1, 1]) })], {
+    kernel_shape: ints([2, 2]),
+    strides: ints([2, 2]),
+  });
+  const tripled = g.op('Mul', [g.scalar(3), h]);
+  const energy = g.op('ReduceSum', [g.op('Mul', [tripled, g.float32(randn(16 * 4), [16, 2, 2])])], { keepdims: int(0) });
+  const dx = differentiate(
+    g,
+    { [energy]: g.op('ConstantOfShape', [g.shapeOf(energy)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
+    [x],
+  ).get(x)!;
+  g.outputs = [tripled, dx];
+  const s = nchwcScales(g);
+  // The forward 3 * h, its gradient's 3 * dy and AveragePool's dy / 4; not the [16, 2, 2] product (no constant scalar).
+  assert.equal(count(s, 'Conv'), count(g, 'Conv') + 3);
+  assert.equal(count(s, 'Mul'), count(g, 'Mul') - 3);
+  const feeds = { x: { data: randn(3 * 16 * 16), shape: [3, 16, 4, 4] } };
+  const want = await outputs(g, feeds);
+  const got = await outputs(s, feeds);
+  assert.deepEqual(got[0], want[0]);
+  assert.deepEqual(got[1], want[1]);
+  // Negative control: one scale off by one part in 2^20.
+  for (const [name, t] of s.initializers) if (name.includes('scale_w')) (t.data as Float32Array).fill(Number(t.data[0]) * (1 + 2 ** -20));
+  assert.notDeepEqual((await outputs(s, feeds))[1], want[1]);
+  // Maps of other channel counts and 2-D values are left as they are.
+  const narrow = new Graph();
+  const y = narrow.addInput('y', 'float32', ['batch', 8, 4, 4]);
+  const z = narrow.addInput('z', 'float32', ['batch', 32]);
+  narrow.outputs = [narrow.op('Mul', [y, narrow.scalar(2)]), narrow.op('Mul', [z, narrow.scalar(2)])];
+  assert.equal(nchwcScales(narrow), narrow);
 });

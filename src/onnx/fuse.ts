@@ -10,10 +10,11 @@
  * - where graphs are compiled (`Session.create`), on every device, a Transpose of a MatMul's
  *   product becomes the product of the transposed factors (transposeProducts: a self-attention
  *   gradient's [N, HW, HW] copies), and, for onnxruntime-node's CPU kernels, chains of dense
- *   layers become 1x1 Convs (pointwiseChains) and ConvTransposes phase Convs
- *   (rewriteConvTransposes).
+ *   layers become 1x1 Convs (pointwiseChains), ConvTransposes phase Convs
+ *   (rewriteConvTransposes), and the gradient's ReLU masks and constant scalings of feature maps
+ *   depthwise Convs that stay in onnxruntime's blocked layout (nchwcMasks, nchwcScales).
  */
-import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, ints, type Node } from './graph.js';
+import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node } from './graph.js';
 import { foldUpsampling } from './phases.js';
 import { Rewriter } from './rewriter.js';
 
@@ -326,6 +327,122 @@ export function transposeProducts(g: Graph): Graph {
     };
     const [a, b] = n.inputs;
     rw.out.addNode({ name: n.name, op: 'MatMul', domain: '', inputs: [transposed(b), transposed(a)], outputs: [t.outputs[0]], attrs: {} });
+  }
+  return rw.finish(g.outputs);
+}
+
+/** 2^126: times any positive float32 not subnormal (>= 2^-126) it is at least 1. */
+const MASK_GAIN = 2 ** 126;
+
+/** A scalar float32 constant's value (an initializer or Constant of one element), else undefined. */
+function scalarConst(g: Graph, name: string): number | undefined {
+  const t = g.constValue(name);
+  return t && t.dtype === 'float32' && t.data.length === 1 ? Number(t.data[0]) : undefined;
+}
+
+/**
+ * `g` with each float mask 1[y > 0] of a feature map y [N, 16k, H, W] (H, W > 1), Cast(Greater(y, 0)),
+ * computed as Clip(Conv1x1(y), 0, 1): a depthwise 1x1 Conv that multiplies by 2^126, clipped.
+ * It is 1 for every y >= 2^-126 (every positive float32 but subnormals, where it is
+ * y * 2^126 < 1), 0 for y <= 0, and y * 2^126 overflows to +inf, which the Clip takes to 1.
+ * A Clip(mask, alpha, 1) over it (LeakyRelu's slope, 0 <= alpha <= 1) becomes one such Conv
+ * with bias alpha, clipped to [alpha, 1]. Why: the reverse-mode graph of a ReLU network masks
+ * each activation's gradient, and where y comes from a Conv, onnxruntime keeps y in its blocked
+ * NCHWc layout; Greater and Cast have no NCHWc kernels, so y and the gradient were reordered to
+ * NCHW and back around every mask. The Conv (with the Clip fused into it) and the Mul that
+ * applies the mask do run on NCHWc, and the reorders go (with the values' shapes recorded, see
+ * `EncodeOptions.shapes`). One difference: where y is NaN the mask is NaN, not 0 (the value the
+ * gradient belongs to is NaN then too). The same graph when there is no such mask.
+ */
+export function nchwcMasks(g: Graph): Graph {
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
+  const readers = new Map<string, Node[]>();
+  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
+  // The masks: Cast to float32 of Greater(y, 0), y [N, 16k, H, W] float32.
+  const masks = new Map<Node, { y: string; channels: number }>();
+  for (const n of g.nodes) {
+    if (n.op !== 'Cast' || n.domain !== '' || attrInt(n, 'to', 0) !== 1) continue;
+    const gt = producer.get(n.inputs[0]);
+    if (gt?.op !== 'Greater' || gt.domain !== '' || scalarConst(g, gt.inputs[1]) !== 0) continue;
+    const y = gt.inputs[0];
+    const channels = blockedMap(g, y);
+    if (channels !== undefined) masks.set(n, { y, channels });
+  }
+  if (masks.size === 0) return g;
+  // A Clip(mask, alpha, 1) read by itself: folded into the mask's Conv.
+  const slopes = new Map<Node, number>();
+  for (const [n] of masks) {
+    const r = readers.get(n.outputs[0]) ?? [];
+    const c = r[0];
+    if (r.length !== 1 || c.op !== 'Clip' || c.domain !== '' || c.inputs[0] !== n.outputs[0]) continue;
+    const lo = c.inputs[1] ? scalarConst(g, c.inputs[1]) : undefined;
+    const hi = c.inputs[2] ? scalarConst(g, c.inputs[2]) : undefined;
+    if (lo !== undefined && hi === 1 && lo >= 0 && lo <= 1) slopes.set(c, lo);
+  }
+  const folded = new Map<Node, Node>();
+  for (const c of slopes.keys()) folded.set(producer.get(c.inputs[0])!, c);
+  const rw = new Rewriter(g);
+  const emitMask = (at: Node, y: string, channels: number, floor: number, output: string) => {
+    const w = rw.constant(`${at.name}/mask_w`, { dtype: 'float32', dims: [channels, 1, 1, 1], data: new Float32Array(channels).fill(MASK_GAIN) });
+    const inputs = [y, w];
+    if (floor !== 0) inputs.push(rw.constant(`${at.name}/mask_b`, { dtype: 'float32', dims: [channels], data: new Float32Array(channels).fill(floor) }));
+    const scaled = rw.emit(at.name, 'Conv', inputs, { group: int(channels), kernel_shape: ints([1, 1]) });
+    const lo = rw.constant(`${at.name}/mask_lo`, { dtype: 'float32', dims: [], data: Float32Array.of(floor) });
+    const hi = rw.constant(`${at.name}/mask_hi`, { dtype: 'float32', dims: [], data: Float32Array.of(1) });
+    rw.emit(at.name, 'Clip', [scaled, lo, hi], {}, output);
+  };
+  for (const n of g.nodes) {
+    const m = masks.get(n);
+    if (m && !folded.has(n)) emitMask(n, m.y, m.channels, 0, n.outputs[0]);
+    else if (slopes.has(n)) {
+      const mask = masks.get(producer.get(n.inputs[0])!)!;
+      emitMask(n, mask.y, mask.channels, slopes.get(n)!, n.outputs[0]);
+    } else if (!folded.has(n)) rw.copy(n);
+  }
+  return rw.finish(g.outputs);
+}
+
+/** Whether `v` is a float32 image feature map [N, 16k, H, W] with H, W > 1 (or unknown): a value onnxruntime keeps in NCHWc. */
+function blockedMap(g: Graph, v: string): number | undefined {
+  const shape = g.shape(v);
+  if (g.dtype(v) !== 'float32' || shape.length !== 4 || typeof shape[1] !== 'number' || shape[1] % 16 !== 0) return undefined;
+  // Image feature maps only: pointwiseChains' [1, features, batch, 1] layers ran slower so.
+  if ((typeof shape[2] === 'number' && shape[2] <= 1) || (typeof shape[3] === 'number' && shape[3] <= 1)) return undefined;
+  return shape[1];
+}
+
+/**
+ * `g` with each product of a feature map [N, 16k, H, W] (H, W > 1) and a scalar constant, Mul(v, c),
+ * computed as a depthwise 1x1 Conv with weight c: the same products, rounded the same way. The
+ * reverse-mode graph scales by constants where the forward pass averages (AveragePool's gradient:
+ * dy / 4 before a nearest upsampling) or upsamples (a nearest upsampling's gradient: 4 times an
+ * AveragePool). onnxruntime runs a Mul on its blocked NCHWc layout only when both factors are in
+ * it, never for a constant, so each such Mul cost a reorder of v to NCHW and of the product back;
+ * a Conv runs on NCHWc. The same graph when there is no such product.
+ */
+export function nchwcScales(g: Graph): Graph {
+  const scales = new Map<Node, { v: string; c: number; channels: number }>();
+  for (const n of g.nodes) {
+    if (n.op !== 'Mul' || n.domain !== '') continue;
+    for (const k of [0, 1]) {
+      const c = scalarConst(g, n.inputs[1 - k]);
+      const channels = blockedMap(g, n.inputs[k]);
+      if (c === undefined || channels === undefined) continue;
+      scales.set(n, { v: n.inputs[k], c, channels });
+      break;
+    }
+  }
+  if (scales.size === 0) return g;
+  const rw = new Rewriter(g);
+  for (const n of g.nodes) {
+    const s = scales.get(n);
+    if (!s) {
+      rw.copy(n);
+      continue;
+    }
+    const w = rw.constant(`${n.name}/scale_w`, { dtype: 'float32', dims: [s.channels, 1, 1, 1], data: new Float32Array(s.channels).fill(s.c) });
+    rw.emit(n.name, 'Conv', [s.v, w], { group: int(s.channels), kernel_shape: ints([1, 1]) }, n.outputs[0]);
   }
   return rw.finish(g.outputs);
 }

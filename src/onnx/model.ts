@@ -193,8 +193,34 @@ function valueInfo(name: string, dtype: DType, shape: Dim[]): ValueInfoProto {
   };
 }
 
+/** Options of `modelFromGraph` and `encodeGraph`. */
+export interface EncodeOptions {
+  /**
+   * Record the type and shape of every value that nodes compute (value_info). onnxruntime's own
+   * shape inference loses dimensions after a Reshape to a computed shape (the phase convolutions'
+   * interleaving); with Refinery's shapes it can prove two blocked-layout (NCHWc) values equal in
+   * shape, which its NCHWc rewrite asks before it runs an Add or a Mul on them without reordering
+   * both to NCHW (and before it fuses a residual Add into the Conv that feeds it).
+   */
+  shapes?: boolean;
+}
+
+/** value_info for every value a node of `g` computes that is not a graph output. */
+function innerValueInfo(g: Graph): ValueInfoProto[] {
+  const outputs = new Set(g.outputs);
+  const infos: ValueInfoProto[] = [];
+  for (const n of g.nodes) {
+    for (const o of n.outputs) {
+      if (o === '' || outputs.has(o)) continue;
+      const v = g.info(o);
+      infos.push(valueInfo(o, v.dtype, v.shape));
+    }
+  }
+  return infos;
+}
+
 /** Serialise a Graph to an ONNX ModelProto (initializers included, only used ones). */
-export function modelFromGraph(g: Graph): ModelProto {
+export function modelFromGraph(g: Graph, o: EncodeOptions = {}): ModelProto {
   const used = new Set<string>();
   for (const n of g.nodes) for (const i of n.inputs) used.add(i);
   for (const o of g.outputs) used.add(o);
@@ -226,13 +252,13 @@ export function modelFromGraph(g: Graph): ModelProto {
         const v = g.info(o);
         return valueInfo(o, v.dtype, v.shape);
       }),
-      valueInfo: [],
+      valueInfo: o.shapes ? innerValueInfo(g) : [],
       quantizationAnnotation: [],
       metadataProps: [],
     },
   };
 }
 
-export function encodeGraph(g: Graph): Uint8Array {
-  return encodeModel(modelFromGraph(g));
+export function encodeGraph(g: Graph, o: EncodeOptions = {}): Uint8Array {
+  return encodeModel(modelFromGraph(g, o));
 }

@@ -4,7 +4,7 @@ import { fail } from '../errors.js';
 import { host } from '../platform/host.js';
 import type { Tensor } from '../tensor.js';
 import { type Device, DEVICES } from './device.js';
-import { pointwiseChains, transposeProducts } from './fuse.js';
+import { nchwcMasks, nchwcScales, pointwiseChains, transposeProducts } from './fuse.js';
 import { rewriteConvTransposes } from './phases.js';
 import type { Graph } from './graph.js';
 import { encodeGraph } from './model.js';
@@ -72,7 +72,17 @@ function sessionOptions(options: SessionOptions, device: Device): ort.InferenceS
  */
 export function compiledGraph(g: Graph, device: Device): Graph {
   const product = transposeProducts(g);
-  return device === 'cpu' && host().name === 'node' ? pointwiseChains(rewriteConvTransposes(product)) : product;
+  return nodeCpu(device) ? nchwcScales(nchwcMasks(pointwiseChains(rewriteConvTransposes(product)))) : product;
+}
+
+/** Whether a session runs on onnxruntime-node's CPU kernels (the rewrites and shapes for them apply). */
+function nodeCpu(device: Device): boolean {
+  return device === 'cpu' && host().name === 'node';
+}
+
+/** The ONNX bytes a session on `device` runs for `g`: the compiled graph, with its values' shapes for onnxruntime-node's CPU kernels. */
+export function compiledModel(g: Graph, device: Device): Uint8Array {
+  return encodeGraph(compiledGraph(g, device), { shapes: nodeCpu(device) });
 }
 
 export class Session {
@@ -90,7 +100,7 @@ export class Session {
     ort.env.logLevel = 'fatal';
     const device = options.device ?? 'cpu';
     if (!DEVICES.includes(device)) fail('invalid_argument', 'device', `one of ${DEVICES.join(', ')}`, String(device));
-    const bytes = graph instanceof Uint8Array ? graph : encodeGraph(compiledGraph(graph, device));
+    const bytes = graph instanceof Uint8Array ? graph : compiledModel(graph, device);
     let inner: ort.InferenceSession;
     try {
       inner = await ort.InferenceSession.create(bytes, sessionOptions(options, device));
