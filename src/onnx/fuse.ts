@@ -358,7 +358,13 @@ export function nchwcMasks(g: Graph): Graph {
   const producer = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
   const readers = new Map<string, Node[]>();
-  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
+  for (const n of g.nodes) {
+    for (const i of n.inputs) {
+      const r = readers.get(i);
+      if (r) r.push(n);
+      else readers.set(i, [n]);
+    }
+  }
   // The masks: Cast to float32 of Greater(y, 0), y [N, 16k, H, W] float32.
   const masks = new Map<Node, { y: string; channels: number }>();
   for (const n of g.nodes) {
@@ -380,8 +386,8 @@ export function nchwcMasks(g: Graph): Graph {
     const hi = c.inputs[2] ? scalarConst(g, c.inputs[2]) : undefined;
     if (lo !== undefined && hi === 1 && lo >= 0 && lo <= 1) slopes.set(c, lo);
   }
-  const folded = new Map<Node, Node>();
-  for (const c of slopes.keys()) folded.set(producer.get(c.inputs[0])!, c);
+  // The masks whose Clip takes their place.
+  const folded = new Set([...slopes.keys()].map((c) => producer.get(c.inputs[0])!));
   const rw = new Rewriter(g);
   const emitMask = (at: Node, y: string, channels: number, floor: number, output: string) => {
     const w = rw.constant(`${at.name}/mask_w`, { dtype: 'float32', dims: [channels, 1, 1, 1], data: new Float32Array(channels).fill(MASK_GAIN) });

@@ -60,15 +60,15 @@ function sessionOptions(options: SessionOptions, device: Device): ort.InferenceS
   };
 }
 
-/** A compiled graph. Inputs and outputs are float32 tensors. */
 /**
  * The graph as sessions compile it for `device`. On every device, a transposed MatMul product
  * becomes the product of the transposed factors (transposeProducts). With onnxruntime-node's CPU
  * kernels, ConvTransposes with constant weights (a generator's forward layers, a strided Conv's
- * backward) also become phase Convs (phases.ts) and chains of dense layers 1x1 Convs (fuse.ts):
- * the gain comes from its blocked NCHWc Conv kernels. onnxruntime-web's graphs are left without
- * these two (two browser runs with and without the ConvTranspose rewrite were within this
- * machine's noise).
+ * backward) also become phase Convs (phases.ts), chains of dense layers 1x1 Convs, and the
+ * gradient's ReLU masks and constant scalings of feature maps depthwise 1x1 Convs (fuse.ts):
+ * the gain comes from its blocked NCHWc Conv kernels and from staying in their layout.
+ * onnxruntime-web's graphs are left without these (two browser runs with and without the
+ * ConvTranspose rewrite were within this machine's noise).
  */
 export function compiledGraph(g: Graph, device: Device): Graph {
   const product = transposeProducts(g);
@@ -85,6 +85,7 @@ export function compiledModel(g: Graph, device: Device): Uint8Array {
   return encodeGraph(compiledGraph(g, device), { shapes: nodeCpu(device) });
 }
 
+/** A compiled graph. Inputs and outputs are float32 tensors. */
 export class Session {
   private constructor(
     private readonly inner: ort.InferenceSession,
