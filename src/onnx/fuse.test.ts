@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../rng.js';
 import { fixturesDir, relError } from '../testing/fixtures.js';
-import { differentiate } from './autodiff.js';
+import { differentiate, onesLike } from './autodiff.js';
 import { foldBatchNorms, nchwcMasks, nchwcScales, pointwiseChains, transposeProducts } from './fuse.js';
 import { Graph, float, int, ints } from './graph.js';
 import { encodeGraph } from './model.js';
@@ -44,6 +44,9 @@ async function evaluate(g: Graph, x: Float32Array, shape: number[]): Promise<Flo
 }
 
 const count = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op).length;
+
+/** d energy / d x, added to g (the seed: ones, d sum(energy)). */
+const inputGradient = (g: Graph, energy: string, x: string) => differentiate(g, { [energy]: onesLike(g, energy) }, [x]).get(x)!;
 
 test('foldBatchNorms folds BN into the Conv and the grouped ConvTranspose before it, with the same outputs', async () => {
   const g = layers();
@@ -187,11 +190,7 @@ test('transposeProducts on a self-attention gradient: fewer Transposes, same val
   const attention = g.op('Softmax', [g.op('MatMul', [g.op('Transpose', [f], { perm: swap }), k])], { axis: int(-1) });
   const out = g.op('MatMul', [h, g.op('Transpose', [attention], { perm: swap })]);
   const energy = g.op('ReduceSum', [g.op('Mul', [out, g.float32(randn(c * l), [c, l])])], { keepdims: int(0) });
-  const dx = differentiate(
-    g,
-    { [energy]: g.op('ConstantOfShape', [g.shapeOf(energy)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
-    [x],
-  ).get(x)!;
+  const dx = inputGradient(g, energy, x);
   g.outputs = [energy, dx];
   const t = transposeProducts(g);
   assert.ok(count(t, 'Transpose') < count(g, 'Transpose'), `${count(g, 'Transpose')} -> ${count(t, 'Transpose')} Transposes`);
@@ -259,11 +258,7 @@ function reluConvs(channels: number): Graph {
   const a = g.op('Relu', [conv(x, 16)]);
   const h = g.op('LeakyRelu', [conv(a, channels)], { alpha: float(0.2) });
   const energy = g.op('ReduceSum', [g.op('Mul', [h, g.float32(randn(channels * 16), [channels, 4, 4])])], { keepdims: int(0) });
-  const dx = differentiate(
-    g,
-    { [energy]: g.op('ConstantOfShape', [g.shapeOf(energy)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
-    [x],
-  ).get(x)!;
+  const dx = inputGradient(g, energy, x);
   g.outputs = [energy, dx];
   return g;
 }
@@ -308,11 +303,7 @@ test('nchwcScales: constant scalings of feature maps as depthwise 1x1 Convs, the
   });
   const tripled = g.op('Mul', [g.scalar(3), h]);
   const energy = g.op('ReduceSum', [g.op('Mul', [tripled, g.float32(randn(16 * 4), [16, 2, 2])])], { keepdims: int(0) });
-  const dx = differentiate(
-    g,
-    { [energy]: g.op('ConstantOfShape', [g.shapeOf(energy)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
-    [x],
-  ).get(x)!;
+  const dx = inputGradient(g, energy, x);
   g.outputs = [tripled, dx];
   const s = nchwcScales(g);
   // The forward 3 * h, its gradient's 3 * dy and AveragePool's dy / 4; not the [16, 2, 2] product (no constant scalar).

@@ -214,8 +214,6 @@ function denseLayer(g: Graph, n: Node): { w: Float32Array; b?: Float32Array; k: 
  */
 export function pointwiseChains(g: Graph): Graph {
   const single = readOnce(g);
-  const producer = new Map<string, Node>();
-  for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
   const layers = new Map<Node, NonNullable<ReturnType<typeof denseLayer>>>();
   for (const n of g.nodes) {
     const d = denseLayer(g, n);
@@ -226,7 +224,7 @@ export function pointwiseChains(g: Graph): Graph {
   const next = new Map<Node, Node>();
   for (const n of g.nodes) {
     if (!linked(n)) continue;
-    const prev = producer.get(n.inputs[0]);
+    const prev = g.producer(n.inputs[0]);
     if (prev && linked(prev) && single(prev.outputs[0])) next.set(prev, n);
   }
   const chains: Node[][] = [];
@@ -355,8 +353,6 @@ function scalarConst(g: Graph, name: string): number | undefined {
  * gradient belongs to is NaN then too). The same graph when there is no such mask.
  */
 export function nchwcMasks(g: Graph): Graph {
-  const producer = new Map<string, Node>();
-  for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
   const readers = new Map<string, Node[]>();
   for (const n of g.nodes) {
     for (const i of n.inputs) {
@@ -369,7 +365,7 @@ export function nchwcMasks(g: Graph): Graph {
   const masks = new Map<Node, { y: string; channels: number }>();
   for (const n of g.nodes) {
     if (n.op !== 'Cast' || n.domain !== '' || attrInt(n, 'to', 0) !== 1) continue;
-    const gt = producer.get(n.inputs[0]);
+    const gt = g.producer(n.inputs[0]);
     if (gt?.op !== 'Greater' || gt.domain !== '' || scalarConst(g, gt.inputs[1]) !== 0) continue;
     const y = gt.inputs[0];
     const channels = blockedMap(g, y);
@@ -387,7 +383,7 @@ export function nchwcMasks(g: Graph): Graph {
     if (lo !== undefined && hi === 1 && lo >= 0 && lo <= 1) slopes.set(c, lo);
   }
   // The masks whose Clip takes their place.
-  const folded = new Set([...slopes.keys()].map((c) => producer.get(c.inputs[0])!));
+  const folded = new Set([...slopes.keys()].map((c) => g.producer(c.inputs[0])!));
   const rw = new Rewriter(g);
   const emitMask = (at: Node, y: string, channels: number, floor: number, output: string) => {
     const w = rw.constant(`${at.name}/mask_w`, { dtype: 'float32', dims: [channels, 1, 1, 1], data: new Float32Array(channels).fill(MASK_GAIN) });
@@ -402,7 +398,7 @@ export function nchwcMasks(g: Graph): Graph {
     const m = masks.get(n);
     if (m && !folded.has(n)) emitMask(n, m.y, m.channels, 0, n.outputs[0]);
     else if (slopes.has(n)) {
-      const mask = masks.get(producer.get(n.inputs[0])!)!;
+      const mask = masks.get(g.producer(n.inputs[0])!)!;
       emitMask(n, mask.y, mask.channels, slopes.get(n)!, n.outputs[0]);
     } else if (!folded.has(n)) rw.copy(n);
   }
