@@ -5,7 +5,7 @@
  * Prints ONE JSON document to stdout; progress goes to stderr. Cases live in the `CASES` list, each
  * a fixture, a batch size and what is timed: `latent_step` (one Langevin step's value and gradient
  * of 0.5|z|^2 - D(G(z)), as DDLS runs it) or `forward` (scoring proposals: logRatio(G(z)) without
- * gradient, as DRS, MH and SIR run it).
+ * gradient, in one session, as DRS, MH and SIR run it).
  *
  * Side by side with PyTorch: when a Python with torch is found (see findTorchPython), the case's G
  * and D are rebuilt in PyTorch from the graphs Refinery read (scripts/torch_twin.py), checked
@@ -37,9 +37,8 @@ import { discriminatorGraph, generatorGraph, type ModelPair } from '../models/pa
 import { loadPair } from '../models/load.js';
 import { compiledModel, defaultThreads, spinning } from '../onnx/session.js';
 import { Rng } from '../rng.js';
-import { DataTarget } from '../targets/data.js';
-import { GeneratorRunner } from '../targets/generator.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
+import { LatentScorer } from '../targets/scorer.js';
 import type { Tensor } from '../tensor.js';
 import { fixturesDir, repoRoot } from '../testing/fixtures.js';
 import { measureBatch } from './batch.js';
@@ -328,17 +327,14 @@ async function measureStep(c: StepCase, opts: Options, work: string, peak: { gfl
       };
     };
   } else {
-    const gen = await GeneratorRunner.create(pair, { threads: opts.threads });
-    const target = await DataTarget.create(pair, false, { threads: opts.threads });
+    // As the selection methods score their proposals: G then D in one session.
+    const scorer = await LatentScorer.create(pair, { threads: opts.threads });
     let last: Float32Array | undefined;
     fn = async () => {
-      last = await target.logRatio(await gen.generate(z));
+      last = await scorer.score(z);
     };
-    release = async () => {
-      await gen.release();
-      await target.release();
-    };
-    check = async () => ({ operation: 'logRatio(G(z)), no gradient', mean_log_ratio: round(mean(last!), 4) });
+    release = () => scorer.release();
+    check = async () => ({ operation: 'logRatio(G(z)) in one session, no gradient', mean_log_ratio: round(mean(last!), 4) });
   }
   const setupMs = performance.now() - t0;
   const twin = await twinFor(c.fixture, opts, work);

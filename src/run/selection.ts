@@ -1,9 +1,11 @@
 /**
  * Runners of the selection methods (DRS, MH-GAN, SIR): they only score generator proposals with
- * logRatio (no gradients) and choose among them. Each runner draws latents z ~ p0, x = G(z),
- * scores s = logRatio(x) (DataTarget, or the `score` override, e.g. a calibrated or DRE-F-SP
- * critic), and hands the scores to the pure method code in methods/selection/. Rows whose x or
- * score is NaN/Inf are rejections: never accepted or selected, counted in summary.nonFinite.
+ * logRatio (no gradients) and choose among them. Each runner draws latents z ~ p0, scores
+ * s = logRatio(G(z)) (LatentScorer: G then D in one session, or G then the `score` override, e.g.
+ * a calibrated or DRE-F-SP critic), and hands the scores to the pure method code in
+ * methods/selection/; it keeps the chosen latents and generates their samples (G's output is
+ * the same row by row whatever the batch). Rows whose x or score is NaN/Inf are rejections:
+ * never accepted or selected, counted in summary.nonFinite.
  *
  * Random streams, keyed by the index of what they draw, so that output row i depends only on
  * (seed, i) and never on how the run is cut into batches, chunks or shards:
@@ -19,6 +21,7 @@ import type { ModelPair } from '../models/pair.js';
 import { RowStreams, Rng } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
+import { LatentScorer } from '../targets/scorer.js';
 import type { Tensor } from '../tensor.js';
 import { autoBurnIn, DRS_DEFAULTS, type DrsOptions, drsAcceptProbability, drsCalibrate, validateDrs } from '../methods/selection/drs.js';
 import {
@@ -52,10 +55,13 @@ export type DrsRunOptions = Partial<DrsOptions> & SelectionScoreOption;
 export type MhRunOptions = Partial<MhOptions> & SelectionScoreOption;
 export type SirRunOptions = Partial<SirOptions> & SelectionScoreOption;
 
-/** A Proposer over a model pair that also scores arbitrary data and regenerates x from z. */
+/** A Proposer over a model pair that also scores arbitrary data and generates x from z. */
 export interface PairProposer extends Proposer {
+  readonly dataSize: number;
   scoreData(x: Float32Array, rows: number): Promise<Float32Array>;
   generate(z: Float32Array, rows: number): Promise<Float32Array>;
+  /** The samples of latents z [rows, latentDim], ctx.batchSize rows per call. */
+  samplesOf(z: Float32Array, batchSize: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
@@ -64,22 +70,30 @@ function sizeOf(shape: readonly number[]): number {
 }
 
 /**
- * Proposals from a pair: z ~ p0 (row r's latent from streams[r]), x = G(z), s = score(x) where
- * score defaults to DataTarget(pair).logRatio. A row with a non-finite x gets score NaN.
+ * Proposals from a pair: z ~ p0 (row r's latent from streams[r]) and s = score(G(z)), where
+ * score defaults to logRatio (LatentScorer, one session) and an override scores G's output. A
+ * row with a non-finite x gets score NaN. scoreData (real starts) opens a DataTarget when first
+ * called.
  */
 export async function createProposer(pair: ModelPair, score?: ScoreFn): Promise<PairProposer> {
   const latentDim = pair.meta.latentDim;
   const dataShape = pair.meta.dataShape;
   const dataSize = sizeOf(dataShape);
   const gen = await GeneratorRunner.create(pair);
-  let target: DataTarget | undefined;
+  let scorer: LatentScorer | undefined;
   try {
-    if (score === undefined) target = await DataTarget.create(pair, false);
+    if (score === undefined) scorer = await LatentScorer.create(pair);
   } catch (e) {
     await gen.release();
     throw e;
   }
-  const scoreFn: ScoreFn = score ?? ((x) => target!.logRatio(x));
+  let target: Promise<DataTarget> | undefined;
+  const scoreFn: ScoreFn =
+    score ??
+    (async (x) => {
+      target ??= DataTarget.create(pair, false);
+      return (await target).logRatio(x);
+    });
   const scoreData = async (x: Float32Array, rows: number): Promise<Float32Array> => {
     const raw = await scoreFn({ data: x, shape: [rows, ...dataShape] });
     if (raw.length !== rows) fail('shape_mismatch', 'score', `${rows} scores (one per row)`, `${raw.length}`);
@@ -106,14 +120,29 @@ export async function createProposer(pair: ModelPair, score?: ScoreFn): Promise<
       const rows = streams.length;
       const z = new Float32Array(rows * latentDim);
       for (let r = 0; r < rows; r++) fillLatent(pair.meta.latentPrior, streams[r], z.subarray(r * latentDim, (r + 1) * latentDim));
-      const x = await generate(z, rows);
-      return { z, x, score: await scoreData(x, rows) };
+      if (scorer === undefined) return { z, score: await scoreData(await generate(z, rows), rows) };
+      const s = await scorer.score({ data: z, shape: [rows, latentDim] });
+      if (s.length !== rows) fail('shape_mismatch', 'discriminator output', `${rows} scores (one per row)`, `${s.length}`);
+      return { z, score: s };
     },
     scoreData,
     generate,
+    async samplesOf(z: Float32Array, batchSize: number): Promise<Float32Array> {
+      const rows = z.length / latentDim;
+      const out = new Float32Array(rows * dataSize);
+      for (let s = 0; s < rows; s += batchSize) {
+        const k = Math.min(batchSize, rows - s);
+        out.set(await generate(z.subarray(s * latentDim, (s + k) * latentDim), k), s * dataSize);
+      }
+      return out;
+    },
     async release() {
       await gen.release();
-      await target?.release();
+      await scorer?.release();
+      await target?.then(
+        (t) => t.release(),
+        () => undefined,
+      );
     },
   };
 }
@@ -164,8 +193,7 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
   const burnIn = o.burnIn ?? autoBurnIn(ctx.total ?? first + ctx.n);
   const t0 = performance.now();
   const proposer = await createProposer(ctx.pair, score);
-  const { latentDim: d, dataSize: m } = proposer;
-  const samples = new Float32Array(ctx.n * m);
+  const d = proposer.latentDim;
   const latents = new Float32Array(ctx.n * d);
   try {
     // M and gamma: a global quantity of the run, from its own burn-in pool, computed once.
@@ -209,7 +237,6 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
           return;
         }
         if (u < drsAcceptProbability(s, params)) {
-          samples.set(b.x.subarray(k * m, (k + 1) * m), r * m);
           latents.set(b.z.subarray(k * d, (k + 1) * d), r * d);
           accepted.add(r);
         }
@@ -225,7 +252,7 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
           step: round,
           numSteps: 0,
           rows: k,
-          samples: headRows(b.x, k, m),
+          samples: await proposer.generate(headRows(b.z, k, d), k),
           index: Int32Array.from(batch.slice(0, k)),
           accepted: Uint8Array.from(batch.slice(0, k), (r) => (accepted.has(r) ? 1 : 0)),
         });
@@ -233,7 +260,7 @@ export async function runDrs(ctx: RunContext, options: DrsRunOptions = {}): Prom
       ctx.hooks?.onProgress?.(ctx.n - pending.length, ctx.n);
     }
     return {
-      samples,
+      samples: await proposer.samplesOf(latents, ctx.batchSize),
       latents,
       summary: {
         method: 'drs',
@@ -309,18 +336,27 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
       const start = b.start - first;
       const rows = b.rows;
       let init: MhState;
+      // The real starts (chain i at the sample Rng(seed, 0, i) picks), when chains start there.
+      let x0: Float32Array | undefined;
       if (useReal) {
-        // Chain i starts at the real sample Rng(seed, 0, i) picks.
-        const x0 = new Float32Array(rows * m);
+        x0 = new Float32Array(rows * m);
         for (let i = 0; i < rows; i++) {
           const r = new Rng(ctx.seed, 0, b.start + i).int(realRows);
           x0.set(ctx.real!.subarray(r * m, (r + 1) * m), i * m);
         }
-        init = mhInitFromReal(x0, await proposer.scoreData(x0, rows), d, m);
+        init = mhInitFromReal(await proposer.scoreData(x0, rows), d);
       } else {
-        init = mhInitFromProposals(await proposer.propose(RowStreams.range([ctx.seed, 0], b.start).rowsOf(rows)), d, m);
+        init = mhInitFromProposals(await proposer.propose(RowStreams.range([ctx.seed, 0], b.start).rowsOf(rows)), d);
         proposals += rows;
       }
+      // The samples of the first k chains' states: their real start, or their latent's sample.
+      const statesOf = async (s: MhState, k: number): Promise<Float32Array> => {
+        const z = s.z.slice(0, k * d);
+        for (let i = 0; i < k; i++) if (s.atReal[i]) z.fill(0, i * d, (i + 1) * d);
+        const x = await proposer.generate(z, k);
+        for (let i = 0; i < k; i++) if (s.atReal[i]) x.set(x0!.subarray(i * m, (i + 1) * m), i * m);
+        return x;
+      };
       nonFinite += countNonFinite(init.score);
       const hooks = {
         signal: ctx.hooks?.signal,
@@ -330,7 +366,7 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
       const watch = chainWatch<MhState>(ctx.hooks?.watch, 'mh', start, rows, K, async (s, k) => {
         const before = moves;
         moves = s.moves.slice(0, k);
-        return { samples: headRows(s.x, k, m), ...(before ? { accepted: Uint8Array.from(moves, (v, i) => (v !== before[i] ? 1 : 0)) } : {}) };
+        return { samples: await statesOf(s, k), ...(before ? { accepted: Uint8Array.from(moves, (v, i) => (v !== before[i] ? 1 : 0)) } : {}) };
       });
       await watch.start(init);
       const run = await runChain(kernel, init, K, RowStreams.range([ctx.seed, 1], b.start), watch.hooks(hooks));
@@ -344,14 +380,13 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
         const stuck = mhStuckChains(state);
         if (stuck.length === 0) break;
         restarted += stuck.length;
-        const sub0 = mhInitFromProposals(await proposer.propose(stuck.map((i) => new Rng(ctx.seed, 2, b.start + i, round))), d, m);
+        const sub0 = mhInitFromProposals(await proposer.propose(stuck.map((i) => new Rng(ctx.seed, 2, b.start + i, round))), d);
         nonFinite += countNonFinite(sub0.score);
         const subRun = await runChain(kernel, sub0, K, new RowStreams([ctx.seed, 3], (r) => b.start + stuck[r], [round]), { signal: ctx.hooks?.signal });
         tally(subRun.infos, stuck.length);
         const sub = subRun.state;
         proposals += stuck.length * (K + 1);
         stuck.forEach((i, k) => {
-          state.x.set(sub.x.subarray(k * m, (k + 1) * m), i * m);
           state.z.set(sub.z.subarray(k * d, (k + 1) * d), i * d);
           state.score[i] = sub.score[k];
           state.atReal[i] = sub.atReal[k];
@@ -367,7 +402,7 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
           step: K,
           numSteps: K,
           rows: k,
-          samples: headRows(state.x, k, m),
+          samples: await statesOf(state, k),
           index: Int32Array.from({ length: k }, (_, i) => i),
           accepted: Uint8Array.from({ length: k }, (_, i) => (stuckAtEnd.has(i) ? 1 : 0)),
         });
@@ -385,7 +420,7 @@ export async function runMh(ctx: RunContext, options: MhRunOptions = {}): Promis
         if (state.moves[i] === 0) neverMoved++;
         scoreSum += state.score[i];
       }
-      samples.set(state.x, start * m);
+      samples.set(await proposer.samplesOf(state.z, ctx.batchSize), start * m);
       latents.set(state.z, start * d);
     }
     return {
@@ -469,11 +504,7 @@ export async function runSir(ctx: RunContext, options: SirRunOptions = {}): Prom
         const shown = Math.min(P, watch.rows * K);
         const chosen = new Uint8Array(shown);
         for (const i of sel.indices) if (i < shown) chosen[i] = 1;
-        const x = new Float32Array(shown * m);
-        for (let s = 0; s < shown; s += ctx.batchSize) {
-          const rows = Math.min(ctx.batchSize, shown - s);
-          x.set(await proposer.generate(z.subarray(s * d, (s + rows) * d), rows), s * m);
-        }
+        const x = await proposer.samplesOf(z.subarray(0, shown * d), ctx.batchSize);
         await watch.onFrame({
           method: 'sir',
           kind: 'proposals',
@@ -492,10 +523,7 @@ export async function runSir(ctx: RunContext, options: SirRunOptions = {}): Prom
         const k = sel.indices[r - gStart];
         latents.set(z.subarray(k * d, (k + 1) * d), (r - first) * d);
       }
-      for (let r = lo; r < hi; r += ctx.batchSize) {
-        const rows = Math.min(ctx.batchSize, hi - r);
-        samples.set(await proposer.generate(latents.subarray((r - first) * d, (r - first + rows) * d), rows), (r - first) * m);
-      }
+      samples.set(await proposer.samplesOf(latents.subarray((lo - first) * d, (hi - first) * d), ctx.batchSize), (lo - first) * m);
       const w = hi - lo;
       ess += (sel.ess / g) * w;
       essFraction += (sel.ess / P) * w;

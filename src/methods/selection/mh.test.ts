@@ -24,31 +24,33 @@ import {
 const Q = [0.5, 0.3, 0.2];
 const PI = [0.2, 0.4, 0.4];
 
+/** The sample in {0, 1, 2} of latent u (law Q for u ~ U[0, 1)). */
+function category(u: number): number {
+  return u < Q[0] ? 0 : u < Q[0] + Q[1] ? 1 : 2;
+}
+
 /** Proposals x in {0, 1, 2} with law Q (latent = the uniform used), score = logScore(x). */
 function discreteProposer(logScore: (k: number) => number): Proposer {
   return {
     latentDim: 1,
-    dataSize: 1,
     async propose(streams: Rng[]): Promise<ProposalBatch> {
       const rows = streams.length;
       const z = new Float32Array(rows);
-      const x = new Float32Array(rows);
       const score = new Float32Array(rows);
       for (let i = 0; i < rows; i++) {
         const u = streams[i].uniform();
-        const k = u < Q[0] ? 0 : u < Q[0] + Q[1] ? 1 : 2;
         z[i] = u;
-        x[i] = k;
-        score[i] = logScore(k);
+        score[i] = logScore(category(u));
       }
-      return { z, x, score };
+      return { z, score };
     },
   };
 }
 
-function counts(x: Float32Array): number[] {
+/** How many chains sit at each sample, from their latents. */
+function counts(z: Float32Array): number[] {
   const c = [0, 0, 0];
-  for (const v of x) c[v]++;
+  for (const u of z) c[category(u)]++;
   return c;
 }
 
@@ -60,9 +62,9 @@ function zScores(c: number[], p: number[]): number[] {
 test('independent chains reach pi = q r on a discrete space (exact target); r = 1 stays at q (negative control)', async () => {
   const n = 20000;
   const exact = discreteProposer((k) => Math.log(PI[k] / Q[k]));
-  const init = mhInitFromProposals(await exact.propose(RowStreams.range([1, 0], 0).rowsOf(n)), 1, 1);
+  const init = mhInitFromProposals(await exact.propose(RowStreams.range([1, 0], 0).rowsOf(n)), 1);
   const { state, infos } = await runChain(mhKernel(exact), init, 50, RowStreams.range([1, 1], 0));
-  const z = zScores(counts(state.x), PI);
+  const z = zScores(counts(state.z), PI);
   assert.ok(
     z.every((v) => Math.abs(v) < 4),
     `z ${z}`,
@@ -75,27 +77,26 @@ test('independent chains reach pi = q r on a discrete space (exact target); r = 
   assert.ok(Math.abs(meanAcc - acc) < 0.01, `acceptance ${meanAcc} vs ${acc}`);
 
   const flat = discreteProposer(() => 0);
-  const init0 = mhInitFromProposals(await flat.propose(RowStreams.range([1, 0], 0).rowsOf(n)), 1, 1);
+  const init0 = mhInitFromProposals(await flat.propose(RowStreams.range([1, 0], 0).rowsOf(n)), 1);
   const bad = await runChain(mhKernel(flat), init0, 50, RowStreams.range([1, 1], 0));
-  const zb = zScores(counts(bad.state.x), PI);
+  const zb = zScores(counts(bad.state.z), PI);
   assert.ok(
     zb.some((v) => Math.abs(v) > 4),
     `negative control matched pi: ${zb}`,
   );
-  assert.ok(zScores(counts(bad.state.x), Q).every((v) => Math.abs(v) < 4));
+  assert.ok(zScores(counts(bad.state.z), Q).every((v) => Math.abs(v) < 4));
 });
 
 test("acceptance rule: min(1, exp(s' - s)) per chain (binomial check), better proposals always accepted", async () => {
   const n = 40000;
   const lowProposal: Proposer = {
     latentDim: 1,
-    dataSize: 1,
     async propose(streams) {
       const rows = streams.length;
-      return { z: new Float32Array(rows).fill(7), x: new Float32Array(rows).fill(7), score: new Float32Array(rows).fill(Math.log(0.3)) };
+      return { z: new Float32Array(rows).fill(7), score: new Float32Array(rows).fill(Math.log(0.3)) };
     },
   };
-  const init = mhInitFromReal(new Float32Array(n), new Float32Array(n), 1, 1);
+  const init = mhInitFromReal(new Float32Array(n), 1);
   const { state, info } = await mhKernel(lowProposal).step(init, RowStreams.range([5], 0));
   const p = Math.exp(Math.fround(Math.log(0.3)));
   const z = (info.accepted - n * p) / Math.sqrt(n * p * (1 - p));
@@ -105,7 +106,7 @@ test("acceptance rule: min(1, exp(s' - s)) per chain (binomial check), better pr
     info.accepted,
   );
   // From a state with score log 0.3, a proposal with score 0 is always better.
-  const up = mhInitFromReal(new Float32Array(100), new Float32Array(100).fill(Math.log(0.3) - 1), 1, 1);
+  const up = mhInitFromReal(new Float32Array(100).fill(Math.log(0.3) - 1), 1);
   const r = await mhKernel(discreteProposer(() => 0)).step(up, RowStreams.range([6], 0));
   assert.equal(r.info.acceptance, 1);
 });
@@ -113,20 +114,20 @@ test("acceptance rule: min(1, exp(s' - s)) per chain (binomial check), better pr
 test('non-finite proposals are never accepted; a non-finite start takes the first finite proposal; the step is pure', async () => {
   const n = 1000;
   const nanFor2 = discreteProposer((k) => (k === 2 ? NaN : k === 1 ? -Infinity : 0));
-  const init = mhInitFromReal(new Float32Array(n).fill(5), new Float32Array(n).fill(NaN), 1, 1);
-  const before = { x: Float32Array.from(init.x), score: Float64Array.from(init.score), atReal: Uint8Array.from(init.atReal) };
+  const init = mhInitFromReal(new Float32Array(n).fill(NaN), 1);
+  const before = { z: Float32Array.from(init.z), score: Float64Array.from(init.score), atReal: Uint8Array.from(init.atReal) };
   const { state, info } = await mhKernel(nanFor2).step(init, RowStreams.range([7], 0));
-  assert.deepEqual(init.x, before.x);
+  assert.deepEqual(init.z, before.z);
   assert.deepEqual(init.score, before.score);
   assert.deepEqual(init.atReal, before.atReal);
   for (let i = 0; i < n; i++) {
-    // Only the finite proposal (x = 0) can replace the NaN-scored real start.
-    if (state.x[i] !== 5) assert.equal(state.x[i], 0);
-    assert.equal(state.atReal[i], state.x[i] === 5 ? 1 : 0);
+    // Only the finite proposal (x = 0) can replace the NaN-scored real start (latent NaN).
+    if (!Number.isNaN(state.z[i])) assert.equal(category(state.z[i]), 0);
+    assert.equal(state.atReal[i], Number.isNaN(state.z[i]) ? 1 : 0);
   }
   assert.ok(info.nonFinite > 0 && info.nonFinite < n);
   const run = await runChain(mhKernel(nanFor2), state, 30, RowStreams.range([8], 0));
-  for (const v of run.state.x) assert.equal(v, 0);
+  for (const u of run.state.z) assert.equal(category(u), 0);
   assert.deepEqual(mhStuckChains(run.state), []);
   assert.deepEqual(
     mhStuckChains(init),
@@ -135,16 +136,12 @@ test('non-finite proposals are never accepted; a non-finite start takes the firs
 });
 
 test('real starts: chains that never accept stay flagged for restart, others are released', async () => {
-  const init = mhInitFromReal(new Float32Array([1, 2, 3]), new Float32Array([100, -100, 100]), 1, 1);
+  const init = mhInitFromReal(new Float32Array([100, -100, 100]), 1);
   assert.ok(Number.isNaN(init.z[0]));
   const { state } = await runChain(mhKernel(discreteProposer(() => 0)), init, 20, RowStreams.range([9], 0));
   assert.deepEqual(mhStuckChains(state), [0, 2]);
   assert.equal(state.atReal[1], 0);
   assert.ok(state.moves[1] >= 1);
-  assert.throws(
-    () => mhInitFromReal(new Float32Array(5), new Float32Array(2), 1, 2),
-    (e: unknown) => e instanceof RefineryError && e.code === 'shape_mismatch',
-  );
 });
 
 test('option validation names the CLI option', () => {

@@ -11,26 +11,24 @@
  * draws one proposal per chain. A state whose score is non-finite (only possible at the start) is
  * left at the first finite proposal; a proposal with a non-finite score is always rejected.
  *
- * The kernel is pure (init + step); the driver (run/driver.ts runChain) loops over steps.
+ * The kernel is pure (init + step); the driver (run/driver.ts runChain) loops over steps. States
+ * are latents and scores: the driver generates the samples of the chains it returns.
  */
 import { fail } from '../../errors.js';
 import type { Rng } from '../../rng.js';
 import type { Kernel, StepInfo } from '../../run/kernel.js';
 
-/** One batch of generator proposals: latents, samples and their scores (non-finite = unusable). */
+/** One batch of generator proposals: latents and the scores of their samples (non-finite = unusable). */
 export interface ProposalBatch {
   /** [rows, latentDim]. */
   z: Float32Array;
-  /** [rows, dataSize]. */
-  x: Float32Array;
-  /** logRatio per row (float32 from the model; NaN/Inf mark rows that must never be selected). */
+  /** logRatio(G(z)) per row (float32 from the model; NaN/Inf mark rows that must never be selected). */
   score: Float32Array;
 }
 
-/** Draws `rows` latents from the prior with `rng`, generates and scores them. */
+/** Draws latents from the prior and scores their samples. */
 export interface Proposer {
   readonly latentDim: number;
-  readonly dataSize: number;
   /** One proposal per stream: row r's latent drawn from streams[r] (which advances). */
   propose(streams: Rng[]): Promise<ProposalBatch>;
 }
@@ -64,12 +62,9 @@ export interface MhState {
   /** Chains. */
   n: number;
   latentDim: number;
-  dataSize: number;
   /** Steps taken. */
   t: number;
-  /** Current samples [n, dataSize]. */
-  x: Float32Array;
-  /** Their latents [n, latentDim] (NaN for a real start). */
+  /** The current states' latents [n, latentDim] (NaN for a real start). */
   z: Float32Array;
   /** Their scores (float64 copy of the model's float32). */
   score: Float64Array;
@@ -80,14 +75,12 @@ export interface MhState {
 }
 
 /** Chains starting at generator draws (a proposal batch). */
-export function mhInitFromProposals(b: ProposalBatch, latentDim: number, dataSize: number): MhState {
+export function mhInitFromProposals(b: ProposalBatch, latentDim: number): MhState {
   const n = b.score.length;
   return {
     n,
     latentDim,
-    dataSize,
     t: 0,
-    x: Float32Array.from(b.x),
     z: Float32Array.from(b.z),
     score: Float64Array.from(b.score),
     atReal: new Uint8Array(n),
@@ -95,16 +88,13 @@ export function mhInitFromProposals(b: ProposalBatch, latentDim: number, dataSiz
   };
 }
 
-/** Chains starting at real samples x [n, dataSize] with their scores. */
-export function mhInitFromReal(x: Float32Array, score: ArrayLike<number>, latentDim: number, dataSize: number): MhState {
+/** Chains starting at real samples, given their scores (the driver keeps the samples). */
+export function mhInitFromReal(score: ArrayLike<number>, latentDim: number): MhState {
   const n = score.length;
-  if (x.length !== n * dataSize) fail('shape_mismatch', 'real', `${n * dataSize} values (${n} rows of ${dataSize})`, `${x.length}`);
   return {
     n,
     latentDim,
-    dataSize,
     t: 0,
-    x: Float32Array.from(x),
     z: new Float32Array(n * latentDim).fill(NaN),
     score: Float64Array.from(score),
     atReal: new Uint8Array(n).fill(1),
@@ -120,13 +110,10 @@ export function mhKernel(proposer: Proposer): Kernel<MhState> {
   return {
     name: 'mh',
     async step(s, rows) {
-      const { n, latentDim: d, dataSize: m } = s;
+      const { n, latentDim: d } = s;
       const streams = Array.from({ length: n }, (_, r) => rows.row(r));
       const b = await proposer.propose(streams);
-      if (b.score.length !== n || b.x.length !== n * m || b.z.length !== n * d) {
-        fail('internal', 'mh proposer', `${n} proposals`, `${b.score.length} scores, ${b.x.length} values, ${b.z.length} latents`);
-      }
-      const x = Float32Array.from(s.x);
+      if (b.score.length !== n || b.z.length !== n * d) fail('internal', 'mh proposer', `${n} proposals`, `${b.score.length} scores, ${b.z.length} latents`);
       const z = Float32Array.from(s.z);
       const score = Float64Array.from(s.score);
       const atReal = Uint8Array.from(s.atReal);
@@ -144,7 +131,6 @@ export function mhKernel(proposer: Proposer): Kernel<MhState> {
         else accept = Math.log(u) < prop - score[i];
         if (accept) {
           accepted++;
-          x.set(b.x.subarray(i * m, (i + 1) * m), i * m);
           z.set(b.z.subarray(i * d, (i + 1) * d), i * d);
           score[i] = prop;
           atReal[i] = 0;
@@ -157,7 +143,7 @@ export function mhKernel(proposer: Proposer): Kernel<MhState> {
       }
       // accepted: count of accepted proposals; score: mean logRatio of the chains' current states (over those with a finite one).
       const info: StepInfo = { acceptance: accepted / n, gradNorm: 0, nonFinite, accepted, score: finiteStates > 0 ? scoreSum / finiteStates : 0 };
-      return { state: { n, latentDim: d, dataSize: m, t: s.t + 1, x, z, score, atReal, moves }, info };
+      return { state: { n, latentDim: d, t: s.t + 1, z, score, atReal, moves }, info };
     },
   };
 }
