@@ -3,7 +3,7 @@
  * nodes appended to the same graph, so one graph computes values and gradients in a single run,
  * and the emitted gradient graph can itself be differentiated again (e.g. for gradient penalties).
  */
-import type { Graph } from './graph.js';
+import type { Graph, Node } from './graph.js';
 import { opDef } from './ops/registry.js';
 import { addGrads, filled, unsupported } from './ops/util.js';
 
@@ -29,6 +29,18 @@ export function differentiateReached(g: Graph, seeds: Record<string, string>, wr
   }
   const grads = new Map<string, string>(Object.entries(seeds));
   const nodes = g.nodes.slice();
+  // The forward graph's readers of each value (built when a rule first asks).
+  let readers: Map<string, Node[]> | undefined;
+  const soleReader = (value: string): Node | undefined => {
+    if (value in seeds || g.outputs.includes(value)) return undefined;
+    if (readers === undefined) {
+      readers = new Map();
+      for (const n of nodes) for (const i of new Set(n.inputs)) if (i !== '') readers.set(i, [...(readers.get(i) ?? []), n]);
+    }
+    const r = readers.get(value);
+    return r?.length === 1 ? r[0] : undefined;
+  };
+  const gradOf = (value: string) => grads.get(value);
   for (let k = nodes.length - 1; k >= 0; k--) {
     const node = nodes[k];
     const dy = node.outputs.map((o) => (o === '' ? undefined : grads.get(o)));
@@ -37,7 +49,14 @@ export function differentiateReached(g: Graph, seeds: Record<string, string>, wr
     const def = opDef(node);
     if (def.constantOutput) continue;
     if (!def.grad) unsupported(node, 'an operator with a gradient rule', `operator ${node.op}`);
-    const dx = def.grad({ g, node, dy, needs: (i) => node.inputs[i] !== undefined && node.inputs[i] !== '' && forward.has(node.inputs[i]) });
+    const dx = def.grad({
+      g,
+      node,
+      dy,
+      needs: (i) => node.inputs[i] !== undefined && node.inputs[i] !== '' && forward.has(node.inputs[i]),
+      soleReader,
+      gradOf,
+    });
     node.inputs.forEach((inp, i) => {
       const d = dx[i];
       if (d === undefined || inp === '' || !forward.has(inp)) return;

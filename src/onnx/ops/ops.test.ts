@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { differentiate } from '../autodiff.js';
-import { type Attr, float, type Graph, int, ints, str } from '../graph.js';
+import { type Attr, float, Graph, int, ints, str } from '../graph.js';
+import { Session } from '../session.js';
 import { gradCheck, type CheckInput } from '../../testing/gradcheck.js';
 import { Rng } from '../../rng.js';
 
@@ -387,6 +388,18 @@ const cases: Case[] = [
       return g.op('Add', [x, g.op('MatMul', [g.op('Softmax', [s], { axis: int(-1) }), v])]);
     },
   },
+  {
+    // SAGAN's layout: features [N, C, HW], attention softmax over the last axis, O = V P^T.
+    name: 'self-attention block, values times the transposed weights',
+    inputs: [{ name: 'x', shape: [2, 3, 5] }],
+    build: (g, [x]) => {
+      const f = g.op('MatMul', [constant(g, [2, 3], 21), x]);
+      const k = g.op('MatMul', [constant(g, [2, 3], 22), x]);
+      const v = g.op('MatMul', [constant(g, [3, 3], 23), x]);
+      const p = g.op('Softmax', [g.op('MatMul', [g.op('Transpose', [f], { perm: ints([0, 2, 1]) }), k])], { axis: int(-1) });
+      return g.op('Add', [x, g.op('MatMul', [v, g.op('Transpose', [p], { perm: ints([0, 2, 1]) })])]);
+    },
+  },
   // Reductions beyond sums and means (values far apart: no ties, no switch of the maximum).
   {
     name: 'ReduceMax over axis 1',
@@ -721,4 +734,52 @@ test('second-order: gradient of a gradient penalty of an MLP matches finite diff
     ],
   );
   assert.ok(r.worst < TOL, `worst ${r.worst}: ${JSON.stringify(r.details)}`);
+});
+
+test("softmax backward of attention: row sums over the product's output, not the [i, j] map (both layouts); a second reader of the weights keeps the plain rule", async () => {
+  // O = P V (P on the left) and O = V P^T (SAGAN's), P = softmax over the last axis of a [2, 6, 6] map.
+  const layouts = {
+    left: (g: Graph, p: string, v: string) => g.op('MatMul', [p, g.op('Transpose', [v], { perm: ints([0, 2, 1]) })]),
+    right: (g: Graph, p: string, v: string) => g.op('MatMul', [v, g.op('Transpose', [p], { perm: ints([0, 2, 1]) })]),
+  };
+  const x = new Rng(31).fillNormal(new Float32Array(2 * 4 * 6));
+  for (const [layout, attend] of Object.entries(layouts)) {
+    const run = async (secondReader: boolean) => {
+      const g = new Graph();
+      const xi = g.addInput('x', 'float32', [2, 4, 6]);
+      const q = g.op('MatMul', [constant(g, [3, 4], 41), xi]);
+      const k = g.op('MatMul', [constant(g, [3, 4], 42), xi]);
+      const v = g.op('MatMul', [constant(g, [4, 4], 43), xi]);
+      const p = g.op('Softmax', [g.op('MatMul', [g.op('Transpose', [q], { perm: ints([0, 2, 1]) }), k])], { axis: int(-1) });
+      const o = attend(g, p, v);
+      let y = g.op('Mul', [o, constant(g, g.shape(o) as number[], 44)]);
+      // A reader that adds 0 to the value but takes P's gradient apart from the product.
+      if (secondReader) y = g.op('Add', [y, g.op('Mul', [g.op('ReduceSum', [p, g.int64s([1, 2])], { keepdims: int(1) }), g.scalar(0)])]);
+      const loss = g.op('ReduceSum', [y, g.int64s([0, 1, 2])], { keepdims: int(0) });
+      const before = g.nodes.length;
+      const grad = differentiate(
+        g,
+        { [loss]: g.op('ConstantOfShape', [g.shapeOf(loss)], { value: { type: 'tensor', v: { dtype: 'float32', dims: [1], data: Float32Array.of(1) } } }) },
+        [xi],
+      ).get(xi)!;
+      // Backward nodes that sum over a value of the map's shape [2, 6, 6].
+      const mapSums = g.nodes.slice(before).filter((n) => n.op === 'ReduceSum' && g.shape(n.inputs[0]).join() === '2,6,6').length;
+      g.outputs = [grad];
+      const s = await Session.create(g, { threads: 1 });
+      const out = (await s.run({ x: { data: x, shape: [2, 4, 6] } }))[grad].data;
+      await s.release();
+      return { out, mapSums };
+    };
+    const fast = await run(false);
+    const plain = await run(true);
+    assert.equal(fast.mapSums, 0, layout);
+    assert.equal(plain.mapSums, 1, `${layout}: the plain rule sums over the map`);
+    let err = 0;
+    let scale = 0;
+    for (let i = 0; i < fast.out.length; i++) {
+      err = Math.max(err, Math.abs(fast.out[i] - plain.out[i]));
+      scale = Math.max(scale, Math.abs(plain.out[i]));
+    }
+    assert.ok(err / scale < 1e-5, `${layout}: relative difference ${err / scale}`);
+  }
 });

@@ -1,5 +1,5 @@
 /** Reductions and normalisations: ReduceSum, ReduceMean, Softmax, LogSoftmax, BatchNormalization. */
-import { attrFloat, attrInt, attrInts, int, type Dim, type Graph, type Node } from '../graph.js';
+import { attrFloat, attrInt, attrInts, int, ints, type Dim, type Graph, type Node } from '../graph.js';
 import type { GradCtx, OpDef } from './types.js';
 import { normAxis, staticSize, unsupported } from './util.js';
 
@@ -24,6 +24,39 @@ function reduceInfer(g: Graph, node: Node) {
     else if (keep) out.push(1);
   });
   return [{ dtype: g.dtype(node.inputs[0]), shape: out }];
+}
+
+/**
+ * The softmax gradient's row sums sum_j dP_ij P_ij, for attention weights P = softmax(S) over the
+ * last axis whose only use is a product with values V: O = P V (P on the left) or O = V P^T (P
+ * transposed on the right, SAGAN's layout). There, sum_j dP_ij P_ij = sum_c dO_ic O_ic (or
+ * sum_c dO_ci O_ci): a product and a sum over the [.., i, c] output instead of the [.., i, j]
+ * map (256 x 256 per image at 16 x 16 against 64 channels in the SAGAN fixture), the same value
+ * up to rounding. Undefined where the pattern does not hold (the plain rule applies).
+ */
+function attentionRowDot(ctx: GradCtx, p: string, axis: number): string | undefined {
+  const { g } = ctx;
+  const r = g.rank(p);
+  if (r < 2 || axis !== r - 1) return undefined;
+  // The permutation that swaps the last two axes.
+  const swap = Array.from({ length: r }, (_, i) => (i < r - 2 ? i : 2 * r - 3 - i));
+  let reader = ctx.soleReader(p);
+  let transposed = false;
+  if (reader?.op === 'Transpose') {
+    const perm = attrInts(reader, 'perm');
+    if (!perm || perm.join() !== swap.join()) return undefined;
+    const pt = reader.outputs[0];
+    reader = ctx.soleReader(pt);
+    if (reader?.op !== 'MatMul' || reader.inputs[1] !== pt || reader.inputs[0] === pt) return undefined;
+    transposed = true;
+  } else if (reader?.op !== 'MatMul' || reader.inputs[0] !== p || reader.inputs[1] === p) return undefined;
+  const o = reader.outputs[0];
+  const dO = ctx.gradOf(o);
+  // O has P's batch axes (broadcasting V's would sum over them).
+  const [so, sp] = [g.shape(o), g.shape(p)];
+  if (dO === undefined || so.length !== r || so.slice(0, r - 2).some((d, i) => d !== sp[i])) return undefined;
+  const sum = g.op('ReduceSum', [g.op('Mul', [dO, o]), g.int64s([transposed ? r - 2 : r - 1])], { keepdims: int(1) });
+  return transposed ? g.op('Transpose', [sum], { perm: ints(swap) }) : sum;
 }
 
 /** Broadcast a reduction's output gradient back over the reduced axes. */
@@ -115,7 +148,7 @@ export const reduceOps: OpDef[] = [
       if (dy === undefined || !ctx.needs(0)) return [undefined];
       const y = node.outputs[0];
       const axis = normAxis(node, attrInt(node, 'axis', -1), g.rank(y));
-      const dot = g.op('ReduceSum', [g.op('Mul', [dy, y]), g.int64s([axis])], { keepdims: int(1) });
+      const dot = attentionRowDot(ctx, y, axis) ?? g.op('ReduceSum', [g.op('Mul', [dy, y]), g.int64s([axis])], { keepdims: int(1) });
       return [g.op('Mul', [y, g.op('Sub', [dy, dot])])];
     },
   },

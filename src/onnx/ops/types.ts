@@ -13,6 +13,16 @@ export interface GradCtx {
   dy: (string | undefined)[];
   /** Whether input i needs a gradient. */
   needs(i: number): boolean;
+  /**
+   * The one node of the forward graph that reads `value`, when exactly one does and `value` is
+   * neither a graph output nor a seed (so all of its gradient flows through that node).
+   */
+  soleReader(value: string): Node | undefined;
+  /**
+   * The gradient of a value that a later node of the forward graph produces (complete: every
+   * later node has been differentiated); undefined where none flows.
+   */
+  gradOf(value: string): string | undefined;
 }
 
 export interface OpDef {
