@@ -45,7 +45,9 @@ export async function extractFeatures(model: OnnxModel, x: Tensor, options: Feat
       if (options.signal?.aborted) throw new RefineryError('cancelled', [{ path, expected: `${n} samples`, received: `a stop after ${start}` }]);
       const rows = Math.min(batchSize, n - start);
       const r = (
-        await session.run({ [g.inputs[0].name]: { data: x.data.subarray(start * size, (start + rows) * size), shape: [rows, ...rowShape] } }, [g.outputs[0]])
+        await session.runRows({ [g.inputs[0].name]: { data: x.data.subarray(start * size, (start + rows) * size), shape: [rows, ...rowShape] } }, [
+          g.outputs[0],
+        ])
       )[g.outputs[0]];
       if (out === undefined) {
         k = r.data.length / rows;

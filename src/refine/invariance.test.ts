@@ -2,8 +2,8 @@
  * Row i of a run depends only on (seed, i): the same bytes whatever the chunk size, batch size,
  * thread count or shard split, for every method of the registry. Run on the mlp2d fixture (real
  * ONNX G and D, Gemm + Relu) for all methods and on dcgan32 (convolutions, batch norm) for one
- * method of each kind. The comparisons are bit-for-bit: onnxruntime's CPU kernels compute each row
- * of these models alike whatever the batch around it (measured here for batches of 1 to 96).
+ * method of each kind, and on a small pair with a pixel norm (whose one-row batches onnxruntime
+ * sums in another order: sessions run a single row as two). The comparisons are bit-for-bit.
  * Negative control: another seed gives other bytes.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +13,9 @@ import type { ModelPair } from '../models/pair.js';
 import { loadPair } from '../models/load.js';
 import { fixturesDir } from '../testing/fixtures.js';
 import { join } from 'node:path';
+import { Graph, int, ints } from '../onnx/graph.js';
+import { Session } from '../onnx/session.js';
+import { Rng } from '../rng.js';
 import { refine, type RefineOptions } from './refine.js';
 import { METHOD_IDS, type MethodId } from './registry.js';
 import { SMALL_SETTINGS as SMALL } from '../testing/small.js';
@@ -101,4 +104,45 @@ test('with a calibrated D (logistic and isotonic): the same bytes however the ru
 test('on dcgan32 (convolutions): ddls, sir and mh give the same bytes however the run is cut', async () => {
   const dcgan = loadPair({ run: join(fixturesDir(), 'dcgan32') });
   for (const method of ['ddls', 'sir', 'mh'] as const) await checkMethod(dcgan, method, 13, undefined);
+});
+
+/**
+ * A generator with a pixel norm over channels (the MNIST bench's DCGAN has one) and a dense D:
+ * onnxruntime sums a one-row [1, C, HW] reduction in another order than a batch's, so a row run
+ * alone got other bits until sessions ran single rows as two (Session.runRows).
+ */
+function pixelNormPair(): ModelPair {
+  const rng = new Rng(11);
+  const weights = (g: Graph, rows: number, cols: number) => g.float32(rng.fillNormal(new Float32Array(rows * cols), 0, 1 / Math.sqrt(rows)), [rows, cols]);
+  const g = new Graph();
+  const z = g.addInput('z', 'float32', ['batch', 8]);
+  const h = g.op('Reshape', [g.op('MatMul', [z, weights(g, 8, 16 * 16)]), g.int64s([-1, 16, 4, 4])]);
+  const meanSquare = g.op('ReduceMean', [g.op('Mul', [h, h])], { axes: ints([1]), keepdims: int(1) });
+  g.add('Tanh', [g.op('Div', [h, g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(1e-8)])])])], {}, ['x']);
+  g.outputs = ['x'];
+  const d = new Graph();
+  const x = d.addInput('x', 'float32', ['batch', 16, 4, 4]);
+  d.add('MatMul', [d.op('Flatten', [x]), weights(d, 256, 1)], {}, ['logit']);
+  d.outputs = ['logit'];
+  return {
+    generator: g,
+    discriminator: d,
+    meta: { latentDim: 8, latentPrior: 'normal', dataShape: [16, 4, 4], dOutput: 'logit' },
+    files: { generator: '<pixel norm>', discriminator: '<dense>' },
+  };
+}
+
+test('with a pixel-norm generator (a one-row batch sums otherwise): drs, mh, sir and ddls give the same bytes however the run is cut', async () => {
+  const pair = pixelNormPair();
+  // The control: this generator run on one row alone differs from the row in a batch.
+  const s = await Session.create(pair.generator as Graph, { threads: 2 });
+  const z = new Rng(4).fillNormal(new Float32Array(3 * 8));
+  const batch = (await s.run({ z: { data: z, shape: [3, 8] } })).x.data;
+  const alone = (await s.run({ z: { data: z.subarray(0, 8), shape: [1, 8] } })).x.data;
+  await s.release();
+  assert.ok(
+    alone.some((v, i) => v !== batch[i]),
+    'one row alone matched the batch: this pair shows nothing',
+  );
+  for (const method of ['drs', 'mh', 'sir', 'ddls'] as const) await checkMethod(pair, method, 13, undefined);
 });

@@ -122,11 +122,11 @@ export class LatentRatioField implements RatioField {
   }
 
   async logRatio(z: Tensor): Promise<Float32Array> {
-    return (await this.session.run({ z }, [this.names[0]]))[this.names[0]].data;
+    return (await this.session.runRows({ z }, [this.names[0]]))[this.names[0]].data;
   }
 
   async logRatioAndGrad(z: Tensor): Promise<{ logRatio: Float32Array; grad: Float32Array }> {
-    const out = await this.session.run({ z });
+    const out = await this.session.runRows({ z });
     return { logRatio: out[this.names[0]].data, grad: out[this.names[1]].data };
   }
 

@@ -24,11 +24,11 @@ export class DataTarget {
   }
 
   async logRatio(x: Tensor): Promise<Float32Array> {
-    return (await this.session.run({ x }, [this.names[0]]))[this.names[0]].data;
+    return (await this.session.runRows({ x }, [this.names[0]]))[this.names[0]].data;
   }
 
   async logRatioAndGrad(x: Tensor): Promise<{ logRatio: Float32Array; grad: Float32Array }> {
-    const out = await this.session.run({ x });
+    const out = await this.session.runRows({ x });
     return { logRatio: out[this.names[0]].data, grad: out[this.names[1]].data };
   }
 

@@ -118,7 +118,7 @@ export class DgflowField implements DriftField {
 
   async evaluate(x: Tensor): Promise<{ logRatio: Float32Array; drift: Float32Array }> {
     const input = this.session.inputNames[0];
-    const out = await this.session.run({ [input]: x });
+    const out = await this.session.runRows({ [input]: x });
     return { logRatio: out[this.names[0]].data, drift: out[this.names[1]].data };
   }
 

@@ -18,7 +18,7 @@ export class GeneratorRunner {
   }
 
   async generate(z: Tensor): Promise<Tensor> {
-    return (await this.session.run({ [this.input]: z }, [this.output]))[this.output];
+    return (await this.session.runRows({ [this.input]: z }, [this.output]))[this.output];
   }
 
   release(): Promise<void> {

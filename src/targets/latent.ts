@@ -53,7 +53,7 @@ export class LatentTarget {
   }
 
   async evaluate(z: Tensor): Promise<LatentEvaluation> {
-    const out = await this.session.run({ z });
+    const out = await this.session.runRows({ z });
     const [e, gr, lr] = this.names;
     return { energy: out[e].data, grad: out[gr].data, logRatio: out[lr].data };
   }

@@ -45,7 +45,7 @@ export class LatentScorer {
 
   /** logRatio(G(z)) per row of z [rows, latentDim] (NaN where G(z) is not finite). */
   async score(z: Tensor): Promise<Float32Array> {
-    return (await this.session.run({ z }, [this.output]))[this.output].data;
+    return (await this.session.runRows({ z }, [this.output]))[this.output].data;
   }
 
   release(): Promise<void> {

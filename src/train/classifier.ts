@@ -267,7 +267,7 @@ export async function measure(classifier: Graph, set: LabelledImages, shape: num
   try {
     for (let start = 0; start < set.n; start += 500) {
       const rows = Math.min(500, set.n - start);
-      const logits = (await s.run({ x: { data: set.data.subarray(start * size, (start + rows) * size), shape: [rows, ...shape] } })).logits.data;
+      const logits = (await s.runRows({ x: { data: set.data.subarray(start * size, (start + rows) * size), shape: [rows, ...shape] } })).logits.data;
       for (let i = 0; i < rows; i++) {
         let best = 0;
         for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;

@@ -92,7 +92,7 @@ export async function trainCorrector(
   const ganSamples = async (n: number, rng: Rng): Promise<Float32Array> => {
     const z = new Float32Array(n * k);
     for (let i = 0; i < n; i++) fillLatent(gan.meta.latentPrior, rng, z.subarray(i * k, (i + 1) * k));
-    return (await session.run({ [gg.inputs[0].name]: { data: z, shape: [n, k] } }, [gg.outputs[0]]))[gg.outputs[0]].data;
+    return (await session.runRows({ [gg.inputs[0].name]: { data: z, shape: [n, k] } }, [gg.outputs[0]]))[gg.outputs[0]].data;
   };
   const { out, signal, onProgress, ...rest } = options;
   try {

@@ -250,7 +250,7 @@ async function extract(
     for (let start = 0; start < rows; start += chunk) {
       if (signal?.aborted) throw new RefineryError('cancelled', [{ path: 'dre-f-sp features', expected: 'to finish', received: 'a stop' }]);
       const r = Math.min(chunk, rows - start);
-      const res = (await session.run({ x: { data: data.subarray(start * size, (start + r) * size), shape: [r, ...dataShape] } }))[g.outputs[0]];
+      const res = (await session.runRows({ x: { data: data.subarray(start * size, (start + r) * size), shape: [r, ...dataShape] } }))[g.outputs[0]];
       if (res.data.length !== r * k) fail('shape_mismatch', 'dreFeatures output', `${r * k} values`, String(res.data.length));
       out.set(res.data, start * k);
     }
@@ -553,7 +553,7 @@ async function scoreMlp(
   try {
     for (let s = 0; s < rows; s += chunk) {
       const r = Math.min(chunk, rows - s);
-      out.set((await hs.run({ z: { data: z.subarray(s * k, (s + r) * k), shape: [r, k] } }))[head.outputs[0]].data, s);
+      out.set((await hs.runRows({ z: { data: z.subarray(s * k, (s + r) * k), shape: [r, k] } }))[head.outputs[0]].data, s);
     }
   } finally {
     await hs.release();
