@@ -35,7 +35,14 @@ export function differentiateReached(g: Graph, seeds: Record<string, string>, wr
     if (value in seeds || g.outputs.includes(value)) return undefined;
     if (readers === undefined) {
       readers = new Map();
-      for (const n of nodes) for (const i of new Set(n.inputs)) if (i !== '') readers.set(i, [...(readers.get(i) ?? []), n]);
+      for (const n of nodes) {
+        for (const i of new Set(n.inputs)) {
+          if (i === '') continue;
+          const list = readers.get(i);
+          if (list) list.push(n);
+          else readers.set(i, [n]);
+        }
+      }
     }
     const r = readers.get(value);
     return r?.length === 1 ? r[0] : undefined;

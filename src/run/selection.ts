@@ -60,7 +60,7 @@ export interface PairProposer extends Proposer {
   readonly dataSize: number;
   scoreData(x: Float32Array, rows: number): Promise<Float32Array>;
   generate(z: Float32Array, rows: number): Promise<Float32Array>;
-  /** The samples of latents z [rows, latentDim], ctx.batchSize rows per call. */
+  /** The samples of latents z [rows, latentDim], generated `batchSize` rows per call. */
   samplesOf(z: Float32Array, batchSize: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
