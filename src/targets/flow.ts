@@ -29,8 +29,8 @@ import { filled, fmtShape } from '../onnx/ops/util.js';
 import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Tensor } from '../tensor.js';
-import { appendLogRatio, priorEnergy } from './logratio.js';
-import { generatorGraph, discriminatorGraph } from '../models/pair.js';
+import { appendGenerator, appendLogRatio, priorEnergy } from './logratio.js';
+import { discriminatorGraph } from '../models/pair.js';
 
 /** The f-divergences DGflow can follow: KL, Jensen-Shannon and log D. */
 export const DIVERGENCES = ['kl', 'js', 'logd'] as const;
@@ -83,7 +83,7 @@ export function dgflowDriftGraph(pair: ModelPair, o: FlowGraphOptions): Graph {
   g.name = `dgflow_${o.divergence}_${o.space}`;
   const latent = o.space === 'latent';
   const input = latent ? g.addInput('z', 'float32', ['batch', pair.meta.latentDim]) : g.addInput('x', 'float32', ['batch', ...pair.meta.dataShape]);
-  const x = latent ? inline(g, generatorGraph(pair), 'g/', { [generatorGraph(pair).inputs[0].name]: input })[generatorGraph(pair).outputs[0]] : input;
+  const x = latent ? appendGenerator(g, pair, input) : input;
   let l = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
   if (o.corrector) {
     const c = inline(g, o.corrector, 'c/', { [o.corrector.inputs[0].name]: x })[o.corrector.outputs[0]];

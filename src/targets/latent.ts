@@ -3,13 +3,12 @@
  * gradient, computed by one ONNX graph (G then D, then the emitted backward pass).
  */
 import { differentiate, onesLike } from '../onnx/autodiff.js';
-import { inline } from '../onnx/compose.js';
 import { Graph } from '../onnx/graph.js';
 import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Tensor } from '../tensor.js';
-import { appendLogRatio, priorEnergy } from './logratio.js';
-import { generatorGraph, discriminatorGraph } from '../models/pair.js';
+import { appendGenerator, appendLogRatio, priorEnergy } from './logratio.js';
+import { discriminatorGraph } from '../models/pair.js';
 
 export interface LatentEvaluation {
   /** E(z) per row. */
@@ -29,7 +28,7 @@ export interface LatentTargetOptions extends SessionOptions {
 export function latentEnergyGraph(pair: ModelPair, options: LatentTargetOptions = {}): Graph {
   const g = new Graph();
   const z = g.addInput('z', 'float32', ['batch', pair.meta.latentDim]);
-  const x = inline(g, generatorGraph(pair), 'g/', { [generatorGraph(pair).inputs[0].name]: z })[generatorGraph(pair).outputs[0]];
+  const x = appendGenerator(g, pair, z);
   const logRatio = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
   const weighted = options.temperature === undefined || options.temperature === 1 ? logRatio : g.op('Mul', [logRatio, g.scalar(options.temperature)]);
   // Uniform prior: -log p0 is constant inside the box (the kernel keeps z inside).

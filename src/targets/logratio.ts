@@ -5,7 +5,14 @@
 import { inline } from '../onnx/compose.js';
 import { type Graph, int, ints } from '../onnx/graph.js';
 import type { DOutput, LatentPrior } from '../models/meta.js';
+import { generatorGraph, type ModelPair } from '../models/pair.js';
 import { NONPARAMETRIC_PRIOR } from '../models/prior.js';
+
+/** Append G on the latents `z` [batch, latentDim] to `g` and return the name of its samples x. */
+export function appendGenerator(g: Graph, pair: Pick<ModelPair, 'generator'>, z: string): string {
+  const generator = generatorGraph(pair);
+  return inline(g, generator, 'g/', { [generator.inputs[0].name]: z })[generator.outputs[0]];
+}
 
 /**
  * Append D on `x` to `g` and return the name of logRatio [batch]. `feeds` wires D's other inputs
