@@ -3,7 +3,7 @@
  * nodes appended to the same graph, so one graph computes values and gradients in a single run,
  * and the emitted gradient graph can itself be differentiated again (e.g. for gradient penalties).
  */
-import type { Graph, Node } from './graph.js';
+import { type Graph, type Node, readersOf } from './graph.js';
 import { opDef } from './ops/registry.js';
 import { addGrads, filled, unsupported } from './ops/util.js';
 
@@ -33,17 +33,7 @@ export function differentiateReached(g: Graph, seeds: Record<string, string>, wr
   let readers: Map<string, Node[]> | undefined;
   const soleReader = (value: string): Node | undefined => {
     if (value in seeds || g.outputs.includes(value)) return undefined;
-    if (readers === undefined) {
-      readers = new Map();
-      for (const n of nodes) {
-        for (const i of new Set(n.inputs)) {
-          if (i === '') continue;
-          const list = readers.get(i);
-          if (list) list.push(n);
-          else readers.set(i, [n]);
-        }
-      }
-    }
+    readers ??= readersOf(nodes);
     const r = readers.get(value);
     return r?.length === 1 ? r[0] : undefined;
   };

@@ -14,7 +14,7 @@
  *   (rewriteConvTransposes), and the gradient's ReLU masks and constant scalings of feature maps
  *   depthwise Convs that stay in onnxruntime's blocked layout (nchwcMasks, nchwcScales).
  */
-import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node } from './graph.js';
+import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node, readersOf } from './graph.js';
 import { foldUpsampling } from './phases.js';
 import { Rewriter } from './rewriter.js';
 
@@ -71,10 +71,9 @@ function folded(g: Graph, layer: Node, s: Float64Array, t: Float64Array): { w: C
 
 /** A test of whether a value of g is read by one node alone and is not a graph output. */
 function readOnce(g: Graph): (v: string) => boolean {
-  const readers = new Map<string, number>();
-  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const readers = readersOf(g.nodes);
   const outputs = new Set(g.outputs);
-  return (v) => readers.get(v) === 1 && !outputs.has(v);
+  return (v) => readers.get(v)?.length === 1 && !outputs.has(v);
 }
 
 /**
@@ -353,14 +352,7 @@ function scalarConst(g: Graph, name: string): number | undefined {
  * gradient belongs to is NaN then too). The same graph when there is no such mask.
  */
 export function nchwcMasks(g: Graph): Graph {
-  const readers = new Map<string, Node[]>();
-  for (const n of g.nodes) {
-    for (const i of n.inputs) {
-      const r = readers.get(i);
-      if (r) r.push(n);
-      else readers.set(i, [n]);
-    }
-  }
+  const readers = readersOf(g.nodes);
   // The masks: Cast to float32 of Greater(y, 0), y [N, 16k, H, W] float32.
   const masks = new Map<Node, { y: string; channels: number }>();
   for (const n of g.nodes) {

@@ -289,6 +289,20 @@ export class Graph implements OnnxModel {
   }
 }
 
+/** The nodes among `nodes` that read each value, once per input slot that reads it. */
+export function readersOf(nodes: readonly Node[]): Map<string, Node[]> {
+  const readers = new Map<string, Node[]>();
+  for (const n of nodes) {
+    for (const i of n.inputs) {
+      if (i === '') continue;
+      const list = readers.get(i);
+      if (list) list.push(n);
+      else readers.set(i, [n]);
+    }
+  }
+  return readers;
+}
+
 export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
 }

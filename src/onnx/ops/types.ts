@@ -14,8 +14,8 @@ export interface GradCtx {
   /** Whether input i needs a gradient. */
   needs(i: number): boolean;
   /**
-   * The one node of the forward graph that reads `value`, when exactly one does and `value` is
-   * neither a graph output nor a seed (so all of its gradient flows through that node).
+   * The one node of the forward graph that reads `value`, when exactly one input of one node
+   * does and `value` is neither a graph output nor a seed (so all of its gradient flows there).
    */
   soleReader(value: string): Node | undefined;
   /**
