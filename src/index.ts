@@ -130,7 +130,7 @@ export {
 export { trainCorrector, TRAIN_CORRECTOR_DEFAULTS, type TrainCorrectorOptions, type TrainCorrectorCall } from './train/corrector.js';
 export { trainVae, VAE_DEFAULTS, VAE_IMAGE_DEFAULTS, type VaeOptions, type VaeResult, type VaeProgress } from './train/vae.js';
 export { trainAlphaGan, ALPHAGAN_DEFAULTS, ALPHAGAN_IMAGE_DEFAULTS, type AlphaGanOptions, type AlphaGanResult } from './train/alphagan.js';
-export { GAN_LOSSES, type GanLoss, type TrainProgress, type GanLoopOptions, type GanResult } from './train/common.js';
+export { GAN_LOSSES, type GanLoss, type TrainProgress, type GanLoopOptions, type TrainRunOptions, type GanResult } from './train/common.js';
 export type { Activation } from './train/mlp.js';
 
 // Data: built-in datasets, PNG folders, .npy files.

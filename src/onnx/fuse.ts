@@ -170,15 +170,15 @@ export function foldBatchNorms(g: Graph): Graph {
     dropped.add(bn);
   }
   if (fused.size === 0) return g;
-  const rw = new Rewriter(g);
-  for (const n of g.nodes) {
-    if (dropped.has(n)) continue;
+  return Rewriter.rebuild(g, (rw, n) => {
+    if (dropped.has(n)) return true;
     const f = fused.get(n);
     const output = f ? f.output : renamed.get(n);
+    if (!f && !output) return false;
     const inputs = f ? [n.inputs[0], rw.constant(`${n.name}/folded_w`, f.w), rw.constant(`${n.name}/folded_b`, f.b)] : [...n.inputs];
     rw.out.addNode({ ...n, inputs, outputs: output ? [output, ...n.outputs.slice(1)] : [...n.outputs], attrs: { ...n.attrs } });
-  }
-  return rw.finish(g.outputs);
+    return true;
+  });
 }
 
 /** Inputs and outputs a dense layer needs on both sides to count as wide (see pointwiseChains). */
@@ -248,14 +248,10 @@ export function pointwiseChains(g: Graph): Graph {
   if (chains.length === 0) return g;
   const byLast = new Map(chains.map((c) => [c[c.length - 1], c]));
   const rewritten = new Set(chains.flat());
-  const rw = new Rewriter(g);
-  for (const n of g.nodes) {
+  return Rewriter.rebuild(g, (rw, n) => {
     // A chain is emitted where its last node was (every input it reads is defined by then).
     const chain = byLast.get(n);
-    if (!chain) {
-      if (!rewritten.has(n)) rw.copy(n);
-      continue;
-    }
+    if (!chain) return rewritten.has(n);
     const base = chain[0].name;
     const k0 = layers.get(chain[0])!.k;
     const rows = rw.emit(base, 'Transpose', [chain[0].inputs[0]], { perm: ints([1, 0]) });
@@ -275,8 +271,8 @@ export function pointwiseChains(g: Graph): Graph {
     const last = chain[chain.length - 1];
     const flat = rw.emit(last.name, 'Reshape', [v, rw.int64s(`${last.name}/rows_shape`, [width, -1])]);
     rw.emit(last.name, 'Transpose', [flat], { perm: ints([1, 0]) }, last.outputs[0]);
-  }
-  return rw.finish(g.outputs);
+    return true;
+  });
 }
 
 /** Whether a Transpose node swaps the last two of its input's axes and keeps the others. */
@@ -307,14 +303,10 @@ export function transposeProducts(g: Graph): Graph {
   }
   if (swapped.size === 0) return g;
   const transposes = new Set(swapped.values());
-  const rw = new Rewriter(g);
-  for (const n of g.nodes) {
-    if (transposes.has(n)) continue;
+  return Rewriter.rebuild(g, (rw, n) => {
+    if (transposes.has(n)) return true;
     const t = swapped.get(n);
-    if (!t) {
-      rw.copy(n);
-      continue;
-    }
+    if (!t) return false;
     const transposed = (x: string): string => {
       const p = g.producer(x);
       if (p?.op === 'Transpose' && p.domain === '' && swapsLastTwo(p)) return p.inputs[0];
@@ -324,8 +316,8 @@ export function transposeProducts(g: Graph): Graph {
     };
     const [a, b] = n.inputs;
     rw.out.addNode({ name: n.name, op: 'MatMul', domain: '', inputs: [transposed(b), transposed(a)], outputs: [t.outputs[0]], attrs: {} });
-  }
-  return rw.finish(g.outputs);
+    return true;
+  });
 }
 
 /** 2^126: times any positive float32 not subnormal (>= 2^-126) it is at least 1. */
@@ -376,8 +368,7 @@ export function nchwcMasks(g: Graph): Graph {
   }
   // The masks whose Clip takes their place.
   const folded = new Set([...slopes.keys()].map((c) => g.producer(c.inputs[0])!));
-  const rw = new Rewriter(g);
-  const emitMask = (at: Node, y: string, channels: number, floor: number, output: string) => {
+  const emitMask = (rw: Rewriter, at: Node, y: string, channels: number, floor: number, output: string) => {
     const w = rw.constant(`${at.name}/mask_w`, { dtype: 'float32', dims: [channels, 1, 1, 1], data: new Float32Array(channels).fill(MASK_GAIN) });
     const inputs = [y, w];
     if (floor !== 0) inputs.push(rw.constant(`${at.name}/mask_b`, { dtype: 'float32', dims: [channels], data: new Float32Array(channels).fill(floor) }));
@@ -386,15 +377,15 @@ export function nchwcMasks(g: Graph): Graph {
     const hi = rw.constant(`${at.name}/mask_hi`, { dtype: 'float32', dims: [], data: Float32Array.of(1) });
     rw.emit(at.name, 'Clip', [scaled, lo, hi], {}, output);
   };
-  for (const n of g.nodes) {
+  return Rewriter.rebuild(g, (rw, n) => {
     const m = masks.get(n);
-    if (m && !folded.has(n)) emitMask(n, m.y, m.channels, 0, n.outputs[0]);
+    if (m && !folded.has(n)) emitMask(rw, n, m.y, m.channels, 0, n.outputs[0]);
     else if (slopes.has(n)) {
       const mask = masks.get(g.producer(n.inputs[0])!)!;
-      emitMask(n, mask.y, mask.channels, slopes.get(n)!, n.outputs[0]);
-    } else if (!folded.has(n)) rw.copy(n);
-  }
-  return rw.finish(g.outputs);
+      emitMask(rw, n, mask.y, mask.channels, slopes.get(n)!, n.outputs[0]);
+    } else return folded.has(n);
+    return true;
+  });
 }
 
 /** Whether `v` is a float32 image feature map [N, 16k, H, W] with H, W > 1 (or unknown): a value onnxruntime keeps in NCHWc. */
@@ -428,15 +419,11 @@ export function nchwcScales(g: Graph): Graph {
     }
   }
   if (scales.size === 0) return g;
-  const rw = new Rewriter(g);
-  for (const n of g.nodes) {
+  return Rewriter.rebuild(g, (rw, n) => {
     const s = scales.get(n);
-    if (!s) {
-      rw.copy(n);
-      continue;
-    }
+    if (!s) return false;
     const w = rw.constant(`${n.name}/scale_w`, { dtype: 'float32', dims: [s.channels, 1, 1, 1], data: new Float32Array(s.channels).fill(s.c) });
     rw.emit(n.name, 'Conv', [s.v, w], { group: int(s.channels), kernel_shape: ints([1, 1]) }, n.outputs[0]);
-  }
-  return rw.finish(g.outputs);
+    return true;
+  });
 }

@@ -241,13 +241,9 @@ export function rewriteConvTransposes(g: Graph): Graph {
     }
   }
   if (plans.size === 0) return g;
-  const rw = new Rewriter(g);
-  for (const n of g.nodes) {
+  return Rewriter.rebuild(g, (rw, n) => {
     const plan = plans.get(n);
-    if (!plan) {
-      rw.copy(n);
-      continue;
-    }
+    if (!plan) return false;
     const [x, wName, bName] = n.inputs;
     const y = n.outputs[0];
     if (plan === 'gemm') {
@@ -263,11 +259,9 @@ export function rewriteConvTransposes(g: Graph): Graph {
         inputs.push(rw.constant(`${n.name}/gemm_b`, { dtype: 'float32', dims: [cout * taps], data: c }));
       }
       rw.emit(n.name, 'Reshape', [rw.emit(n.name, 'Gemm', inputs), rw.int64s(`${n.name}/shape`, [0, cout, ...k])], {}, y);
-      continue;
-    }
-    emitPhases(rw, n.name, x, plan, biasOf(g, n), y);
-  }
-  return rw.finish(g.outputs);
+    } else emitPhases(rw, n.name, x, plan, biasOf(g, n), y);
+    return true;
+  });
 }
 
 /**
@@ -325,13 +319,9 @@ export function foldUpsampling(g: Graph): Graph {
     if (plan) plans.set(n, { up, plan });
   }
   if (plans.size === 0) return g;
-  const rw = new Rewriter(g);
-  for (const n of g.nodes) {
+  return Rewriter.rebuild(g, (rw, n) => {
     const p = plans.get(n);
-    if (!p) {
-      rw.copy(n);
-      continue;
-    }
+    if (!p) return false;
     const x = p.up.inputs[0];
     if (p.plan === 'commute') {
       // A 1x1 Conv commutes with the upsampling: the Conv on the input, then the upsampling.
@@ -343,9 +333,7 @@ export function foldUpsampling(g: Graph): Graph {
         outputs: [n.outputs[0]],
         attrs: { ...p.up.attrs },
       });
-      continue;
-    }
-    emitPhases(rw, n.name, x, p.plan, biasOf(g, n), n.outputs[0]);
-  }
-  return rw.finish(g.outputs);
+    } else emitPhases(rw, n.name, x, p.plan, biasOf(g, n), n.outputs[0]);
+    return true;
+  });
 }

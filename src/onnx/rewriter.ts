@@ -24,6 +24,17 @@ export class Rewriter {
     return name;
   }
 
+  /**
+   * `g` rebuilt node by node, in order: `rewrite(rw, n)` emits what replaces n (nothing, to drop
+   * it) and returns true, or returns false to keep a copy of n. The result has g's outputs, and
+   * what nothing reads is removed (`finish`).
+   */
+  static rebuild(g: Graph, rewrite: (rw: Rewriter, n: Node) => boolean): Graph {
+    const rw = new Rewriter(g);
+    for (const n of g.nodes) if (!rewrite(rw, n)) rw.copy(n);
+    return rw.finish(g.outputs);
+  }
+
   /** A copy of g's node `n`. */
   copy(n: Node): void {
     this.out.addNode({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } });

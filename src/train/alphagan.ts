@@ -50,6 +50,7 @@ import {
   type GanNets,
   type GanResult,
   type TrainProgress,
+  type TrainRunOptions,
   type TrainState,
   withRunFolder,
 } from './common.js';
@@ -57,17 +58,13 @@ import { dcganNets, encoderParams, initConvParams } from './dcgan.js';
 import { appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from './mlp.js';
 import { spectralBackward, spectralInit, spectralNormalize } from './spectral.js';
 
-/** Options of the alpha-GAN trainer (`trainAlphaGan`; the CLI's `train --model alphagan`). */
-export interface AlphaGanOptions {
-  /** Run folder to write. */
-  out: string;
+/**
+ * Options of the alpha-GAN trainer (`trainAlphaGan`; the CLI's `train --model alphagan`). Each of its
+ * `steps` is one D and C update, then one E and G update.
+ */
+export interface AlphaGanOptions extends TrainRunOptions {
   /** A built-in dataset: 2-D points (grid25, ring8, swissroll: MLPs) or images (shapes28, mnist: convolutions). */
   dataset: string;
-  seed: number;
-  /** Training steps (each: one D and C update, then one E and G update). */
-  steps: number;
-  batchSize: number;
-  latentDim: number;
   /** Points: units per hidden layer of G, D and E. */
   hidden: number;
   /** Points: hidden layers of G, D and E; images: stride-2 layers of G, D and E. */
@@ -84,12 +81,8 @@ export interface AlphaGanOptions {
   lrG: number;
   /** Adam learning rate of D and C. */
   lrD: number;
-  beta1: number;
-  beta2: number;
   /** D-only steps after training (non-saturating loss against G(z), E and G frozen). */
   finetuneD: number;
-  checkpointEvery: number;
-  resume: boolean;
 }
 
 /** Defaults for points; images use ALPHAGAN_IMAGE_DEFAULTS where they differ. */

@@ -43,18 +43,34 @@ export const PENALISED_LOSSES: readonly GanLoss[] = ['wgan-gp', 'lgan', 'wow'];
 /** A GAN loss. */
 export type GanLoss = (typeof GAN_LOSSES)[number];
 
-/** Options every GAN trainer shares (field names are the camelCase of the CLI flags). */
-export interface GanLoopOptions {
-  /** Run folder to write: generator.onnx, discriminator.onnx, meta.json and checkpoints. */
+/**
+ * Options every trainer shares (GANs, the VAE, alpha-GAN; field names are the camelCase of the CLI
+ * flags): the run folder, the seed, the updates and their batches, the latent size, Adam's betas
+ * and checkpoints.
+ */
+export interface TrainRunOptions {
+  /** Run folder to write: the networks as ONNX (generator.onnx, and discriminator.onnx where the trainer has one), meta.json and checkpoints. */
   out: string;
   /** Seed of the initial parameters and of every training draw. */
   seed: number;
-  /** G updates. */
+  /** Training steps (what one step updates is the trainer's: G updates for GANs). */
   steps: number;
   /** Real samples and latents per update. */
   batchSize: number;
   /** Size of the latent z. */
   latentDim: number;
+  /** Adam beta1 of every network, in [0, 1). */
+  beta1: number;
+  /** Adam beta2 of every network, in [0, 1). */
+  beta2: number;
+  /** Steps between checkpoints (one is also written at the end and on cancellation). */
+  checkpointEvery: number;
+  /** Continue from out/checkpoint.* when present. */
+  resume: boolean;
+}
+
+/** Options every GAN trainer shares. */
+export interface GanLoopOptions extends TrainRunOptions {
   /**
    * The prior z is drawn from (written to meta.json): 'normal' (the default), 'uniform[-1,1]' or
    * 'nonparametric' (Singh et al.'s interpolation prior, `NONPARAMETRIC_PRIOR`).
@@ -73,20 +89,12 @@ export interface GanLoopOptions {
   lrG: number;
   /** Adam learning rate of D, in (0, 1). */
   lrD: number;
-  /** Adam beta1 of both networks, in [0, 1). */
-  beta1: number;
-  /** Adam beta2 of both networks, in [0, 1). */
-  beta2: number;
   /** D updates per G update. */
   dSteps: number;
   /** Extra D-only steps after training, with G frozen, so D estimates the density ratio of the final G. */
   finetuneD: number;
   /** Weight lambda of the gradient penalty (losses 'wgan-gp' and 'lgan'). */
   gpWeight: number;
-  /** Steps between checkpoints (one is also written at the end and on cancellation). */
-  checkpointEvery: number;
-  /** Continue from out/checkpoint.* when present. */
-  resume: boolean;
 }
 
 /** What a trainer returns: the run folder, steps done, time, final losses and the meta.json written. */

@@ -27,21 +27,24 @@ import { encodeGraph } from '../onnx/model.js';
 import { Session } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { adamInit, adamStep } from './adam.js';
-import { addParamInputs, checkpointAfterStep, checkpointOptions, exportNet, feedParams, folderStore, type TrainState, withRunFolder } from './common.js';
+import {
+  addParamInputs,
+  checkpointAfterStep,
+  checkpointOptions,
+  exportNet,
+  feedParams,
+  folderStore,
+  type TrainRunOptions,
+  type TrainState,
+  withRunFolder,
+} from './common.js';
 import { dcganNets, encoderParams, initConvParams } from './dcgan.js';
 import { appendMlp, initParams, type MlpSpec, mlpParams, type ParamSpec } from './mlp.js';
 
-/** Options of the VAE trainer (`trainGan` with model 'vae'; the CLI's `train --model vae`). */
-export interface VaeOptions {
-  /** Run folder to write. */
-  out: string;
+/** Options of the VAE trainer (`trainVae`; the CLI's `train --model vae`). Each of its `steps` is one Adam update of both networks. */
+export interface VaeOptions extends TrainRunOptions {
   /** A built-in dataset: 2-D points (grid25, ring8, swissroll: MLPs) or images (shapes28, mnist: convolutions). */
   dataset: string;
-  seed: number;
-  /** Adam steps. */
-  steps: number;
-  batchSize: number;
-  latentDim: number;
   /** Points: units per hidden layer of both MLPs. */
   hidden: number;
   /** Points: hidden layers per MLP; images: stride-2 layers per network. */
@@ -50,11 +53,8 @@ export interface VaeOptions {
   width: number;
   /** The decoder's likelihood std s, in data units. */
   likelihoodStd: number;
+  /** Adam learning rate of the encoder and the decoder. */
   lr: number;
-  beta1: number;
-  beta2: number;
-  checkpointEvery: number;
-  resume: boolean;
 }
 
 /** Defaults for points; images use VAE_IMAGE_DEFAULTS where they differ. */
