@@ -34,12 +34,12 @@ import {
 import type { RatioField } from '../methods/dynamics/dcd.js';
 import type { ModelPair } from '../models/pair.js';
 import { differentiate, onesLike } from '../onnx/autodiff.js';
-import { Graph } from '../onnx/graph.js';
+import type { Graph } from '../onnx/graph.js';
 import { Session, type SessionOptions } from '../onnx/session.js';
 import { Rng, RowStreams } from '../rng.js';
 import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
-import { appendGenerator, appendLogRatio } from '../targets/logratio.js';
+import { latentLogRatio } from '../targets/logratio.js';
 import type { Tensor } from '../tensor.js';
 import { finiteMean, validateNumSteps, validateRunContext, withDefaults } from './dcd.js';
 import { runChain, summarize } from './driver.js';
@@ -47,7 +47,6 @@ import type { StepInfo } from './kernel.js';
 import { batchesOf, startLatents, samplePrior } from './latent.js';
 import { batchChainHooks, once, type RefineOutput, type RunContext } from './types.js';
 import { chainWatch, latentView, positionView } from './watch.js';
-import { discriminatorGraph } from '../models/pair.js';
 
 export type DotSpace = 'data' | 'latent';
 
@@ -99,10 +98,7 @@ export const DOT_RUN_DEFAULTS: DotRunOptions = {
 
 /** The graph z -> (logRatio(G(z)) [batch], d logRatio(G(z)) / dz [batch, latentDim]). */
 export function latentRatioGraph(pair: Pick<ModelPair, 'generator' | 'discriminator' | 'meta'>): Graph {
-  const g = new Graph();
-  const z = g.addInput('z', 'float32', ['batch', pair.meta.latentDim]);
-  const x = appendGenerator(g, pair, z);
-  const logRatio = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
+  const { g, z, logRatio } = latentLogRatio(pair);
   const grad = differentiate(g, { [logRatio]: onesLike(g, logRatio) }, [z]).get(z)!;
   g.outputs = [g.op('Identity', [logRatio]), g.op('Identity', [grad])];
   return g;

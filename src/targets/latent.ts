@@ -3,12 +3,11 @@
  * gradient, computed by one ONNX graph (G then D, then the emitted backward pass).
  */
 import { differentiate, onesLike } from '../onnx/autodiff.js';
-import { Graph } from '../onnx/graph.js';
+import type { Graph } from '../onnx/graph.js';
 import { Session, type SessionOptions } from '../onnx/session.js';
 import type { ModelPair } from '../models/pair.js';
 import type { Tensor } from '../tensor.js';
-import { appendGenerator, appendLogRatio, priorEnergy } from './logratio.js';
-import { discriminatorGraph } from '../models/pair.js';
+import { latentLogRatio, priorEnergy } from './logratio.js';
 
 export interface LatentEvaluation {
   /** E(z) per row. */
@@ -26,10 +25,7 @@ export interface LatentTargetOptions extends SessionOptions {
 
 /** Build the latent energy graph: inputs z; outputs energy [batch], grad [batch, d], logRatio [batch]. */
 export function latentEnergyGraph(pair: ModelPair, options: LatentTargetOptions = {}): Graph {
-  const g = new Graph();
-  const z = g.addInput('z', 'float32', ['batch', pair.meta.latentDim]);
-  const x = appendGenerator(g, pair, z);
-  const logRatio = appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput);
+  const { g, z, logRatio } = latentLogRatio(pair);
   const weighted = options.temperature === undefined || options.temperature === 1 ? logRatio : g.op('Mul', [logRatio, g.scalar(options.temperature)]);
   // Uniform prior: -log p0 is constant inside the box (the kernel keeps z inside).
   const prior = priorEnergy(g, z, pair.meta.latentPrior);

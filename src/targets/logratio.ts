@@ -3,9 +3,9 @@
  * log p_data(x) / p_g(x), as a [batch] value appended to a graph.
  */
 import { inline } from '../onnx/compose.js';
-import { type Graph, int, ints } from '../onnx/graph.js';
+import { Graph, int, ints } from '../onnx/graph.js';
 import type { DOutput, LatentPrior } from '../models/meta.js';
-import { generatorGraph, type ModelPair } from '../models/pair.js';
+import { discriminatorGraph, generatorGraph, type ModelPair } from '../models/pair.js';
 import { NONPARAMETRIC_PRIOR } from '../models/prior.js';
 
 /** Append G on the latents `z` [batch, latentDim] to `g` and return the name of its samples x. */
@@ -25,6 +25,22 @@ export function appendLogRatio(g: Graph, discriminator: Graph, x: string, dOutpu
   // logit = log p - log(1 - p), with p kept inside (0, 1) so a saturated D gives a finite ratio.
   const p = g.op('Clip', [flat, g.scalar(1e-7), g.scalar(1 - 1e-7)]);
   return g.op('Sub', [g.op('Log', [p]), g.op('Log', [g.op('Sub', [g.scalar(1), p])])]);
+}
+
+/** A graph over latents: its input z [batch, latentDim], x = G(z) and logRatio(x) [batch] (D on x). */
+export interface LatentLogRatio {
+  g: Graph;
+  z: string;
+  x: string;
+  logRatio: string;
+}
+
+/** A new graph with input z, G on z and D on G's samples: the start of every latent-space target. */
+export function latentLogRatio(pair: Pick<ModelPair, 'generator' | 'discriminator' | 'meta'>): LatentLogRatio {
+  const g = new Graph();
+  const z = g.addInput('z', 'float32', ['batch', pair.meta.latentDim]);
+  const x = appendGenerator(g, pair, z);
+  return { g, z, x, logRatio: appendLogRatio(g, discriminatorGraph(pair), x, pair.meta.dOutput) };
 }
 
 /** 0.5 |z|^2 per row of a [batch, d] value (the standard normal's energy up to a constant). */
