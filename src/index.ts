@@ -128,6 +128,8 @@ export {
   type RealSource,
 } from './train/critic.js';
 export { trainCorrector, TRAIN_CORRECTOR_DEFAULTS, type TrainCorrectorOptions, type TrainCorrectorCall } from './train/corrector.js';
+export { trainRatio, type TrainRatioOptions, type TrainRatioCall, type TrainRatioResult } from './train/ratio.js';
+export type { DreFspOptions, DreFspReport } from './methods/estimators/drefsp.js';
 export { trainVae, VAE_DEFAULTS, VAE_IMAGE_DEFAULTS, type VaeOptions, type VaeResult, type VaeProgress } from './train/vae.js';
 export { trainAlphaGan, ALPHAGAN_DEFAULTS, ALPHAGAN_IMAGE_DEFAULTS, type AlphaGanOptions, type AlphaGanResult } from './train/alphagan.js';
 export { GAN_LOSSES, type GanLoss, type TrainProgress, type GanLoopOptions, type TrainRunOptions, type GanResult } from './train/common.js';

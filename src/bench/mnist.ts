@@ -25,7 +25,9 @@ import type { Graph } from '../onnx/graph.js';
 import { loadGraph } from '../onnx/modelfile.js';
 import { imagePanelsPng } from '../plot/grid.js';
 import { CALIBRATION_METHODS } from '../calibration/calibrate.js';
-import { type OptionType, parseOptionText } from '../refine/options.js';
+import type { MethodDefinition } from '../refine/method.js';
+import { DRE_DEFAULTS, DRE_SPECS, type DreOptions, partDreOptions, trainDre } from '../refine/methods/dre.js';
+import { type OptionType, parseOptionText, resolveOptions } from '../refine/options.js';
 import { type MethodSettings, type RefineOptions, refine } from '../refine/refine.js';
 import { METHODS, type MethodId } from '../refine/registry.js';
 import { sample } from '../refine/sample.js';
@@ -409,36 +411,57 @@ export async function runMnistBench(
       hooks,
     );
     let generatorPanel: { data: Float32Array; subtitle: string } | undefined;
+    // The dre-* rows of a seed share one DRE-F-SP network per setting of its options: trained once
+    // (what each dre-* run trains for itself; src/train/ratio.test.ts checks that refining along it
+    // gives the dre-* method's samples bit for bit), its training time added to each row's seconds.
+    const ratios = new Map<string, { pair: ModelPair; seconds: number }>();
+    const alongRatio = async (options: MethodSettings, base: string): Promise<{ samples: Float32Array; ratioSeconds: number }> => {
+      const { method: _m, ...given } = options as MethodSettings & Record<string, unknown>;
+      const { dre, rest } = partDreOptions(given);
+      const key = JSON.stringify(dre);
+      let ratio = ratios.get(key);
+      const reused = ratio !== undefined;
+      if (!ratio) {
+        const t1 = performance.now();
+        const settings = resolveOptions<DreOptions>(DRE_SPECS, DRE_DEFAULTS, { ...dre, dreFeatures: features }, options.method);
+        const trained = await trainDre({ pair, real: real.data, seed, signal: hooks.signal }, settings);
+        ratio = { pair: trained.pair, seconds: (performance.now() - t1) / 1000 };
+        ratios.set(key, ratio);
+      }
+      const r = await refine(ratio.pair, { ...rest, method: base, n: o.n, seed, real, signal: hooks.signal } as RefineOptions);
+      return { samples: r.samples.data, ratioSeconds: reused ? ratio.seconds : 0 };
+    };
     for (const m of methods) {
       hooks.onStage?.(`seed ${seed}: ${m.id}`);
       const t = performance.now();
+      let ratioSeconds = 0;
       const record = { method: m.id, options: m.options ?? null, n: o.n };
       const saved = o.reuseSamples ? savedSamples(seedDir, m.id, record) : undefined;
       let samples: Float32Array;
       try {
-        samples = saved
-          ? saved
-          : m.options
-            ? (
-                await refine(pair, {
-                  // A critic is a score, not a log-ratio: DRS, MH and SIR weigh by its calibration.
-                  ...(pair.meta.dOutput === 'critic' && ['drs', 'mh', 'sir'].includes(m.options.method) ? { calibrate: 'logistic' } : {}),
-                  ...m.options,
-                  n: o.n,
-                  seed,
-                  real,
-                  ...(m.options.method.startsWith('dre-') ? { dreFeatures: features } : {}),
-                  signal: hooks.signal,
-                } as RefineOptions)
-              ).samples.data
-            : (await sample(pair, { n: o.n, seed, signal: hooks.signal })).samples.data;
+        const base = m.options ? (METHODS[m.options.method as MethodId] as MethodDefinition).base : undefined;
+        if (saved) samples = saved;
+        else if (!m.options) samples = (await sample(pair, { n: o.n, seed, signal: hooks.signal })).samples.data;
+        else if (base !== undefined) ({ samples, ratioSeconds } = await alongRatio(m.options, base));
+        else
+          samples = (
+            await refine(pair, {
+              // A critic is a score, not a log-ratio: DRS, MH and SIR weigh by its calibration.
+              ...(pair.meta.dOutput === 'critic' && ['drs', 'mh', 'sir'].includes(m.options.method) ? { calibrate: 'logistic' } : {}),
+              ...m.options,
+              n: o.n,
+              seed,
+              real,
+              signal: hooks.signal,
+            } as RefineOptions)
+          ).samples.data;
       } catch (e) {
         if (!(e instanceof RefineryError) || e.code === 'cancelled') throw e;
         rows.get(m.id)!.failures.push({ seed, error: e.message });
         hooks.onStage?.(`seed ${seed}: ${m.id} failed: ${e.message}`);
         continue;
       }
-      const seconds = saved ? null : (performance.now() - t) / 1000;
+      const seconds = saved ? null : (performance.now() - t) / 1000 + ratioSeconds;
       const shape = [o.n, 1, MNIST_SIZE, MNIST_SIZE];
       const score: MnistScore = {
         seed,

@@ -467,6 +467,58 @@ test('train --model vae, then train-corrector from a GAN run: the corrected run 
   assert.equal(noD.code, 2, noD.stderr);
 });
 
+test('train-ratio writes the dre-* network as a run folder: refine along it equals the dre-* method, also for a VAE without D; misuse exits 2', () => {
+  const gan = join(root, 'tr-gan');
+  assert.equal(cli('train', '--out', gan, '--steps', '20', '--finetune-d', '0', '--hidden', '16', '--layers', '1', '--batch-size', '32', '--quiet').code, 0);
+  const out = join(root, 'tr-ratio');
+  const dre = ['--dataset', 'grid25', '--real-n', '1000', '--dre-steps', '20', '--seed', '3'];
+  const t = cli('train-ratio', '--run', gan, '--out', out, ...dre, '--json', '--quiet');
+  assert.equal(t.code, 0, t.stderr);
+  const result = JSON.parse(t.stdout);
+  assert.equal(result.report.steps, 20);
+  assert.equal(result.real, 'dataset grid25 (n=1000, seed 3)');
+  const along = join(root, 'tr-sir.npy');
+  const direct = join(root, 'tr-dre-sir.npy');
+  assert.equal(cli('refine', '--run', out, '--method', 'sir', '--n', '50', '--seed', '3', '--out', along, '--quiet').code, 0);
+  assert.equal(cli('refine', '--run', gan, '--method', 'dre-sir', '--n', '50', ...dre, '--out', direct, '--quiet').code, 0);
+  assert.ok(readFileSync(along).equals(readFileSync(direct)), 'sir along the folder and dre-sir differ');
+  const vae = join(root, 'tr-vae');
+  assert.equal(cli('train', '--model', 'vae', '--out', vae, '--steps', '30', '--hidden', '16', '--layers', '1', '--batch-size', '32', '--quiet').code, 0);
+  const vr = cli('train-ratio', '--run', vae, '--out', join(root, 'tr-vae-ratio'), ...dre, '--quiet');
+  assert.equal(vr.code, 0, vr.stderr);
+  const refined = cli(
+    'refine',
+    '--run',
+    join(root, 'tr-vae-ratio'),
+    '--method',
+    'dgflow',
+    '--n',
+    '40',
+    '--num-steps',
+    '3',
+    '--out',
+    join(root, 'tr-vae.npy'),
+    '--quiet',
+  );
+  assert.equal(refined.code, 0, refined.stderr);
+  for (const [extra, words] of [
+    [
+      ['--dre-steps', '0', '--dataset', 'grid25'],
+      ['--dre-steps', 'positive integer', '"0"'],
+    ],
+    [['--step-size', '0.1', '--dataset', 'grid25'], ['--step-size']],
+    [[], ['--real', 'nothing']],
+    [
+      ['--out', gan, '--dataset', 'grid25'],
+      ['--out', 'not an input'],
+    ],
+  ] as const) {
+    const bad = cli('train-ratio', '--run', gan, '--out', join(root, 'tr-bad'), ...extra);
+    assert.equal(bad.code, 2, `${extra.join(' ')}: ${bad.stderr}`);
+    for (const w of words) assert.ok(bad.stderr.includes(w), `${extra.join(' ')}: stderr lacks ${w}:\n${bad.stderr}`);
+  }
+});
+
 test('train --model alphagan writes an encoder; refine --reconstruct refines the codes of real data, --latents starts from given latents; misuse exits 2', () => {
   const run = join(root, 'ag');
   const t = cli(

@@ -15,9 +15,13 @@ import type { ModelPair } from '../models/pair.js';
 import { loadPair } from '../models/load.js';
 import { CHAIN_SPACES, CRITIC_LOSSES, CRITIC_METHODS, FINETUNE_CRITIC_DEFAULTS as F, finetuneCritic, type RealSource } from '../train/critic.js';
 import { TRAIN_CORRECTOR_DEFAULTS as C, trainCorrector } from '../train/corrector.js';
+import { DRE_SPECS } from '../refine/methods/dre.js';
+import { trainRatio } from '../train/ratio.js';
 import { pairFromFlags, printResult, signal } from './common.js';
+import { registerMethodOptions } from './methods.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progress } from './progress.js';
+import { readRealSamples } from './real.js';
 
 const positive = numberArg((n) => n > 0, 'a positive number');
 
@@ -165,6 +169,44 @@ export function registerCritic(program: Command): void {
         opts.json,
         r,
         `trained the corrector (${r.trained.length} tensors from the GAN's D) for ${r.steps} steps in ${r.seconds.toFixed(1)} s (logistic loss ${r.loss.toFixed(4)}); wrote ${r.dir}/generator.onnx, discriminator.onnx (D + corrector), corrector.onnx, meta.json`,
+      );
+    });
+  const ratio = program
+    .command('train-ratio')
+    .description(
+      'train the DRE-F-SP density-ratio network of the dre-* methods once; writes a run folder whose discriminator.onnx is the network, which every method refines along',
+    )
+    .requiredOption('--out <dir>', 'run folder to write: generator.onnx (copied), discriminator.onnx (the network, x -> log ratio), meta.json')
+    .option('--run <dir>', 'run folder of the generator (its discriminator, if any, is not read)')
+    .option('--generator <file>', 'generator ONNX file: z [batch, latent_dim] -> x')
+    .option('--latent-prior <p>', `${LATENT_PRIORS.join(' or ')} (required without a meta.json, checked against it otherwise)`, choiceArg(LATENT_PRIORS))
+    .option('--real <path>', 'held-out real samples (.npy [m, ...data shape], or a folder of PNG images)')
+    .option('--dataset <name>', 'draw held-out real samples from a built-in 2-D dataset instead of --real')
+    .option('--real-n <n>', 'real samples drawn with --dataset', intArg(1), 10000)
+    .option('--seed <n>', 'random seed: the --seed of the refine runs whose dre-* network this is', intArg(), 0);
+  registerMethodOptions(ratio, Object.keys(DRE_SPECS));
+  ratio
+    .option('--json', 'print the result as JSON', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts, command: Command) => {
+      const pair = loadPair({ run: opts.run, generator: opts.generator, latentPrior: opts.latentPrior }, false);
+      const real = readRealSamples(opts, pair.meta);
+      if (real === undefined) fail('invalid_argument', '--real', 'held-out real samples (--real FILE|DIR or --dataset NAME)', 'nothing');
+      const given = Object.fromEntries(Object.keys(DRE_SPECS).flatMap((k) => (command.getOptionValueSource(k) === 'cli' ? [[k, opts[k]]] : [])));
+      const bar = progress('train-ratio', !opts.quiet);
+      const r = await trainRatio(pair, {
+        ...given,
+        out: opts.out,
+        real: real.tensor,
+        seed: opts.seed,
+        signal: signal(),
+        onProgress: (done, total) => bar.update(done, total, ''),
+      }).finally(() => bar.stop());
+      const rep = r.report;
+      printResult(
+        opts.json,
+        { ...r, real: real.description },
+        `trained the DRE-F-SP network on ${rep.nReal} real and ${rep.nFake} generated samples in ${rep.seconds.toFixed(1)} s (loss ${rep.loss.toFixed(4)}, accuracy ${rep.accuracy.toFixed(3)}${rep.earlyStop ? `, kept step ${rep.earlyStop.step}` : ''}${rep.ks?.overfit ? ', OVERFIT by the KS check' : ''}); wrote ${r.dir}/generator.onnx, discriminator.onnx, meta.json`,
       );
     });
 }

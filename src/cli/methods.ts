@@ -40,8 +40,8 @@ export function methodFlags(): FlagInfo[] {
   return [...byKey.values()];
 }
 
-/** Help text of a flag: each distinct meaning and default, with the methods that read it so. */
-function helpText(f: FlagInfo): string {
+/** Help text of a flag: each distinct meaning and default, with the methods that read it so (`ids`: name them even if all read it alike). */
+function helpText(f: FlagInfo, ids = true): string {
   const groups = new Map<string, string[]>();
   for (const u of f.uses) {
     const text = `${u.description}${fmtDefault(u.default)}`;
@@ -49,7 +49,8 @@ function helpText(f: FlagInfo): string {
     list.push(u.id);
     groups.set(text, list);
   }
-  return [...groups.entries()].map(([text, ids]) => `${ids.join(', ')}: ${text}`).join('; ');
+  if (!ids && groups.size === 1) return [...groups.keys()][0];
+  return [...groups.entries()].map(([text, methods]) => `${methods.join(', ')}: ${text}`).join('; ');
 }
 
 /** The parser of one flag's text. Models are loaded here, so a bad file is refused before any work. */
@@ -76,17 +77,18 @@ function parser(f: FlagInfo): (text: string) => unknown {
   };
 }
 
-/** Register every method flag on `cmd`. */
-export function registerMethodOptions(cmd: Command): void {
+/** Register every method flag on `cmd`, or those of the keys `only` lists (their help then names no method where all read them alike). */
+export function registerMethodOptions(cmd: Command, only?: readonly string[]): void {
   for (const f of methodFlags()) {
+    if (only && !only.includes(f.key)) continue;
     if (f.spec.type.kind === 'boolean') {
-      cmd.addOption(new Option(f.flag, helpText(f)));
+      cmd.addOption(new Option(f.flag, helpText(f, !only)));
       cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `turn ${f.flag} off`).hideHelp());
     } else {
       const arg = { model: '<file.onnx>', range: '<lo,hi>', integer: '<n>', number: '<x>', choice: '<name>', numbers: '<x,y,...>', boolean: '' }[
         f.spec.type.kind
       ];
-      cmd.addOption(new Option(`${f.flag} ${arg}`, helpText(f)).argParser(parser(f)));
+      cmd.addOption(new Option(`${f.flag} ${arg}`, helpText(f, !only)).argParser(parser(f)));
     }
   }
 }

@@ -56,6 +56,8 @@ export interface MethodDefinition<Id extends string = string, O extends object =
   readonly options: OptionSpecs<O>;
   /** Held-out real samples are required (DRE-F-SP trains on them). */
   readonly needsReal: boolean;
+  /** A dre-* variant: the id of the method it runs along its network (`withDre`). */
+  readonly base?: string;
   /** Checks across options or against the run, after each option passed its own; errors name option keys. */
   check?(o: O, run: CheckContext): void;
   /** Work done once before any sample is drawn. */

@@ -45,6 +45,7 @@ import { ksTwoSample } from '../../metrics/ks.js';
 
 export const DRE_ACTIVATIONS = ['relu', 'leaky_relu', 'tanh'] as const;
 
+/** Options of the DRE-F-SP network's training (the dre-* methods' `dre*` options without the prefix). */
 export interface DreFspOptions {
   /** Adam steps (CLI --dre-steps). */
   steps: number;
@@ -144,21 +145,33 @@ export interface DreFspInput {
   chunkSize?: number;
 }
 
+/** What training the DRE-F-SP network reports (a dre-* method's summary under `dre`; `trainRatio`'s meta.json under `ratio`). */
 export interface DreFspReport {
+  /** Always 'dre-f-sp'. */
   method: 'dre-f-sp';
+  /** The seed of the fake pool, the splits and the initialisation. */
   seed: number;
+  /** Adam steps run (per candidate lambda). */
   steps: number;
+  /** Real samples given (before the validation split). */
   nReal: number;
+  /** Generated samples drawn into the fake pool. */
   nFake: number;
+  /** Width of the features the network reads. */
   featureDim: number;
+  /** 'identity': the flattened sample; 'graph': a feature extractor's output. */
   features: 'identity' | 'graph';
+  /** The options it was trained with. */
   options: DreFspOptions;
   /** Final loss terms over the whole pools (float64): L = lossReal + lossFake + lambda penalty. */
   loss: number;
+  /** The softplus term on the real pool. */
   lossReal: number;
+  /** The softplus term on the fake pool. */
   lossFake: number;
-  /** (E_fake exp(r) - 1)^2 and E_fake exp(r) on the fake pool. */
+  /** (E_fake exp(r) - 1)^2 on the fake pool. */
   penalty: number;
+  /** E_fake exp(r) on the fake pool (1 for an exact ratio). */
   meanExpFake: number;
   /** Minibatch loss of the last step. */
   lastBatchLoss: number;
@@ -178,6 +191,7 @@ export interface DreFspReport {
    * ones; `overfit` is true when either p-value is below 0.01.
    */
   ks?: { real: { statistic: number; pValue: number }; fake: { statistic: number; pValue: number }; overfit: boolean };
+  /** Wall-clock time of the training. */
   seconds: number;
 }
 

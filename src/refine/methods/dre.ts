@@ -4,8 +4,9 @@
  * method can be wrapped (`withDre`); the registry has the selection methods and the latent
  * dynamics (DDLS, DOT in latent space, DGflow).
  */
-import { DRE_FSP_DEFAULTS, trainDreFsp } from '../../methods/estimators/drefsp.js';
+import { DRE_ACTIVATIONS, DRE_FSP_DEFAULTS, type DreFspResult, trainDreFsp } from '../../methods/estimators/drefsp.js';
 import { asGraph, type OnnxModel } from '../../onnx/graph.js';
+import type { Activation } from '../../train/mlp.js';
 import { defineMethod, type MethodDefinition, type PrepareInput, type Prepared } from '../method.js';
 import type { OptionSpecs } from '../options.js';
 import { ddls, dgflow, dotLatent } from './dynamics.js';
@@ -21,6 +22,10 @@ export interface DreOptions {
   dreHidden: number;
   /** Hidden layers. Default 2. */
   dreLayers: number;
+  /** Hidden activation: relu, leaky_relu or tanh. Default relu. */
+  dreActivation: Activation;
+  /** Real and generated samples per minibatch, each. Default 256. */
+  dreBatchSize: number;
   /** Adam learning rate. Default 1e-3. */
   dreLr: number;
   /** Decay the learning rate linearly to 0 over the steps. Default true. */
@@ -37,11 +42,14 @@ export interface DreOptions {
   dreFeatures?: OnnxModel;
 }
 
-const DRE_SPECS: OptionSpecs<DreOptions> = {
+/** The declarations of the DRE-F-SP options (flags, types, meanings), shared by every dre-* method and `trainRatio`. */
+export const DRE_SPECS: OptionSpecs<DreOptions> = {
   dreSteps: { flag: '--dre-steps', type: { kind: 'integer', min: 1 }, description: 'Adam steps of the density-ratio network' },
   dreLambda: { flag: '--dre-lambda', type: { kind: 'number', min: 0 }, description: 'weight of the normalisation penalty (E_fake exp(r) - 1)^2' },
   dreHidden: { flag: '--dre-hidden', type: { kind: 'integer', min: 1 }, description: 'hidden units per layer' },
   dreLayers: { flag: '--dre-layers', type: { kind: 'integer', min: 1 }, description: 'hidden layers' },
+  dreActivation: { flag: '--dre-activation', type: { kind: 'choice', choices: DRE_ACTIVATIONS }, description: 'hidden activation' },
+  dreBatchSize: { flag: '--dre-batch-size', type: { kind: 'integer', min: 1 }, description: 'real and generated samples per minibatch, each' },
   dreLr: { flag: '--dre-lr', type: { kind: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true }, description: 'learning rate' },
   dreLrDecay: {
     flag: '--dre-lr-decay',
@@ -71,11 +79,14 @@ const DRE_SPECS: OptionSpecs<DreOptions> = {
   dreFeatures: { flag: '--dre-features', type: { kind: 'model' }, description: 'ONNX feature extractor x -> [batch, k] (default: identity)' },
 };
 
-const DRE_DEFAULTS: Omit<DreOptions, 'dreFeatures'> = {
+/** Defaults of the DRE-F-SP options: the paper's (methods/estimators/drefsp.ts). */
+export const DRE_DEFAULTS: Omit<DreOptions, 'dreFeatures'> = {
   dreSteps: DRE_FSP_DEFAULTS.steps,
   dreLambda: DRE_FSP_DEFAULTS.lambda,
   dreHidden: DRE_FSP_DEFAULTS.hidden,
   dreLayers: DRE_FSP_DEFAULTS.layers,
+  dreActivation: DRE_FSP_DEFAULTS.activation,
+  dreBatchSize: DRE_FSP_DEFAULTS.batchSize,
   dreLr: DRE_FSP_DEFAULTS.lr,
   dreLrDecay: DRE_FSP_DEFAULTS.lrDecay,
   dreFakes: DRE_FSP_DEFAULTS.numFake,
@@ -84,15 +95,23 @@ const DRE_DEFAULTS: Omit<DreOptions, 'dreFeatures'> = {
   dreEarlyStop: DRE_FSP_DEFAULTS.earlyStop,
 };
 
-/** Train the DRE-F-SP network on the real samples; the runner then reads it as D. */
-async function prepareDre(input: PrepareInput, o: DreOptions): Promise<Prepared> {
-  const r = await trainDreFsp(
+/** What `trainDre` reads: the pair whose generator makes the fakes, held-out reals, the seed and hooks. */
+export type DreInput = Pick<PrepareInput, 'pair' | 'real' | 'seed' | 'signal' | 'onProgress'>;
+
+/**
+ * Train the DRE-F-SP network with the dre-* methods' options: what every dre-* method does before
+ * sampling, and what `trainRatio` writes to a run folder. Same input and options, same network.
+ */
+export function trainDre(input: DreInput, o: DreOptions): Promise<DreFspResult> {
+  return trainDreFsp(
     { pair: input.pair, real: input.real, seed: input.seed, features: o.dreFeatures === undefined ? undefined : asGraph(o.dreFeatures, 'dreFeatures') },
     {
       steps: o.dreSteps,
       lambda: o.dreLambda,
       hidden: o.dreHidden,
       layers: o.dreLayers,
+      activation: o.dreActivation,
+      batchSize: o.dreBatchSize,
       lr: o.dreLr,
       lrDecay: o.dreLrDecay,
       numFake: o.dreFakes,
@@ -102,6 +121,22 @@ async function prepareDre(input: PrepareInput, o: DreOptions): Promise<Prepared>
     },
     { signal: input.signal, onProgress: input.onProgress },
   );
+}
+
+/**
+ * A dre-* method's options parted into the network's (`dre*` keys, to `trainDre`) and its base
+ * method's (the rest).
+ */
+export function partDreOptions<O extends object>(options: O): { dre: Partial<DreOptions>; rest: Record<string, unknown> } {
+  const dre: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) (k in DRE_SPECS ? dre : rest)[k] = v;
+  return { dre: dre as Partial<DreOptions>, rest };
+}
+
+/** Train the DRE-F-SP network on the real samples; the runner then reads it as D. */
+async function prepareDre(input: PrepareInput, o: DreOptions): Promise<Prepared> {
+  const r = await trainDre(input, o);
   return { pair: r.pair, report: r.report as unknown as Record<string, unknown>, stage: 'dre' };
 }
 
@@ -120,6 +155,7 @@ export function withDre<Id extends string, O extends object>(
     summary,
     reference,
     family: base.family,
+    base: base.id,
     defaults: { ...base.defaults, ...DRE_DEFAULTS } as Partial<O & DreOptions>,
     options: { ...base.options, ...DRE_SPECS } as OptionSpecs<O & DreOptions>,
     needsReal: true,
