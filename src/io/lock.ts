@@ -5,11 +5,13 @@
  * so that a refused run can say who holds the lock. A lock whose holder process is gone (same
  * host, no such pid) is taken over at once instead of after the stale delay.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkOutputs } from './paths.js';
 
 /** A lock not refreshed for this long belongs to a dead or frozen process and may be taken. */
 const STALE_MS = 120_000;
@@ -125,4 +127,24 @@ export function assertHeld(lock: Lock, option: string, file: string): void {
   if (lock.compromised)
     fail('internal', option, `the lock on ${file} held for the whole run`, 'a lock lost (the process was frozen longer than the stale delay)');
   if (!existsSync(`${file}.lock`)) fail('internal', option, `the lock on ${file} held for the whole run`, 'the lock folder removed');
+}
+
+/**
+ * Open the run folder `out` to write a pair into (generator.onnx, discriminator.onnx, meta.json):
+ * refused, naming `out`, where one of those would be a file of the pair it is made from
+ * (`sources`) or cannot be written; then created and locked for this process.
+ */
+export function lockRunFolder(out: string, sources: { generator: string; discriminator: string; meta?: string }): Lock {
+  const inputs = [
+    { path: sources.generator, option: 'generator' },
+    { path: sources.discriminator, option: 'discriminator' },
+    ...(sources.meta ? [{ path: sources.meta, option: 'meta' }] : []),
+  ].filter((i) => i.path !== '');
+  checkOutputs([{ path: out, option: 'out', kind: 'folder' }], []);
+  checkOutputs(
+    ['generator.onnx', 'discriminator.onnx', 'meta.json'].map((f) => ({ path: join(out, f), option: 'out' })),
+    inputs,
+  );
+  mkdirSync(out, { recursive: true });
+  return lockOutput(out, 'out');
 }

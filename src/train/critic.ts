@@ -26,12 +26,11 @@
  * Rng(seed, 1, t), latent row r from Rng(seed, 2, t, r), chain noise from Rng(seed, 3, t, r, s).
  * Checkpoints (D values and Adam state) resume to the bit-identical result.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, fail, type Issue, RefineryError } from '../errors.js';
-import { checkOutputs } from '../io/paths.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { lockOutput } from '../io/lock.js';
+import { lockRunFolder } from '../io/lock.js';
 import type { ModelMeta } from '../models/meta.js';
 import { writeMeta } from '../models/metafile.js';
 import { discriminatorGraph, generatorGraph, type ModelPair } from '../models/pair.js';
@@ -356,16 +355,7 @@ export async function runFinetune(pair: ModelPair, options: FinetuneCriticCall, 
   const d = discriminatorGraph(pair);
   const names = trainableInitializers(d);
   if (names.length === 0) fail('invalid_model', 'discriminator', 'float initializers (weights) to train', 'none: its output depends on no initializer');
-  const files = ['generator.onnx', 'discriminator.onnx', 'meta.json'].map((f) => ({ path: join(o.out, f), option: 'out' }));
-  const inputs = [
-    { path: pair.files.generator, option: 'generator' },
-    { path: pair.files.discriminator, option: 'discriminator' },
-    ...(pair.files.meta ? [{ path: pair.files.meta, option: 'meta' }] : []),
-  ].filter((i) => i.path !== '');
-  checkOutputs([{ path: o.out, option: 'out', kind: 'folder' }], []);
-  checkOutputs(files, inputs);
-  mkdirSync(o.out, { recursive: true });
-  const lock = lockOutput(o.out, 'out');
+  const lock = lockRunFolder(o.out, pair.files);
   try {
     return await train(pair, d, names, real, o, size, hooks, write);
   } finally {

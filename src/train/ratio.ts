@@ -7,13 +7,12 @@
  * folder gives the samples of `refine --method dre-rs` on the pair with the same real samples,
  * seed and dre options, without training the network again (per run, per shard, per method).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkRealTensor } from '../data/real.js';
 import { describe, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { lockOutput } from '../io/lock.js';
-import { checkOutputs } from '../io/paths.js';
+import { lockRunFolder } from '../io/lock.js';
 import type { DreFspReport } from '../methods/estimators/drefsp.js';
 import type { ModelMeta } from '../models/meta.js';
 import { writeMeta } from '../models/metafile.js';
@@ -61,19 +60,7 @@ export async function trainRatio(pair: ModelPair, call: TrainRatioCall): Promise
   if (!Number.isSafeInteger(seed)) fail('invalid_argument', 'seed', 'a safe integer (|seed| < 2^53)', describe(givenSeed));
   const o = resolveOptions<DreOptions>(DRE_SPECS, DRE_DEFAULTS, given, 'trainRatio');
   const data = checkRealTensor(real, pair.meta.dataShape);
-  const inputs = [
-    { path: pair.files.generator, option: 'generator' },
-    { path: pair.files.discriminator, option: 'discriminator' },
-    ...(pair.files.meta ? [{ path: pair.files.meta, option: 'meta' }] : []),
-  ].filter((i) => i.path !== '');
-  const names = ['generator.onnx', 'discriminator.onnx', 'meta.json'];
-  checkOutputs([{ path: out, option: 'out', kind: 'folder' }], []);
-  checkOutputs(
-    names.map((f) => ({ path: join(out, f), option: 'out' })),
-    inputs,
-  );
-  mkdirSync(out, { recursive: true });
-  const lock = lockOutput(out, 'out');
+  const lock = lockRunFolder(out, pair.files);
   try {
     const r = await trainDre({ pair, real: data, seed, signal, onProgress }, o);
     // The generator's own bytes where it came from a file; in-memory models are encoded.
@@ -97,7 +84,7 @@ export async function trainRatio(pair: ModelPair, call: TrainRatioCall): Promise
       },
     };
     writeMeta(join(out, 'meta.json'), meta);
-    return { dir: out, files: names.map((f) => join(out, f)), report: r.report };
+    return { dir: out, files: ['generator.onnx', 'discriminator.onnx', 'meta.json'].map((f) => join(out, f)), report: r.report };
   } finally {
     lock.release();
   }
