@@ -14,6 +14,7 @@ import { lockOutput } from '../io/lock.js';
 import { checkOutputs } from '../io/paths.js';
 import { encodeNpy, parseNpy } from '../io/npy.js';
 import { encodeGraph } from '../onnx/model.js';
+import { generatorGraph, type ModelPair } from '../models/pair.js';
 import { type CheckpointStore, exportNet, type GanNets, type TrainState } from './loop.js';
 
 export * from './loop.js';
@@ -198,4 +199,10 @@ export function loadCheckpoint(dir: string, s: TrainState, options: Record<strin
 /** Checkpoints in the run folder `dir` (saveCheckpoint / loadCheckpoint). */
 export function folderStore(dir: string): CheckpointStore {
   return { load: (s, options) => loadCheckpoint(dir, s, options), save: (s, options) => saveCheckpoint(dir, s, options) };
+}
+
+/** The bytes a run folder's generator.onnx gets: the file the generator came from, as it is, or the in-memory model encoded. */
+export function generatorBytes(pair: Pick<ModelPair, 'generator' | 'files'>): Uint8Array {
+  const file = pair.files.generator;
+  return file !== '' && existsSync(file) ? readFileSync(file) : encodeGraph(generatorGraph(pair));
 }

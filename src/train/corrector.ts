@@ -12,7 +12,6 @@
  * `refine --method dgflow --corrector`) and meta.json. Training is `finetuneCritic` with the ns
  * loss, the GAN's samples as positives and the target's as negatives (chains of 0 steps).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -25,6 +24,7 @@ import { Session } from '../onnx/session.js';
 import type { Rng } from '../rng.js';
 import { fillLatent } from '../run/latent.js';
 import { appendLogRatio } from '../targets/logratio.js';
+import { generatorBytes } from './common.js';
 import { type CriticHooks, type FinetuneCriticOptions, type FinetuneCriticResult, runFinetune } from './critic.js';
 
 /** Options of `trainCorrector` (the CLI's `train-corrector` flags in camelCase). */
@@ -102,10 +102,7 @@ export async function trainCorrector(
       (corrector, record) => {
         const dOutput = gan.meta.dOutput;
         writeFileAtomic(join(out, 'corrector.onnx'), encodeGraph(corrector));
-        writeFileAtomic(
-          join(out, 'generator.onnx'),
-          target.files.generator !== '' ? readFileSync(target.files.generator) : encodeGraph(generatorGraph(target)),
-        );
+        writeFileAtomic(join(out, 'generator.onnx'), generatorBytes(target));
         writeFileAtomic(join(out, 'discriminator.onnx'), encodeGraph(sumGraph(discriminatorGraph(gan), corrector, dOutput, gan.meta.dataShape)));
         const { extra: _e, ...rest2 } = target.meta;
         const meta: ModelMeta = {

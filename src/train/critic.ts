@@ -26,7 +26,6 @@
  * Rng(seed, 1, t), latent row r from Rng(seed, 2, t, r), chain noise from Rng(seed, 3, t, r, s).
  * Checkpoints (D values and Adam state) resume to the bit-identical result.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, fail, type Issue, RefineryError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -48,7 +47,7 @@ import { keyedLatents } from '../run/latent.js';
 import { appendLogRatio, priorEnergy } from '../targets/logratio.js';
 import type { Tensor } from '../tensor.js';
 import { adamInit, adamStep, linearDecay } from './adam.js';
-import { checkpointAfterStep, folderStore, type TrainState } from './common.js';
+import { checkpointAfterStep, folderStore, generatorBytes, type TrainState } from './common.js';
 
 /** Critic fine-tuning methods (one today: DCD's contrastive divergence). */
 export const CRITIC_METHODS = ['dcd'] as const;
@@ -312,7 +311,7 @@ async function drawReal(source: RealSource, n: number, rng: Rng, size: number): 
  */
 export async function finetuneCritic(pair: ModelPair, options: FinetuneCriticCall): Promise<FinetuneCriticResult> {
   return runFinetune(pair, options, (trained, record) => {
-    writeFileAtomic(join(options.out, 'generator.onnx'), pair.files.generator !== '' ? readFileSync(pair.files.generator) : encodeGraph(generatorGraph(pair)));
+    writeFileAtomic(join(options.out, 'generator.onnx'), generatorBytes(pair));
     writeFileAtomic(join(options.out, 'discriminator.onnx'), encodeGraph(trained));
     const { extra: _e, ...rest } = pair.meta;
     const meta: ModelMeta = { ...rest, extra: { ...(pair.meta.extra ?? {}), producer: 'refinery finetune-critic', critic_training: record } };

@@ -7,7 +7,6 @@
  * folder gives the samples of `refine --method dre-rs` on the pair with the same real samples,
  * seed and dre options, without training the network again (per run, per shard, per method).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkRealTensor } from '../data/real.js';
 import { describe, fail } from '../errors.js';
@@ -16,10 +15,11 @@ import { lockRunFolder } from '../io/lock.js';
 import type { DreFspReport } from '../methods/estimators/drefsp.js';
 import type { ModelMeta } from '../models/meta.js';
 import { writeMeta } from '../models/metafile.js';
-import { generatorGraph, type ModelPair } from '../models/pair.js';
+import type { ModelPair } from '../models/pair.js';
 import { encodeGraph } from '../onnx/model.js';
 import { DRE_DEFAULTS, DRE_SPECS, type DreOptions, trainDre } from '../refine/methods/dre.js';
 import { resolveOptions } from '../refine/options.js';
+import { generatorBytes } from './common.js';
 import type { Tensor } from '../tensor.js';
 
 /** Options of `trainRatio`: the dre-* methods' network options and the seed (the one `refine` would be given). */
@@ -63,9 +63,7 @@ export async function trainRatio(pair: ModelPair, call: TrainRatioCall): Promise
   const lock = lockRunFolder(out, pair.files);
   try {
     const r = await trainDre({ pair, real: data, seed, signal, onProgress }, o);
-    // The generator's own bytes where it came from a file; in-memory models are encoded.
-    const gFile = pair.files.generator;
-    writeFileAtomic(join(out, 'generator.onnx'), gFile !== '' && existsSync(gFile) ? readFileSync(gFile) : encodeGraph(generatorGraph(pair)));
+    writeFileAtomic(join(out, 'generator.onnx'), generatorBytes(pair));
     writeFileAtomic(join(out, 'discriminator.onnx'), encodeGraph(r.critic));
     const { extra, ...rest } = pair.meta;
     const meta: ModelMeta = {
