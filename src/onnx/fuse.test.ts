@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { Rng } from '../rng.js';
 import { fixturesDir, relError } from '../testing/fixtures.js';
 import { differentiate, onesLike } from './autodiff.js';
-import { foldBatchNorms, nchwcMasks, nchwcScales, pointwiseChains, transposeProducts } from './fuse.js';
+import { denseMasks, foldBatchNorms, nchwcMasks, nchwcScales, pointwiseChains, transposeProducts } from './fuse.js';
 import { Graph, float, int, ints } from './graph.js';
 import { encodeGraph } from './model.js';
 import { loadGraph } from './modelfile.js';
@@ -291,6 +291,47 @@ test('nchwcMasks leaves masks of channel counts other than 16k, and of [1, featu
   assert.equal(nchwcMasks(g), g);
   const p = pointwiseChains(mlp());
   assert.equal(nchwcMasks(p), p);
+});
+
+/** Gemm (no bias) -> Relu -> Gemm -> LeakyRelu(0.2) -> energy sum(h * r), with its input gradient: an MLP's masks. */
+function reluDense(): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 8]);
+  const a = g.op('Relu', [g.op('Gemm', [x, g.float32(randn(8 * 16, 0.3), [8, 16])])]);
+  const h = g.op('LeakyRelu', [g.op('Gemm', [a, g.float32(randn(16 * 16, 0.3), [16, 16]), g.float32(randn(16), [16])])], { alpha: float(0.2) });
+  const energy = g.op('ReduceSum', [g.op('Mul', [h, g.float32(randn(16), [16])]), g.int64s([1])], { keepdims: int(0) });
+  const dx = inputGradient(g, energy, x);
+  g.outputs = [energy, dx];
+  return g;
+}
+
+test('denseMasks: ReLU and LeakyReLU masks of dense activations as Clip(y * 2^126), the same gradient bit for bit', async () => {
+  const g = reluDense();
+  assert.equal(count(g, 'Cast'), 2, 'the gradient masks by Cast(Greater(y, 0))');
+  const m = denseMasks(g);
+  assert.equal(count(m, 'Cast') + count(m, 'Greater'), 0);
+  // One Clip per mask: the LeakyRelu's slope Clip is folded into its mask's.
+  assert.equal(count(m, 'Clip'), 2);
+  // Rows of exact zeros (zero pre-activations: no bias in the first layer) and a huge value whose
+  // scaled mask overflows to +inf.
+  const x = randn(6 * 8);
+  x.fill(0, 0, 16);
+  x[20] = 1e30;
+  const feeds = { x: { data: x, shape: [6, 8] } };
+  const want = await outputs(g, feeds);
+  const got = await outputs(m, feeds);
+  assert.deepEqual(got[1], want[1]);
+  assert.deepEqual(got[0], want[0]);
+  // Negative control: a gain of 1 instead of 2^126 masks with min(y, 1), not 1[y > 0].
+  for (const [name, t] of m.initializers) if (name.includes('mask_gain')) (t.data as Float32Array).fill(1);
+  assert.notDeepEqual((await outputs(m, feeds))[1], want[1]);
+});
+
+test('denseMasks leaves the masks of feature maps to nchwcMasks, and nchwcMasks those of dense values', () => {
+  const c = reluConvs(8);
+  assert.equal(denseMasks(c), c);
+  const d = reluDense();
+  assert.equal(nchwcMasks(d), d);
 });
 
 test('nchwcScales: constant scalings of feature maps as depthwise 1x1 Convs, the same values bit for bit', async () => {

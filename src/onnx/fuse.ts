@@ -12,7 +12,8 @@
  *   gradient's [N, HW, HW] copies), and, for onnxruntime-node's CPU kernels, chains of dense
  *   layers become 1x1 Convs (pointwiseChains), ConvTransposes phase Convs
  *   (rewriteConvTransposes), and the gradient's ReLU masks and constant scalings of feature maps
- *   depthwise Convs that stay in onnxruntime's blocked layout (nchwcMasks, nchwcScales).
+ *   depthwise Convs that stay in onnxruntime's blocked layout (nchwcMasks, nchwcScales), and its
+ *   masks of dense activations a scaling and a Clip (denseMasks).
  */
 import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node, readersOf } from './graph.js';
 import { foldUpsampling } from './phases.js';
@@ -344,19 +345,70 @@ function scalarConst(g: Graph, name: string): number | undefined {
  * gradient belongs to is NaN then too). The same graph when there is no such mask.
  */
 export function nchwcMasks(g: Graph): Graph {
+  return rewriteMasks(
+    g,
+    (y) => blockedMap(g, y),
+    (rw, at, y, channels, floor, output) => {
+      const w = rw.constant(`${at.name}/mask_w`, { dtype: 'float32', dims: [channels, 1, 1, 1], data: new Float32Array(channels).fill(MASK_GAIN) });
+      const inputs = [y, w];
+      if (floor !== 0) inputs.push(rw.constant(`${at.name}/mask_b`, { dtype: 'float32', dims: [channels], data: new Float32Array(channels).fill(floor) }));
+      const scaled = rw.emit(at.name, 'Conv', inputs, { group: int(channels), kernel_shape: ints([1, 1]) });
+      clipMask(rw, at, scaled, floor, output);
+    },
+  );
+}
+
+/**
+ * `g` with each float mask 1[y > 0] of a dense value y [N, F] (a Gemm's activation, as in an MLP's
+ * gradient), Cast(Greater(y, 0)), computed as Clip(y * 2^126, 0, 1), and a Clip(mask, alpha, 1)
+ * over it (LeakyRelu's slope, 0 <= alpha <= 1) as Clip(y * 2^126, alpha, 1): the same values as
+ * nchwcMasks' (1 for y >= 2^-126, 0 or alpha for y <= 0; a positive subnormal gets y * 2^126,
+ * a NaN y a mask that may be NaN). Why: onnxruntime's Cast from bool is a slow kernel; in a
+ * 2-D MLP's latent step at batch 10,000 its six masks took 4.7 of 39.7 ms of kernels (bench
+ * profile, 2026-11-28), where a Mul by a constant and a Clip are vectorised. The same graph when
+ * there is no such mask.
+ */
+export function denseMasks(g: Graph): Graph {
+  return rewriteMasks(
+    g,
+    (y) => (g.dtype(y) === 'float32' && g.rank(y) === 2 ? 0 : undefined),
+    (rw, at, y, _channels, floor, output) => {
+      const gain = rw.constant(`${at.name}/mask_gain`, { dtype: 'float32', dims: [], data: Float32Array.of(MASK_GAIN) });
+      clipMask(rw, at, rw.emit(at.name, 'Mul', [y, gain]), floor, output);
+    },
+  );
+}
+
+/** Clip(scaled, floor, 1) into `output`: the end of a mask (rewriteMasks). */
+function clipMask(rw: Rewriter, at: Node, scaled: string, floor: number, output: string): void {
+  const lo = rw.constant(`${at.name}/mask_lo`, { dtype: 'float32', dims: [], data: Float32Array.of(floor) });
+  const hi = rw.constant(`${at.name}/mask_hi`, { dtype: 'float32', dims: [], data: Float32Array.of(1) });
+  rw.emit(at.name, 'Clip', [scaled, lo, hi], {}, output);
+}
+
+/**
+ * `g` with each gradient mask Cast(Greater(y, 0)) to float32 whose y `accept` takes (it gives the
+ * channel count `emit` is told), and each Clip(mask, alpha, 1) that alone reads such a mask
+ * (LeakyRelu's slope, 0 <= alpha <= 1), emitted by `emit(rw, node, y, channels, floor, output)`
+ * with floor 0 for a mask, alpha for a slope. The same graph when there is none.
+ */
+function rewriteMasks(
+  g: Graph,
+  accept: (y: string) => number | undefined,
+  emit: (rw: Rewriter, at: Node, y: string, channels: number, floor: number, output: string) => void,
+): Graph {
   const readers = readersOf(g.nodes);
-  // The masks: Cast to float32 of Greater(y, 0), y [N, 16k, H, W] float32.
   const masks = new Map<Node, { y: string; channels: number }>();
   for (const n of g.nodes) {
     if (n.op !== 'Cast' || n.domain !== '' || attrInt(n, 'to', 0) !== 1) continue;
     const gt = g.producer(n.inputs[0]);
     if (gt?.op !== 'Greater' || gt.domain !== '' || scalarConst(g, gt.inputs[1]) !== 0) continue;
     const y = gt.inputs[0];
-    const channels = blockedMap(g, y);
+    const channels = accept(y);
     if (channels !== undefined) masks.set(n, { y, channels });
   }
   if (masks.size === 0) return g;
-  // A Clip(mask, alpha, 1) read by itself: folded into the mask's Conv.
+  // A Clip(mask, alpha, 1) read by itself: folded into the mask.
   const slopes = new Map<Node, number>();
   for (const [n] of masks) {
     const r = readers.get(n.outputs[0]) ?? [];
@@ -368,21 +420,12 @@ export function nchwcMasks(g: Graph): Graph {
   }
   // The masks whose Clip takes their place.
   const folded = new Set([...slopes.keys()].map((c) => g.producer(c.inputs[0])!));
-  const emitMask = (rw: Rewriter, at: Node, y: string, channels: number, floor: number, output: string) => {
-    const w = rw.constant(`${at.name}/mask_w`, { dtype: 'float32', dims: [channels, 1, 1, 1], data: new Float32Array(channels).fill(MASK_GAIN) });
-    const inputs = [y, w];
-    if (floor !== 0) inputs.push(rw.constant(`${at.name}/mask_b`, { dtype: 'float32', dims: [channels], data: new Float32Array(channels).fill(floor) }));
-    const scaled = rw.emit(at.name, 'Conv', inputs, { group: int(channels), kernel_shape: ints([1, 1]) });
-    const lo = rw.constant(`${at.name}/mask_lo`, { dtype: 'float32', dims: [], data: Float32Array.of(floor) });
-    const hi = rw.constant(`${at.name}/mask_hi`, { dtype: 'float32', dims: [], data: Float32Array.of(1) });
-    rw.emit(at.name, 'Clip', [scaled, lo, hi], {}, output);
-  };
   return Rewriter.rebuild(g, (rw, n) => {
     const m = masks.get(n);
-    if (m && !folded.has(n)) emitMask(rw, n, m.y, m.channels, 0, n.outputs[0]);
+    if (m && !folded.has(n)) emit(rw, n, m.y, m.channels, 0, n.outputs[0]);
     else if (slopes.has(n)) {
       const mask = masks.get(g.producer(n.inputs[0])!)!;
-      emitMask(rw, n, mask.y, mask.channels, slopes.get(n)!, n.outputs[0]);
+      emit(rw, n, mask.y, mask.channels, slopes.get(n)!, n.outputs[0]);
     } else return folded.has(n);
     return true;
   });
