@@ -43,6 +43,7 @@ import type { Tensor } from '../tensor.js';
 import { fixturesDir, repoRoot } from '../testing/fixtures.js';
 import { measureBatch } from './batch.js';
 import { measureCost } from './cost.js';
+import { cpuInfo } from './cpu.js';
 import { measureMetrics } from './metrics.js';
 import { BrowserTwin, type BrowserInfo } from './browser.js';
 import { graphFlops, sgemmPeak, sgemmTimer } from './flops.js';
@@ -587,6 +588,7 @@ async function main(): Promise<void> {
       onnxruntime_node: ort.env.versions.node ?? null,
       onnxruntime_common: ort.env.versions.common,
       cpu_model: cpus()[0]?.model ?? 'unknown',
+      cpu: cpuInfo(),
       cores: availableParallelism(),
       threads: opts.threads,
       platform: `${platform()}-${arch()}`,
