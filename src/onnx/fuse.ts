@@ -5,8 +5,9 @@
  *   layers (foldLayers): an inference-mode BatchNormalization after a Conv or ConvTranspose with
  *   constant weights is folded into that layer's weights and bias (onnxruntime folds it after
  *   Conv but not after ConvTranspose, the DCGAN generator's layers; folding before
- *   differentiation also removes the BN's backward, a per-channel Mul), and a Conv after a
- *   nearest upsampling runs on the upsampling's input (foldUpsampling);
+ *   differentiation also removes the BN's backward, a per-channel Mul), a Conv after a
+ *   nearest upsampling runs on the upsampling's input (foldUpsampling), and an average pooling
+ *   after a Conv becomes that Conv's stride (foldPooling, pooling.ts);
  * - where graphs are compiled (`Session.create`), on every device, a Transpose of a MatMul's
  *   product becomes the product of the transposed factors (transposeProducts: a self-attention
  *   gradient's [N, HW, HW] copies), and, for onnxruntime-node's CPU kernels, chains of dense
@@ -17,11 +18,12 @@
  */
 import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node, readersOf } from './graph.js';
 import { foldUpsampling } from './phases.js';
+import { foldPooling } from './pooling.js';
 import { Rewriter } from './rewriter.js';
 
-/** A model's graph with its BatchNormalizations and upsamplings folded into its convolutions (see the file's comment). */
+/** A model's graph with its BatchNormalizations, upsamplings and poolings folded into its convolutions (see the file's comment). */
 export function foldLayers(g: Graph): Graph {
-  return foldUpsampling(foldBatchNorms(g));
+  return foldPooling(foldUpsampling(foldBatchNorms(g)));
 }
 
 /** BatchNormalization's per-channel map y = s x + t from its constant inputs, in float64. */
