@@ -6,9 +6,9 @@ import { fixturesDir, relError } from '../testing/fixtures.js';
 import { differentiate, onesLike } from './autodiff.js';
 import { denseMasks, foldBatchNorms, nchwcMasks, nchwcScales, pointwiseChains, transposeProducts } from './fuse.js';
 import { Graph, float, int, ints } from './graph.js';
-import { encodeGraph } from './model.js';
 import { loadGraph } from './modelfile.js';
 import { Session } from './session.js';
+import { graphOutputs } from '../testing/graphs.js';
 
 const rng = new Rng(11);
 const randn = (n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * rng.normal());
@@ -127,14 +127,6 @@ for (const reshaped of [false, true]) {
   });
 }
 
-/** The graph's outputs on the feeds, compiled as given (bytes: no rewrite at session creation). */
-async function outputs(g: Graph, feeds: Record<string, { data: Float32Array; shape: number[] }>): Promise<Float32Array[]> {
-  const s = await Session.create(encodeGraph(g), { threads: 1 });
-  const out = await s.run(feeds);
-  await s.release();
-  return g.outputs.map((o) => out[o].data);
-}
-
 const swap = ints([0, 2, 1]);
 
 test('transposeProducts: (A B)^T as B^T A^T, a transposed factor read as it is, a rank-2 factor broadcast', async () => {
@@ -156,8 +148,8 @@ test('transposeProducts: (A B)^T as B^T A^T, a transposed factor read as it is, 
     [b, w, b],
   );
   const feeds = { a0: { data: randn(3 * 16), shape: [3, 4, 4] }, b: { data: randn(3 * 16), shape: [3, 4, 4] } };
-  const want = await outputs(g, feeds);
-  const got = await outputs(t, feeds);
+  const want = await graphOutputs(g, feeds);
+  const got = await graphOutputs(t, feeds);
   for (const [k, o] of g.outputs.entries()) {
     assert.deepEqual(t.values.get(o)?.shape, g.values.get(o)?.shape);
     const err = relError(got[k], want[k]);
@@ -165,7 +157,7 @@ test('transposeProducts: (A B)^T as B^T A^T, a transposed factor read as it is, 
   }
   // Negative control: the factors in the other order (A^T B^T) give other values.
   t.nodes.find((n) => n.outputs[0] === y)!.inputs.reverse();
-  assert.ok(relError((await outputs(t, feeds))[0], want[0]) > 1e-2, 'the control must differ');
+  assert.ok(relError((await graphOutputs(t, feeds))[0], want[0]) > 1e-2, 'the control must differ');
 });
 
 test('transposeProducts leaves a product read twice, and other permutations, as they are', () => {
@@ -195,8 +187,8 @@ test('transposeProducts on a self-attention gradient: fewer Transposes, same val
   const t = transposeProducts(g);
   assert.ok(count(t, 'Transpose') < count(g, 'Transpose'), `${count(g, 'Transpose')} -> ${count(t, 'Transpose')} Transposes`);
   const feeds = { x: { data: randn(2 * c * l), shape: [2, c, l] } };
-  const want = await outputs(g, feeds);
-  const got = await outputs(t, feeds);
+  const want = await graphOutputs(g, feeds);
+  const got = await graphOutputs(t, feeds);
   for (const k of [0, 1]) {
     const err = relError(got[k], want[k]);
     assert.ok(err < 1e-5, `${g.outputs[k]}: relative error ${err}`);
@@ -222,17 +214,17 @@ test('pointwiseChains: an MLP as 1x1 Convs over [1, features, batch, 1], same va
   assert.deepEqual(p.values.get(p.outputs[0])?.shape, ['batch', 3]);
   const x = randn(64 * 2);
   const feeds = (n: number) => ({ x: { data: x.subarray(0, 2 * n), shape: [n, 2] } });
-  const [want] = await outputs(g, feeds(64));
-  const [got] = await outputs(p, feeds(64));
+  const [want] = await graphOutputs(g, feeds(64));
+  const [got] = await graphOutputs(p, feeds(64));
   const err = relError(got, want);
   assert.ok(err < 1e-5, `relative error ${err}`);
   // The first 5 rows alone give the same bits (batch-size independence of the output).
-  const [few] = await outputs(p, feeds(5));
+  const [few] = await graphOutputs(p, feeds(5));
   assert.deepEqual(few, got.subarray(0, 15));
   // Negative control: the input reshaped to [1, features, batch, 1] without its Transpose.
   const reshape = p.nodes.find((n) => n.op === 'Reshape')!;
   reshape.inputs[0] = p.producer(reshape.inputs[0])!.inputs[0];
-  assert.ok(relError((await outputs(p, feeds(64)))[0], want) > 1e-2, 'the control must differ');
+  assert.ok(relError((await graphOutputs(p, feeds(64)))[0], want) > 1e-2, 'the control must differ');
 });
 
 test('pointwiseChains leaves narrow chains and layers whose values are read twice as they are', () => {
@@ -276,13 +268,13 @@ test('nchwcMasks: ReLU and LeakyReLU masks as clipped depthwise Convs, the same 
   // 1e30 keeps the forward pass finite, and 2^126 times it overflows inside the mask's Conv.
   x[301] = 1e30;
   const feeds = { x: { data: x, shape: [3, 16, 4, 4] } };
-  const want = await outputs(g, feeds);
-  const got = await outputs(m, feeds);
+  const want = await graphOutputs(g, feeds);
+  const got = await graphOutputs(m, feeds);
   assert.deepEqual(got[1], want[1]);
   assert.deepEqual(got[0], want[0]);
   // Negative control: a gain of 1 instead of 2^126 masks with min(y, 1), not 1[y > 0].
   for (const [name, t] of m.initializers) if (name.includes('mask_w')) (t.data as Float32Array).fill(1);
-  assert.notDeepEqual((await outputs(m, feeds))[1], want[1]);
+  assert.notDeepEqual((await graphOutputs(m, feeds))[1], want[1]);
 });
 
 test('nchwcMasks leaves masks of channel counts other than 16k, and of [1, features, batch, 1] layers, as they are', () => {
@@ -318,13 +310,13 @@ test('denseMasks: ReLU and LeakyReLU masks of dense activations as Clip(y * 2^12
   x.fill(0, 0, 16);
   x[20] = 1e30;
   const feeds = { x: { data: x, shape: [6, 8] } };
-  const want = await outputs(g, feeds);
-  const got = await outputs(m, feeds);
+  const want = await graphOutputs(g, feeds);
+  const got = await graphOutputs(m, feeds);
   assert.deepEqual(got[1], want[1]);
   assert.deepEqual(got[0], want[0]);
   // Negative control: a gain of 1 instead of 2^126 masks with min(y, 1), not 1[y > 0].
   for (const [name, t] of m.initializers) if (name.includes('mask_gain')) (t.data as Float32Array).fill(1);
-  assert.notDeepEqual((await outputs(m, feeds))[1], want[1]);
+  assert.notDeepEqual((await graphOutputs(m, feeds))[1], want[1]);
 });
 
 test('denseMasks leaves the masks of feature maps to nchwcMasks, and nchwcMasks those of dense values', () => {
@@ -351,13 +343,13 @@ test('nchwcScales: constant scalings of feature maps as depthwise 1x1 Convs, the
   assert.equal(count(s, 'Conv'), count(g, 'Conv') + 3);
   assert.equal(count(s, 'Mul'), count(g, 'Mul') - 3);
   const feeds = { x: { data: randn(3 * 16 * 16), shape: [3, 16, 4, 4] } };
-  const want = await outputs(g, feeds);
-  const got = await outputs(s, feeds);
+  const want = await graphOutputs(g, feeds);
+  const got = await graphOutputs(s, feeds);
   assert.deepEqual(got[0], want[0]);
   assert.deepEqual(got[1], want[1]);
   // Negative control: one scale off by one part in 2^20.
   for (const [name, t] of s.initializers) if (name.includes('scale_w')) (t.data as Float32Array).fill(Number(t.data[0]) * (1 + 2 ** -20));
-  assert.notDeepEqual((await outputs(s, feeds))[1], want[1]);
+  assert.notDeepEqual((await graphOutputs(s, feeds))[1], want[1]);
   // Maps of other channel counts and 2-D values are left as they are.
   const narrow = new Graph();
   const y = narrow.addInput('y', 'float32', ['batch', 8, 4, 4]);

@@ -11,6 +11,7 @@ import { loadGraph } from './modelfile.js';
 import { foldUpsampling, rewriteConvTransposes } from './phases.js';
 import { nearestReplication } from './ops/resize.js';
 import { Session } from './session.js';
+import { graphOutputs, withInputGradient } from '../testing/graphs.js';
 
 const rng = new Rng(12);
 const randn = (n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * rng.normal());
@@ -85,14 +86,6 @@ for (const [name, cin, cout, h, attrs, bias, op] of CT_CASES) {
   });
 }
 
-/** The graph's outputs on the feeds, compiled as given (bytes: no rewrite at session creation). */
-async function outputs(g: Graph, feeds: Record<string, { data: Float32Array; shape: number[] }>): Promise<Float32Array[]> {
-  const s = await Session.create(encodeGraph(g), { threads: 1 });
-  const out = await s.run(feeds);
-  await s.release();
-  return g.outputs.map((o) => out[o].data);
-}
-
 const NEAREST = { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') };
 
 /** x [batch, cin, h, h] -> nearest upsampling by s -> Conv (k, pads, constant weights and bias) -> y. */
@@ -118,15 +111,6 @@ function upsampledConv(
   return g;
 }
 
-/** g with the gradient of sum(y * r) with respect to its input as a second output (g changed). */
-function withGradient(g: Graph, r: Float32Array): Graph {
-  const [y] = g.outputs;
-  const x = g.inputs[0].name;
-  const rv = g.float32(r, (g.shape(y) as number[]).slice(1));
-  g.outputs = [y, differentiate(g, { [y]: g.op('Expand', [rv, g.shapeOf(y)]) }, [x]).get(x)!];
-  return g;
-}
-
 const UP_CASES: [string, number, number, number, number, number, number[] | string, string][] = [
   ['3x3 after 2x (SNGAN, BigGAN)', 5, 8, 4, 2, 3, [1, 1, 1, 1], 'Concat'],
   ['1x1 after 2x: the Conv first', 5, 8, 4, 2, 1, [0, 0, 0, 0], 'Resize'],
@@ -149,11 +133,11 @@ for (const [name, cin, cout, h, s, k, pads, op] of UP_CASES) {
     if (op !== 'Resize') assert.equal(count(folded, 'Resize'), 0, 'no upsampling left');
     else assert.ok(folded.producer(folded.outputs[0])?.op === 'Resize', 'the Conv runs before the upsampling');
     const r = randn(cout * s * h * s * h);
-    withGradient(g, r);
-    withGradient(folded, r);
+    withInputGradient(g, r);
+    withInputGradient(folded, r);
     const feeds = { x: { data: randn(2 * cin * h * h), shape: [2, cin, h, h] } };
-    const want = await outputs(g, feeds);
-    const got = await outputs(folded, feeds);
+    const want = await graphOutputs(g, feeds);
+    const got = await graphOutputs(folded, feeds);
     for (const i of [0, 1]) {
       const err = relError(got[i], want[i]);
       assert.ok(err < 1e-5, `${i === 0 ? 'value' : 'gradient'}: relative error ${err}`);
@@ -161,7 +145,7 @@ for (const [name, cin, cout, h, s, k, pads, op] of UP_CASES) {
     if (op !== 'Resize') {
       // Negative control: the first row's column phases interleaved in the other order.
       folded.nodes.find((n) => n.op === 'Concat')!.inputs.reverse();
-      assert.ok(relError((await outputs(folded, feeds))[0], want[0]) > 1e-2, 'the control must differ');
+      assert.ok(relError((await graphOutputs(folded, feeds))[0], want[0]) > 1e-2, 'the control must differ');
     }
   });
 }
@@ -198,6 +182,6 @@ test('foldLayers on the SNGAN ResNet generator: its upsamplings gone, G(z) as be
   assert.equal(count(f, 'Resize'), 3, 'the three shortcut upsamplings follow their 1x1 Convs');
   const dim = G.inputs[0].shape[1] as number;
   const feeds = { [G.inputs[0].name]: { data: randn(4 * dim), shape: [4, dim] } };
-  const err = relError((await outputs(f, feeds))[0], (await outputs(G, feeds))[0]);
+  const err = relError((await graphOutputs(f, feeds))[0], (await graphOutputs(G, feeds))[0]);
   assert.ok(err < 1e-5, `relative error ${err}`);
 });

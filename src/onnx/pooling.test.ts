@@ -3,13 +3,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../rng.js';
 import { relError, repoRoot } from '../testing/fixtures.js';
-import { differentiate } from './autodiff.js';
 import { foldLayers } from './fuse.js';
 import { Graph, int, ints, str } from './graph.js';
-import { encodeGraph } from './model.js';
 import { loadGraph } from './modelfile.js';
 import { foldPooling } from './pooling.js';
-import { Session } from './session.js';
+import { graphOutputs, withInputGradient } from '../testing/graphs.js';
 
 const rng = new Rng(13);
 const randn = (n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * rng.normal());
@@ -25,22 +23,6 @@ function pooledConv(cin: number, cout: number, h: number, k: number, s: number, 
   const w = g.float32(randn((cout * cin * k * k) / group, 0.3), [cout, cin / group, k, k]);
   const y = g.op('Conv', [x, w, g.float32(randn(cout), [cout])], { kernel_shape: ints([k, k]), ...conv });
   g.outputs = [g.op('AveragePool', [y], { kernel_shape: ints([s, s]), strides: ints([s, s]), ...pool })];
-  return g;
-}
-
-async function outputs(g: Graph, feeds: Record<string, { data: Float32Array; shape: number[] }>): Promise<Float32Array[]> {
-  const s = await Session.create(encodeGraph(g), { threads: 1 });
-  const out = await s.run(feeds);
-  await s.release();
-  return g.outputs.map((o) => out[o].data);
-}
-
-/** g with the gradient of sum(y * r) with respect to its input as a second output (g changed). */
-function withGradient(g: Graph, r: Float32Array): Graph {
-  const [y] = g.outputs;
-  const x = g.inputs[0].name;
-  const rv = g.float32(r, (g.shape(y) as number[]).slice(1));
-  g.outputs = [y, differentiate(g, { [y]: g.op('Expand', [rv, g.shapeOf(y)]) }, [x]).get(x)!];
   return g;
 }
 
@@ -64,11 +46,11 @@ for (const [name, cin, cout, h, k, s, conv] of CASES) {
     assert.deepEqual(c.attrs.kernel_shape, ints([k + s - 1, k + s - 1]));
     const yShape = g.shape(g.outputs[0]).slice(1) as number[];
     const r = randn(yShape.reduce((a, b) => a * b, 1));
-    withGradient(g, r);
-    withGradient(folded, r);
+    withInputGradient(g, r);
+    withInputGradient(folded, r);
     const feeds = { x: { data: randn(3 * cin * h * h), shape: [3, cin, h, h] } };
-    const want = await outputs(g, feeds);
-    const got = await outputs(folded, feeds);
+    const want = await graphOutputs(g, feeds);
+    const got = await graphOutputs(folded, feeds);
     assert.equal(got[0].length, want[0].length);
     for (const i of [0, 1]) {
       const err = relError(got[i], want[i]);
@@ -84,7 +66,7 @@ for (const [name, cin, cout, h, k, s, conv] of CASES) {
       for (let p = 0; p < o * i; p++)
         for (let u = 0; u < fh; u++) for (let v = 0; v < fw; v++) flipped[(p * fh + u) * fw + v] = data[(p * fh + fh - 1 - u) * fw + fw - 1 - v];
       folded.initializers.set(wName, { ...t, data: flipped });
-      assert.ok(relError((await outputs(folded, feeds))[0], want[0]) > 1e-2, 'the control must differ');
+      assert.ok(relError((await graphOutputs(folded, feeds))[0], want[0]) > 1e-2, 'the control must differ');
     }
   });
 }
@@ -121,11 +103,11 @@ test('foldLayers on the SNGAN ResNet discriminator: the poolings after its 3x3 C
   const shape = D.shape(D.inputs[0].name).slice(1) as number[];
   const n = shape.reduce((a, b) => a * b, 1);
   const r = randn(1);
-  withGradient(D, r);
-  withGradient(f, r);
+  withInputGradient(D, r);
+  withInputGradient(f, r);
   const feeds = { [D.inputs[0].name]: { data: randn(4 * n), shape: [4, ...shape] } };
-  const want = await outputs(D, feeds);
-  const got = await outputs(f, feeds);
+  const want = await graphOutputs(D, feeds);
+  const got = await graphOutputs(f, feeds);
   for (const i of [0, 1]) {
     const err = relError(got[i], want[i]);
     assert.ok(err < 1e-5, `${i === 0 ? 'value' : 'gradient'}: relative error ${err}`);
