@@ -16,7 +16,7 @@
  *   depthwise Convs that stay in onnxruntime's blocked layout (nchwcMasks, nchwcScales), and its
  *   masks of dense activations a scaling and a Clip (denseMasks).
  */
-import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node, readersOf } from './graph.js';
+import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node, readersOf, readOnce } from './graph.js';
 import { foldUpsampling } from './phases.js';
 import { foldPooling } from './pooling.js';
 import { Rewriter } from './rewriter.js';
@@ -70,13 +70,6 @@ function folded(g: Graph, layer: Node, s: Float64Array, t: Float64Array): { w: C
   const bias = new Float32Array(cout);
   for (let c = 0; c < cout; c++) bias[c] = s[c] * (b ? Number(b.data[c]) : 0) + t[c];
   return { w: { dtype: 'float32', dims: [...w.dims], data }, b: { dtype: 'float32', dims: [cout], data: bias } };
-}
-
-/** A test of whether a value of g is read by one node alone and is not a graph output. */
-function readOnce(g: Graph): (v: string) => boolean {
-  const readers = readersOf(g.nodes);
-  const outputs = new Set(g.outputs);
-  return (v) => readers.get(v)?.length === 1 && !outputs.has(v);
 }
 
 /**

@@ -303,6 +303,13 @@ export function readersOf(nodes: readonly Node[]): Map<string, Node[]> {
   return readers;
 }
 
+/** A test of whether a value of g is read by one node alone and is not a graph output. */
+export function readOnce(g: Graph): (v: string) => boolean {
+  const readers = readersOf(g.nodes);
+  const outputs = new Set(g.outputs);
+  return (v) => readers.get(v)?.length === 1 && !outputs.has(v);
+}
+
 export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
 }

@@ -14,7 +14,8 @@
  * differently (the 1/s^2 is in the weights), so the values agree to float32 rounding, not bit
  * for bit.
  */
-import { attrInt, attrInts, attrString, type Graph, ints, type Node, readersOf } from './graph.js';
+import { attrInt, attrInts, attrString, type Graph, ints, type Node, readOnce } from './graph.js';
+import { convWindow } from './ops/conv.js';
 import { Rewriter } from './rewriter.js';
 
 /** The pooling factor s when `pool` is an s x s AveragePool of stride s without padding over a 4-D value, else undefined. */
@@ -41,7 +42,7 @@ function zeroPad(g: Graph, pad: Node): boolean {
 }
 
 /** The folded kernel [Cout, Cin / group, kh + s - 1, kw + s - 1] of a Conv `conv` followed by an s x s pooling, or undefined when `conv` cannot be folded. */
-function foldedKernel(g: Graph, conv: Node, s: number): { data: Float32Array; dims: number[] } | undefined {
+function foldedKernel(g: Graph, conv: Node, s: number): { data: Float32Array; dims: number[]; pads: number[] } | undefined {
   if (conv.op !== 'Conv' || conv.domain !== '') return undefined;
   const w = g.constValue(conv.inputs[1]);
   if (w?.dtype !== 'float32' || w.dims.length !== 4) return undefined;
@@ -73,7 +74,8 @@ function foldedKernel(g: Graph, conv: Node, s: number): { data: Float32Array; di
       }
     }
   }
-  return { data, dims: [cout, cin, fh, fw] };
+  // The layer's own padding (explicit, or none under VALID).
+  return { data, dims: [cout, cin, fh, fw], pads: convWindow(conv, [kh, kw], []).pads };
 }
 
 /**
@@ -83,21 +85,19 @@ function foldedKernel(g: Graph, conv: Node, s: number): { data: Float32Array; di
  * stride s with the folded kernel (see the file's comment). The same graph when there is none.
  */
 export function foldPooling(g: Graph): Graph {
-  const readers = readersOf(g.nodes);
-  const outputs = new Set(g.outputs);
-  const folds = new Map<Node, { conv: Node; kernel: { data: Float32Array; dims: number[] }; s: number; pad?: Node }>();
+  const single = readOnce(g);
+  const folds = new Map<Node, { conv: Node; kernel: { data: Float32Array; dims: number[]; pads: number[] }; s: number; pad?: Node }>();
   for (const pool of g.nodes) {
     const s = plainPooling(g, pool);
     if (s === undefined) continue;
     // PyTorch exports avg_pool2d as a Pad of zeros, then the pooling: looked through.
-    const readOnce = (v: string) => !outputs.has(v) && readers.get(v)?.length === 1;
-    let v = pool.inputs[0];
-    const pad = g.producer(v);
-    if (pad && zeroPad(g, pad) && readOnce(v)) v = pad.inputs[0];
+    const p = g.producer(pool.inputs[0]);
+    const pad = p && zeroPad(g, p) && single(pool.inputs[0]) ? p : undefined;
+    const v = pad ? pad.inputs[0] : pool.inputs[0];
     const conv = g.producer(v);
-    if (!conv || !readOnce(v)) continue;
+    if (!conv || !single(v)) continue;
     const kernel = foldedKernel(g, conv, s);
-    if (kernel) folds.set(pool, { conv, kernel, s, pad: pad && v !== pool.inputs[0] ? pad : undefined });
+    if (kernel) folds.set(pool, { conv, kernel, s, pad });
   }
   if (folds.size === 0) return g;
   const dropped = new Set([...folds.values()].flatMap((f) => (f.pad ? [f.conv, f.pad] : [f.conv])));
@@ -107,11 +107,10 @@ export function foldPooling(g: Graph): Graph {
     if (!f) return false;
     const { conv, kernel, s } = f;
     const w = rw.constant(`${conv.name}/pooled_w`, { dtype: 'float32', dims: kernel.dims, data: kernel.data });
-    const pads = attrString(conv, 'auto_pad', 'NOTSET') === 'VALID' ? [0, 0, 0, 0] : (attrInts(conv, 'pads') ?? [0, 0, 0, 0]);
     const attrs: Node['attrs'] = {
       kernel_shape: ints(kernel.dims.slice(2)),
       strides: ints([s, s]),
-      pads: ints(pads),
+      pads: ints(kernel.pads),
     };
     if (conv.attrs.group) attrs.group = conv.attrs.group;
     rw.emit(conv.name, 'Conv', [conv.inputs[0], w, ...conv.inputs.slice(2)], attrs, n.outputs[0]);
