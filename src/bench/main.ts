@@ -23,7 +23,8 @@
  * median over Node's.
  *
  * Options: --quick, --case NAME (repeatable, substring match), --threads N, --profile DIR
- * (writes an ORT per-node profile of each case's session to DIR; slows the run down), --browser.
+ * (writes an ORT per-node profile of each latent-step or forward case to DIR; slows the run down),
+ * --browser.
  */
 import { foldLayers } from '../onnx/fuse.js';
 import { execFileSync } from 'node:child_process';
@@ -38,7 +39,7 @@ import { loadPair } from '../models/load.js';
 import { compiledModel, defaultThreads, spinning } from '../onnx/session.js';
 import { Rng } from '../rng.js';
 import { type LatentEvaluation, LatentTarget, latentEnergyGraph } from '../targets/latent.js';
-import { LatentScorer } from '../targets/scorer.js';
+import { LatentScorer, latentScoreGraph } from '../targets/scorer.js';
 import type { Tensor } from '../tensor.js';
 import { fixturesDir, repoRoot } from '../testing/fixtures.js';
 import { measureBatch } from './batch.js';
@@ -372,7 +373,7 @@ async function measureStep(c: StepCase, opts: Options, work: string, peak: { gfl
   const sgemmTimes = sgemm ? rest[rest.length - 1] : undefined;
   const notes = await check();
   await release();
-  const profile = opts.profileDir && c.kind === 'latent_step' ? await profileLatentStep(c, pair, z, opts) : undefined;
+  const profile = opts.profileDir ? await profileCase(c, pair, z, opts) : undefined;
   const stepTiming = summarize(ours, warmup);
   const torchTiming = theirs && !('unavailable' in twin) ? summarize(theirs, warmup) : undefined;
   const perSecond = (t: Timing) => round((1000 * c.batch) / t.median, 1);
@@ -434,9 +435,9 @@ function mean(a: Float32Array): number {
  * A separate profiled session (ORT writes a Chrome-trace JSON); not part of the timings. Eight
  * runs, summarised per operator type over the last six (the first two allocate).
  */
-async function profileLatentStep(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<ProfileSummary & { file: string }> {
-  // As Session.create compiles it for the CPU (pair with the case's energy prior).
-  const bytes = compiledModel(latentEnergyGraph(pair), 'cpu');
+async function profileCase(c: StepCase, pair: ModelPair, z: Tensor, opts: Options): Promise<ProfileSummary & { file: string }> {
+  // The case's graph as Session.create compiles it for the CPU (pair with the case's energy prior).
+  const bytes = compiledModel(c.kind === 'latent_step' ? latentEnergyGraph(pair) : latentScoreGraph(pair), 'cpu');
   mkdirSync(opts.profileDir!, { recursive: true });
   const prefix = join(opts.profileDir!, c.name.replace(/[^A-Za-z0-9]+/g, '_'));
   const before = new Set(readdirSync(opts.profileDir!));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { Rng } from '../rng.js';
 import { fixturesDir, relError } from '../testing/fixtures.js';
 import { differentiate, onesLike } from './autodiff.js';
-import { denseMasks, foldBatchNorms, nchwcMasks, nchwcScales, pointwiseChains, transposeProducts } from './fuse.js';
+import { denseMasks, foldBatchNorms, nchwcMasks, nchwcScales, transposeProducts } from './fuse.js';
 import { Graph, float, int, ints } from './graph.js';
 import { loadGraph } from './modelfile.js';
 import { Session } from './session.js';
@@ -195,53 +195,6 @@ test('transposeProducts on a self-attention gradient: fewer Transposes, same val
   }
 });
 
-/** A 2 -> 32 -> 32 -> 32 -> 3 MLP: Gemm, Gemm with transB, MatMul; Relu, LeakyRelu, Tanh between. */
-function mlp(): Graph {
-  const g = new Graph();
-  const x = g.addInput('x', 'float32', ['batch', 2]);
-  let h = g.op('Relu', [g.op('Gemm', [x, g.float32(randn(2 * 32), [2, 32]), g.float32(randn(32), [32])])]);
-  h = g.op('LeakyRelu', [g.op('Gemm', [h, g.float32(randn(32 * 32, 0.3), [32, 32]), g.float32(randn(32), [32])], { transB: int(1) })], { alpha: float(0.2) });
-  h = g.op('Tanh', [g.op('MatMul', [h, g.float32(randn(32 * 32, 0.3), [32, 32])])]);
-  g.outputs = [g.op('Gemm', [h, g.float32(randn(32 * 3), [32, 3]), g.float32(randn(3), [3])])];
-  return g;
-}
-
-test('pointwiseChains: an MLP as 1x1 Convs over [1, features, batch, 1], same values, rows independent of the batch', async () => {
-  const g = mlp();
-  const p = pointwiseChains(g);
-  assert.equal(count(p, 'Conv'), 4);
-  assert.equal(count(p, 'Gemm') + count(p, 'MatMul'), 0);
-  assert.deepEqual(p.values.get(p.outputs[0])?.shape, ['batch', 3]);
-  const x = randn(64 * 2);
-  const feeds = (n: number) => ({ x: { data: x.subarray(0, 2 * n), shape: [n, 2] } });
-  const [want] = await graphOutputs(g, feeds(64));
-  const [got] = await graphOutputs(p, feeds(64));
-  const err = relError(got, want);
-  assert.ok(err < 1e-5, `relative error ${err}`);
-  // The first 5 rows alone give the same bits (batch-size independence of the output).
-  const [few] = await graphOutputs(p, feeds(5));
-  assert.deepEqual(few, got.subarray(0, 15));
-  // Negative control: the input reshaped to [1, features, batch, 1] without its Transpose.
-  const reshape = p.nodes.find((n) => n.op === 'Reshape')!;
-  reshape.inputs[0] = p.producer(reshape.inputs[0])!.inputs[0];
-  assert.ok(relError((await graphOutputs(p, feeds(64)))[0], want) > 1e-2, 'the control must differ');
-});
-
-test('pointwiseChains leaves narrow chains and layers whose values are read twice as they are', () => {
-  // 32 -> 2 -> 32: one wide layer at most.
-  const g = new Graph();
-  const x = g.addInput('x', 'float32', ['batch', 32]);
-  const y = g.op('Gemm', [g.op('Gemm', [x, g.float32(randn(64), [32, 2])]), g.float32(randn(64), [2, 32])]);
-  g.outputs = [y];
-  assert.equal(pointwiseChains(g), g);
-  // An MLP whose hidden activation is also an output (as in a gradient graph).
-  const m = mlp();
-  const hidden = m.nodes.find((n) => n.op === 'LeakyRelu')!.outputs[0];
-  m.outputs.push(hidden);
-  const p = pointwiseChains(m);
-  assert.equal(p, m, 'no chain keeps two wide layers once the LeakyRelu output is read twice');
-});
-
 /** Conv (16 channels) -> Relu -> Conv -> LeakyRelu(0.2) -> energy sum(h * r), with its input gradient. */
 function reluConvs(channels: number): Graph {
   const g = new Graph();
@@ -277,12 +230,10 @@ test('nchwcMasks: ReLU and LeakyReLU masks as clipped depthwise Convs, the same 
   assert.notDeepEqual((await graphOutputs(m, feeds))[1], want[1]);
 });
 
-test('nchwcMasks leaves masks of channel counts other than 16k, and of [1, features, batch, 1] layers, as they are', () => {
+test('nchwcMasks leaves masks of channel counts other than 16k as they are', () => {
   const g = reluConvs(8);
   assert.ok(count(g, 'Cast') >= 2);
   assert.equal(nchwcMasks(g), g);
-  const p = pointwiseChains(mlp());
-  assert.equal(nchwcMasks(p), p);
 });
 
 /** Gemm (no bias) -> Relu -> Gemm -> LeakyRelu(0.2) -> energy sum(h * r), with its input gradient: an MLP's masks. */

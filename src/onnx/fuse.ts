@@ -10,11 +10,12 @@
  *   after a Conv becomes that Conv's stride (foldPooling, pooling.ts);
  * - where graphs are compiled (`Session.create`), on every device, a Transpose of a MatMul's
  *   product becomes the product of the transposed factors (transposeProducts: a self-attention
- *   gradient's [N, HW, HW] copies), and, for onnxruntime-node's CPU kernels, chains of dense
- *   layers become 1x1 Convs (pointwiseChains), ConvTransposes phase Convs
- *   (rewriteConvTransposes), and the gradient's ReLU masks and constant scalings of feature maps
- *   depthwise Convs that stay in onnxruntime's blocked layout (nchwcMasks, nchwcScales), and its
- *   masks of dense activations a scaling and a Clip (denseMasks).
+ *   gradient's [N, HW, HW] copies), and, for onnxruntime-node's CPU kernels, dense layers and
+ *   their gradients become 1x1 Convs over columns (denseColumns, columns.ts), ConvTransposes
+ *   phase Convs (rewriteConvTransposes), and the gradient's ReLU masks and constant scalings of
+ *   feature maps and columns depthwise Convs that stay in onnxruntime's blocked layout
+ *   (nchwcMasks, nchwcScales), and its masks of other dense activations a scaling and a Clip
+ *   (denseMasks).
  */
 import { attrFloat, attrInt, attrInts, type ConstTensor, type Graph, int, ints, type Node, readersOf, readOnce } from './graph.js';
 import { foldUpsampling } from './phases.js';
@@ -177,17 +178,11 @@ export function foldBatchNorms(g: Graph): Graph {
   });
 }
 
-/** Inputs and outputs a dense layer needs on both sides to count as wide (see pointwiseChains). */
-const MIN_CHAIN_WIDTH = 16;
-
-/** One-input elementwise ops that a layout change leaves as they are. */
-const POINTWISE = new Set(['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Elu', 'Selu', 'Softplus', 'HardSigmoid', 'Clip']);
-
 /**
  * A dense layer's weight as [N, K] and bias [N] (float32 constants), when `n` is a Gemm or MatMul
  * of a 2-D input by constant weights with a 1-D (or absent) constant bias; undefined otherwise.
  */
-function denseLayer(g: Graph, n: Node): { w: Float32Array; b?: Float32Array; k: number; n: number } | undefined {
+export function denseLayer(g: Graph, n: Node): { w: Float32Array; b?: Float32Array; k: number; n: number } | undefined {
   if (n.domain !== '' || (n.op !== 'Gemm' && n.op !== 'MatMul') || g.rank(n.inputs[0]) !== 2) return undefined;
   const parts = n.op === 'Gemm' ? gemmParts(g, n) : gemmParts(g, { ...n, inputs: n.inputs.slice(0, 2), attrs: {} });
   if (!parts) return undefined;
@@ -195,80 +190,6 @@ function denseLayer(g: Graph, n: Node): { w: Float32Array; b?: Float32Array; k: 
   const data = new Float32Array(f * k);
   for (let i = 0; i < k; i++) for (let j = 0; j < f; j++) data[j * k + i] = tb ? src[j * k + i] : src[i * f + j];
   return { w: data, b: parts.bias ? Float32Array.from(parts.bias) : undefined, k, n: f };
-}
-
-/**
- * `g` with each chain of two or more dense layers (Gemm or MatMul by constant weights, a
- * constant bias) and one-input activations between them, each value read by the next alone,
- * computed as 1x1 Convs over [1, features, batch, 1]: onnxruntime's blocked NCHWc Conv kernels
- * add the bias and apply the activation as they write each block, where a Gemm copies the bias
- * into its output before the product and the activation reads it once more (a 2-D MLP's
- * 128-wide layers at batch 10,000: see the README's benchmarks). A Transpose at each end of the
- * chain turns [batch, features] into [features, batch] and back. The same graph when there is
- * no such chain.
- */
-export function pointwiseChains(g: Graph): Graph {
-  const single = readOnce(g);
-  const layers = new Map<Node, NonNullable<ReturnType<typeof denseLayer>>>();
-  for (const n of g.nodes) {
-    const d = denseLayer(g, n);
-    if (d) layers.set(n, d);
-  }
-  const linked = (n: Node) => layers.has(n) || (POINTWISE.has(n.op) && n.domain === '');
-  // Chains: maximal runs of linked nodes, each reading the one before, whose value nothing else reads.
-  const next = new Map<Node, Node>();
-  for (const n of g.nodes) {
-    if (!linked(n)) continue;
-    const prev = g.producer(n.inputs[0]);
-    if (prev && linked(prev) && single(prev.outputs[0])) next.set(prev, n);
-  }
-  const chains: Node[][] = [];
-  const inChain = new Set<Node>();
-  for (const n of g.nodes) {
-    if (!linked(n) || inChain.has(n)) continue;
-    const chain = [n];
-    for (let m = next.get(n); m; m = next.get(m)) chain.push(m);
-    // Trim activations at the ends: the chain starts and ends with a dense layer.
-    while (chain.length && !layers.has(chain[0])) chain.shift();
-    while (chain.length && !layers.has(chain[chain.length - 1])) chain.pop();
-    for (const m of chain) inChain.add(m);
-    // Worth it with two or more wide layers: the gain is per layer and its width, the cost
-    // (the Transposes) at the chain's ends. Narrow chains, such as a 2-D generator's last layer
-    // feeding a critic's first (128 -> 2 -> 128), ran 24% slower as Convs.
-    const wide = chain.filter((m) => {
-      const d = layers.get(m);
-      return d && d.k >= MIN_CHAIN_WIDTH && d.n >= MIN_CHAIN_WIDTH;
-    });
-    if (wide.length >= 2) chains.push(chain);
-  }
-  if (chains.length === 0) return g;
-  const byLast = new Map(chains.map((c) => [c[c.length - 1], c]));
-  const rewritten = new Set(chains.flat());
-  return Rewriter.rebuild(g, (rw, n) => {
-    // A chain is emitted where its last node was (every input it reads is defined by then).
-    const chain = byLast.get(n);
-    if (!chain) return rewritten.has(n);
-    const base = chain[0].name;
-    const k0 = layers.get(chain[0])!.k;
-    const rows = rw.emit(base, 'Transpose', [chain[0].inputs[0]], { perm: ints([1, 0]) });
-    let v = rw.emit(base, 'Reshape', [rows, rw.int64s(`${base}/nchw_shape`, [1, k0, -1, 1])]);
-    let width = k0;
-    for (const m of chain) {
-      const d = layers.get(m);
-      if (!d) {
-        v = rw.emit(m.name, m.op, [v, ...m.inputs.slice(1)], { ...m.attrs });
-        continue;
-      }
-      const inputs = [v, rw.constant(`${m.name}/conv_w`, { dtype: 'float32', dims: [d.n, d.k, 1, 1], data: d.w })];
-      if (d.b) inputs.push(rw.constant(`${m.name}/conv_b`, { dtype: 'float32', dims: [d.n], data: d.b }));
-      v = rw.emit(m.name, 'Conv', inputs, { kernel_shape: ints([1, 1]) });
-      width = d.n;
-    }
-    const last = chain[chain.length - 1];
-    const flat = rw.emit(last.name, 'Reshape', [v, rw.int64s(`${last.name}/rows_shape`, [width, -1])]);
-    rw.emit(last.name, 'Transpose', [flat], { perm: ints([1, 0]) }, last.outputs[0]);
-    return true;
-  });
 }
 
 /** Whether a Transpose node swaps the last two of its input's axes and keeps the others. */
@@ -426,11 +347,15 @@ function rewriteMasks(
   });
 }
 
-/** Whether `v` is a float32 image feature map [N, 16k, H, W] with H, W > 1 (or unknown): a value onnxruntime keeps in NCHWc. */
+/**
+ * The channel count of `v` when it is a value onnxruntime keeps in NCHWc: a float32 image feature
+ * map [N, 16k, H, W] with H, W > 1 (or unknown), or dense values as columns [1, 16k, batch, 1]
+ * (columns.ts); undefined otherwise.
+ */
 function blockedMap(g: Graph, v: string): number | undefined {
   const shape = g.shape(v);
   if (g.dtype(v) !== 'float32' || shape.length !== 4 || typeof shape[1] !== 'number' || shape[1] % 16 !== 0) return undefined;
-  // Image feature maps only: pointwiseChains' [1, features, batch, 1] layers ran slower so.
+  if (shape[0] === 1 && shape[3] === 1) return shape[1];
   if ((typeof shape[2] === 'number' && shape[2] <= 1) || (typeof shape[3] === 'number' && shape[3] <= 1)) return undefined;
   return shape[1];
 }

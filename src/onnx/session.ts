@@ -4,7 +4,8 @@ import { fail } from '../errors.js';
 import { host } from '../platform/host.js';
 import type { Tensor } from '../tensor.js';
 import { type Device, DEVICES } from './device.js';
-import { denseMasks, nchwcMasks, nchwcScales, pointwiseChains, transposeProducts } from './fuse.js';
+import { denseColumns } from './columns.js';
+import { denseMasks, nchwcMasks, nchwcScales, transposeProducts } from './fuse.js';
 import { rewriteConvTransposes } from './phases.js';
 import type { Graph } from './graph.js';
 import { encodeGraph } from './model.js';
@@ -64,16 +65,17 @@ function sessionOptions(options: SessionOptions, device: Device): ort.InferenceS
  * The graph as sessions compile it for `device`. On every device, a transposed MatMul product
  * becomes the product of the transposed factors (transposeProducts). With onnxruntime-node's CPU
  * kernels, ConvTransposes with constant weights (a generator's forward layers, a strided Conv's
- * backward) also become phase Convs (phases.ts), chains of dense layers 1x1 Convs, and the
- * gradient's ReLU masks and constant scalings of feature maps depthwise 1x1 Convs (fuse.ts):
- * the gain comes from its blocked NCHWc Conv kernels and from staying in their layout. The masks
- * of dense activations become a scaling and a Clip, which avoid its slow Cast from bool.
+ * backward) also become phase Convs (phases.ts), dense layers (forward and backward) 1x1 Convs
+ * over columns (columns.ts), and the gradient's ReLU masks and constant scalings of feature maps
+ * and columns depthwise 1x1 Convs (fuse.ts): the gain comes from its blocked NCHWc Conv kernels
+ * and from staying in their layout. The masks of other dense activations become a scaling and a
+ * Clip, which avoid its slow Cast from bool.
  * onnxruntime-web's graphs are left without these (two browser runs with and without the
  * ConvTranspose rewrite were within this machine's noise).
  */
 export function compiledGraph(g: Graph, device: Device): Graph {
   const product = transposeProducts(g);
-  return nodeCpu(device) ? nchwcScales(denseMasks(nchwcMasks(pointwiseChains(rewriteConvTransposes(product))))) : product;
+  return nodeCpu(device) ? nchwcScales(denseMasks(nchwcMasks(denseColumns(rewriteConvTransposes(product))))) : product;
 }
 
 /** Whether a session runs on onnxruntime-node's CPU kernels (the rewrites and shapes for them apply). */
