@@ -91,6 +91,13 @@ export function denseColumns(g: Graph): Graph {
       candidate.add(n);
     }
   }
+  const readers = readersOf(g.nodes);
+  // Elementwise ops that no candidate reads (a NaN guard on G's output, the prior's gradient added
+  // to the network's) would only move the border: they stay rows. In reverse order, so that a
+  // chain of them goes at once.
+  for (const n of [...g.nodes].reverse()) {
+    if (candidate.has(n) && !layers.has(n) && !(readers.get(n.outputs[0]) ?? []).some((r) => candidate.has(r))) candidate.delete(n);
+  }
   // The values a candidate reads as rows: a layer's input, an elementwise op's inputs but omitted
   // ones and constants of one element.
   const rowInputs = (n: Node) => (layers.has(n) ? [n.inputs[0]] : n.inputs.filter((i) => i !== '' && !oneElement(g, i)));
@@ -108,7 +115,6 @@ export function denseColumns(g: Graph): Graph {
       if (p && candidate.has(p)) parent.set(root(p), root(n));
     }
   }
-  const readers = readersOf(g.nodes);
   const outputs = new Set(g.outputs);
   // Per group: its wide layers, its multiply-adds per row, and the features per row that cross
   // its border (values entering from outside, values leaving to a node outside or the caller).
