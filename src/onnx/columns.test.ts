@@ -12,28 +12,28 @@ const rng = new Rng(23);
 const randn = (n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * rng.normal());
 const count = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op).length;
 
-/** 2 -> 32 (Relu) -> 32 (LeakyRelu, transB) -> 32 (Tanh, MatMul) -> 3: every form of dense layer. */
-function mlp(): Graph {
+/** 2 -> W (Relu) -> W (LeakyRelu, transB) -> W (Tanh, MatMul) -> 3: every form of dense layer. */
+function mlp(w = 64): Graph {
   const g = new Graph();
   const x = g.addInput('x', 'float32', ['batch', 2]);
-  let h = g.op('Relu', [g.op('Gemm', [x, g.float32(randn(2 * 32), [2, 32]), g.float32(randn(32), [32])])]);
-  h = g.op('LeakyRelu', [g.op('Gemm', [h, g.float32(randn(32 * 32, 0.3), [32, 32]), g.float32(randn(32), [32])], { transB: int(1) })], { alpha: float(0.2) });
-  h = g.op('Tanh', [g.op('MatMul', [h, g.float32(randn(32 * 32, 0.3), [32, 32])])]);
-  g.outputs = [g.op('Gemm', [h, g.float32(randn(32 * 3), [32, 3]), g.float32(randn(3), [3])])];
+  let h = g.op('Relu', [g.op('Gemm', [x, g.float32(randn(2 * w), [2, w]), g.float32(randn(w), [w])])]);
+  h = g.op('LeakyRelu', [g.op('Gemm', [h, g.float32(randn(w * w, 0.2), [w, w]), g.float32(randn(w), [w])], { transB: int(1) })], { alpha: float(0.2) });
+  h = g.op('Tanh', [g.op('MatMul', [h, g.float32(randn(w * w, 0.2), [w, w])])]);
+  g.outputs = [g.op('Gemm', [h, g.float32(randn(w * 3), [w, 3]), g.float32(randn(3), [3])])];
   return g;
 }
 
 /**
- * An MLP critic's latent energy, as the latent step differentiates it: x [batch, 2] -> 32 (Relu)
- * -> 32 (LeakyRelu) -> 1, energy 0.5|x|^2 - D(x), and d energy / dx. Each hidden activation is
+ * An MLP critic's latent energy, as the latent step differentiates it: x [batch, 2] -> 64 (Relu)
+ * -> 64 (LeakyRelu) -> 1, energy 0.5|x|^2 - D(x), and d energy / dx. Each hidden activation is
  * read twice (the next layer, and its gradient's mask).
  */
 function energyWithGradient(): Graph {
   const g = new Graph();
   const x = g.addInput('x', 'float32', ['batch', 2]);
-  const a = g.op('Relu', [g.op('Gemm', [x, g.float32(randn(2 * 32), [2, 32]), g.float32(randn(32), [32])])]);
-  const h = g.op('LeakyRelu', [g.op('Gemm', [a, g.float32(randn(32 * 32, 0.3), [32, 32]), g.float32(randn(32), [32])])], { alpha: float(0.2) });
-  const d = g.op('Squeeze', [g.op('Gemm', [h, g.float32(randn(32), [32, 1]), g.float32(randn(1), [1])]), g.int64s([1])]);
+  const a = g.op('Relu', [g.op('Gemm', [x, g.float32(randn(2 * 64), [2, 64]), g.float32(randn(64), [64])])]);
+  const h = g.op('LeakyRelu', [g.op('Gemm', [a, g.float32(randn(64 * 64, 0.2), [64, 64]), g.float32(randn(64), [64])])], { alpha: float(0.2) });
+  const d = g.op('Squeeze', [g.op('Gemm', [h, g.float32(randn(64), [64, 1]), g.float32(randn(1), [1])]), g.int64s([1])]);
   const prior = g.op('Mul', [g.op('ReduceSum', [g.op('Mul', [x, x]), g.int64s([1])], { keepdims: int(0) }), g.scalar(0.5)]);
   const energy = g.op('Sub', [prior, d]);
   const dx = differentiate(g, { [energy]: onesLike(g, energy) }, [x]).get(x)!;
@@ -87,20 +87,27 @@ test('denseColumns: a gradient graph stays in columns from the latents to the gr
   // Negative control: a mask that reads another layer's activation.
   const bad = denseColumns(g);
   const greater = bad.nodes.find((n) => n.op === 'Greater')!;
-  greater.inputs[0] = bad.nodes.find((n) => n.op === 'Conv' && n.outputs[0] !== greater.inputs[0] && bad.shape(n.outputs[0])[1] === 32)!.outputs[0];
+  greater.inputs[0] = bad.nodes.find((n) => n.op === 'Conv' && n.outputs[0] !== greater.inputs[0] && bad.shape(n.outputs[0])[1] === 64)!.outputs[0];
   assert.ok(relError((await graphOutputs(bad, feeds(50)))[1], want[1]) > 1e-2, 'the control must differ');
 });
 
-test('denseColumns leaves groups with fewer than two wide layers as they are', () => {
-  // 32 -> 2 -> 32: one wide layer at most.
+test('denseColumns leaves groups with fewer than two wide layers, or widths off the blocks, as they are', () => {
+  // 64 -> 2 -> 64: no wide layer.
   const g = new Graph();
-  const x = g.addInput('x', 'float32', ['batch', 32]);
-  g.outputs = [g.op('Gemm', [g.op('Relu', [g.op('Gemm', [x, g.float32(randn(64), [32, 2])])]), g.float32(randn(64), [2, 32])])];
+  const x = g.addInput('x', 'float32', ['batch', 64]);
+  g.outputs = [g.op('Gemm', [g.op('Relu', [g.op('Gemm', [x, g.float32(randn(128), [64, 2])])]), g.float32(randn(128), [2, 64])])];
   assert.equal(denseColumns(g), g);
   // Two wide layers joined by a Softmax (not elementwise): two groups of one.
   const s = new Graph();
-  const y = s.addInput('y', 'float32', ['batch', 32]);
-  const h = s.op('Softmax', [s.op('Gemm', [y, s.float32(randn(32 * 32), [32, 32])])], { axis: int(1) });
-  s.outputs = [s.op('Gemm', [h, s.float32(randn(32 * 32), [32, 32])])];
+  const y = s.addInput('y', 'float32', ['batch', 64]);
+  const h = s.op('Softmax', [s.op('Gemm', [y, s.float32(randn(64 * 64), [64, 64])])], { axis: int(1) });
+  s.outputs = [s.op('Gemm', [h, s.float32(randn(64 * 64), [64, 64])])];
   assert.equal(denseColumns(s), s);
+  // Widths below MIN_WIDTH (32), or not a multiple of 16 (72): as rows.
+  for (const w of [32, 72]) {
+    const m = mlp(w);
+    assert.equal(denseColumns(m), m, `width ${w}`);
+  }
+  // Positive control: the same MLP at 64 and 80 is rewritten.
+  for (const w of [64, 80]) assert.equal(count(denseColumns(mlp(w)), 'Conv'), 4, `width ${w}`);
 });

@@ -18,8 +18,21 @@ import { type Dim, type Graph, ints, type Node, readersOf } from './graph.js';
 import { denseLayer } from './fuse.js';
 import { Rewriter } from './rewriter.js';
 
-/** Inputs and outputs a dense layer needs on both sides to count as wide. */
-const MIN_WIDTH = 16;
+/**
+ * Inputs and outputs a dense layer needs on both sides to count as wide. An MLP critic's latent
+ * step at batch 10,000 (three hidden layers of W, a scratch A/B on the AVX2 machine, 2026-11-28)
+ * ran 15% slower as columns at W = 32, 4% slower at 48, and 15%, 14% and 11% faster at 64, 128
+ * and 256.
+ */
+const MIN_WIDTH = 64;
+
+/**
+ * Features a value of the group must have a multiple of, unless it has fewer: onnxruntime's
+ * blocked kernels take 8 or 16 channels per block, and the gradient's masks run in the blocked
+ * layout only for 16k (nchwcMasks). The same MLP at W = 24 and 100 ran 5 and 4 times slower as
+ * columns.
+ */
+const BLOCK = 16;
 
 /**
  * The multiply-adds per row a group needs per feature that crosses its border (a Transpose moves
@@ -72,9 +85,10 @@ const sameShape = (a: Dim[], b: Dim[]) => a.length === b.length && a.every((d, i
 
 /**
  * `g` with its dense layers and the elementwise ops between them computed over columns (see the
- * file's comment), for each connected group of them that holds two or more wide layers (at least
- * 16 inputs and outputs: narrow ones lose to their Transposes) and at least WORK_PER_BORDER
- * multiply-adds per feature that crosses its border. The same graph when there is none.
+ * file's comment), for each connected group of them that holds two or more wide layers
+ * (MIN_WIDTH), whose values have fewer than 16 features or a multiple of 16 (BLOCK), and that
+ * has at least WORK_PER_BORDER multiply-adds per feature that crosses its border. The same graph
+ * when there is none.
  */
 export function denseColumns(g: Graph): Graph {
   const layers = new Map<Node, NonNullable<ReturnType<typeof denseLayer>>>();
@@ -118,10 +132,10 @@ export function denseColumns(g: Graph): Graph {
   const outputs = new Set(g.outputs);
   // Per group: its wide layers, its multiply-adds per row, and the features per row that cross
   // its border (values entering from outside, values leaving to a node outside or the caller).
-  const groups = new Map<Node, { wide: number; work: number; border: number }>();
+  const groups = new Map<Node, { wide: number; work: number; border: number; unblocked: boolean }>();
   const group = (n: Node) => {
     const r = root(n);
-    const s = groups.get(r) ?? { wide: 0, work: 0, border: 0 };
+    const s = groups.get(r) ?? { wide: 0, work: 0, border: 0, unblocked: false };
     groups.set(r, s);
     return s;
   };
@@ -144,8 +158,9 @@ export function denseColumns(g: Graph): Graph {
     }
     const out = n.outputs[0];
     if (outputs.has(out) || (readers.get(out) ?? []).some((r) => !candidate.has(r))) s.border += width(g, out);
+    for (const f of [width(g, out), ...(d ? [d.k] : [])]) if (f >= BLOCK && f % BLOCK !== 0) s.unblocked = true;
   }
-  const worth = (s: { wide: number; work: number; border: number }) => s.wide >= 2 && s.work >= WORK_PER_BORDER * s.border;
+  const worth = (s: { wide: number; work: number; border: number; unblocked: boolean }) => s.wide >= 2 && s.work >= WORK_PER_BORDER * s.border && !s.unblocked;
   const inside = new Set([...candidate].filter((n) => worth(group(n))));
   if (inside.size === 0) return g;
   // Values produced inside that a node outside (or the graph's caller) reads as rows.
