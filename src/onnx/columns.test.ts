@@ -111,3 +111,34 @@ test('denseColumns leaves groups with fewer than two wide layers, or widths off 
   // Positive control: the same MLP at 64 and 80 is rewritten.
   for (const w of [64, 80]) assert.equal(count(denseColumns(mlp(w)), 'Conv'), 4, `width ${w}`);
 });
+
+test('denseColumns: Linear layers exported as MatMul and Add, and their gradient (MatMul by the transposed weights), as columns', async () => {
+  const g = new Graph();
+  const x = g.addInput('x', 'float32', ['batch', 2]);
+  let h = x;
+  let k = 2;
+  for (const w of [64, 64]) {
+    h = g.op('Relu', [g.op('Add', [g.op('MatMul', [h, g.float32(randn(k * w, 0.3), [k, w])]), g.float32(randn(w), [w])])]);
+    k = w;
+  }
+  const d = g.op('ReduceSum', [g.op('Add', [g.op('MatMul', [h, g.float32(randn(64), [64, 1])]), g.float32(randn(1), [1])]), g.int64s([1])], {
+    keepdims: int(0),
+  });
+  const dx = differentiate(g, { [d]: onesLike(g, d) }, [x]).get(x)!;
+  g.outputs = [d, dx];
+  assert.ok(
+    g.nodes.some((n) => n.op === 'Transpose' && g.constValue(n.inputs[0])),
+    'the gradient multiplies by transposed weights',
+  );
+  const p = denseColumns(g);
+  assert.equal(count(p, 'MatMul') + count(p, 'Gemm'), 0);
+  assert.equal(count(p, 'Conv'), 6);
+  const feeds = { x: { data: randn(30 * 2), shape: [30, 2] } };
+  const want = await graphOutputs(g, feeds);
+  const got = await graphOutputs(p, feeds);
+  for (const i of [0, 1]) assert.ok(relError(got[i], want[i]) < 1e-5, `output ${i}: relative error ${relError(got[i], want[i])}`);
+  // Negative control: the first layer's bias dropped.
+  const conv = p.nodes.find((n) => n.op === 'Conv' && n.inputs.length === 3)!;
+  (p.initializers.get(conv.inputs[2])!.data as Float32Array).fill(0);
+  assert.ok(relError((await graphOutputs(p, feeds))[1], want[1]) > 1e-2, 'the control must differ');
+});

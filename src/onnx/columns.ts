@@ -12,9 +12,11 @@
  * layout at once: every value that a dense layer or an elementwise op between such values
  * produces is kept as columns, and a Transpose turns rows into columns where a value enters (the
  * latents, the gradient's seed) and back where one leaves. Elementwise ops are layout-blind:
- * their inputs are the value's own shape or constants of one element.
+ * their inputs are the value's own shape or constants of one element. A layer is a Gemm or a
+ * MatMul by constant weights (or by their Transpose, as a MatMul layer's gradient multiplies),
+ * with its bias when a MatMul's one reader adds a constant per feature.
  */
-import { type Dim, type Graph, ints, type Node, readersOf } from './graph.js';
+import { type Dim, type Graph, int, ints, type Node, readersOf } from './graph.js';
 import { denseLayer } from './fuse.js';
 import { Rewriter } from './rewriter.js';
 
@@ -90,7 +92,8 @@ const sameShape = (a: Dim[], b: Dim[]) => a.length === b.length && a.every((d, i
  * has at least WORK_PER_BORDER multiply-adds per feature that crosses its border. The same graph
  * when there is none.
  */
-export function denseColumns(g: Graph): Graph {
+export function denseColumns(graph: Graph): Graph {
+  const g = linearBiases(graph);
   const layers = new Map<Node, NonNullable<ReturnType<typeof denseLayer>>>();
   const candidate = new Set<Node>();
   for (const n of g.nodes) {
@@ -162,7 +165,7 @@ export function denseColumns(g: Graph): Graph {
   }
   const worth = (s: { wide: number; work: number; border: number; unblocked: boolean }) => s.wide >= 2 && s.work >= WORK_PER_BORDER * s.border && !s.unblocked;
   const inside = new Set([...candidate].filter((n) => worth(group(n))));
-  if (inside.size === 0) return g;
+  if (inside.size === 0) return graph;
   // Values produced inside that a node outside (or the graph's caller) reads as rows.
   const leaving = (v: string) => outputs.has(v) || (readers.get(v) ?? []).some((r) => !inside.has(r));
   const columns = new Map<string, string>();
@@ -195,6 +198,39 @@ export function denseColumns(g: Graph): Graph {
       if (f === 1) rw.emit(n.name, 'Reshape', [flat, rw.int64s(`${n.name}/rows_shape`, [-1, 1])], {}, out);
       else rw.emit(n.name, 'Transpose', [flat], { perm: ints([1, 0]) }, out);
     }
+    return true;
+  });
+}
+
+/**
+ * `g` with each MatMul by constant weights whose one reader is an Add of a constant per output
+ * feature ([F] or [1, F]) computed as one Gemm with that bias: a Linear layer exported as MatMul
+ * and Add. As columns its bias is the Conv's, where an Add of a constant would leave the blocked
+ * layout. The same graph when there is none.
+ */
+function linearBiases(g: Graph): Graph {
+  const readers = readersOf(g.nodes);
+  const outputs = new Set(g.outputs);
+  const biased = new Map<Node, { layer: Node; bias: Float32Array }>();
+  for (const n of g.nodes) {
+    if (n.op !== 'MatMul' || g.rank(n.outputs[0]) !== 2 || outputs.has(n.outputs[0])) continue;
+    const d = denseLayer(g, n);
+    const r = readers.get(n.outputs[0]) ?? [];
+    if (!d || r.length !== 1 || r[0].op !== 'Add' || r[0].domain !== '') continue;
+    const t = g.constValue(r[0].inputs[r[0].inputs[0] === n.outputs[0] ? 1 : 0]);
+    const perFeature = t?.dtype === 'float32' && t.data.length === d.n && (t.dims.length === 1 || (t.dims.length === 2 && t.dims[0] === 1));
+    if (perFeature) biased.set(r[0], { layer: n, bias: t.data as Float32Array });
+  }
+  if (biased.size === 0) return g;
+  const layers = new Set([...biased.values()].map((b) => b.layer));
+  return Rewriter.rebuild(g, (rw, n) => {
+    if (layers.has(n)) return true;
+    const b = biased.get(n);
+    if (!b) return false;
+    const d = denseLayer(g, b.layer)!;
+    const w = rw.constant(`${b.layer.name}/gemm_w`, { dtype: 'float32', dims: [d.n, d.k], data: d.w });
+    const c = rw.constant(`${b.layer.name}/gemm_b`, { dtype: 'float32', dims: [d.n], data: Float32Array.from(b.bias) });
+    rw.emit(b.layer.name, 'Gemm', [b.layer.inputs[0], w, c], { transB: int(1) }, n.outputs[0]);
     return true;
   });
 }

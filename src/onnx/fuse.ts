@@ -181,10 +181,18 @@ export function foldBatchNorms(g: Graph): Graph {
 /**
  * A dense layer's weight as [N, K] and bias [N] (float32 constants), when `n` is a Gemm or MatMul
  * of a 2-D input by constant weights with a 1-D (or absent) constant bias; undefined otherwise.
+ * A MatMul's weights may be a Transpose of a constant (a MatMul layer's gradient).
  */
 export function denseLayer(g: Graph, n: Node): { w: Float32Array; b?: Float32Array; k: number; n: number } | undefined {
   if (n.domain !== '' || (n.op !== 'Gemm' && n.op !== 'MatMul') || g.rank(n.inputs[0]) !== 2) return undefined;
-  const parts = n.op === 'Gemm' ? gemmParts(g, n) : gemmParts(g, { ...n, inputs: n.inputs.slice(0, 2), attrs: {} });
+  let parts: ReturnType<typeof gemmParts>;
+  if (n.op === 'Gemm') parts = gemmParts(g, n);
+  else {
+    const t = g.producer(n.inputs[1]);
+    const transposed = t?.op === 'Transpose' && t.domain === '' && g.rank(t.inputs[0]) === 2 && (attrInts(t, 'perm') ?? [1, 0]).join() === '1,0';
+    const inputs = transposed ? [n.inputs[0], t.inputs[0]] : n.inputs.slice(0, 2);
+    parts = gemmParts(g, { ...n, inputs, attrs: transposed ? { transB: int(1) } : {} });
+  }
   if (!parts) return undefined;
   const { src, tb, k, f } = parts;
   const data = new Float32Array(f * k);
