@@ -83,6 +83,19 @@ const ELEMENTWISE = new Set([
   'Sign',
 ]);
 
+/**
+ * A connected group of dense layers and elementwise ops: its wide layers, its multiply-adds per
+ * row, the features per row that cross its border (values entering from outside, each once, and
+ * values leaving to a node outside or the caller), and whether a value's width is off the blocks.
+ */
+interface Group {
+  wide: number;
+  work: number;
+  border: number;
+  unblocked: boolean;
+  entering: Set<string>;
+}
+
 const sameShape = (a: Dim[], b: Dim[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
@@ -133,16 +146,13 @@ export function denseColumns(graph: Graph): Graph {
     }
   }
   const outputs = new Set(g.outputs);
-  // Per group: its wide layers, its multiply-adds per row, and the features per row that cross
-  // its border (values entering from outside, values leaving to a node outside or the caller).
-  const groups = new Map<Node, { wide: number; work: number; border: number; unblocked: boolean }>();
-  const group = (n: Node) => {
+  const groups = new Map<Node, Group>();
+  const group = (n: Node): Group => {
     const r = root(n);
-    const s = groups.get(r) ?? { wide: 0, work: 0, border: 0, unblocked: false };
+    const s = groups.get(r) ?? { wide: 0, work: 0, border: 0, unblocked: false, entering: new Set<string>() };
     groups.set(r, s);
     return s;
   };
-  const entering = new Map<Node, Set<string>>();
   for (const n of candidate) {
     const s = group(n);
     const d = layers.get(n);
@@ -152,10 +162,8 @@ export function denseColumns(graph: Graph): Graph {
     }
     for (const i of rowInputs(n)) {
       const p = g.producer(i);
-      const seen = entering.get(root(n)) ?? new Set<string>();
-      entering.set(root(n), seen);
-      if (!(p && candidate.has(p)) && !seen.has(i)) {
-        seen.add(i);
+      if (!(p && candidate.has(p)) && !s.entering.has(i)) {
+        s.entering.add(i);
         s.border += width(g, i);
       }
     }
@@ -163,7 +171,7 @@ export function denseColumns(graph: Graph): Graph {
     if (outputs.has(out) || (readers.get(out) ?? []).some((r) => !candidate.has(r))) s.border += width(g, out);
     for (const f of [width(g, out), ...(d ? [d.k] : [])]) if (f >= BLOCK && f % BLOCK !== 0) s.unblocked = true;
   }
-  const worth = (s: { wide: number; work: number; border: number; unblocked: boolean }) => s.wide >= 2 && s.work >= WORK_PER_BORDER * s.border && !s.unblocked;
+  const worth = (s: Group) => s.wide >= 2 && s.work >= WORK_PER_BORDER * s.border && !s.unblocked;
   const inside = new Set([...candidate].filter((n) => worth(group(n))));
   if (inside.size === 0) return graph;
   // Values produced inside that a node outside (or the graph's caller) reads as rows.
