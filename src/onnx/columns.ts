@@ -219,15 +219,15 @@ export function denseColumns(graph: Graph): Graph {
 function linearBiases(g: Graph): Graph {
   const readers = readersOf(g.nodes);
   const outputs = new Set(g.outputs);
-  const biased = new Map<Node, { layer: Node; bias: Float32Array }>();
+  const biased = new Map<Node, { layer: Node; d: NonNullable<ReturnType<typeof denseLayer>>; bias: Float32Array }>();
   for (const n of g.nodes) {
     if (n.op !== 'MatMul' || g.rank(n.outputs[0]) !== 2 || outputs.has(n.outputs[0])) continue;
-    const d = denseLayer(g, n);
     const r = readers.get(n.outputs[0]) ?? [];
-    if (!d || r.length !== 1 || r[0].op !== 'Add' || r[0].domain !== '') continue;
+    if (r.length !== 1 || r[0].op !== 'Add' || r[0].domain !== '') continue;
+    const d = denseLayer(g, n);
     const t = g.constValue(r[0].inputs[r[0].inputs[0] === n.outputs[0] ? 1 : 0]);
-    const perFeature = t?.dtype === 'float32' && t.data.length === d.n && (t.dims.length === 1 || (t.dims.length === 2 && t.dims[0] === 1));
-    if (perFeature) biased.set(r[0], { layer: n, bias: t.data as Float32Array });
+    const perFeature = d && t?.dtype === 'float32' && t.data.length === d.n && (t.dims.length === 1 || (t.dims.length === 2 && t.dims[0] === 1));
+    if (perFeature) biased.set(r[0], { layer: n, d, bias: t.data as Float32Array });
   }
   if (biased.size === 0) return g;
   const layers = new Set([...biased.values()].map((b) => b.layer));
@@ -235,7 +235,7 @@ function linearBiases(g: Graph): Graph {
     if (layers.has(n)) return true;
     const b = biased.get(n);
     if (!b) return false;
-    const d = denseLayer(g, b.layer)!;
+    const { d } = b;
     const w = rw.constant(`${b.layer.name}/gemm_w`, { dtype: 'float32', dims: [d.n, d.k], data: d.w });
     const c = rw.constant(`${b.layer.name}/gemm_b`, { dtype: 'float32', dims: [d.n], data: Float32Array.from(b.bias) });
     rw.emit(b.layer.name, 'Gemm', [b.layer.inputs[0], w, c], { transB: int(1) }, n.outputs[0]);
