@@ -1,22 +1,25 @@
 /**
  * Metric timings for `npm run bench`: every sample-based metric at 10,000 x 10,000 rows of 64-D
  * (the size of the evaluation issue's reference timings), and the Fréchet distance of 2048-D
- * statistics (Inception features' dimension). When python3 with numpy and scipy is importable, the
- * 2048-D case is also timed with scipy's `sqrtm` on the same matrices, interleaved with Refinery's
- * (scripts/reference/frechet_time.py); references that need other Python packages are reported as
- * not run.
+ * statistics (Inception features' dimension). When python3 with numpy, scipy and scikit-learn is
+ * importable, each metric is also timed as the reference code computes it, on the same arrays,
+ * right after Refinery's (scripts/reference/metrics_time.py: prdc's distance matrices for P/R and
+ * density/coverage, the polynomial-kernel KID over subsets, Sajjadi et al.'s MiniBatchKMeans PRD,
+ * the k-NN classifier PR curve), and the 2048-D case with scipy's `sqrtm`
+ * (scripts/reference/frechet_time.py); without them the references are reported as not run.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeNpy } from '../io/npyfile.js';
-import { evaluate, type MetricName } from '../metrics/evaluate.js';
+import { evaluate, type EvaluateResult, type MetricName } from '../metrics/evaluate.js';
 import { frechetFromStats } from '../metrics/frechet.js';
 import { matmul64 } from '../metrics/dense.js';
 import { Rng } from '../rng.js';
 import { correlatedSamples } from '../testing/exact.js';
+import { findPython } from './python.js';
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -31,8 +34,19 @@ async function randomCovariance(d: number, seed: number): Promise<Float64Array> 
   return c;
 }
 
-function pythonHas(modules: string[]): boolean {
-  return spawnSync('python3', ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' }).status === 0;
+/**
+ * The reference computation of metric `m` on DIR/{real,fake}.npy (scripts/reference/metrics_time.py),
+ * after Refinery's: seconds and value. The MMD reference takes Refinery's median-heuristic
+ * bandwidth (the heuristic's subsample is drawn from another stream), so both compute MMD² with
+ * one kernel. The Fréchet distance of samples is the covariances and scipy's sqrtm.
+ */
+function referenceMetric(python: string, dir: string, m: MetricName, value: unknown): { seconds: number; value: unknown; implementation: string } {
+  const script = fileURLToPath(new URL('../../scripts/reference/metrics_time.py', import.meta.url));
+  const options = m === 'mmd' ? { bandwidth: (value as { bandwidth: number }).bandwidth } : {};
+  const out = JSON.parse(
+    execFileSync(python, [script, dir, m, JSON.stringify(options)], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } }),
+  ) as { seconds: number; value: unknown; implementation: string };
+  return { ...out, seconds: round(out.seconds) };
 }
 
 export async function measureMetrics(quick: boolean): Promise<Record<string, unknown>> {
@@ -41,11 +55,40 @@ export async function measureMetrics(quick: boolean): Promise<Record<string, unk
   const real = { data: correlatedSamples(n, d, 1, 0.5, 0), n, d };
   const fake = { data: correlatedSamples(n, d, 2, 0.8, 0.3), n, d };
   const metrics: Record<string, unknown> = {};
-  for (const m of ['fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr'] as MetricName[]) {
-    process.stderr.write(`bench metrics/${m} ${n}x${n}x${d} ...\n`);
-    const t0 = performance.now();
-    const r = await evaluate(real, fake, { metrics: [m] });
-    metrics[m] = { seconds: round((performance.now() - t0) / 1000), value: r.metrics[m as keyof typeof r.metrics] };
+  const sklearn = findPython(['numpy', 'scipy', 'sklearn'], 'python3-numpy python3-scipy python3-sklearn');
+  const samplesDir = mkdtempSync(join(tmpdir(), 'refinery-bench-metrics-'));
+  try {
+    if ('python' in sklearn) {
+      writeNpy(join(samplesDir, 'real.npy'), { data: real.data, shape: [n, d] });
+      writeNpy(join(samplesDir, 'fake.npy'), { data: fake.data, shape: [n, d] });
+    }
+    // Two repetitions each, Refinery's and the reference's alternated; the ratio is of the faster of each.
+    for (const m of ['fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr'] as MetricName[]) {
+      process.stderr.write(`bench metrics/${m} ${n}x${n}x${d} ...\n`);
+      const seconds: number[] = [];
+      const referenceSeconds: number[] = [];
+      let value: unknown;
+      let reference: { value: unknown; implementation: string } | undefined;
+      for (let rep = 0; rep < 2; rep++) {
+        const t0 = performance.now();
+        value = (await evaluate(real, fake, { metrics: [m] })).metrics[m as keyof EvaluateResult['metrics']];
+        seconds.push(round((performance.now() - t0) / 1000));
+        if ('python' in sklearn) {
+          const r = referenceMetric(sklearn.python, samplesDir, m, value);
+          referenceSeconds.push(r.seconds);
+          reference = { value: r.value, implementation: r.implementation };
+        }
+      }
+      process.stderr.write(`  ${seconds.join(', ')} s${reference ? `; reference ${referenceSeconds.join(', ')} s` : ''}\n`);
+      metrics[m] = {
+        seconds,
+        value,
+        reference: reference ? { seconds: referenceSeconds, ...reference } : `not run (${'reason' in sklearn ? sklearn.reason : ''})`,
+        ratio_to_reference: reference ? round(Math.min(...seconds) / Math.min(...referenceSeconds)) : null,
+      };
+    }
+  } finally {
+    rmSync(samplesDir, { recursive: true, force: true });
   }
   // Fréchet distance of 2048-D statistics, interleaved with scipy's sqrtm when it is available.
   const dim = quick ? 256 : 2048;
@@ -56,10 +99,10 @@ export async function measureMetrics(quick: boolean): Promise<Record<string, unk
   const reference: number[] = [];
   let oursValue = 0;
   let referenceValue: number | null = null;
-  const haveScipy = pythonHas(['numpy', 'scipy']);
+  const scipy = findPython(['numpy', 'scipy'], 'python3-numpy python3-scipy');
   const dir = mkdtempSync(join(tmpdir(), 'refinery-bench-fd-'));
   try {
-    if (haveScipy) {
+    if ('python' in scipy) {
       for (const [name, s] of [
         ['a', a],
         ['b', b],
@@ -73,8 +116,8 @@ export async function measureMetrics(quick: boolean): Promise<Record<string, unk
       const t0 = performance.now();
       oursValue = (await frechetFromStats(a, b)).distance;
       ours.push(round((performance.now() - t0) / 1000));
-      if (haveScipy) {
-        const out = JSON.parse(execFileSync('python3', [script, dir], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } })) as {
+      if ('python' in scipy) {
+        const out = JSON.parse(execFileSync(scipy.python, [script, dir], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } })) as {
           seconds: number;
           fd: number;
         };
@@ -91,7 +134,7 @@ export async function measureMetrics(quick: boolean): Promise<Record<string, unk
       d: dim,
       refinery_seconds: ours,
       refinery_value: oursValue,
-      scipy_sqrtm_seconds: haveScipy ? reference : 'not run (python3 with numpy and scipy not importable)',
+      scipy_sqrtm_seconds: 'python' in scipy ? reference : `not run (${scipy.reason})`,
       scipy_value: referenceValue,
       relative_difference: referenceValue === null ? null : Math.abs(oursValue - referenceValue) / Math.abs(referenceValue),
     },

@@ -4,24 +4,20 @@
  * against the fixture's golden logits, and times the same operations on request, so that the
  * bench interleaves blocks of Refinery calls and PyTorch calls in one run.
  */
-import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Attr, ConstTensor, Graph } from '../onnx/graph.js';
+import { findPython } from './python.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/torch_twin.py', import.meta.url));
 
-/** A Python that imports torch and numpy (REFINERY_PYTHON first, then python3, then Debian's), or why there is none. */
+/** A Python that imports torch and numpy (see findPython), or why there is none. */
 export function findTorchPython(): { python: string; version: string } | { reason: string } {
-  const candidates = [process.env.REFINERY_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
-  for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
-    if (r.status === 0) return { python, version: r.stdout.trim() };
-  }
-  return { reason: `no python with torch and numpy among ${candidates.join(', ')} (Debian: apt install python3-torch libopenblas0-pthread)` };
+  return findPython(['torch', 'numpy'], 'python3-torch libopenblas0-pthread');
 }
 
 interface TensorRef {

@@ -7,7 +7,7 @@ import { Graph, int } from '../onnx/graph.js';
 import { Session } from '../onnx/session.js';
 
 /** Below this many multiply-adds (rows a x rows b x d) distances are computed in JavaScript. */
-const SMALL = 1e6;
+export const SMALL = 1e6;
 /** Entries of one distance block (rows of a x all rows of b): 32 MB of float64. */
 const BLOCK_ENTRIES = 1 << 22;
 
@@ -29,7 +29,8 @@ function dist2Graph(): Graph {
 /**
  * Visit the squared distances between the rows of `a` (na x d) and all rows of `b` (nb x d), in
  * blocks of consecutive rows of `a`: `visit(i0, rows, d2)` with d2 row-major rows x nb. Blocks are
- * visited in order.
+ * visited in order. Below `small` multiply-adds (na x nb x d; default 10⁶) they are computed in
+ * JavaScript.
  */
 export async function forEachDist2Block(
   a: Float64Array,
@@ -38,8 +39,9 @@ export async function forEachDist2Block(
   nb: number,
   d: number,
   visit: (i0: number, rows: number, d2: Float64Array) => void,
+  small = SMALL,
 ): Promise<void> {
-  if (na * nb * d < SMALL) {
+  if (na * nb * d < small) {
     const d2 = new Float64Array(na * nb);
     for (let i = 0; i < na; i++) {
       for (let j = 0; j < nb; j++) {
@@ -62,6 +64,45 @@ export async function forEachDist2Block(
     const rows = Math.min(rowsPerBlock, na - i0);
     const out = await s.run64({ a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] }, b: bTensor });
     visit(i0, rows, out.d2.data);
+  }
+}
+
+let nearestSession: Promise<Session> | undefined;
+
+/** dist2Graph's squared distances, then the `k` smallest of each row (TopK: ascending, ties by lower index). */
+function nearestGraph(): Graph {
+  const g = dist2Graph();
+  const k = g.addInput('k', 'int64', [1]);
+  g.outputs = [];
+  g.add('TopK', ['d2', k], { axis: int(1), largest: int(0), sorted: int(1) }, ['values', 'indices']);
+  g.outputs = ['values', 'indices'];
+  return g;
+}
+
+/**
+ * The `k` smallest squared distances from each row of `a` (na x d) to the rows of `b` (nb x d), in
+ * blocks of consecutive rows of `a`: `visit(i0, rows, values, indices)`, rows x k each, ascending
+ * per row with ties in order of index (the values are forEachDist2Block's, bit for bit). Only the k
+ * per row leave onnxruntime, where a distance block is nb per row. Needs 1 ≤ k ≤ nb.
+ */
+export async function forEachNearestBlock(
+  a: Float64Array,
+  na: number,
+  b: Float64Array,
+  nb: number,
+  d: number,
+  k: number,
+  visit: (i0: number, rows: number, values: Float64Array, indices: BigInt64Array) => void,
+): Promise<void> {
+  nearestSession ??= Session.create(nearestGraph());
+  const s = await nearestSession;
+  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_ENTRIES / nb));
+  const bTensor = { data: b, shape: [nb, d] };
+  const kTensor = { data: BigInt64Array.of(BigInt(k)), shape: [1] };
+  for (let i0 = 0; i0 < na; i0 += rowsPerBlock) {
+    const rows = Math.min(rowsPerBlock, na - i0);
+    const out = await s.runWide({ a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] }, b: bTensor, k: kTensor });
+    visit(i0, rows, out.values.data as Float64Array, out.indices.data as BigInt64Array);
   }
 }
 

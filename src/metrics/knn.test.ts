@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../rng.js';
+import { forEachDist2Block } from './gram.js';
 import { ballMembership, kNearest, kthNeighbourRadii2 } from './knn.js';
 import type { Samples } from './linalg.js';
 import { rejectsWith } from '../testing/assert.js';
@@ -41,6 +42,46 @@ test('k-NN equals brute force (self mode and query/reference mode)', async () =>
   assert.deepEqual([...r.dist2], b.dist2);
   assert.deepEqual([...r.index], b.index);
   assert.equal(r.k, 7);
+});
+
+test('large k-NN (onnxruntime selects with TopK) equals sorting the same distance matrix, self excluded by index', async () => {
+  // 400 x 400 x 64 multiply-adds: past gram.ts' threshold, so distances and selection run in onnxruntime.
+  const rng = new Rng(23);
+  const n = 400;
+  const d = 64;
+  const x = { data: rng.fillNormal(new Float64Array(n * d)), n, d };
+  x.data.copyWithin(7 * d, 3 * d, 4 * d); // row 7 duplicates row 3: neighbours at one distance, ordered by index
+  const y = { data: rng.fillNormal(new Float64Array(300 * d)), n: 300, d };
+  const sorted = async (q: Samples, r: Samples | undefined, k: number) => {
+    const ref = r ?? q;
+    const dist2: number[] = [];
+    const index: number[] = [];
+    await forEachDist2Block(q.data as Float64Array, q.n, ref.data as Float64Array, ref.n, d, (i0, rows, block) => {
+      for (let b = 0; b < rows; b++) {
+        const row = [...block.subarray(b * ref.n, (b + 1) * ref.n)].map((v, j) => [v, j]).filter(([, j]) => r !== undefined || j !== i0 + b);
+        row.sort((u, v) => u[0] - v[0] || u[1] - v[1]);
+        for (const [v, j] of row.slice(0, k)) {
+          dist2.push(v);
+          index.push(j);
+        }
+      }
+    });
+    return { dist2, index };
+  };
+  for (const [q, r, k] of [
+    [x, undefined, 1],
+    [x, undefined, 5],
+    [x, undefined, n - 1],
+    [y, x, 9],
+  ] as const) {
+    const got = await kNearest(q, r, k);
+    const want = await sorted(q, r, k);
+    assert.deepEqual([...got.index], want.index);
+    assert.deepEqual([...got.dist2], want.dist2);
+  }
+  const dup = await kNearest(x, undefined, 2);
+  assert.equal(dup.index[3 * 2], 7, "row 3's nearest is its duplicate");
+  assert.equal(dup.index[7 * 2], 3, "row 7's nearest is its duplicate");
 });
 
 test('results are bit-identical for any block size', async () => {

@@ -12,7 +12,7 @@
  * bit-identical for any `blockSize`.
  */
 import { describe, fail } from '../errors.js';
-import { forEachDist2Block } from './gram.js';
+import { forEachDist2Block, forEachNearestBlock, SMALL } from './gram.js';
 import { asFloat64, type Samples } from './linalg.js';
 
 export const DEFAULT_BLOCK_SIZE = 256;
@@ -74,6 +74,25 @@ export async function kNearest(query: Samples, ref: Samples | undefined, k: numb
   const nr = r.n;
   const best = new Float64Array(nq * k).fill(Infinity);
   const index = new Int32Array(nq * k).fill(-1);
+  if (nq * nr * d >= SMALL) {
+    // onnxruntime selects the k (k + 1 with the row itself) smallest of each row (TopK): the same
+    // neighbours in the same order, and only they leave the session.
+    const kk = Math.min(nr, self ? k + 1 : k);
+    await forEachNearestBlock(q, nq, x, nr, d, kk, (i0, rows, values, indices) => {
+      for (let b = 0; b < rows; b++) {
+        const i = i0 + b;
+        let w = 0;
+        for (let t = 0; t < kk && w < k; t++) {
+          const j = Number(indices[b * kk + t]);
+          if (self && j === i) continue;
+          best[i * k + w] = values[b * kk + t];
+          index[i * k + w] = j;
+          w++;
+        }
+      }
+    });
+    return { dist2: best, index, k };
+  }
   await forEachDist2Block(q, nq, x, nr, d, (i0, rows, d2) => {
     for (let b = 0; b < rows; b++) {
       const i = i0 + b;

@@ -9,6 +9,9 @@ import { Rng } from '../rng.js';
 import { forEachDist2Block } from './gram.js';
 import { checkPair, asSamples, type SampleInput } from './linalg.js';
 
+/** Multiply-adds from which a k-means++ seeding step's distances are one onnxruntime product. */
+const SEEDING_GEMM = 1e5;
+
 /** Stream label of the clustering runs: Rng(seed, PRD_STREAM, run). */
 export const PRD_STREAM = 0x505244;
 
@@ -138,37 +141,68 @@ export interface KMeansResult {
   iterations: number;
 }
 
-/** k-means++ seeding (Arthur & Vassilvitskii 2007): k rows of x (n x d) drawn with `rng`, as k x d centres. */
-export function kMeansPlusPlus(x: Float64Array, n: number, d: number, k: number, rng: Rng): Float64Array {
-  const centres = new Float64Array(k * d);
-  // k-means++ seeding
-  const d2 = new Float64Array(n).fill(Infinity);
-  let c = rng.int(n);
+/**
+ * k-means++ seeding (Arthur & Vassilvitskii 2007): k rows of x (n x d) drawn with `rng`, as k x d
+ * centres (`kMeansPlusPlusSeedings` with one stream).
+ */
+export async function kMeansPlusPlus(x: Float64Array, n: number, d: number, k: number, rng: Rng): Promise<Float64Array> {
+  return (await kMeansPlusPlusSeedings(x, n, d, k, [rng]))[0];
+}
+
+/**
+ * Independent k-means++ seedings of x (n x d), one per stream of `rngs`, each as k x d centres: the
+ * same centres as `kMeansPlusPlus` with that stream alone. They advance together, so the distances
+ * from every row to the seedings' new centres are one product per step (gram.ts, from 10⁵
+ * multiply-adds on) rather than one per seeding and step.
+ */
+export async function kMeansPlusPlusSeedings(x: Float64Array, n: number, d: number, k: number, rngs: Rng[]): Promise<Float64Array[]> {
+  const s = rngs.length;
+  const centres = rngs.map(() => new Float64Array(k * d));
+  const d2 = rngs.map(() => new Float64Array(n).fill(Infinity));
+  const chosen = rngs.map((rng) => rng.int(n));
+  const fresh = new Float64Array(s * d);
   for (let m = 0; m < k; m++) {
-    centres.set(x.subarray(c * d, c * d + d), m * d);
+    for (let j = 0; j < s; j++) {
+      const row = x.subarray(chosen[j] * d, chosen[j] * d + d);
+      centres[j].set(row, m * d);
+      fresh.set(row, j * d);
+    }
     if (m === k - 1) break;
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const s = sq(x, i * d, centres, m * d, d);
-      if (s < d2[i]) d2[i] = s;
-      total += d2[i];
-    }
-    if (total > 0) {
-      let u = rng.uniform() * total;
-      c = n - 1;
-      for (let i = 0; i < n; i++) {
-        u -= d2[i];
-        if (u < 0 && d2[i] > 0) {
-          c = i;
-          break;
+    await forEachDist2Block(
+      x,
+      n,
+      fresh,
+      s,
+      d,
+      (i0, rows, block) => {
+        for (let b = 0; b < rows; b++) {
+          for (let j = 0; j < s; j++) if (block[b * s + j] < d2[j][i0 + b]) d2[j][i0 + b] = block[b * s + j];
         }
-      }
-      while (d2[c] === 0 && c > 0) c--; // guard against rounding at the end of the scan
-    } else {
-      c = rng.int(n); // all rows coincide with the centres already chosen
-    }
+      },
+      SEEDING_GEMM,
+    );
+    for (let j = 0; j < s; j++) chosen[j] = nextSeed(d2[j], rngs[j]);
   }
   return centres;
+}
+
+/** The next k-means++ centre: a row drawn with probability proportional to its squared distance `d2` to the centres so far. */
+function nextSeed(d2: Float64Array, rng: Rng): number {
+  const n = d2.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += d2[i];
+  if (!(total > 0)) return rng.int(n); // all rows coincide with the centres already chosen
+  let u = rng.uniform() * total;
+  let c = n - 1;
+  for (let i = 0; i < n; i++) {
+    u -= d2[i];
+    if (u < 0 && d2[i] > 0) {
+      c = i;
+      break;
+    }
+  }
+  while (d2[c] === 0 && c > 0) c--; // guard against rounding at the end of the scan
+  return c;
 }
 
 /** Options of `miniBatchKMeans`. */
@@ -206,21 +240,30 @@ export async function miniBatchKMeans(x: Float64Array, n: number, d: number, k: 
   subIdx.forEach((r, i) => {
     sub.set(x.subarray(r * d, (r + 1) * d), i * d);
   });
-  let centres: Float64Array = new Float64Array(0);
-  let best = Infinity;
-  for (let i = 0; i < numInit; i++) {
-    const c = kMeansPlusPlus(sub, initSize, d, k, rng.fork(1, i));
-    let inertia = 0;
-    for (let r = 0; r < initSize; r++) {
-      let m2 = Infinity;
-      for (let m = 0; m < k; m++) m2 = Math.min(m2, sq(sub, r * d, c, m * d, d));
-      inertia += m2;
+  const seedings = await kMeansPlusPlusSeedings(
+    sub,
+    initSize,
+    d,
+    k,
+    Array.from({ length: numInit }, (_, i) => rng.fork(1, i)),
+  );
+  // Their inertias on the subsample, from one product with all their centres.
+  const all = new Float64Array(numInit * k * d);
+  seedings.forEach((c, i) => {
+    all.set(c, i * k * d);
+  });
+  const inertias = new Float64Array(numInit);
+  await forEachDist2Block(sub, initSize, all, numInit * k, d, (_, rows, block) => {
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < numInit; i++) {
+        const at = r * numInit + i;
+        inertias[i] += block[at * k + nearest(block, at, k)];
+      }
     }
-    if (inertia < best) {
-      best = inertia;
-      centres = c;
-    }
-  }
+  });
+  let best = 0;
+  for (let i = 1; i < numInit; i++) if (inertias[i] < inertias[best]) best = i;
+  const centres = seedings[best];
   const counts = new Float64Array(k);
   const sums = new Float64Array(k * d);
   const stepRng = rng.fork(2);
@@ -229,25 +272,28 @@ export async function miniBatchKMeans(x: Float64Array, n: number, d: number, k: 
   let ewaBest = Infinity;
   let noImprovement = 0;
   let steps = 0;
+  // Allocated once: fresh pages are slow on some machines.
+  const rows = new Float64Array(batch * d);
+  const got = new Float64Array(k);
   for (; steps < maxSteps; steps++) {
     sums.fill(0);
-    const got = new Float64Array(k);
+    got.fill(0);
     let inertia = 0;
     for (let b = 0; b < batch; b++) {
-      const r = stepRng.int(n);
-      let m2 = Infinity;
-      let arg = 0;
-      for (let m = 0; m < k; m++) {
-        const s = sq(x, r * d, centres, m * d, d);
-        if (s < m2) {
-          m2 = s;
-          arg = m;
-        }
-      }
-      inertia += m2;
-      got[arg]++;
-      for (let l = 0; l < d; l++) sums[arg * d + l] += x[r * d + l];
+      const r = stepRng.int(n) * d;
+      for (let l = 0; l < d; l++) rows[b * d + l] = x[r + l];
     }
+    // The batch's distances to the centres in one product (gram.ts: onnxruntime's GEMM).
+    await forEachDist2Block(rows, batch, centres, k, d, (i0, count, block) => {
+      for (let b = 0; b < count; b++) {
+        const arg = nearest(block, b, k);
+        inertia += block[b * k + arg];
+        got[arg]++;
+        const o = (i0 + b) * d;
+        const a = arg * d;
+        for (let l = 0; l < d; l++) sums[a + l] += rows[o + l];
+      }
+    });
     for (let m = 0; m < k; m++) {
       if (got[m] === 0) continue;
       const total = counts[m] + got[m];
@@ -268,19 +314,26 @@ export async function miniBatchKMeans(x: Float64Array, n: number, d: number, k: 
   let inertia = 0;
   await forEachDist2Block(x, n, centres, k, d, (i0, rows, block) => {
     for (let b = 0; b < rows; b++) {
-      let m2 = Infinity;
-      let arg = 0;
-      for (let m = 0; m < k; m++) {
-        if (block[b * k + m] < m2) {
-          m2 = block[b * k + m];
-          arg = m;
-        }
-      }
+      const arg = nearest(block, b, k);
       labels[i0 + b] = arg;
-      inertia += m2;
+      inertia += block[b * k + arg];
     }
   });
   return { labels, centres, inertia, iterations: steps };
+}
+
+/** The column of the smallest entry of row `r` of a rows x k block of squared distances (the first on ties). */
+function nearest(block: Float64Array, r: number, k: number): number {
+  let d2 = Infinity;
+  let arg = 0;
+  for (let m = 0; m < k; m++) {
+    const s = block[r * k + m];
+    if (s < d2) {
+      d2 = s;
+      arg = m;
+    }
+  }
+  return arg;
 }
 
 /**
@@ -293,7 +346,7 @@ export async function miniBatchKMeans(x: Float64Array, n: number, d: number, k: 
  */
 export async function kMeans(x: Float64Array, n: number, d: number, k: number, rng: Rng, maxIterations = 100, tol = 1e-4): Promise<KMeansResult> {
   if (!Number.isSafeInteger(k) || k < 1 || k > n) fail('invalid_argument', 'numClusters', `an integer in [1, ${n}]`, describe(k));
-  const centres = kMeansPlusPlus(x, n, d, k, rng);
+  const centres = await kMeansPlusPlus(x, n, d, k, rng);
   const labels = new Int32Array(n).fill(-1);
   const dist = new Float64Array(n);
   const counts = new Int32Array(k);
@@ -376,15 +429,6 @@ function meanVariance(x: Float64Array, n: number, d: number): number {
     total += v / n;
   }
   return total / d;
-}
-
-function sq(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number): number {
-  let s = 0;
-  for (let l = 0; l < d; l++) {
-    const t = a[ao + l] - b[bo + l];
-    s += t * t;
-  }
-  return s;
 }
 
 /**

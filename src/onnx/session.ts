@@ -176,6 +176,24 @@ export class Session {
     return out;
   }
 
+  /** Run with float64 or int64 feeds (by their arrays' type); returns the requested outputs as float64 or int64 arrays, as the graph types them. */
+  async runWide(
+    feeds: Record<string, { data: Float64Array | BigInt64Array; shape: number[] }>,
+    outputs: readonly string[] = this.outputNames,
+  ): Promise<Record<string, { data: Float64Array | BigInt64Array; shape: number[] }>> {
+    const ort = host().ort;
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.data instanceof BigInt64Array ? 'int64' : 'float64', t.data, t.shape);
+    const result = await this.inner.run(ortFeeds, outputs as string[]);
+    const out: Record<string, { data: Float64Array | BigInt64Array; shape: number[] }> = {};
+    for (const name of outputs) {
+      const r = result[name];
+      if (r.type !== 'float64' && r.type !== 'int64') fail('internal', `output ${name}`, 'float64 or int64', r.type);
+      out[name] = { data: r.data as Float64Array | BigInt64Array, shape: r.dims.map(Number) };
+    }
+    return out;
+  }
+
   async release(): Promise<void> {
     await this.inner.release();
   }

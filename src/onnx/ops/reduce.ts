@@ -139,6 +139,21 @@ export const reduceOps: OpDef[] = [
   reduction('ReduceL2', (g, x, y) => g.op('Div', [x, y])),
   reduction('ReduceL1', (g, x) => g.op('Sign', [x])),
   { op: 'Size', infer: () => [{ dtype: 'int64', shape: [] }], constantOutput: true },
+  // Forward only: no gradient rule, so differentiating through TopK's values is refused (the
+  // metrics' k-NN selects neighbours with it inside onnxruntime).
+  {
+    op: 'TopK',
+    infer(g, node) {
+      const shape = [...g.shape(node.inputs[0])];
+      const axis = normAxis(node, attrInt(node, 'axis', -1), shape.length);
+      const k = g.constValue(node.inputs[1]);
+      shape[axis] = k ? Number(k.data[0]) : `${node.outputs[0]}_k`;
+      return [
+        { dtype: g.dtype(node.inputs[0]), shape },
+        { dtype: 'int64', shape: [...shape] },
+      ];
+    },
+  },
   {
     op: 'Softmax',
     infer: (g, node) => [{ dtype: g.dtype(node.inputs[0]), shape: [...g.shape(node.inputs[0])] }],
