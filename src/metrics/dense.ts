@@ -34,8 +34,8 @@ export async function matmul64(a: Float64Array, b: Float64Array, m: number, k: n
   return (await s.run64({ a: { data: a, shape: [m, k] }, b: { data: b, shape: [k, n] } })).c.data;
 }
 
-/** Rows of a chunk of centred data (bounds the float64 copy: 4096 x d). */
-const CHUNK_ROWS = 4096;
+/** Values of a chunk of centred data (bounds the session's centred copy: 64 MB; 4096 rows of 2048-d features). */
+const CHUNK_VALUES = 4096 * 2048;
 
 /**
  * Mean and unbiased covariance (1/(n-1)) Σ (x - mu)(x - mu)ᵀ of `x` (n ≥ 2), two-pass: the mean,
@@ -47,20 +47,20 @@ export async function meanCovariance(x: Samples): Promise<{ mean: Float64Array; 
   const mu = mean(x);
   if (n * d * d < SMALL) return { mean: mu, cov: covariance(x, mu) };
   gramSession ??= session((g) => {
-    const c = g.addInput('x', 'float64', ['rows', 'd']);
+    const x = g.addInput('x', 'float64', ['rows', 'd']);
+    const c = g.op('Sub', [x, g.addInput('mean', 'float64', ['d'])]);
     g.add('MatMul', [g.op('Transpose', [c], {}), c], {}, ['gram']);
     g.outputs = ['gram'];
   });
   const s = await gramSession;
   const cov = new Float64Array(d * d);
-  for (let start = 0; start < n; start += CHUNK_ROWS) {
-    const rows = Math.min(CHUNK_ROWS, n - start);
-    const c = new Float64Array(rows * d);
-    for (let i = 0; i < rows; i++) {
-      const src = (start + i) * d;
-      for (let j = 0; j < d; j++) c[i * d + j] = data[src + j] - mu[j];
-    }
-    const gram = (await s.run64({ x: { data: c, shape: [rows, d] } })).gram.data;
+  const chunkRows = Math.max(1, Math.floor(CHUNK_VALUES / d));
+  for (let start = 0; start < n; start += chunkRows) {
+    const rows = Math.min(chunkRows, n - start);
+    // Centred inside the session (the same subtractions as in JavaScript), so float64 rows are not copied.
+    const part = data.subarray(start * d, (start + rows) * d);
+    const chunk = part instanceof Float64Array ? part : Float64Array.from(part);
+    const gram = (await s.run64({ x: { data: chunk, shape: [rows, d] }, mean: { data: mu, shape: [d] } })).gram.data;
     for (let k = 0; k < gram.length; k++) cov[k] += gram[k];
   }
   for (let a = 0; a < d; a++) {

@@ -106,6 +106,59 @@ export async function forEachNearestBlock(
   }
 }
 
+let batchStepSession: Promise<Session> | undefined;
+
+/**
+ * One mini-batch k-means step's arithmetic: rows x[indices] (Gather), each assigned to its nearest
+ * centre (dist2Graph's distances, TopK 1: the first centre on ties), and per centre the sum of its
+ * rows (a one-hot product: `ids` holds 0..k-1) and their count, with the batch's inertia.
+ */
+function batchStepGraph(): Graph {
+  const g = new Graph();
+  const x = g.addInput('x', 'float64', ['n', 'd']);
+  const idx = g.addInput('indices', 'int64', ['batch']);
+  const c = g.addInput('centres', 'float64', ['k', 'd']);
+  const ids = g.addInput('ids', 'int64', [1, 'k']);
+  const rows = g.op('Gather', [x, idx], { axis: int(0) });
+  const nr = g.op('ReduceSum', [g.op('Mul', [rows, rows]), g.int64s([1])], { keepdims: int(1) });
+  const nc = g.op('Transpose', [g.op('ReduceSum', [g.op('Mul', [c, c]), g.int64s([1])], { keepdims: int(1) })], {});
+  const rc = g.op('MatMul', [rows, g.op('Transpose', [c], {})]);
+  const d2 = g.op('Relu', [g.op('Sub', [g.op('Add', [nr, nc]), g.op('Add', [rc, rc])])]);
+  const [nearest, label] = g.add('TopK', [d2, g.int64s([1])], { axis: int(1), largest: int(0), sorted: int(1) }, 2);
+  const onehot = g.op('Cast', [g.op('Equal', [label, ids])], { to: int(11) });
+  g.add('MatMul', [g.op('Transpose', [onehot], {}), rows], {}, ['sums']);
+  g.add('ReduceSum', [onehot, g.int64s([0])], { keepdims: int(0) }, ['counts']);
+  g.add('ReduceSum', [nearest], { keepdims: int(0) }, ['inertia']);
+  g.outputs = ['sums', 'counts', 'inertia'];
+  return g;
+}
+
+/**
+ * The statistics of one mini-batch k-means step (batchStepGraph) of the rows `indices` of x
+ * (n x d) against `centres` (k x d): per centre the sum of the rows nearest to it (k x d) and
+ * their count, and the sum of their squared distances to their centres. The rows stay in
+ * onnxruntime.
+ */
+export async function batchStep(
+  x: Float64Array,
+  n: number,
+  d: number,
+  indices: BigInt64Array,
+  centres: Float64Array,
+  k: number,
+): Promise<{ sums: Float64Array; counts: Float64Array; inertia: number }> {
+  batchStepSession ??= Session.create(batchStepGraph());
+  const s = await batchStepSession;
+  const ids = BigInt64Array.from({ length: k }, (_, m) => BigInt(m));
+  const out = await s.runWide({
+    x: { data: x, shape: [n, d] },
+    indices: { data: indices, shape: [indices.length] },
+    centres: { data: centres, shape: [k, d] },
+    ids: { data: ids, shape: [1, k] },
+  });
+  return { sums: out.sums.data as Float64Array, counts: out.counts.data as Float64Array, inertia: (out.inertia.data as Float64Array)[0] };
+}
+
 let kernelSession: Promise<Session> | undefined;
 
 /**

@@ -6,7 +6,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { forEachDist2Block } from './gram.js';
+import { batchStep, forEachDist2Block } from './gram.js';
 import { checkPair, asSamples, type SampleInput } from './linalg.js';
 
 /** Multiply-adds from which a k-means++ seeding step's distances are one onnxruntime product. */
@@ -265,35 +265,17 @@ export async function miniBatchKMeans(x: Float64Array, n: number, d: number, k: 
   for (let i = 1; i < numInit; i++) if (inertias[i] < inertias[best]) best = i;
   const centres = seedings[best];
   const counts = new Float64Array(k);
-  const sums = new Float64Array(k * d);
   const stepRng = rng.fork(2);
   const alpha = Math.min(1, (2 * batch) / (n + 1));
   let ewa = Number.NaN;
   let ewaBest = Infinity;
   let noImprovement = 0;
   let steps = 0;
-  // Allocated once: fresh pages are slow on some machines.
-  const rows = new Float64Array(batch * d);
-  const got = new Float64Array(k);
+  const indices = new BigInt64Array(batch);
   for (; steps < maxSteps; steps++) {
-    sums.fill(0);
-    got.fill(0);
-    let inertia = 0;
-    for (let b = 0; b < batch; b++) {
-      const r = stepRng.int(n) * d;
-      for (let l = 0; l < d; l++) rows[b * d + l] = x[r + l];
-    }
-    // The batch's distances to the centres in one product (gram.ts: onnxruntime's GEMM).
-    await forEachDist2Block(rows, batch, centres, k, d, (i0, count, block) => {
-      for (let b = 0; b < count; b++) {
-        const arg = nearest(block, b, k);
-        inertia += block[b * k + arg];
-        got[arg]++;
-        const o = (i0 + b) * d;
-        const a = arg * d;
-        for (let l = 0; l < d; l++) sums[a + l] += rows[o + l];
-      }
-    });
+    for (let b = 0; b < batch; b++) indices[b] = BigInt(stepRng.int(n));
+    // The batch's rows, their nearest centres and each centre's sum and count, in onnxruntime.
+    const { sums, counts: got, inertia } = await batchStep(x, n, d, indices, centres, k);
     for (let m = 0; m < k; m++) {
       if (got[m] === 0) continue;
       const total = counts[m] + got[m];
