@@ -83,7 +83,7 @@ export async function frechetFromStats(a: GaussianStats, b: GaussianStats): Prom
     const diff = a.mean[j] - b.mean[j];
     meanTerm += diff * diff;
   }
-  const { l, rank: r } = psdCholesky(a.cov, d);
+  const { l, rank: r } = await psdCholesky(a.cov, d);
   let traceSqrt = 0;
   if (r > 0) {
     const t = await matmul64(b.cov, l, d, d, r);
