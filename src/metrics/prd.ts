@@ -345,15 +345,8 @@ export async function kMeans(x: Float64Array, n: number, d: number, k: number, r
     await forEachDist2Block(x, n, centres, k, d, (i0, rows, block) => {
       for (let b = 0; b < rows; b++) {
         const i = i0 + b;
-        let best = Infinity;
-        let arg = 0;
-        for (let m = 0; m < k; m++) {
-          const s = block[b * k + m];
-          if (s < best) {
-            best = s;
-            arg = m;
-          }
-        }
+        const arg = nearest(block, b, k);
+        const best = block[b * k + arg];
         if (labels[i] !== arg) changed++;
         labels[i] = arg;
         dist[i] = best;
