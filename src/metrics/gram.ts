@@ -13,15 +13,20 @@ const BLOCK_ENTRIES = 1 << 22;
 
 let dist2Session: Promise<Session> | undefined;
 
-/** ‖a‖² + (‖b‖² - 2 a·b), clamped at 0: one Gemm (‖b‖² its broadcast bias), an Add and a Relu over the block. */
-function dist2Graph(): Graph {
-  const g = new Graph();
-  const a = g.addInput('a', 'float64', ['rows', 'd']);
-  const b = g.addInput('b', 'float64', ['cols', 'd']);
+/**
+ * Squared distances between the rows of `a` and of `b` in `g`: ‖a‖² + (‖b‖² - 2 a·b), clamped at
+ * 0: one Gemm (‖b‖² its broadcast bias), an Add and a Relu over the block.
+ */
+function dist2Op(g: Graph, a: string, b: string, out?: string): string {
   const na = g.op('ReduceSum', [g.op('Mul', [a, a]), g.int64s([1])], { keepdims: int(1) });
   const nb = g.op('ReduceSum', [g.op('Mul', [b, b]), g.int64s([1])], { keepdims: int(0) });
   const cross = g.op('Gemm', [a, b, nb], { transB: int(1), alpha: { type: 'float', v: -2 } });
-  g.add('Relu', [g.op('Add', [cross, na])], {}, ['d2']);
+  return g.add('Relu', [g.op('Add', [cross, na])], {}, out === undefined ? 1 : [out])[0];
+}
+
+function dist2Graph(): Graph {
+  const g = new Graph();
+  dist2Op(g, g.addInput('a', 'float64', ['rows', 'd']), g.addInput('b', 'float64', ['cols', 'd']), 'd2');
   g.outputs = ['d2'];
   return g;
 }
@@ -73,7 +78,6 @@ let nearestSession: Promise<Session> | undefined;
 function nearestGraph(): Graph {
   const g = dist2Graph();
   const k = g.addInput('k', 'int64', [1]);
-  g.outputs = [];
   g.add('TopK', ['d2', k], { axis: int(1), largest: int(0), sorted: int(1) }, ['values', 'indices']);
   g.outputs = ['values', 'indices'];
   return g;
@@ -110,7 +114,7 @@ let batchStepSession: Promise<Session> | undefined;
 
 /**
  * One mini-batch k-means step's arithmetic: rows x[indices] (Gather), each assigned to its nearest
- * centre (dist2Graph's formula, TopK 1: the first centre on ties), and per centre the sum of its
+ * centre (dist2Op, TopK 1: the first centre on ties), and per centre the sum of its
  * rows (a one-hot product: `ids` holds 0..k-1) and their count, with the batch's inertia.
  */
 function batchStepGraph(): Graph {
@@ -120,10 +124,7 @@ function batchStepGraph(): Graph {
   const c = g.addInput('centres', 'float64', ['k', 'd']);
   const ids = g.addInput('ids', 'int64', [1, 'k']);
   const rows = g.op('Gather', [x, idx], { axis: int(0) });
-  const nr = g.op('ReduceSum', [g.op('Mul', [rows, rows]), g.int64s([1])], { keepdims: int(1) });
-  const nc = g.op('ReduceSum', [g.op('Mul', [c, c]), g.int64s([1])], { keepdims: int(0) });
-  const d2 = g.op('Relu', [g.op('Add', [g.op('Gemm', [rows, c, nc], { transB: int(1), alpha: { type: 'float', v: -2 } }), nr])]);
-  const [nearest, label] = g.add('TopK', [d2, g.int64s([1])], { axis: int(1), largest: int(0), sorted: int(1) }, 2);
+  const [nearest, label] = g.add('TopK', [dist2Op(g, rows, c), g.int64s([1])], { axis: int(1), largest: int(0), sorted: int(1) }, 2);
   const onehot = g.op('Cast', [g.op('Equal', [label, ids])], { to: int(11) });
   g.add('MatMul', [g.op('Transpose', [onehot], {}), rows], {}, ['sums']);
   g.add('ReduceSum', [onehot, g.int64s([0])], { keepdims: int(0) }, ['counts']);

@@ -163,17 +163,9 @@ export class Session {
     feeds: Record<string, { data: Float64Array; shape: number[] }>,
     outputs: readonly string[] = this.outputNames,
   ): Promise<Record<string, { data: Float64Array; shape: number[] }>> {
-    const ort = host().ort;
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float64', t.data, t.shape);
-    const result = await this.inner.run(ortFeeds, outputs as string[]);
-    const out: Record<string, { data: Float64Array; shape: number[] }> = {};
-    for (const name of outputs) {
-      const r = result[name];
-      if (r.type !== 'float64') fail('internal', `output ${name}`, 'float64', r.type);
-      out[name] = { data: r.data as Float64Array, shape: r.dims.map(Number) };
-    }
-    return out;
+    const out = await this.runWide(feeds, outputs);
+    for (const [name, r] of Object.entries(out)) if (!(r.data instanceof Float64Array)) fail('internal', `output ${name}`, 'float64', 'int64');
+    return out as Record<string, { data: Float64Array; shape: number[] }>;
   }
 
   /** Run with float64 or int64 feeds (by their arrays' type); returns the requested outputs as float64 or int64 arrays, as the graph types them. */
