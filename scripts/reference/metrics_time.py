@@ -7,7 +7,7 @@ Refinery's own timing of the same metric on the same arrays.
 
 The algorithms are those of the reference code, written here with numpy, scipy and scikit-learn
 (Debian: python3-numpy python3-scipy python3-sklearn), the libraries that code uses:
-- fd: pytorch-fid's Fréchet distance: np.mean / np.cov of each set, scipy.linalg.sqrtm of S1 S2;
+- fd: pytorch-fid's Fréchet distance (frechet.py: np.mean / np.cov of each set, scipy.linalg.sqrtm of S1 S2);
 - pr, dc: prdc (Naeem et al. 2020): full pairwise Euclidean distance matrices (scikit-learn), the
   k-th neighbour radius of each real (and fake) row by np.partition, then ball membership with "<";
 - kid: the polynomial-kernel unbiased MMD² of Bińkowski et al. (as torch-fidelity / the GAN
@@ -26,18 +26,11 @@ import sys
 import time
 
 import numpy as np
-import scipy.linalg
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import NearestNeighbors
 
-
-def fd(real, fake):
-    mu1, mu2 = real.mean(axis=0), fake.mean(axis=0)
-    s1, s2 = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
-    root = scipy.linalg.sqrtm(s1.dot(s2)).real
-    diff = mu1 - mu2
-    return {"distance": float(diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2 * np.trace(root))}
+from frechet import frechet_distance
 
 
 def kth_radii(x, k):
@@ -141,7 +134,7 @@ def classifier_pr(real, fake, num_angles=1001, seed=0):
     return {"f8": max_f_beta(precision, recall, 8), "f1over8": max_f_beta(precision, recall, 1 / 8), "k": k, "classifier": "knn"}
 
 
-METRICS = {"fd": fd, "pr": precision_recall, "dc": density_coverage, "kid": kid, "mmd": mmd, "prd": prd, "cpr": classifier_pr}
+METRICS = {"fd": lambda real, fake: {"distance": frechet_distance(real, fake)}, "pr": precision_recall, "dc": density_coverage, "kid": kid, "mmd": mmd, "prd": prd, "cpr": classifier_pr}
 
 if __name__ == "__main__":
     folder, metric = sys.argv[1], sys.argv[2]
