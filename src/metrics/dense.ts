@@ -5,7 +5,7 @@
  *
  * The sessions are compiled once per process and kept (a few kilobytes each).
  */
-import { Graph } from '../onnx/graph.js';
+import { Graph, int } from '../onnx/graph.js';
 import { Session } from '../onnx/session.js';
 import { covariance, matmul, mean, type Samples } from './linalg.js';
 
@@ -24,6 +24,15 @@ function session(build: (g: Graph) => void): Promise<Session> {
 /** C = A B (A m x k, B k x n, row-major float64). */
 export async function matmul64(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Promise<Float64Array> {
   if (m * k * n < SMALL) return matmul(a, b, m, k, n);
+  return product(a, b, m, k, n);
+}
+
+/** y = A x (A m x n, row-major float64) on onnxruntime whatever the size: for callers that only call it on large A. */
+export function matvec64(a: Float64Array, x: Float64Array, m: number, n: number): Promise<Float64Array> {
+  return product(a, x, m, n, 1);
+}
+
+async function product(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Promise<Float64Array> {
   matmulSession ??= session((g) => {
     const x = g.addInput('a', 'float64', ['m', 'k']);
     const y = g.addInput('b', 'float64', ['k', 'n']);
@@ -32,6 +41,37 @@ export async function matmul64(a: Float64Array, b: Float64Array, m: number, k: n
   });
   const s = await matmulSession;
   return (await s.run64({ a: { data: a, shape: [m, k] }, b: { data: b, shape: [k, n] } })).c.data;
+}
+
+/** Sessions of `trailingUpdate64` by panel width p (a constant of the Slice). */
+const trailingSessions = new Map<number, Promise<Session>>();
+
+/**
+ * T[p:, p:] - X Yᵀ for T m x m, X and Y (m - p) x q (row-major float64): a blocked
+ * tridiagonalisation's update of its trailing block after a panel of p columns (eigen.ts).
+ */
+export async function trailingUpdate64(t: Float64Array, m: number, p: number, x: Float64Array, y: Float64Array): Promise<Float64Array> {
+  if (!trailingSessions.has(p)) {
+    trailingSessions.set(
+      p,
+      session((g) => {
+        const tt = g.addInput('t', 'float64', ['m', 'm']);
+        const rest = g.op('Slice', [tt, g.int64s([p, p]), g.int64s([Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER])]);
+        const xs = g.addInput('x', 'float64', ['rest', 'q']);
+        const ys = g.addInput('y', 'float64', ['rest', 'q']);
+        g.add('Gemm', [xs, ys, rest], { transB: int(1), alpha: { type: 'float', v: -1 } }, ['out']);
+        g.outputs = ['out'];
+      }),
+    );
+  }
+  const s = await trailingSessions.get(p)!;
+  const q = x.length / (m - p);
+  const out = await s.runWide({
+    t: { data: t, shape: [m, m] },
+    x: { data: x, shape: [m - p, q] },
+    y: { data: y, shape: [m - p, q] },
+  });
+  return out.out.data as Float64Array;
 }
 
 /** Values of a chunk of centred data (bounds the session's centred copy: 64 MB; 4096 rows of 2048-d features). */

@@ -1,8 +1,9 @@
 /**
  * Symmetric eigenvalues in O(d³) with a small constant, for Fréchet distances of 2048-d features:
- * Householder reduction to tridiagonal form (4/3 d³ flops, on the lower triangle only), then the
- * implicit QL algorithm with Wilkinson shifts on the tridiagonal matrix (O(d²)). Both steps are
- * backward stable: the eigenvalues are exact for A + E with ‖E‖ = O(ε‖A‖).
+ * Householder reduction to tridiagonal form (4/3 d³ flops; from order 256 on by panels whose
+ * products run on onnxruntime), then the implicit QL algorithm with Wilkinson shifts on the
+ * tridiagonal matrix (O(d²)). Both steps are backward stable: the eigenvalues are exact for
+ * A + E with ‖E‖ = O(ε‖A‖).
  *
  * And the semidefinite Cholesky factor S = L Lᵀ of a covariance (columns of near-zero pivots
  * dropped, so singular covariances need no ε·I).
@@ -10,7 +11,7 @@
  * Matrices are dense, row-major Float64Array.
  */
 import { fail } from '../errors.js';
-import { matmul64 } from './dense.js';
+import { matmul64, matvec64, trailingUpdate64 } from './dense.js';
 
 /**
  * Reduce the symmetric matrix `a` (d x d, row-major; only its lower triangle is read, and it is
@@ -27,35 +28,11 @@ export function tridiagonalize(a: Float64Array, d: number): { diag: Float64Array
   const p = new Float64Array(d);
   for (let k = 0; k < d - 2; k++) {
     const s = k + 1; // first row of the trailing block
-    // x = A[s:, k]; v = x + sign(x0)|x| e1, scaled so that v[0] = 1.
-    let norm2 = 0;
-    let scale = 0;
-    for (let i = s; i < d; i++) scale = Math.max(scale, Math.abs(a[i * d + k]));
-    if (scale === 0) {
-      diag[k] = a[k * d + k];
-      off[k] = 0;
-      continue;
-    }
-    for (let i = s; i < d; i++) {
-      const x = a[i * d + k] / scale;
-      v[i] = x;
-      norm2 += x * x;
-    }
-    const x0 = v[s];
-    const alpha = x0 >= 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2); // H x = alpha e1
-    const v0 = x0 - alpha;
-    if (v0 === 0) {
-      diag[k] = a[k * d + k];
-      off[k] = alpha * scale;
-      continue;
-    }
-    v[s] = 1;
-    for (let i = s + 1; i < d; i++) v[i] /= v0;
-    // β = 2 / vᵀv, with vᵀv = (norm2 - x0² + v0²) / v0².
-    const vtv = 1 + (norm2 - x0 * x0) / (v0 * v0);
-    const beta = 2 / vtv;
     diag[k] = a[k * d + k];
-    off[k] = alpha * scale;
+    const r = reflector(a, s * d + k, d, d - s, v, s);
+    off[k] = r.off;
+    if (r.beta === 0) continue;
+    const beta = r.beta;
     // p = β A v over the trailing block, from its lower triangle: each a_ij (j < i) feeds p_i and p_j.
     for (let i = s; i < d; i++) p[i] = 0;
     for (let i = s; i < d; i++) {
@@ -93,9 +70,133 @@ export function tridiagonalize(a: Float64Array, d: number): { diag: Float64Array
 }
 
 /**
+ * The Householder reflector H = I - β v vᵀ with H x = (alpha·scale) e1, of the `len` values
+ * x_i = src[at + i·stride]: writes v (v[0] = 1) to out[o .. o + len) and returns β and
+ * alpha·scale (the new sub-diagonal entry). β = 0 when x is already a multiple of e1 (no
+ * reflection; out is then not meaningful).
+ */
+function reflector(src: Float64Array, at: number, stride: number, len: number, out: Float64Array, o: number): { beta: number; off: number } {
+  let scale = 0;
+  for (let i = 0; i < len; i++) scale = Math.max(scale, Math.abs(src[at + i * stride]));
+  if (scale === 0) return { beta: 0, off: 0 };
+  let norm2 = 0;
+  for (let i = 0; i < len; i++) {
+    const x = src[at + i * stride] / scale;
+    out[o + i] = x;
+    norm2 += x * x;
+  }
+  const x0 = out[o];
+  const alpha = x0 >= 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2); // H x = alpha e1
+  const v0 = x0 - alpha;
+  if (v0 === 0) return { beta: 0, off: alpha * scale };
+  out[o] = 1;
+  for (let i = 1; i < len; i++) out[o + i] /= v0;
+  // β = 2 / vᵀv, with vᵀv = (norm2 - x0² + v0²) / v0².
+  return { beta: 2 / (1 + (norm2 - x0 * x0) / (v0 * v0)), off: alpha * scale };
+}
+
+/** Columns per panel of `tridiagonalizeBlocked`. */
+const PANEL = 32;
+/** Order from which `tridiagonalizeBlocked` works by panels (below it, the unblocked loop). */
+const BLOCKED_FROM = 256;
+
+/**
+ * `tridiagonalize` by panels of 32 columns (the blocked reduction of LAPACK's dsytrd): within a
+ * panel each column is reduced against the panel's earlier reflectors applied lazily
+ * (A - Σ v wᵀ + w vᵀ is never formed), its product A v is one matrix-vector product with the
+ * block as the panel found it, and at the end of the panel the trailing block takes all of the
+ * panel's updates at once: A - [V W][W V]ᵀ, one GEMM. Both products run on onnxruntime
+ * (dense.ts), which leaves JavaScript O(d² · 32) of the 4/3 d³ flops. Same T up to rounding (the
+ * products sum in other orders). Below order 256 it is `tridiagonalize`. Reads the lower triangle
+ * of `a`, which it does not modify.
+ */
+export async function tridiagonalizeBlocked(a: Float64Array, d: number): Promise<{ diag: Float64Array; off: Float64Array }> {
+  if (d < BLOCKED_FROM) return tridiagonalize(Float64Array.from(a), d);
+  const diag = new Float64Array(d);
+  const off = new Float64Array(d - 1);
+  // t: the trailing block (m x m, both triangles), from row and column k0 on.
+  let m = d;
+  let k0 = 0;
+  let t: Float64Array = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) t[i * d + j] = t[j * d + i] = a[i * d + j];
+  while (m >= BLOCKED_FROM) {
+    // Row u of v / w: the panel's u-th reflector and its w, over the block's m rows (0 above row u + 1).
+    const v = new Float64Array(PANEL * m);
+    const w = new Float64Array(PANEL * m);
+    const vc = new Float64Array(PANEL);
+    const wc = new Float64Array(PANEL);
+    const vDotV = new Float64Array(PANEL);
+    const wDotV = new Float64Array(PANEL);
+    for (let c = 0; c < PANEL; c++) {
+      // Column c of the block, from its diagonal down, with the panel's earlier updates.
+      for (let u = 0; u < c; u++) {
+        vc[u] = v[u * m + c];
+        wc[u] = w[u * m + c];
+      }
+      for (let i = c; i < m; i++) {
+        let s = 0;
+        for (let u = 0; u < c; u++) s += v[u * m + i] * wc[u] + w[u * m + i] * vc[u];
+        t[i * m + c] -= s;
+      }
+      diag[k0 + c] = t[c * m + c];
+      const vr = v.subarray(c * m, (c + 1) * m);
+      const r = reflector(t, (c + 1) * m + c, m, m - c - 1, vr, c + 1);
+      off[k0 + c] = r.off;
+      if (r.beta === 0) {
+        vr.fill(0);
+        continue;
+      }
+      // p = β (A_c v), A_c = t - Σ_u v_u w_uᵀ + w_u v_uᵀ: t's columns after c are as the panel found them.
+      const p = await matvec64(t, vr, m, m);
+      for (let u = 0; u < c; u++) {
+        let sv = 0;
+        let sw = 0;
+        for (let i = c + 1; i < m; i++) {
+          sv += v[u * m + i] * vr[i];
+          sw += w[u * m + i] * vr[i];
+        }
+        vDotV[u] = sv;
+        wDotV[u] = sw;
+      }
+      let pv = 0;
+      for (let i = c + 1; i < m; i++) {
+        let s = p[i];
+        for (let u = 0; u < c; u++) s -= v[u * m + i] * wDotV[u] + w[u * m + i] * vDotV[u];
+        p[i] = r.beta * s;
+        pv += p[i] * vr[i];
+      }
+      const half = 0.5 * r.beta * pv;
+      for (let i = c + 1; i < m; i++) w[c * m + i] = p[i] - half * vr[i];
+    }
+    // The trailing block after the panel: t[P:, P:] - X Yᵀ with X = [V W], Y = [W V] (its rows from P on).
+    const rest = m - PANEL;
+    const x = new Float64Array(rest * 2 * PANEL);
+    const y = new Float64Array(rest * 2 * PANEL);
+    for (let i = 0; i < rest; i++) {
+      for (let u = 0; u < PANEL; u++) {
+        const vi = v[u * m + PANEL + i];
+        const wi = w[u * m + PANEL + i];
+        x[i * 2 * PANEL + u] = vi;
+        x[i * 2 * PANEL + PANEL + u] = wi;
+        y[i * 2 * PANEL + u] = wi;
+        y[i * 2 * PANEL + PANEL + u] = vi;
+      }
+    }
+    t = await trailingUpdate64(t, m, PANEL, x, y);
+    m = rest;
+    k0 += PANEL;
+  }
+  const tail = tridiagonalize(t, m);
+  diag.set(tail.diag, k0);
+  off.set(tail.off, k0);
+  return { diag, off };
+}
+
+/**
  * Eigenvalues of the symmetric tridiagonal matrix with diagonal `diag` and sub-diagonal `off`
  * (both overwritten), ascending, by the implicit QL algorithm with Wilkinson shifts: deflate
- * where |e_m| ≤ ε (|d_m| + |d_m+1|), else chase one shifted QL sweep over the unreduced block.
+ * where |e_m| ≤ ε (|d_m| + |d_m+1|), else chase one shifted QL sweep over the unreduced block,
+ * which is first turned upside down when its last diagonal entry is smaller than its first.
  */
 export function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array): Float64Array {
   const n = diag.length;
@@ -104,6 +205,7 @@ export function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array): F
   e.set(off.subarray(0, Math.max(n - 1, 0)));
   for (let l = 0; l < n; l++) {
     let iterations = 0;
+    let blockEnd = -1;
     for (;;) {
       // The first negligible sub-diagonal at or after l ends the unreduced block [l, m].
       let m = l;
@@ -113,6 +215,23 @@ export function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array): F
       }
       if (m === l) break;
       if (++iterations > 60) fail('internal', 'tridiagonalEigenvalues', 'QL convergence within 60 iterations per eigenvalue', `block [${l}, ${m}]`);
+      // QL converges at the block's top and is stable when the block grows downwards; a block that
+      // shrinks downwards (a rank-deficient matrix: rounding-level entries at the bottom) is
+      // turned upside down first (LAPACK's dsterf runs QR on it instead), once per block. The
+      // eigenvalues do not change.
+      if (m !== blockEnd && Math.abs(dd[m]) < Math.abs(dd[l])) {
+        for (let a = l, b = m; a < b; a++, b--) {
+          const t = dd[a];
+          dd[a] = dd[b];
+          dd[b] = t;
+        }
+        for (let a = l, b = m - 1; a < b; a++, b--) {
+          const t = e[a];
+          e[a] = e[b];
+          e[b] = t;
+        }
+      }
+      blockEnd = m;
       // Wilkinson shift from the top 2x2 of the block.
       let g = (dd[l + 1] - dd[l]) / (2 * e[l]);
       let r = Math.hypot(g, 1);
@@ -150,9 +269,9 @@ export function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array): F
 }
 
 /** Eigenvalues (ascending) of the symmetric d x d matrix `a` (not modified). */
-export function symmetricEigenvalues(a: Float64Array, d: number): Float64Array {
+export async function symmetricEigenvalues(a: Float64Array, d: number): Promise<Float64Array> {
   if (a.length !== d * d) fail('invalid_argument', 'a', `a ${d} x ${d} matrix`, `${a.length} values`);
-  const { diag, off } = tridiagonalize(Float64Array.from(a), d);
+  const { diag, off } = await tridiagonalizeBlocked(a, d);
   return tridiagonalEigenvalues(diag, off);
 }
 

@@ -6,9 +6,9 @@
 import { type DatasetName, getDataset } from '../data/dataset.js';
 import { describe, fail, RefineryError, type Issue } from '../errors.js';
 import { classifierPrCurve } from './classifierpr.js';
-import { frechetFromStats, type GaussianStats, gaussianStats } from './frechet.js';
+import { frechetFromStats, type GaussianStats, gaussianStats, statsOf } from './frechet.js';
 import { kid, type MmdResult, mmd } from './kid.js';
-import { asSamples, checkPair, type SampleInput } from './linalg.js';
+import { asSamples, checkPair, type SampleInput, type Samples } from './linalg.js';
 import { type ClassStatistics, classStatistics, type InceptionScore, inceptionScore } from './classifier.js';
 import { extractFeatures } from './features.js';
 import type { OnnxModel } from '../onnx/graph.js';
@@ -249,8 +249,10 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
       }
       case 'fd': {
         const r = await timed(name, async () => {
-          realStats ??= await gaussianStats(real!, 'real');
-          return frechetFromStats(realStats, await gaussianStats(fake, 'fake'));
+          // Sets that checkPair validated above are not scanned again; gaussianStats reports n < 2.
+          const stats = (x: Samples, name: string) => (real && x.n >= 2 ? statsOf(x) : gaussianStats(x, name));
+          realStats ??= await stats(real!, 'real');
+          return frechetFromStats(realStats, await stats(fake, 'fake'));
         });
         metrics.fd = { distance: r.distance, meanTerm: r.meanTerm, traceTerm: r.traceTerm };
         break;

@@ -140,14 +140,23 @@ test('errors name real / fake', async () => {
   await rejectsWith(gaussianStats({ data: new Float64Array(2), n: 1, d: 2 }, 'real'), 'invalid_argument', 'real');
 });
 
-test("equals scipy's sqrtm-based FID (pytorch-fid's formula) to 1e-9 relative, on correlated, non-commuting covariances", async () => {
-  // Values from scripts/reference/frechet.mjs (scipy 1.17.1, numpy 2.4.6) on the same samples.
-  const reference: Record<string, number> = { d64: 31.02808782533006, d256: 138.39109014146686, d512: 262.8662380344008 };
+test("equals scipy's sqrtm-based FID (pytorch-fid's formula) to 1e-9 relative (1e-7 with fewer fake samples than dimensions), on correlated, non-commuting covariances", async () => {
+  // Values from scripts/reference/frechet.mjs on the same samples (scipy 1.17.1, numpy 2.4.6; the
+  // singular d400-n150: Debian's scipy 1.10.1, numpy 1.24.2, which reproduce the others to 1e-15).
+  const reference: Record<string, number> = {
+    d64: 31.02808782533006,
+    d256: 138.39109014146686,
+    d512: 262.8662380344008,
+    'd400-n150': 540.1438320423069,
+  };
   for (const [name, d, nReal, nFake] of FRECHET_CASES) {
     const { real, fake } = frechetCase(d, nReal, nFake);
     const r = await frechetDistance({ data: real, n: nReal, d }, { data: fake, n: nFake, d });
     const rel = Math.abs(r.distance - reference[name]) / reference[name];
-    assert.ok(rel < 1e-9, `${name}: ${r.distance} vs scipy ${reference[name]} (relative ${rel})`);
+    // With n_fake < d half the product's eigenvalues are rounding noise, whose square roots
+    // (about sqrt(ε‖S‖) each) neither computation gets exactly: 1e-7 there (here 4e-9).
+    const tol = nFake < d ? 1e-7 : 1e-9;
+    assert.ok(rel < tol, `${name}: ${r.distance} vs scipy ${reference[name]} (relative ${rel})`);
   }
   // Negative control: one changed sample moves the distance by far more than the tolerance.
   const { real, fake } = frechetCase(64, 600, 500);

@@ -4,7 +4,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { matmul64, meanCovariance } from './dense.js';
-import { psdCholesky, tridiagonalEigenvalues, tridiagonalize } from './eigen.js';
+import { psdCholesky, tridiagonalEigenvalues, tridiagonalizeBlocked } from './eigen.js';
 import { asSamples, checkPair, checkSamples, type SampleInput, type Samples, trace } from './linalg.js';
 
 /** Mean and unbiased covariance of a sample set (reusable, e.g. cached statistics of the real data). */
@@ -42,7 +42,8 @@ export async function gaussianStats(xInput: SampleInput, name = 'samples'): Prom
   return statsOf(x);
 }
 
-async function statsOf(x: Samples): Promise<GaussianStats> {
+/** gaussianStats of samples the caller has already validated (checkSamples, n ≥ 2). */
+export async function statsOf(x: Samples): Promise<GaussianStats> {
   const { mean, cov } = await meanCovariance(x);
   return { mean, cov, n: x.n, d: x.d };
 }
@@ -56,9 +57,9 @@ async function statsOf(x: Samples): Promise<GaussianStats> {
  * in float64. tr((S1 S2)^1/2) = Σ_i sqrt(λ_i(S1 S2)), and the eigenvalues of S1 S2 are those of
  * the symmetric PSD matrix C = Lᵀ S2 L, where S1 = L Lᵀ is the semidefinite Cholesky factor of S1
  * (L is d x r, r = rank S1: singular covariances, n ≤ d, need no ε·I). C's eigenvalues come from
- * a Householder tridiagonalisation and implicit QL (eigen.ts), backward stable with absolute
- * error O(ε‖C‖); negatives can only be rounding and are clamped to 0. The products run on
- * onnxruntime's float64 GEMM (dense.ts). The usual `sqrtm(S1 S2)` (a Schur decomposition of a
+ * a Householder tridiagonalisation (by panels from r = 256 on) and implicit QL (eigen.ts),
+ * backward stable with absolute error O(ε‖C‖); negatives can only be rounding and are clamped
+ * to 0. The products run on onnxruntime's float64 GEMM (dense.ts). The usual `sqrtm(S1 S2)` (a Schur decomposition of a
  * non-symmetric product) gives the same value to about 1e-9 relative where it is well defined,
  * and is several times slower (2048-d: see `npm run bench`).
  *
@@ -97,7 +98,7 @@ export async function frechetFromStats(a: GaussianStats, b: GaussianStats): Prom
         m[j * r + i] = s;
       }
     }
-    const { diag, off } = tridiagonalize(m, r);
+    const { diag, off } = await tridiagonalizeBlocked(m, r);
     for (const v of tridiagonalEigenvalues(diag, off)) traceSqrt += Math.sqrt(Math.max(v, 0));
   }
   const traceTerm = trace(a.cov, d) + trace(b.cov, d) - 2 * traceSqrt;

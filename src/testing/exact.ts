@@ -206,6 +206,8 @@ export const FRECHET_CASES: [string, number, number, number][] = [
   ['d64', 64, 600, 500],
   ['d256', 256, 1200, 1000],
   ['d512', 512, 3000, 2500],
+  // fewer fake samples than dimensions: a singular covariance, the product's eigenvalues half zero
+  ['d400-n150', 400, 1000, 150],
 ];
 
 /** The real and fake samples of a Fréchet reference case. */
