@@ -18,7 +18,8 @@
  * Estimation here: a k-nearest-neighbour classifier (documented choice: non-parametric, so it can
  * separate any two laws as n grows, unlike a linear model) is fitted on a random `trainFraction`
  * of each set; its score on a held-out row is c(x) = number of fake rows among the k nearest
- * training rows (Euclidean, ties by index). The family of classifiers is the thresholds
+ * training rows (Euclidean, ties by index; on large sets ranked by ‖t‖² - 2 x·t, which orders the
+ * training rows t as the squared distance does, up to rounding, without computing it). The family of classifiers is the thresholds
  * f_t = "fake iff c(x) ≥ t", t = 0..k+1 (t = 0: always fake, FPR = 1, FNR = 0; t = k+1: always
  * real, FPR = 0, FNR = 1), with FPR(t), FNR(t) measured on the held-out rows, and
  * α_λ = min_t [λ FPR(t) + FNR(t)]. (c(x) is a monotone function of the class-prior-corrected
@@ -29,6 +30,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
+import { forEachNearestIndexBlock, SMALL } from './gram.js';
 import { checkBlockSize, kNearest } from './knn.js';
 import { asFloat64, checkPair, asSamples, type SampleInput, type Samples } from './linalg.js';
 import { maxFBeta, prdLambdas } from './prd.js';
@@ -191,16 +193,31 @@ export async function classifierPrCurve(realInput: SampleInput, fakeInput: Sampl
   const test = new Float64Array((r.nTest + f.nTest) * d);
   test.set(r.test, 0);
   test.set(f.test, r.nTest * d);
-  const nn = await kNearest({ data: test, n: r.nTest + f.nTest, d }, { data: train, n: nTrain, d }, k, { blockSize });
-
+  const nTest = r.nTest + f.nTest;
+  const fakeFrom = BigInt(r.nTrain);
   // histograms of the score c(x) = number of fake neighbours, per held-out class
   const realHist = new Float64Array(k + 1);
   const fakeHist = new Float64Array(k + 1);
-  for (let i = 0; i < r.nTest + f.nTest; i++) {
-    let c = 0;
-    for (let j = 0; j < k; j++) if (nn.index[i * k + j] >= r.nTrain) c++;
+  const score = (i: number, c: number) => {
     if (i < r.nTest) realHist[c]++;
     else fakeHist[c]++;
+  };
+  if (nTest * nTrain * d >= SMALL) {
+    // only which training rows are nearest matters here, not their distances
+    await forEachNearestIndexBlock(test, nTest, train, nTrain, d, k, (i0, rows, indices) => {
+      for (let b = 0; b < rows; b++) {
+        let c = 0;
+        for (let j = 0; j < k; j++) if (indices[b * k + j] >= fakeFrom) c++;
+        score(i0 + b, c);
+      }
+    });
+  } else {
+    const nn = await kNearest({ data: test, n: nTest, d }, { data: train, n: nTrain, d }, k, { blockSize });
+    for (let i = 0; i < nTest; i++) {
+      let c = 0;
+      for (let j = 0; j < k; j++) if (nn.index[i * k + j] >= r.nTrain) c++;
+      score(i, c);
+    }
   }
   // FPR(t) = #{real: c ≥ t} / n_real_test, FNR(t) = #{fake: c < t} / n_fake_test, t = 0..k+1
   const fpr = new Float64Array(k + 2);

@@ -110,6 +110,52 @@ export async function forEachNearestBlock(
   }
 }
 
+let rankSession: Promise<Session> | undefined;
+
+/**
+ * The `k` rows of b ranked first for each row of a by ‖b‖² - 2 a·b (one Gemm, then TopK: ascending,
+ * ties by lower index): the order of the squared distances less each row's own ‖a‖², which does
+ * not change which rows are nearest, so the Add and clamp of dist2Op are left out. Only the indices
+ * leave onnxruntime.
+ */
+function rankGraph(): Graph {
+  const g = new Graph();
+  const a = g.addInput('a', 'float64', ['rows', 'd']);
+  const b = g.addInput('b', 'float64', ['cols', 'd']);
+  const nb = g.op('ReduceSum', [g.op('Mul', [b, b]), g.int64s([1])], { keepdims: int(0) });
+  const score = g.op('Gemm', [a, b, nb], { transB: int(1), alpha: { type: 'float', v: -2 } });
+  g.add('TopK', [score, g.addInput('k', 'int64', [1])], { axis: int(1), largest: int(0), sorted: int(1) }, ['values', 'indices']);
+  g.outputs = ['indices'];
+  return g;
+}
+
+/**
+ * Indices of the `k` nearest rows of `b` (nb x d) to each row of `a` (na x d), nearest first, in
+ * blocks of consecutive rows of `a`: `visit(i0, rows, indices)`, rows x k (rankGraph's order:
+ * Euclidean, ties by lower index, up to the rounding of the ranking score). For callers that need
+ * which rows are nearest and not how far they are. Needs 1 ≤ k ≤ nb.
+ */
+export async function forEachNearestIndexBlock(
+  a: Float64Array,
+  na: number,
+  b: Float64Array,
+  nb: number,
+  d: number,
+  k: number,
+  visit: (i0: number, rows: number, indices: BigInt64Array) => void,
+): Promise<void> {
+  rankSession ??= Session.create(rankGraph());
+  const s = await rankSession;
+  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_ENTRIES / nb));
+  const bTensor = { data: b, shape: [nb, d] };
+  const kTensor = { data: BigInt64Array.of(BigInt(k)), shape: [1] };
+  for (let i0 = 0; i0 < na; i0 += rowsPerBlock) {
+    const rows = Math.min(rowsPerBlock, na - i0);
+    const out = await s.runWide({ a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] }, b: bTensor, k: kTensor });
+    visit(i0, rows, out.indices.data as BigInt64Array);
+  }
+}
+
 let batchStepSession: Promise<Session> | undefined;
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../rng.js';
-import { forEachDist2Block } from './gram.js';
+import { forEachDist2Block, forEachNearestIndexBlock } from './gram.js';
 import { ballMembership, kNearest, kthNeighbourRadii2 } from './knn.js';
 import type { Samples } from './linalg.js';
 import { rejectsWith } from '../testing/assert.js';
@@ -153,4 +153,28 @@ test('on large inputs (onnxruntime GEMM distances) the neighbours equal a direct
       assert.ok(Math.abs(got.dist2[i * 5 + t] - all[t].s) < 1e-10 * (1 + all[t].s));
     }
   }
+});
+
+test('ranking without distances (forEachNearestIndexBlock) picks the same neighbours in the same order as brute force', async () => {
+  const rng = new Rng(18);
+  const q = { data: rng.fillNormal(new Float64Array(500 * 12)), n: 500, d: 12 };
+  const r = { data: rng.fillNormal(new Float64Array(700 * 12)), n: 700, d: 12 };
+  const k = 9;
+  const want = bruteForce(q, r, k).index;
+  const got: number[] = [];
+  const starts: number[] = [];
+  await forEachNearestIndexBlock(q.data, q.n, r.data, r.n, 12, k, (i0, rows, indices) => {
+    starts.push(i0);
+    assert.equal(indices.length, rows * k);
+    for (const j of indices) got.push(Number(j));
+  });
+  assert.equal(starts[0], 0);
+  assert.deepEqual(got, want);
+  // control: the ranking of another query set differs from this one's
+  const other: number[] = [];
+  const q2 = rng.fillNormal(new Float64Array(500 * 12));
+  await forEachNearestIndexBlock(q2, q.n, r.data, r.n, 12, k, (_i0, _rows, indices) => {
+    for (const j of indices) other.push(Number(j));
+  });
+  assert.notDeepEqual(other, want);
 });
