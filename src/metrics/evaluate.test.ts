@@ -82,3 +82,16 @@ test('a feature extractor beyond the graph toolkit runs forward as it is; compos
     (e: unknown) => e instanceof RefineryError && e.issues[0].path === 'dreFeatures' && /Det/.test(e.message),
   );
 });
+
+test('k-NN metrics on too few rows name the sample set when no k would do, else the k', async () => {
+  const rng = new Rng(9);
+  const rows = (n: number) => ({ data: rng.fillNormal(new Float64Array(n * 3)), n, d: 3 });
+  await rejectsWith(evaluate(rows(20), rows(1), { metrics: ['pr'] }), 'invalid_argument', 'fake');
+  await rejectsWith(evaluate(rows(1), rows(20), { metrics: ['pr'] }), 'invalid_argument', 'real');
+  await rejectsWith(evaluate(rows(1), rows(20), { metrics: ['dc'] }), 'invalid_argument', 'real');
+  // three rows: k = 1 or 2 would do, so the default k = 3 is what is named
+  await rejectsWith(evaluate(rows(20), rows(3), { metrics: ['pr'] }), 'invalid_argument', 'prK');
+  await rejectsWith(evaluate(rows(3), rows(20), { metrics: ['dc'] }), 'invalid_argument', 'dcK');
+  // control: enough rows run
+  assert.equal((await evaluate(rows(20), rows(4), { metrics: ['pr'] })).metrics.pr?.k, 3);
+});

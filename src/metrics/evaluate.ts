@@ -190,15 +190,17 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
     if (need.length > 0)
       issues.push({ path: 'real', expected: `real samples for ${need.join(', ')}${need.includes('fd') ? ' (or realStats)' : ''}`, received: 'none' });
   } else {
-    // k-NN metrics need more rows than k: say so naming k, not the sample set.
-    if (names.includes('pr') && !(isInt(prK, 1) && prK < Math.min(nReal, rawFake.n))) {
-      issues.push({
-        path: 'prK',
-        expected: `an integer in [1, ${Math.min(nReal, rawFake.n) - 1}] (below the number of real and of fake samples)`,
-        received: describe(o.prK),
-      });
+    // k-NN metrics need more rows than k: say so naming k, not the sample set, unless no k would do.
+    const fewest = Math.min(nReal, rawFake.n);
+    if (names.includes('pr') && fewest < 2) {
+      const [path, n] = nReal < 2 ? ['real', nReal] : ['fake', rawFake.n];
+      issues.push({ path, expected: 'at least 2 rows for pr (each set has a k-NN within itself)', received: `${n} row${n === 1 ? '' : 's'}` });
+    } else if (names.includes('pr') && !(isInt(prK, 1) && prK < fewest)) {
+      issues.push({ path: 'prK', expected: `an integer in [1, ${fewest - 1}] (below the number of real and of fake samples)`, received: describe(o.prK) });
     }
-    if (names.includes('dc') && !(isInt(dcK, 1) && dcK < nReal)) {
+    if (names.includes('dc') && nReal < 2) {
+      issues.push({ path: 'real', expected: 'at least 2 rows for dc (a k-NN within the real set)', received: `${nReal} row${nReal === 1 ? '' : 's'}` });
+    } else if (names.includes('dc') && !(isInt(dcK, 1) && dcK < nReal)) {
       issues.push({ path: 'dcK', expected: `an integer in [1, ${nReal - 1}] (below the number of real samples)`, received: describe(o.dcK) });
     }
   }
