@@ -160,33 +160,47 @@ let batchStepSession: Promise<Session> | undefined;
 
 /**
  * One mini-batch k-means step's arithmetic: rows x[indices] (Gather), each assigned to its nearest
- * centre (dist2Op, TopK 1: the first centre on ties), and per centre the sum of its
- * rows (a one-hot product: `ids` holds 0..k-1) and their count, with the batch's inertia.
+ * centre by ‖c‖² - 2 x·c (the squared distance less the row's own ‖x‖², which does not change
+ * which centre is nearest; TopK 1: the first centre on ties), and per centre the sum of its rows
+ * (a one-hot product: `ids` holds 0..k-1). Few operators: onnxruntime's cost per operator, not
+ * the arithmetic, is most of a step's time at k-means sizes.
  */
 function batchStepGraph(): Graph {
   const g = new Graph();
   const x = g.addInput('x', 'float64', ['n', 'd']);
   const idx = g.addInput('indices', 'int64', ['batch']);
   const c = g.addInput('centres', 'float64', ['k', 'd']);
+  const cn = g.addInput('centreNorms', 'float64', ['k']);
   const ids = g.addInput('ids', 'int64', [1, 'k']);
   const rows = g.op('Gather', [x, idx], { axis: int(0) });
-  const [nearest, label] = g.add('TopK', [dist2Op(g, rows, c), g.int64s([1])], { axis: int(1), largest: int(0), sorted: int(1) }, 2);
+  const score = g.op('Gemm', [rows, c, cn], { transB: int(1), alpha: { type: 'float', v: -2 } });
+  const [, label] = g.add('TopK', [score, g.int64s([1])], { axis: int(1), largest: int(0), sorted: int(1) }, ['best', 'label']);
   const onehot = g.op('Cast', [g.op('Equal', [label, ids])], { to: int(11) });
   g.add('MatMul', [g.op('Transpose', [onehot], {}), rows], {}, ['sums']);
-  g.add('ReduceSum', [onehot, g.int64s([0])], { keepdims: int(0) }, ['counts']);
-  g.add('ReduceSum', [nearest], { keepdims: int(0) }, ['inertia']);
-  g.outputs = ['sums', 'counts', 'inertia'];
+  g.outputs = ['sums', 'best', 'label'];
   return g;
 }
 
+/** Offset of an int64's low 32-bit half in a Uint32Array view: 0 on little-endian machines. */
+const LOW = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1 ? 0 : 1;
+
+/** A Uint32Array view of `a` starting at its first value's low half: entry 2i is value i's low 32 bits. */
+export function lowHalves(a: BigInt64Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset + 4 * LOW, 2 * a.length - LOW);
+}
+
+/** 0..k-1 as int64, per k. */
+const centreIds = new Map<number, BigInt64Array>();
+
 /**
  * The statistics of one mini-batch k-means step (batchStepGraph) of the rows `indices` of x
- * (n x d) against `centres` (k x d): per centre the sum of the rows nearest to it (k x d) and
- * their count, and the sum of their squared distances to their centres. The rows stay in
- * onnxruntime.
+ * (n x d, with `rowNorms` its rows' ‖x_i‖²) against `centres` (k x d): per centre the sum of the
+ * rows nearest to it (k x d) and their count, and the sum of their squared distances to their
+ * centres (‖x‖² + ‖c‖² - 2 x·c, each clamped at 0). The rows stay in onnxruntime.
  */
 export async function batchStep(
   x: Float64Array,
+  rowNorms: Float64Array,
   n: number,
   d: number,
   indices: BigInt64Array,
@@ -195,14 +209,35 @@ export async function batchStep(
 ): Promise<{ sums: Float64Array; counts: Float64Array; inertia: number }> {
   batchStepSession ??= Session.create(batchStepGraph());
   const s = await batchStepSession;
-  const ids = BigInt64Array.from({ length: k }, (_, m) => BigInt(m));
+  let ids = centreIds.get(k);
+  if (!ids) {
+    ids = BigInt64Array.from({ length: k }, (_, m) => BigInt(m));
+    centreIds.set(k, ids);
+  }
+  const centreNorms = new Float64Array(k);
+  for (let m = 0; m < k; m++) {
+    let t = 0;
+    for (let l = 0; l < d; l++) t += centres[m * d + l] * centres[m * d + l];
+    centreNorms[m] = t;
+  }
   const out = await s.runWide({
     x: { data: x, shape: [n, d] },
     indices: { data: indices, shape: [indices.length] },
     centres: { data: centres, shape: [k, d] },
+    centreNorms: { data: centreNorms, shape: [k] },
     ids: { data: ids, shape: [1, k] },
   });
-  return { sums: out.sums.data as Float64Array, counts: out.counts.data as Float64Array, inertia: (out.inertia.data as Float64Array)[0] };
+  const best = out.best.data as Float64Array;
+  // int64 values below 2³¹ read as their low 32-bit halves: no BigInt per row
+  const label = lowHalves(out.label.data as BigInt64Array);
+  const rows = lowHalves(indices);
+  const counts = new Float64Array(k);
+  let inertia = 0;
+  for (let b = 0; b < indices.length; b++) {
+    counts[label[2 * b]]++;
+    inertia += Math.max(0, rowNorms[rows[2 * b]] + best[b]);
+  }
+  return { sums: out.sums.data as Float64Array, counts, inertia };
 }
 
 let kernelSession: Promise<Session> | undefined;

@@ -6,7 +6,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { batchStep, forEachDist2Block } from './gram.js';
+import { batchStep, forEachDist2Block, lowHalves } from './gram.js';
 import { checkPair, asSamples, type SampleInput } from './linalg.js';
 
 /** Multiply-adds from which a k-means++ seeding step's distances are one onnxruntime product. */
@@ -272,10 +272,17 @@ export async function miniBatchKMeans(x: Float64Array, n: number, d: number, k: 
   let noImprovement = 0;
   let steps = 0;
   const indices = new BigInt64Array(batch);
+  const indexHalves = lowHalves(indices);
+  const rowNorms = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    for (let l = 0; l < d; l++) t += x[i * d + l] * x[i * d + l];
+    rowNorms[i] = t;
+  }
   for (; steps < maxSteps; steps++) {
-    for (let b = 0; b < batch; b++) indices[b] = BigInt(stepRng.int(n));
+    for (let b = 0; b < batch; b++) indexHalves[2 * b] = stepRng.int(n); // the high halves stay 0
     // The batch's rows, their nearest centres and each centre's sum and count, in onnxruntime.
-    const { sums, counts: got, inertia } = await batchStep(x, n, d, indices, centres, k);
+    const { sums, counts: got, inertia } = await batchStep(x, rowNorms, n, d, indices, centres, k);
     for (let m = 0; m < k; m++) {
       if (got[m] === 0) continue;
       const total = counts[m] + got[m];
