@@ -30,7 +30,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { forEachNearestIndexBlock, SMALL } from './gram.js';
+import { forEachNearestIndexBlock, lowHalves, SMALL } from './gram.js';
 import { checkBlockSize, kNearest } from './knn.js';
 import { asFloat64, checkPair, asSamples, type SampleInput, type Samples } from './linalg.js';
 import { maxFBeta, prdLambdas } from './prd.js';
@@ -194,7 +194,6 @@ export async function classifierPrCurve(realInput: SampleInput, fakeInput: Sampl
   test.set(r.test, 0);
   test.set(f.test, r.nTest * d);
   const nTest = r.nTest + f.nTest;
-  const fakeFrom = BigInt(r.nTrain);
   // histograms of the score c(x) = number of fake neighbours, per held-out class
   const realHist = new Float64Array(k + 1);
   const fakeHist = new Float64Array(k + 1);
@@ -205,9 +204,10 @@ export async function classifierPrCurve(realInput: SampleInput, fakeInput: Sampl
   if (nTest * nTrain * d >= SMALL) {
     // only which training rows are nearest matters here, not their distances
     await forEachNearestIndexBlock(test, nTest, train, nTrain, d, k, (i0, rows, indices) => {
+      const index = lowHalves(indices);
       for (let b = 0; b < rows; b++) {
         let c = 0;
-        for (let j = 0; j < k; j++) if (indices[b * k + j] >= fakeFrom) c++;
+        for (let j = 0; j < k; j++) if (index[2 * (b * k + j)] >= r.nTrain) c++;
         score(i0 + b, c);
       }
     });
