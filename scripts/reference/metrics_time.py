@@ -1,8 +1,9 @@
 """Time one sample-based metric the way the reference implementations compute it, on saved arrays.
 
-Usage: metrics_time.py DIR METRIC [OPTIONS_JSON], with DIR/real.npy and DIR/fake.npy ([n, d] float64);
-prints {"seconds": ..., "value": {...}, "implementation": "..."}. Loading the arrays and importing
-the libraries are not timed. Used by `npm run bench` (src/bench/metrics.ts), interleaved with
+Usage: metrics_time.py DIR METRIC [OPTIONS_JSON [REPS]], with DIR/real.npy and DIR/fake.npy ([n, d]
+float64); computes the metric REPS times (default 1) in this process and prints
+{"seconds": [one per repetition], "value": {...}, "implementation": "..."}. Loading the arrays and
+importing the libraries are not timed. Used by `npm run bench` (src/bench/metrics.ts), interleaved with
 Refinery's own timing of the same metric on the same arrays.
 
 The algorithms are those of the reference code, written here with numpy, scipy and scikit-learn
@@ -139,8 +140,11 @@ METRICS = {"fd": lambda real, fake: {"distance": frechet_distance(real, fake)}, 
 if __name__ == "__main__":
     folder, metric = sys.argv[1], sys.argv[2]
     options = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+    reps = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     real, fake = np.load(f"{folder}/real.npy"), np.load(f"{folder}/fake.npy")
-    t0 = time.perf_counter()
-    value = METRICS[metric](real, fake, **options)
-    seconds = time.perf_counter() - t0
+    seconds = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        value = METRICS[metric](real, fake, **options)
+        seconds.append(time.perf_counter() - t0)
     print(json.dumps({"seconds": seconds, "value": value, "implementation": f"numpy {np.__version__}, scikit-learn"}))

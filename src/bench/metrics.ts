@@ -34,19 +34,25 @@ async function randomCovariance(d: number, seed: number): Promise<Float64Array> 
   return c;
 }
 
+/** Timed runs of a metric in a row, in one process, on each side of a round (the first of a process's runs is its coldest). */
+const RUNS_PER_ROUND = 2;
+
 /**
  * The reference computation of metric `m` on DIR/{real,fake}.npy (scripts/reference/metrics_time.py),
- * after Refinery's: seconds and value. The MMD reference takes Refinery's median-heuristic
+ * RUNS_PER_ROUND times in one Python process: seconds of each run, and the value. The MMD reference takes Refinery's median-heuristic
  * bandwidth (the heuristic's subsample is drawn from another stream), so both compute MMD² with
  * one kernel. The Fréchet distance of samples is the covariances and scipy's sqrtm.
  */
-function referenceMetric(python: string, dir: string, m: MetricName, value: unknown): { seconds: number; value: unknown; implementation: string } {
+function referenceMetric(python: string, dir: string, m: MetricName, value: unknown): { seconds: number[]; value: unknown; implementation: string } {
   const script = fileURLToPath(new URL('../../scripts/reference/metrics_time.py', import.meta.url));
   const options = m === 'mmd' ? { bandwidth: (value as { bandwidth: number }).bandwidth } : {};
   const out = JSON.parse(
-    execFileSync(python, [script, dir, m, JSON.stringify(options)], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } }),
-  ) as { seconds: number; value: unknown; implementation: string };
-  return { ...out, seconds: round(out.seconds) };
+    execFileSync(python, [script, dir, m, JSON.stringify(options), String(RUNS_PER_ROUND)], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    }),
+  ) as { seconds: number[]; value: unknown; implementation: string };
+  return { ...out, seconds: out.seconds.map((s) => round(s)) };
 }
 
 export async function measureMetrics(quick: boolean): Promise<Record<string, unknown>> {
@@ -62,20 +68,25 @@ export async function measureMetrics(quick: boolean): Promise<Record<string, unk
       writeNpy(join(samplesDir, 'real.npy'), { data: real.data, shape: [n, d] });
       writeNpy(join(samplesDir, 'fake.npy'), { data: fake.data, shape: [n, d] });
     }
-    // Two repetitions each, Refinery's and the reference's alternated; the ratio is of the faster of each.
+    // Two rounds, Refinery's and the reference's alternated; in a round each side runs the metric
+    // RUNS_PER_ROUND times in a row in its process (Refinery's first run of the bench also creates
+    // the sessions, the reference's first run of a process is its coldest). The ratio is of the
+    // fastest run of each.
     for (const m of ['fd', 'kid', 'mmd', 'pr', 'dc', 'prd', 'cpr'] as MetricName[]) {
       process.stderr.write(`bench metrics/${m} ${n}x${n}x${d} ...\n`);
       const seconds: number[] = [];
       const referenceSeconds: number[] = [];
       let value: unknown;
       let reference: { value: unknown; implementation: string } | undefined;
-      for (let rep = 0; rep < 2; rep++) {
-        const t0 = performance.now();
-        value = (await evaluate(real, fake, { metrics: [m] })).metrics[m as keyof EvaluateResult['metrics']];
-        seconds.push(round((performance.now() - t0) / 1000));
+      for (let turn = 0; turn < 2; turn++) {
+        for (let run = 0; run < RUNS_PER_ROUND; run++) {
+          const t0 = performance.now();
+          value = (await evaluate(real, fake, { metrics: [m] })).metrics[m as keyof EvaluateResult['metrics']];
+          seconds.push(round((performance.now() - t0) / 1000));
+        }
         if ('python' in sklearn) {
           const r = referenceMetric(sklearn.python, samplesDir, m, value);
-          referenceSeconds.push(r.seconds);
+          referenceSeconds.push(...r.seconds);
           reference = { value: r.value, implementation: r.implementation };
         }
       }
