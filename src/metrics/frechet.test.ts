@@ -129,6 +129,25 @@ test('singular covariances (n <= d) need no regularisation', async () => {
   assert.ok(Number.isFinite(r2.distance) && r2.distance > 5, `${r2.distance}`);
 });
 
+test('scale: FD(s·x, s·y) = s² FD(x, y) exactly for powers of two, from 1e-100 to 1e150 (products of huge covariances do not overflow)', async () => {
+  const rng = new Rng(8);
+  const x = gaussian(300, 20, rng);
+  const y = gaussian(250, 20, rng, 0.3, 1.4);
+  const base = (await frechetDistance(x, y)).distance;
+  for (const e of [-332, -40, 0, 7, 40, 500]) {
+    const s = 2 ** e;
+    const sx = { ...x, data: x.data.map((v) => v * s) };
+    const sy = { ...y, data: y.data.map((v) => v * s) };
+    const got = (await frechetDistance(sx, sy)).distance;
+    assert.ok(Number.isFinite(got), `2^${e}: ${got}`);
+    const rel = Math.abs(got / (s * s) - base) / base;
+    assert.ok(rel < 1e-12, `2^${e}: FD / s² = ${got / (s * s)} vs ${base}`);
+  }
+  // control: a different spread is not a rescaling
+  const other = (await frechetDistance(x, { ...y, data: y.data.map((v) => v * 1.01) })).distance;
+  assert.ok(Math.abs(other - base) / base > 1e-4);
+});
+
 test('errors name real / fake', async () => {
   const ok = { data: new Float64Array([0, 1, 2, 3]), n: 2, d: 2 };
   await rejectsWith(frechetDistance({ data: new Float64Array(2), n: 1, d: 2 }, ok), 'invalid_argument', 'real');

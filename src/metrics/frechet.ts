@@ -84,10 +84,19 @@ export async function frechetFromStats(a: GaussianStats, b: GaussianStats): Prom
     const diff = a.mean[j] - b.mean[j];
     meanTerm += diff * diff;
   }
-  const { l, rank: r } = await psdCholesky(a.cov, d);
+  // tr((S1 S2)^½) from S1 / σ and S2 / σ, σ = 4^k near their largest variance: products of very
+  // large or small covariances (features of size 1e100) would overflow or underflow. Dividing by a
+  // power of four is exact, and so is the square root of one (the Cholesky factor is L / 2^k), so
+  // other inputs give the same bits as without.
+  let largest = 0;
+  for (let i = 0; i < d; i++) largest = Math.max(largest, Math.abs(a.cov[i * d + i]), Math.abs(b.cov[i * d + i]));
+  const scale = largest > 0 ? 4 ** Math.min(500, Math.max(-500, Math.floor(Math.log2(largest) / 2))) : 1;
+  const s1 = a.cov.map((v) => v / scale);
+  const s2 = b.cov.map((v) => v / scale);
+  const { l, rank: r } = await psdCholesky(s1, d);
   let traceSqrt = 0;
   if (r > 0) {
-    const t = await matmul64(b.cov, l, d, d, r);
+    const t = await matmul64(s2, l, d, d, r);
     const lt = new Float64Array(r * d);
     for (let i = 0; i < d; i++) for (let c = 0; c < r; c++) lt[c * d + i] = l[i * r + c];
     const m = await matmul64(lt, t, r, d, r);
@@ -100,6 +109,7 @@ export async function frechetFromStats(a: GaussianStats, b: GaussianStats): Prom
     }
     const { diag, off } = await tridiagonalizeBlocked(m, r);
     for (const v of tridiagonalEigenvalues(diag, off)) traceSqrt += Math.sqrt(Math.max(v, 0));
+    traceSqrt *= scale; // √λ(S1 S2 / σ²) = √λ(S1 S2) / σ
   }
   const traceTerm = trace(a.cov, d) + trace(b.cov, d) - 2 * traceSqrt;
   return { distance: Math.max(0, meanTerm + traceTerm), meanTerm, traceTerm, d, nReal: a.n, nFake: b.n };

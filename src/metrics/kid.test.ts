@@ -134,4 +134,9 @@ test('errors name the argument', async () => {
   await rejectsWith(mmd(ok, ok, { maxMedianPoints: 1 }), 'invalid_argument', 'maxMedianPoints');
   const zeros = { data: new Float64Array(6), n: 3, d: 2 };
   await rejectsWith(mmd(zeros, zeros), 'invalid_argument', 'bandwidth'); // median distance 0
+  // a cubic kernel beyond float64 is an error naming the set, not a NaN KID
+  const huge = { data: Float64Array.of(1e120, 2e120, -1e120, 3e120), n: 2, d: 2 };
+  await rejectsWith(kid(huge, ok), 'invalid_argument', 'real');
+  await rejectsWith(kid(ok, huge), 'invalid_argument', 'fake');
+  assert.ok(Number.isFinite((await kid(ok, { data: Float64Array.of(1e20, 2e20, -1e20, 3e20), n: 2, d: 2 })).mean), 'control: large but finite');
 });

@@ -130,6 +130,16 @@ export async function kid(realInput: SampleInput, fakeInput: SampleInput, option
     const ys = gather(y, d, sampleWithoutReplacement(fake.n, m, rng));
     const k = await cubicKernelSums(xs, ys, m, m, d);
     values[s] = (k.xx - k.xxDiag) / (m * (m - 1)) + (k.yy - k.yyDiag) / (m * (m - 1)) - (2 * k.xy) / (m * m);
+    if (!Number.isFinite(values[s])) {
+      // The cubic kernel is not scale-free, so it cannot be rescaled away: say which set is too large.
+      const [name, which, sum] = !Number.isFinite(k.xx) ? ['real', 'its', k.xx] : !Number.isFinite(k.yy) ? ['fake', 'its', k.yy] : ['fake', 'its cross', k.xy];
+      fail(
+        'invalid_argument',
+        name,
+        'features whose cubic kernel (x·y/d + 1)³ sums are finite in float64 (|x·y|/d up to about 1e100)',
+        `${which} kernel sum ${sum}`,
+      );
+    }
   }
   let mu = 0;
   for (const v of values) mu += v;
