@@ -85,13 +85,15 @@ test('a feature extractor beyond the graph toolkit runs forward as it is; compos
 
 test('k-NN metrics on too few rows name the sample set when no k would do, else the k', async () => {
   const rng = new Rng(9);
-  const rows = (n: number) => ({ data: rng.fillNormal(new Float64Array(n * 3)), n, d: 3 });
+  const rows = (n: number, d = 3) => ({ data: rng.fillNormal(new Float64Array(n * d)), n, d });
   await rejectsWith(evaluate(rows(20), rows(1), { metrics: ['pr'] }), 'invalid_argument', 'fake');
   await rejectsWith(evaluate(rows(1), rows(20), { metrics: ['pr'] }), 'invalid_argument', 'real');
   await rejectsWith(evaluate(rows(1), rows(20), { metrics: ['dc'] }), 'invalid_argument', 'real');
   // three rows: k = 1 or 2 would do, so the default k = 3 is what is named
   await rejectsWith(evaluate(rows(20), rows(3), { metrics: ['pr'] }), 'invalid_argument', 'prK');
   await rejectsWith(evaluate(rows(3), rows(20), { metrics: ['dc'] }), 'invalid_argument', 'dcK');
+  await rejectsWith(evaluate(rows(10), rows(9), { metrics: ['prd'] }), 'invalid_argument', 'fake'); // 19 rows for 20 clusters
+  assert.equal((await evaluate(rows(10), rows(10), { metrics: ['prd'] })).metrics.prd?.numClusters, 20);
   // control: enough rows run
   assert.equal((await evaluate(rows(20), rows(4), { metrics: ['pr'] })).metrics.pr?.k, 3);
 });

@@ -30,6 +30,8 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** Metrics that compare with real samples (not only with their statistics). */
 const NEEDS_REAL_SAMPLES: readonly MetricName[] = ['kid', 'mmd', 'pr', 'dc', 'prd', 'cpr'];
+/** Clusters of 'prd' (Sajjadi et al.'s 20). */
+const PRD_CLUSTERS = 20;
 
 /** Options of `evaluate`. */
 export interface EvaluateOptions {
@@ -198,6 +200,13 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
     } else if (names.includes('pr') && !(isInt(prK, 1) && prK < fewest)) {
       issues.push({ path: 'prK', expected: `an integer in [1, ${fewest - 1}] (below the number of real and of fake samples)`, received: describe(o.prK) });
     }
+    if (names.includes('prd') && nReal + rawFake.n < PRD_CLUSTERS) {
+      issues.push({
+        path: 'fake',
+        expected: `at least ${PRD_CLUSTERS} real and fake rows together for prd (its ${PRD_CLUSTERS} clusters; leave prd out of the metrics)`,
+        received: `${nReal} + ${rawFake.n}`,
+      });
+    }
     if (names.includes('dc') && nReal < 2) {
       issues.push({ path: 'real', expected: 'at least 2 rows for dc (a k-NN within the real set)', received: `${nReal} row${nReal === 1 ? '' : 's'}` });
     } else if (names.includes('dc') && !(isInt(dcK, 1) && dcK < nReal)) {
@@ -274,7 +283,7 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
         metrics.dc = await timed(name, () => densityCoverage(real!, fake, { k: dcK }));
         break;
       case 'prd': {
-        const r = await timed(name, () => prd(real!, fake, { seed }));
+        const r = await timed(name, () => prd(real!, fake, { seed, numClusters: PRD_CLUSTERS }));
         metrics.prd = { f8: r.f8, f1over8: r.f1over8, numClusters: r.numClusters, numRuns: r.numRuns };
         curves.push({ label: 'PRD', precision: r.precision, recall: r.recall });
         break;
