@@ -19,9 +19,39 @@ let dist2Session: Promise<Session> | undefined;
  */
 function dist2Op(g: Graph, a: string, b: string, out?: string): string {
   const na = g.op('ReduceSum', [g.op('Mul', [a, a]), g.int64s([1])], { keepdims: int(1) });
+  return g.add('Relu', [g.op('Add', [rankOp(g, a, b), na])], {}, out === undefined ? 1 : [out])[0];
+}
+
+/**
+ * ‖b‖² - 2 a·b for the rows of `a` and of `b` in `g` (one Gemm, ‖b‖² its broadcast bias): the
+ * squared distances less each row of a's own ‖a‖², which orders the rows of b as the distances do.
+ */
+function rankOp(g: Graph, a: string, b: string): string {
   const nb = g.op('ReduceSum', [g.op('Mul', [b, b]), g.int64s([1])], { keepdims: int(0) });
-  const cross = g.op('Gemm', [a, b, nb], { transB: int(1), alpha: { type: 'float', v: -2 } });
-  return g.add('Relu', [g.op('Add', [cross, na])], {}, out === undefined ? 1 : [out])[0];
+  return g.op('Gemm', [a, b, nb], { transB: int(1), alpha: { type: 'float', v: -2 } });
+}
+
+/**
+ * Run `s` on consecutive blocks of rows of `a` (na x d, input 'a') against all of `b` (nb x d,
+ * input 'b') and the `extra` feeds, a block's product rows x nb at most BLOCK_ENTRIES values:
+ * `visit(i0, rows, outputs)` in order.
+ */
+async function forEachRowBlock(
+  s: Session,
+  a: Float64Array,
+  na: number,
+  b: Float64Array,
+  nb: number,
+  d: number,
+  extra: Record<string, { data: Float64Array | BigInt64Array; shape: number[] }>,
+  visit: (i0: number, rows: number, out: Record<string, { data: Float64Array | BigInt64Array; shape: number[] }>) => void,
+): Promise<void> {
+  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_ENTRIES / nb));
+  const bTensor = { data: b, shape: [nb, d] };
+  for (let i0 = 0; i0 < na; i0 += rowsPerBlock) {
+    const rows = Math.min(rowsPerBlock, na - i0);
+    visit(i0, rows, await s.runWide({ a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] }, b: bTensor, ...extra }));
+  }
 }
 
 function dist2Graph(): Graph {
@@ -62,14 +92,7 @@ export async function forEachDist2Block(
     return;
   }
   dist2Session ??= Session.create(dist2Graph());
-  const s = await dist2Session;
-  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_ENTRIES / nb));
-  const bTensor = { data: b, shape: [nb, d] };
-  for (let i0 = 0; i0 < na; i0 += rowsPerBlock) {
-    const rows = Math.min(rowsPerBlock, na - i0);
-    const out = await s.run64({ a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] }, b: bTensor });
-    visit(i0, rows, out.d2.data);
-  }
+  await forEachRowBlock(await dist2Session, a, na, b, nb, d, {}, (i0, rows, out) => visit(i0, rows, out.d2.data as Float64Array));
 }
 
 let nearestSession: Promise<Session> | undefined;
@@ -99,31 +122,21 @@ export async function forEachNearestBlock(
   visit: (i0: number, rows: number, values: Float64Array, indices: BigInt64Array) => void,
 ): Promise<void> {
   nearestSession ??= Session.create(nearestGraph());
-  const s = await nearestSession;
-  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_ENTRIES / nb));
-  const bTensor = { data: b, shape: [nb, d] };
   const kTensor = { data: BigInt64Array.of(BigInt(k)), shape: [1] };
-  for (let i0 = 0; i0 < na; i0 += rowsPerBlock) {
-    const rows = Math.min(rowsPerBlock, na - i0);
-    const out = await s.runWide({ a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] }, b: bTensor, k: kTensor });
-    visit(i0, rows, out.values.data as Float64Array, out.indices.data as BigInt64Array);
-  }
+  await forEachRowBlock(await nearestSession, a, na, b, nb, d, { k: kTensor }, (i0, rows, out) =>
+    visit(i0, rows, out.values.data as Float64Array, out.indices.data as BigInt64Array),
+  );
 }
 
 let rankSession: Promise<Session> | undefined;
 
 /**
- * The `k` rows of b ranked first for each row of a by ‖b‖² - 2 a·b (one Gemm, then TopK: ascending,
- * ties by lower index): the order of the squared distances less each row's own ‖a‖², which does
- * not change which rows are nearest, so the Add and clamp of dist2Op are left out. Only the indices
- * leave onnxruntime.
+ * The `k` rows of b ranked first for each row of a by rankOp (then TopK: ascending, ties by lower
+ * index): the Add and clamp of dist2Op are left out. Only the indices leave onnxruntime.
  */
 function rankGraph(): Graph {
   const g = new Graph();
-  const a = g.addInput('a', 'float64', ['rows', 'd']);
-  const b = g.addInput('b', 'float64', ['cols', 'd']);
-  const nb = g.op('ReduceSum', [g.op('Mul', [b, b]), g.int64s([1])], { keepdims: int(0) });
-  const score = g.op('Gemm', [a, b, nb], { transB: int(1), alpha: { type: 'float', v: -2 } });
+  const score = rankOp(g, g.addInput('a', 'float64', ['rows', 'd']), g.addInput('b', 'float64', ['cols', 'd']));
   g.add('TopK', [score, g.addInput('k', 'int64', [1])], { axis: int(1), largest: int(0), sorted: int(1) }, ['values', 'indices']);
   g.outputs = ['indices'];
   return g;
@@ -145,15 +158,8 @@ export async function forEachNearestIndexBlock(
   visit: (i0: number, rows: number, indices: BigInt64Array) => void,
 ): Promise<void> {
   rankSession ??= Session.create(rankGraph());
-  const s = await rankSession;
-  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_ENTRIES / nb));
-  const bTensor = { data: b, shape: [nb, d] };
   const kTensor = { data: BigInt64Array.of(BigInt(k)), shape: [1] };
-  for (let i0 = 0; i0 < na; i0 += rowsPerBlock) {
-    const rows = Math.min(rowsPerBlock, na - i0);
-    const out = await s.runWide({ a: { data: a.subarray(i0 * d, (i0 + rows) * d), shape: [rows, d] }, b: bTensor, k: kTensor });
-    visit(i0, rows, out.indices.data as BigInt64Array);
-  }
+  await forEachRowBlock(await rankSession, a, na, b, nb, d, { k: kTensor }, (i0, rows, out) => visit(i0, rows, out.indices.data as BigInt64Array));
 }
 
 let batchStepSession: Promise<Session> | undefined;
