@@ -84,15 +84,15 @@ export async function frechetFromStats(a: GaussianStats, b: GaussianStats): Prom
     const diff = a.mean[j] - b.mean[j];
     meanTerm += diff * diff;
   }
-  // tr((S1 S2)^½) from S1 / σ and S2 / σ, σ = 4^k near their largest variance: products of very
-  // large or small covariances (features of size 1e100) would overflow or underflow. Dividing by a
-  // power of four is exact, and so is the square root of one (the Cholesky factor is L / 2^k), so
-  // other inputs give the same bits as without.
+  // Covariances beyond 2^±200 (features of size 1e30 and more, or 1e-30 and less): tr((S1 S2)^½)
+  // from S1 / σ and S2 / σ, σ = 4^k near their largest variance, as their products would overflow
+  // or underflow. Dividing by a power of four is exact, and so is the square root of one (the
+  // Cholesky factor becomes L / 2^k), so the result has the same bits either way.
   let largest = 0;
   for (let i = 0; i < d; i++) largest = Math.max(largest, Math.abs(a.cov[i * d + i]), Math.abs(b.cov[i * d + i]));
-  const scale = largest > 0 ? 4 ** Math.min(500, Math.max(-500, Math.floor(Math.log2(largest) / 2))) : 1;
-  const s1 = a.cov.map((v) => v / scale);
-  const s2 = b.cov.map((v) => v / scale);
+  const scale = largest > 2 ** 200 || (largest > 0 && largest < 2 ** -200) ? 4 ** Math.max(-500, Math.min(500, Math.floor(Math.log2(largest) / 2))) : 1;
+  const s1 = scale === 1 ? a.cov : a.cov.map((v) => v / scale);
+  const s2 = scale === 1 ? b.cov : b.cov.map((v) => v / scale);
   const { l, rank: r } = await psdCholesky(s1, d);
   let traceSqrt = 0;
   if (r > 0) {
