@@ -69,3 +69,27 @@ test('bad input names its option', async () => {
     'logits',
   );
 });
+
+test('a classifier exported with its Softmax: probability rows give the scores of its logits, not of a second softmax', () => {
+  const k = 10;
+  const rng = new Rng(12);
+  const n = 600;
+  const logits = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) logits[i * k + j] = rng.normal() * 3 + (j === i % k ? 4 : 0);
+  const probabilities = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.exp(logits[i * k + j]);
+    for (let j = 0; j < k; j++) probabilities[i * k + j] = Math.exp(logits[i * k + j]) / sum;
+  }
+  const fromLogits = inceptionScore({ data: logits, shape: [n, k] });
+  const fromProbabilities = inceptionScore({ data: probabilities, shape: [n, k] });
+  assert.ok(Math.abs(fromLogits.mean - fromProbabilities.mean) < 1e-5, `${fromLogits.mean} vs ${fromProbabilities.mean}`);
+  const a = classStatistics({ data: logits, shape: [n, k] });
+  const b = classStatistics({ data: probabilities, shape: [n, k] });
+  assert.deepEqual(b.classCounts, a.classCounts);
+  assert.ok(Math.abs(a.confidentPercent - b.confidentPercent) < 0.5);
+  // control: the same values read as logits (rows summing to 1.1, so not probabilities) flatten to IS near 1
+  const asLogits = inceptionScore({ data: probabilities.map((v) => v * 1.1), shape: [n, k] });
+  assert.ok(asLogits.mean < 1.2 && fromLogits.mean > 3, `${asLogits.mean} against ${fromLogits.mean}`);
+});

@@ -42,7 +42,37 @@ export function softmaxRows(logits: Float32Array | Float64Array, n: number, k: n
 }
 
 /**
- * Inception Score of classifier logits [n, K] (any classifier: the samples' class distribution
+ * Class probabilities [n, K] in float64 from a classifier's outputs: its logits (softmaxRows), or,
+ * when every row is already a probability vector (entries in [0, 1] summing to 1 within 1e-3: a
+ * classifier exported with its final Softmax), those rows themselves, renormalised. Without this a
+ * Softmax output would be put through a second softmax, which flattens every row (IS near 1).
+ */
+export function classProbabilities(outputs: Float32Array | Float64Array, n: number, k: number): Float64Array {
+  let probabilities = n > 0;
+  for (let i = 0; i < n && probabilities; i++) {
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      const v = outputs[i * k + j];
+      if (!(v >= 0 && v <= 1)) {
+        probabilities = false;
+        break;
+      }
+      sum += v;
+    }
+    if (Math.abs(sum - 1) > 1e-3) probabilities = false;
+  }
+  if (!probabilities) return softmaxRows(outputs, n, k);
+  const p = Float64Array.from(outputs);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += p[i * k + j];
+    for (let j = 0; j < k; j++) p[i * k + j] /= sum;
+  }
+  return p;
+}
+
+/**
+ * Inception Score of classifier logits [n, K] (or probabilities: see classProbabilities) (any classifier: the samples' class distribution
  * should be confident per sample and diverse overall). Options: `splits` (default 10), `seed`
  * of the shuffle (default 0), `shuffle` (default true).
  */
@@ -52,7 +82,7 @@ export function inceptionScore(logitsInput: SampleInput, options: { splits?: num
   if (!Number.isSafeInteger(splits) || splits < 1 || splits > n)
     fail('invalid_argument', 'splits', `an integer in [1, ${n}] (the number of samples)`, describe(options.splits));
   if (!data.every(Number.isFinite)) fail('invalid_argument', 'logits', 'finite logits', 'a non-finite value');
-  const p = softmaxRows(data, n, k);
+  const p = classProbabilities(data, n, k);
   const order = options.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : new Rng(options.seed ?? 0, IS_STREAM).permutation(n);
   const scores: number[] = [];
   for (let s = 0; s < splits; s++) {
@@ -89,12 +119,12 @@ export interface ClassStatistics {
   jsFromUniform: number;
 }
 
-/** Class statistics of classifier logits [n, K]; `threshold` of confidence defaults to 0.9. */
+/** Class statistics of classifier logits [n, K] (or probabilities: see classProbabilities); `threshold` of confidence defaults to 0.9. */
 export function classStatistics(logitsInput: SampleInput, options: { threshold?: number } = {}): ClassStatistics {
   const { data, n, d: k } = asSamples(logitsInput, 'logits');
   const threshold = options.threshold ?? 0.9;
   if (!(threshold >= 0 && threshold < 1)) fail('invalid_argument', 'threshold', 'a number in [0, 1)', describe(options.threshold));
-  const p = softmaxRows(data, n, k);
+  const p = classProbabilities(data, n, k);
   const counts = new Array<number>(k).fill(0);
   const confident = new Array<number>(k).fill(0);
   let nConfident = 0;
