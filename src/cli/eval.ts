@@ -62,7 +62,10 @@ export function registerEval(program: Command): void {
     .option('--real-stats <file.npz>', "statistics of the real features instead of real samples (mu, sigma: pytorch-fid's .npz) for fd")
     .option('--save-stats <file.npz>', 'write the statistics of the real features (mu, sigma, n) for --real-stats')
     .option('--features <file.onnx>', 'feature extractor x -> [batch, k] (e.g. Inception-v3 exported from PyTorch, or features.onnx of train-classifier)')
-    .option('--classifier <file.onnx>', 'classifier x -> logits [batch, K] (or its Softmax probabilities), for the Inception Score (is) and class statistics (classes)')
+    .option(
+      '--classifier <file.onnx>',
+      'classifier x -> logits [batch, K] (or its Softmax probabilities), for the Inception Score (is) and class statistics (classes)',
+    )
     .option('--metrics <list>', `comma-separated, of ${METRIC_NAMES.join(', ')} (default: all that apply)`)
     .option('--seed <n>', 'seed of sampled metrics (KID subsets, k-means, splits) and of --dataset draws', intArg(), 0)
     .option('--pr-k <k>', 'k of improved precision/recall', intArg(1), 3)
