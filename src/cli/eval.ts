@@ -71,6 +71,11 @@ export function registerEval(program: Command): void {
     .option('--pr-k <k>', 'k of improved precision/recall', intArg(1), 3)
     .option('--dc-k <k>', 'k of density/coverage', intArg(1), 5)
     .option('--cpr-classifier <kind>', 'classifier of the cpr curve: knn, or linear (Simon et al.)', choiceArg(['knn', 'linear'] as const), 'knn')
+    .option(
+      '--mmd-bandwidth <sigma>',
+      'bandwidth of the RBF kernel of mmd (default: the median heuristic)',
+      numberArg((v) => Number.isFinite(v) && v > 0, 'a positive number'),
+    )
     .option('--is-splits <n>', 'splits of the Inception Score', intArg(1), 10)
     .option(
       '--confidence <p>',
@@ -145,6 +150,7 @@ export function registerEval(program: Command): void {
         seed: opts.seed,
         prK: opts.prK,
         dcK: opts.dcK,
+        mmdBandwidth: opts.mmdBandwidth,
         isSplits: opts.isSplits,
         cprClassifier: opts.cprClassifier,
         confidence: opts.confidence,

@@ -97,3 +97,17 @@ test('k-NN metrics on too few rows name the sample set when no k would do, else 
   // control: enough rows run
   assert.equal((await evaluate(rows(20), rows(4), { metrics: ['pr'] })).metrics.pr?.k, 3);
 });
+
+test('mmd of a collapsed generator: the median heuristic is 0, which names mmdBandwidth; a given bandwidth runs', async () => {
+  const rng = new Rng(10);
+  const real = { data: rng.fillNormal(new Float64Array(100 * 4)), n: 100, d: 4 };
+  const collapsed = { data: new Float64Array(400 * 4).fill(0.5), n: 400, d: 4 };
+  await rejectsWith(evaluate(real, collapsed, { metrics: ['mmd'] }), 'invalid_argument', 'mmdBandwidth');
+  await rejectsWith(evaluate(real, collapsed, { metrics: ['mmd'], mmdBandwidth: -1 }), 'invalid_argument', 'mmdBandwidth');
+  const r = await evaluate(real, collapsed, { metrics: ['mmd', 'fd'], mmdBandwidth: 2 });
+  assert.equal(r.metrics.mmd?.bandwidth, 2);
+  assert.ok((r.metrics.mmd?.mmd2 ?? 0) > 0.05, `${r.metrics.mmd?.mmd2}`);
+  // control: the same real set against a diverse fake set takes the heuristic
+  const diverse = { data: rng.fillNormal(new Float64Array(400 * 4)), n: 400, d: 4 };
+  assert.ok(((await evaluate(real, diverse, { metrics: ['mmd'] })).metrics.mmd?.bandwidth ?? 0) > 1);
+});

@@ -60,6 +60,8 @@ export interface EvaluateOptions {
   realStats?: GaussianStats;
   /** Classifier of 'cpr': 'knn' (default) or 'linear' (Simon et al.'s logistic regression). */
   cprClassifier?: 'knn' | 'linear';
+  /** Bandwidth σ of 'mmd''s RBF kernel. Default: the median heuristic (`medianBandwidth`), which is 0, and refused, when most pooled samples coincide (a collapsed generator). */
+  mmdBandwidth?: number;
   /** Splits of the Inception Score. Default 10. */
   isSplits?: number;
   /** Confidence above which a sample counts as classified ('classes'). Default 0.9. */
@@ -184,6 +186,9 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
     issues.push({ path: 'metrics', expected: `a non-empty list of ${METRIC_NAMES.join(', ')}`, received: describe(o.metrics) });
   }
   if (o.seed !== undefined && !isInt(o.seed, Number.MIN_SAFE_INTEGER)) issues.push({ path: 'seed', expected: 'a safe integer', received: describe(o.seed) });
+  if (o.mmdBandwidth !== undefined && !(typeof o.mmdBandwidth === 'number' && Number.isFinite(o.mmdBandwidth) && o.mmdBandwidth > 0)) {
+    issues.push({ path: 'mmdBandwidth', expected: 'a positive finite number', received: describe(o.mmdBandwidth) });
+  }
   const nReal = rawReal?.n ?? 0;
   const prK = o.prK ?? 3;
   const dcK = o.dcK ?? 5;
@@ -274,7 +279,18 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
         break;
       }
       case 'mmd':
-        metrics.mmd = await timed(name, () => mmd(real!, fake, { seed }));
+        metrics.mmd = await timed(name, () =>
+          mmd(real!, fake, { seed, bandwidth: o.mmdBandwidth }).catch((e: unknown) => {
+            // The median heuristic's failure, in this function's terms.
+            if (!(e instanceof RefineryError) || e.issues[0]?.path !== 'bandwidth') throw e;
+            fail(
+              'invalid_argument',
+              'mmdBandwidth',
+              'a bandwidth for mmd: most pooled samples coincide, so the median heuristic is 0 (or leave mmd out of the metrics)',
+              e.issues[0].received,
+            );
+          }),
+        );
         break;
       case 'pr':
         metrics.pr = await timed(name, () => improvedPrecisionRecall(real!, fake, { k: prK }));
