@@ -195,6 +195,17 @@ export function lowHalves(a: BigInt64Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset + 4 * LOW, 2 * a.length - LOW);
 }
 
+/** ‖x_i‖² of each row of x (n x d, row-major), summed over the columns in order. */
+export function squaredRowNorms(x: Float64Array, n: number, d: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    for (let l = 0; l < d; l++) t += x[i * d + l] * x[i * d + l];
+    out[i] = t;
+  }
+  return out;
+}
+
 /** 0..k-1 as int64, per k. */
 const centreIds = new Map<number, BigInt64Array>();
 
@@ -220,12 +231,7 @@ export async function batchStep(
     ids = BigInt64Array.from({ length: k }, (_, m) => BigInt(m));
     centreIds.set(k, ids);
   }
-  const centreNorms = new Float64Array(k);
-  for (let m = 0; m < k; m++) {
-    let t = 0;
-    for (let l = 0; l < d; l++) t += centres[m * d + l] * centres[m * d + l];
-    centreNorms[m] = t;
-  }
+  const centreNorms = squaredRowNorms(centres, k, d);
   const out = await s.runWide({
     x: { data: x, shape: [n, d] },
     indices: { data: indices, shape: [indices.length] },

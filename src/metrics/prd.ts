@@ -6,7 +6,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { batchStep, forEachDist2Block, lowHalves } from './gram.js';
+import { batchStep, forEachDist2Block, lowHalves, squaredRowNorms } from './gram.js';
 import { checkPair, asSamples, type SampleInput } from './linalg.js';
 
 /** Multiply-adds from which a k-means++ seeding step's distances are one onnxruntime product. */
@@ -273,12 +273,7 @@ export async function miniBatchKMeans(x: Float64Array, n: number, d: number, k: 
   let steps = 0;
   const indices = new BigInt64Array(batch);
   const indexHalves = lowHalves(indices);
-  const rowNorms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let t = 0;
-    for (let l = 0; l < d; l++) t += x[i * d + l] * x[i * d + l];
-    rowNorms[i] = t;
-  }
+  const rowNorms = squaredRowNorms(x, n, d);
   for (; steps < maxSteps; steps++) {
     for (let b = 0; b < batch; b++) indexHalves[2 * b] = stepRng.int(n); // the high halves stay 0
     // The batch's rows, their nearest centres and each centre's sum and count, in onnxruntime.
