@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { assertRefineryError } from '../testing/assert.js';
 import assert from 'node:assert/strict';
 import { Rng } from '../rng.js';
-import { asFloat64, checkPair, checkSamples, covariance, matmul, mean, sqrtPsd, symmetricEigen, trace } from './linalg.js';
+import { allFinite, asFloat64, checkPair, checkSamples, covariance, matmul, mean, sqrtPsd, symmetricEigen, trace } from './linalg.js';
 
 function randomSymmetric(d: number, rng: Rng): Float64Array {
   const a = new Float64Array(d * d);
@@ -115,6 +115,56 @@ test('sqrtPsd: R is symmetric PSD with R R = A; exact on diagonal matrices', () 
   assert.ok(symmetricEigen(r, d, { vectors: false }).values[0] > -1e-12);
   const dg = sqrtPsd(new Float64Array([4, 0, 0, 9]), 2);
   assert.deepEqual([...dg], [2, 0, 0, 3]);
+});
+
+test('matmul and mean: the same bits as the plain loops, at every size around their blocks of 4 and 8', () => {
+  const rng = new Rng(7);
+  for (const [m, k, n] of [
+    [1, 1, 1],
+    [3, 5, 2],
+    [4, 4, 4],
+    [5, 3, 7],
+    [8, 9, 12],
+    [13, 6, 11],
+    [64, 64, 64],
+  ]) {
+    const a = Float64Array.from({ length: m * k }, () => (rng.uniform() < 0.2 ? 0 : rng.normal()));
+    const b = Float64Array.from({ length: k * n }, () => rng.normal());
+    const plain = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = 0; l < k; l++) plain[i * n + j] += a[i * k + l] * b[l * n + j];
+    assert.deepEqual(matmul(a, b, m, k, n), plain, `${m} x ${k} x ${n}`);
+    // control: the sum in another order differs in some bits
+    if (m * n * k >= 64 * 64 * 64) {
+      const reversed = new Float64Array(m * n);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = k - 1; l >= 0; l--) reversed[i * n + j] += a[i * k + l] * b[l * n + j];
+      assert.notDeepEqual(reversed, plain);
+    }
+  }
+  for (const d of [1, 7, 8, 9, 17, 64]) {
+    for (const data of [Float64Array.from({ length: 50 * d }, () => rng.normal() * 1e3), Float32Array.from({ length: 50 * d }, () => rng.normal())]) {
+      const plain = new Float64Array(d);
+      for (let i = 0; i < 50; i++) for (let j = 0; j < d; j++) plain[j] += data[i * d + j];
+      for (let j = 0; j < d; j++) plain[j] /= 50;
+      assert.deepEqual(mean({ data, n: 50, d }), plain, `d = ${d}`);
+    }
+  }
+});
+
+test('allFinite: false for a NaN or an infinity at any position, true for the largest finite values', () => {
+  for (const length of [1, 3, 4, 5, 8, 11]) {
+    for (let at = 0; at < length; at++) {
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const x = new Float64Array(length).fill(1);
+        x[at] = bad;
+        assert.equal(allFinite(x), false, `${bad} at ${at} of ${length}`);
+        assert.equal(allFinite(Float32Array.from(x)), false);
+      }
+    }
+    assert.equal(allFinite(new Float64Array(length).fill(Number.MAX_VALUE)), true);
+    assert.equal(allFinite(new Float64Array(length).fill(-Number.MAX_VALUE)), true);
+    assert.equal(allFinite(new Float32Array(length).fill(-0)), true);
+  }
+  assert.equal(allFinite(new Float64Array(0)), true);
 });
 
 test('validation names the argument', () => {
