@@ -213,6 +213,24 @@ test('unusable output locations are refused before any work: read-only folder, a
   refused(cli(['demo', '--out', p('plain.txt')]), '--out', 'not an existing file');
 });
 
+test('write-protected outputs and folders are refused whoever runs: root too (a shared fixture made read-only by its owner)', () => {
+  const fixture = p('protected');
+  mkdirSync(fixture);
+  const golden = join(fixture, 'x.npy');
+  writeFileSync(golden, 'golden');
+  chmodSync(golden, 0o444);
+  const refine = (out: string) => cli(['refine', '--run', RUN, '--method', 'sir', '--n', '20', '--quiet', '--out', out]);
+  refused(refine(golden), '--out', process.getuid?.() === 0 ? 'write-protected (mode 444)' : 'read-only');
+  chmodSync(fixture, 0o555);
+  refused(refine(join(fixture, 'new.npy')), '--out', process.getuid?.() === 0 ? 'write-protected (mode 555)' : 'not writable');
+  chmodSync(fixture, 0o755);
+  assert.deepEqual(readdirSync(fixture), ['x.npy']);
+  assert.equal(readFileSync(golden, 'utf8'), 'golden');
+  // control: the same folder and a new file in it once writable
+  const ok = refine(join(fixture, 'new.npy'));
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
 test('sizes that cannot fit are refused naming the option and the bytes, before anything is allocated or written', () => {
   refused(cli(['sample', '--run', RUN, '--n', '1000000000000', '--out', p('big.npy')]), '--n', 'TB');
   refused(cli(['refine', '--run', RUN, '--method', 'drs', '--n', '1000000000000', '--out', p('big.npy')]), '--n', 'TB');

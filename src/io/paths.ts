@@ -1,8 +1,9 @@
 /**
  * Output locations, checked before any work starts: an output never overwrites an input (after
  * resolving links), two outputs of one run never share a path, every output can be written (its
- * folder exists or can be made, is not a file, is writable; the output is not a folder), and the
- * disk has room for what the run will write.
+ * folder exists or can be made, is not a file, is writable; the output is not a folder; neither
+ * it nor its folder is write-protected by its permission bits, even for root), and the disk has
+ * room for what the run will write.
  */
 import { accessSync, constants, existsSync, lstatSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -40,6 +41,20 @@ function existingAncestor(p: string): string {
 /** Files of a run folder written by `refinery train`: never an output of another command. */
 export const RUN_FILES = ['generator.onnx', 'discriminator.onnx', 'meta.json', 'checkpoint'];
 
+/**
+ * Whether nobody may write `p` by its permission bits (e.g. 0444, 0555). Root may write it all
+ * the same (its access check passes), and would silently replace a file that its owner protected
+ * (a shared fixture, a published result): Refinery refuses, as `rm` asks first.
+ */
+function writeProtected(p: string): boolean {
+  return (statSync(p).mode & 0o222) === 0;
+}
+
+/** The permission bits of `p` in octal, e.g. '444'. */
+function mode(p: string): string {
+  return (statSync(p).mode & 0o777).toString(8);
+}
+
 /** What is wrong with writing a file at `p`, or undefined. `kind` says what `p` is for ('file' or 'folder'). */
 export function writableIssue(out: NamedPath, kind: 'file' | 'folder' = 'file'): Issue | undefined {
   const abs = resolve(out.path);
@@ -54,6 +69,7 @@ export function writableIssue(out: NamedPath, kind: 'file' | 'folder' = 'file'):
       } catch {
         return issue('a writable location', `${out.path} is read-only`);
       }
+      if (writeProtected(abs)) return issue('a writable location', `${out.path} is write-protected (mode ${mode(abs)})`);
     }
   }
   const ancestor = existingAncestor(dirname(abs));
@@ -63,6 +79,8 @@ export function writableIssue(out: NamedPath, kind: 'file' | 'folder' = 'file'):
   } catch {
     return issue('a location in a writable folder', `${out.path}: the folder ${ancestor} is not writable`);
   }
+  if (writeProtected(ancestor))
+    return issue('a location in a writable folder', `${out.path}: the folder ${ancestor} is write-protected (mode ${mode(ancestor)})`);
   return undefined;
 }
 
