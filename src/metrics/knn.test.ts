@@ -177,4 +177,26 @@ test('ranking without distances (forEachNearestIndexBlock) picks the same neighb
     for (const j of indices) other.push(Number(j));
   });
   assert.notDeepEqual(other, want);
+  // unsorted: the same set per row as brute force, ties included (integer grid values tie many
+  // rows of b exactly; brute force breaks them by lower index, as TopK does)
+  const grid = { data: Float64Array.from(r.data, (v) => Math.round(v)), n: r.n, d: 12 };
+  const qGrid = { data: Float64Array.from(q.data, (v) => Math.round(v)), n: q.n, d: 12 };
+  const sets = (index: ArrayLike<number | bigint>, rows: number): string[] =>
+    Array.from({ length: rows }, (_, i) =>
+      Array.from({ length: k }, (_, j) => Number(index[i * k + j]))
+        .sort((x, y) => x - y)
+        .join(),
+    );
+  const wantSets = sets(bruteForce(qGrid, grid, k).index, q.n);
+  const gotSets: string[] = [];
+  await forEachNearestIndexBlock(qGrid.data, q.n, grid.data, grid.n, 12, k, (_i0, rows, indices) => gotSets.push(...sets(indices, rows)), false);
+  assert.deepEqual(gotSets, wantSets);
+  // control: the ties are real (a k-th and a (k+1)-th neighbour at the same distance in some rows)
+  const d2 = (i: number, j: number) => qGrid.data.subarray(i * 12, i * 12 + 12).reduce((t, v, l) => t + (v - grid.data[j * 12 + l]) ** 2, 0);
+  let tiedRows = 0;
+  for (let i = 0; i < q.n; i++) {
+    const all = Array.from({ length: grid.n }, (_, j) => d2(i, j)).sort((x, y) => x - y);
+    if (all[k - 1] === all[k]) tiedRows++;
+  }
+  assert.ok(tiedRows > 10, `${tiedRows} rows with a tie at the k-th neighbour`);
 });
