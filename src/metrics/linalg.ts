@@ -174,6 +174,14 @@ export function covariance(x: Samples, mu: Float64Array = mean(x)): Float64Array
   return s;
 }
 
+/** c[o..o+3] = x0..x3. */
+function store4(c: Float64Array, o: number, x0: number, x1: number, x2: number, x3: number): void {
+  c[o] = x0;
+  c[o + 1] = x1;
+  c[o + 2] = x2;
+  c[o + 3] = x3;
+}
+
 /**
  * C = A B with A m x k, B k x n (row-major). Each entry is Σ_l a_il b_lj summed in the order of l,
  * by blocks of 4 x 4 entries kept in local variables (each loaded a and b serves four products):
@@ -232,26 +240,11 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n
         c32 += a3 * b2;
         c33 += a3 * b3;
       }
-      let o = i * n + j;
-      c[o] = c00;
-      c[o + 1] = c01;
-      c[o + 2] = c02;
-      c[o + 3] = c03;
-      o += n;
-      c[o] = c10;
-      c[o + 1] = c11;
-      c[o + 2] = c12;
-      c[o + 3] = c13;
-      o += n;
-      c[o] = c20;
-      c[o + 1] = c21;
-      c[o + 2] = c22;
-      c[o + 3] = c23;
-      o += n;
-      c[o] = c30;
-      c[o + 1] = c31;
-      c[o + 2] = c32;
-      c[o + 3] = c33;
+      const o = i * n + j;
+      store4(c, o, c00, c01, c02, c03);
+      store4(c, o + n, c10, c11, c12, c13);
+      store4(c, o + 2 * n, c20, c21, c22, c23);
+      store4(c, o + 3 * n, c30, c31, c32, c33);
     }
   }
   // The last n % 4 columns of the first m4 rows, and the last m % 4 rows.
