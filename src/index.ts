@@ -138,7 +138,7 @@ export type { Activation } from './train/mlp.js';
 // Data: built-in datasets, PNG folders, .npy files.
 export { sampleDataset, BUILTIN_DATASETS, type BuiltinDataset } from './data/sample.js';
 export { getDataset, DATASET_NAMES, type Dataset2D, type DatasetName } from './data/dataset.js';
-export { readImageFolder, type ImageFolder, type ReadImagesOptions } from './data/images.js';
+export { readImageFolder, writeImageFolder, type ImageFolder, type ReadImagesOptions } from './data/images.js';
 export { parseNpy, encodeNpy, type NpyArray, type NpyInput, type NpyData, type NpyDtype } from './io/npy.js';
 export { readNpy, writeNpy } from './io/npyfile.js';
 export { readNpz, writeNpz } from './io/npz.js';

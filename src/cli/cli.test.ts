@@ -588,3 +588,46 @@ test('train --model alphagan writes an encoder; refine --reconstruct refines the
   assert.equal(wrong.code, 2);
   assert.ok(wrong.stderr.includes('--loss'), wrong.stderr);
 });
+
+test('export-images: a refine output as a folder of PNGs, in the output range the run records; eval reads the folder', async () => {
+  const { parseMeta, metaJson } = await import('../models/meta.js');
+  const { readImageFolder } = await import('../data/images.js');
+  const { copyFileSync, mkdirSync, readdirSync } = await import('node:fs');
+  const fx = join(fixturesDir(), 'dcgan32');
+  const run = join(root, 'export-run');
+  mkdirSync(run);
+  for (const f of ['generator.onnx', 'discriminator.onnx']) copyFileSync(join(fx, f), join(run, f));
+  // the same pair, recorded as a [0, 1] generator: the export reads the range from the run
+  const meta = parseMeta(JSON.parse(readFileSync(join(fx, 'meta.json'), 'utf8')));
+  writeFileSync(join(run, 'meta.json'), metaJson({ ...meta, outputRange: [0, 1], extra: {} }));
+  const out = join(root, 'exported.npy');
+  const r = cli('refine', '--run', run, '--method', 'sir', '--n', '5', '--out', out, '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  const dir = join(root, 'exported');
+  const e = cli('export-images', out, '--out', dir, '--json');
+  assert.equal(e.code, 0, e.stderr);
+  const result = JSON.parse(e.stdout);
+  assert.deepEqual(result.range, [0, 1]);
+  assert.ok(String(result.rangeFrom).includes('meta.json'));
+  assert.deepEqual(readdirSync(dir), ['000000.png', '000001.png', '000002.png', '000003.png', '000004.png']);
+  const x = readNpy(out);
+  const back = readImageFolder(dir, { range: [0, 1] });
+  assert.deepEqual(back.shape, x.shape);
+  const values = x.data as Float32Array;
+  for (let i = 0; i < values.length; i++) {
+    const p = Math.round(Math.min(1, Math.max(0, values[i])) * 255);
+    assert.equal(back.data[i], Math.fround((1 / 255) * p), `value ${i}`);
+  }
+  // an explicit range wins; an existing folder and a non-image array are refused
+  const e2 = cli('export-images', out, '--out', join(root, 'exported-b'), '--range', '-1,1', '--json');
+  assert.deepEqual(JSON.parse(e2.stdout).range, [-1, 1]);
+  const again = cli('export-images', out, '--out', dir);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /--out: expected a new folder/);
+  const z = cli('export-images', join(fx, 'z.npy'), '--out', join(root, 'z-images'));
+  assert.equal(z.code, 2);
+  assert.match(z.stderr, /images \[n, 1 or 3, height, width\]/);
+  const ev = cli('eval', '--real', dir, '--fake', join(root, 'exported-b'), '--metrics', 'fd', '--json', '--quiet');
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.ok(JSON.parse(ev.stdout).fd.distance > 0);
+});

@@ -13,6 +13,7 @@ import { registerClassifier } from './classifier.js';
 import { registerCritic } from './critic.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerExportImages } from './images.js';
 import { registerMerge } from './merge.js';
 import { registerRefine } from './refine.js';
 import { registerSample } from './sample.js';
@@ -32,6 +33,7 @@ registerSample(program);
 registerRefine(program);
 registerMerge(program);
 registerEval(program);
+registerExportImages(program);
 // The benchmarks are developer tools: present in a source checkout, not in the published package.
 if (existsSync(new URL('./bench.js', import.meta.url))) (await import('./bench.js')).registerBench(program);
 registerDemo(program);

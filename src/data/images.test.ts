@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
-import { drawShape, getImageDataset, imageFolderDataset, readImageFolder, renderShape, SHAPES28_CLASSES, SHAPES28_SIZE, shapes28 } from './images.js';
+import {
+  drawShape,
+  getImageDataset,
+  imageFolderDataset,
+  readImageFolder,
+  renderShape,
+  SHAPES28_CLASSES,
+  SHAPES28_SIZE,
+  shapes28,
+  writeImageFolder,
+} from './images.js';
 
 const root = mkdtempSync(join(tmpdir(), 'refinery-images-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -189,4 +199,41 @@ test('shapes28 renders each class with its exact area, anti-aliased, inside the 
     }
   }
   assert.equal(seen.size, 4);
+});
+
+test('writeImageFolder: one PNG per image in sample order, read back as the values quantized to 8 bits; a new folder, written whole', () => {
+  const rng = new Rng(11);
+  for (const [c, range] of [
+    [3, [-1, 1]],
+    [1, [0, 1]],
+  ] as [number, [number, number]][]) {
+    const shape = [13, c, 5, 4];
+    const size = c * 20;
+    // values beyond the range too: they are clipped to black and white
+    const data = Float32Array.from({ length: 13 * size }, () => range[0] + (range[1] - range[0]) * (1.2 * rng.uniform() - 0.1));
+    const dir = join(root, `out-${c}`);
+    const { files } = writeImageFolder(dir, data, shape, range);
+    assert.deepEqual(readdirSync(dir), files);
+    assert.equal(files[0], '000000.png');
+    assert.equal(files[12], '000012.png');
+    const back = readImageFolder(dir, { range });
+    assert.deepEqual(back.shape, shape);
+    const [lo, hi] = range;
+    const want = Float32Array.from(data, (v) => lo + ((hi - lo) / 255) * Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo))) * 255));
+    assert.deepEqual(back.data, want);
+    // control: read with another range, the values differ
+    assert.notDeepEqual(readImageFolder(dir, { range: [lo - 1, hi] }).data, want);
+    expectError(() => writeImageFolder(dir, data, shape, range), 'invalid_argument', 'out', 'exists');
+  }
+  expectError(() => writeImageFolder(join(root, 'two'), new Float32Array(2 * 2 * 9), [2, 2, 3, 3], [-1, 1]), 'shape_mismatch', 'out', '2 channels');
+  expectError(() => writeImageFolder(join(root, 'flat'), new Float32Array(8), [4, 2], [-1, 1]), 'shape_mismatch', 'out', '[4, 2]');
+  // a non-finite value fails the whole folder: nothing is left, not even the temporary one
+  const bad = new Float32Array(3 * 4).fill(0.5);
+  bad[9] = Number.NaN;
+  expectError(() => writeImageFolder(join(root, 'nan'), bad, [3, 1, 2, 2], [0, 1]), 'invalid_argument', 'out image 2', 'NaN');
+  assert.ok(!existsSync(join(root, 'nan')));
+  assert.deepEqual(
+    readdirSync(root).filter((f) => f.startsWith('nan')),
+    [],
+  );
 });

@@ -6,8 +6,8 @@
  * Pixels map linearly from 0..255 to a value range, [-1, 1] by default (the range of a tanh
  * generator): v = lo + (hi - lo) * p / 255.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { PNG } from 'pngjs';
 import { RefineryError, describe, fail } from '../errors.js';
 import type { Rng } from '../rng.js';
@@ -152,6 +152,64 @@ export function readImageFolder(dir: string, options: ReadImagesOptions = {}): I
   const classes = [...new Set(top.filter((t): t is string => t !== undefined))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const labels = Int32Array.from(top, (t) => (t === undefined ? -1 : classes.indexOf(t)));
   return { data, shape: [n, c, height, width], range: [lo, hi], files, labels, classes };
+}
+
+/**
+ * One image [c, h, w] (c = 1 grey, c = 3 RGB; values in `range`) as PNG bytes, each value mapped
+ * to round(clamp((v - lo) / (hi - lo), 0, 1) * 255) (the grids' mapping: readImageFolder with the
+ * same range reads back lo + (hi - lo) * p / 255). A non-finite value is an error naming `path`.
+ */
+export function encodeImagePng(values: Float32Array, shape: [number, number, number], range: [number, number], path = 'image'): Uint8Array {
+  checkRange(range, 'range');
+  const [c, h, w] = shape;
+  if (c !== 1 && c !== 3) fail('shape_mismatch', path, 'images of 1 (grey) or 3 (RGB) channels', `${c} channels`);
+  const [lo, hi] = range;
+  const hw = h * w;
+  const rgba = Buffer.alloc(hw * 4, 255);
+  for (let p = 0; p < hw; p++) {
+    for (let k = 0; k < 3; k++) {
+      const v = values[(c === 1 ? 0 : k) * hw + p];
+      if (!Number.isFinite(v)) fail('invalid_argument', path, 'finite values', `${v} at channel ${c === 1 ? 0 : k}, pixel ${p}`);
+      rgba[4 * p + k] = Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo))) * 255);
+    }
+  }
+  return PNG.sync.write(Object.assign(new PNG({ width: w, height: h }), { data: rgba }), { colorType: c === 1 ? 0 : 2 });
+}
+
+/**
+ * Write n images [n, c, h, w] (c = 1 or 3, values in `range`) as PNG files `dir/000000.png`,
+ * `000001.png`, ... in sample order (names padded to 6 digits, more for a million images or
+ * more, so that sorted names keep the order: readImageFolder reads them back in it). The folder
+ * is a new one, written whole or not at all: the files go to `dir.tmp-<pid>` beside it, renamed
+ * to `dir` at the end (removed on failure). `option` names `dir` in errors.
+ */
+export function writeImageFolder(dir: string, data: Float32Array, shape: readonly number[], range: [number, number], option = 'out'): { files: string[] } {
+  if (shape.length !== 4 || shape.some((v) => !Number.isSafeInteger(v) || v < 1)) {
+    fail('shape_mismatch', option, 'images [n, channels, height, width]', `shape [${shape.join(', ')}]`);
+  }
+  const [n, c, h, w] = shape;
+  if (c !== 1 && c !== 3) fail('shape_mismatch', option, 'images of 1 (grey) or 3 (RGB) channels', `${c} channels`);
+  if (data.length !== n * c * h * w) fail('shape_mismatch', option, `${n * c * h * w} values (shape [${shape.join(', ')}])`, `${data.length}`);
+  checkRange(range, 'range');
+  const target = resolve(dir);
+  if (existsSync(target)) fail('invalid_argument', option, 'a new folder (it must not exist yet)', `${dir}, which exists`);
+  const digits = Math.max(6, String(n - 1).length);
+  const files = Array.from({ length: n }, (_, i) => `${String(i).padStart(digits, '0')}.png`);
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(dirname(target), { recursive: true });
+  mkdirSync(tmp);
+  try {
+    const size = c * h * w;
+    for (let i = 0; i < n; i++) {
+      writeFileSync(join(tmp, files[i]), encodeImagePng(data.subarray(i * size, (i + 1) * size), [c, h, w], range, `${option} image ${i}`));
+    }
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { files };
 }
 
 /** An ImageDataset drawing uniformly, with replacement, from the images of a folder. */

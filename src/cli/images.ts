@@ -1,0 +1,79 @@
+/**
+ * `refinery export-images`: the images of a .npy (what `refine`, `sample` and `merge` write) as a
+ * folder of PNG files, one per sample, for tools that read image folders (pytorch-fid,
+ * torch-fidelity, `refinery eval --fake DIR`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { writeImageFolder } from '../data/images.js';
+import { describe, fail } from '../errors.js';
+import { checkOutputs } from '../io/paths.js';
+import { lockOutput } from '../io/lock.js';
+import { npyToFloat32 } from '../io/npy.js';
+import { readNpy } from '../io/npyfile.js';
+import { parseMeta } from '../models/meta.js';
+import { printResult } from './common.js';
+
+/** `lo,hi` with lo < hi, both finite, else an error naming --range. */
+function parseRange(text: string): [number, number] {
+  const parts = text.split(',').map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) {
+    fail('invalid_argument', '--range', 'two finite numbers lo,hi with lo < hi (e.g. -1,1 for a tanh generator, 0,1 for a sigmoid one)', describe(text));
+  }
+  return [parts[0], parts[1]];
+}
+
+/**
+ * The generator output range recorded for the run that wrote `npy`: its summary (`.json` beside
+ * it, written by refine, sample and merge) names the run's meta.json, whose output range `train`
+ * records. Undefined when any of it is missing.
+ */
+function recordedRange(npy: string): { range: [number, number]; source: string } | undefined {
+  try {
+    const summary = JSON.parse(readFileSync(npy.replace(/\.npy$/i, '.json'), 'utf8')) as { provenance?: { meta?: unknown } };
+    const meta = summary.provenance?.meta;
+    if (typeof meta !== 'string' || !existsSync(meta)) return undefined;
+    const range = parseMeta(JSON.parse(readFileSync(meta, 'utf8')), meta).outputRange;
+    return range ? { range, source: meta } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerExportImages(program: Command): void {
+  program
+    .command('export-images')
+    .description('write the images of a .npy [n, channels, height, width] (from refine, sample or merge) as a folder of PNG files, one per sample, in order')
+    .argument('<npy>', 'a .npy of images: [n, 1 or 3, height, width], or [n, height, width] for grey ones')
+    .requiredOption('--out <dir>', 'the folder to write: a new one (000000.png, 000001.png, ...)')
+    .option(
+      '--range <lo,hi>',
+      "the values that map to black and white (default: the generator's output range recorded by the run that wrote the .npy, else -1,1)",
+    )
+    .option('--json', 'print the result as JSON', false)
+    .action((npy: string, opts: { out: string; range?: string; json: boolean }) => {
+      if (!npy.toLowerCase().endsWith('.npy') || !existsSync(npy)) fail('invalid_file', 'npy', 'an existing .npy file of images', npy);
+      const range = opts.range !== undefined ? parseRange(opts.range) : undefined;
+      checkOutputs([{ path: opts.out, option: '--out', kind: 'folder' }], [{ path: npy, option: 'npy' }]);
+      if (existsSync(opts.out)) fail('invalid_argument', '--out', 'a new folder (it must not exist yet)', `${opts.out}, which exists`);
+      const t = npyToFloat32(readNpy(npy));
+      const shape = t.shape.length === 3 ? [t.shape[0], 1, t.shape[1], t.shape[2]] : t.shape;
+      if (shape.length !== 4 || (shape[1] !== 1 && shape[1] !== 3)) {
+        fail('shape_mismatch', 'npy', 'images [n, 1 or 3, height, width] or [n, height, width]', `shape [${t.shape.join(', ')}] in ${npy}`);
+      }
+      const recorded = range === undefined ? recordedRange(npy) : undefined;
+      const used: [number, number] = range ?? recorded?.range ?? [-1, 1];
+      const lock = lockOutput(opts.out, '--out');
+      try {
+        const { files } = writeImageFolder(opts.out, t.data, shape, used, '--out');
+        const from = range ? '--range' : recorded ? `recorded in ${recorded.source}` : 'the default';
+        printResult(
+          opts.json,
+          { npy, out: opts.out, images: files.length, shape, range: used, rangeFrom: from },
+          `wrote ${files.length} images of ${shape[1]}x${shape[2]}x${shape[3]} to ${opts.out}/ (${files[0]} ... ${files[files.length - 1]}); values ${used[0]}..${used[1]} (${from}) mapped to 0..255`,
+        );
+      } finally {
+        lock.release();
+      }
+    });
+}
