@@ -624,7 +624,16 @@ test('export-images: a refine output as a folder of PNGs, in the output range th
   const again = cli('export-images', out, '--out', dir);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /--out: expected a new folder/);
-  const z = cli('export-images', join(fx, 'z.npy'), '--out', join(root, 'z-images'));
+  // no recorded range (sample writes no summary): --range or --run is required, --run reads its meta.json
+  const sampled = join(root, 'sampled.npy');
+  assert.equal(cli('sample', '--run', run, '--n', '2', '--out', sampled, '--quiet').code, 0);
+  const none = cli('export-images', sampled, '--out', join(root, 'sampled'));
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--range: expected the value range/);
+  const viaRun = cli('export-images', sampled, '--out', join(root, 'sampled'), '--run', run, '--json');
+  assert.equal(viaRun.code, 0, viaRun.stderr);
+  assert.deepEqual(JSON.parse(viaRun.stdout).range, [0, 1]);
+  const z = cli('export-images', join(fx, 'z.npy'), '--out', join(root, 'z-images'), '--range', '-1,1');
   assert.equal(z.code, 2);
   assert.match(z.stderr, /images \[n, 1 or 3, height, width\]/);
   const ev = cli('eval', '--real', dir, '--fake', join(root, 'exported-b'), '--metrics', 'fd', '--json', '--quiet');

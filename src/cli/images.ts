@@ -4,6 +4,7 @@
  * torch-fidelity, `refinery eval --fake DIR`).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeImageFolder } from '../data/images.js';
 import { describe, fail } from '../errors.js';
@@ -40,18 +41,28 @@ function recordedRange(npy: string): { range: [number, number]; source: string }
   }
 }
 
+/** The output range recorded in `dir`/meta.json, else an error naming --run. */
+function runRange(dir: string): { range: [number, number]; source: string } {
+  const meta = join(dir, 'meta.json');
+  if (!existsSync(meta)) fail('invalid_file', '--run', 'a run folder with a meta.json', dir);
+  const range = parseMeta(JSON.parse(readFileSync(meta, 'utf8')), meta).outputRange;
+  if (!range) fail('invalid_argument', '--run', 'a meta.json that records the output range (output_range)', `${meta} without one; pass --range`);
+  return { range, source: meta };
+}
+
 export function registerExportImages(program: Command): void {
   program
     .command('export-images')
     .description('write the images of a .npy [n, channels, height, width] (from refine, sample or merge) as a folder of PNG files, one per sample, in order')
     .argument('<npy>', 'a .npy of images: [n, 1 or 3, height, width], or [n, height, width] for grey ones')
     .requiredOption('--out <dir>', 'the folder to write: a new one (000000.png, 000001.png, ...)')
+    .option('--range <lo,hi>', 'the values that map to black and white, e.g. -1,1 (tanh) or 0,1 (sigmoid)')
     .option(
-      '--range <lo,hi>',
-      "the values that map to black and white (default: the generator's output range recorded by the run that wrote the .npy, else -1,1)",
+      '--run <dir>',
+      "a run folder whose meta.json records the generator's output range (default: the run named by the .npy's summary, as refine and merge write it)",
     )
     .option('--json', 'print the result as JSON', false)
-    .action((npy: string, opts: { out: string; range?: string; json: boolean }) => {
+    .action((npy: string, opts: { out: string; range?: string; run?: string; json: boolean }) => {
       if (!npy.toLowerCase().endsWith('.npy') || !existsSync(npy)) fail('invalid_file', 'npy', 'an existing .npy file of images', npy);
       const range = opts.range !== undefined ? parseRange(opts.range) : undefined;
       checkOutputs([{ path: opts.out, option: '--out', kind: 'folder' }], [{ path: npy, option: 'npy' }]);
@@ -61,12 +72,22 @@ export function registerExportImages(program: Command): void {
       if (shape.length !== 4 || (shape[1] !== 1 && shape[1] !== 3)) {
         fail('shape_mismatch', 'npy', 'images [n, 1 or 3, height, width] or [n, height, width]', `shape [${t.shape.join(', ')}] in ${npy}`);
       }
-      const recorded = range === undefined ? recordedRange(npy) : undefined;
-      const used: [number, number] = range ?? recorded?.range ?? [-1, 1];
+      if (range !== undefined && opts.run !== undefined)
+        fail('invalid_argument', '--run', 'either --range or --run, not both', `--range ${opts.range} and --run ${opts.run}`);
+      const recorded = range === undefined ? (opts.run !== undefined ? runRange(opts.run) : recordedRange(npy)) : undefined;
+      if (range === undefined && recorded === undefined) {
+        fail(
+          'invalid_argument',
+          '--range',
+          'the value range of the images (lo,hi: -1,1 for a tanh generator, 0,1 for a sigmoid one), or --run DIR whose meta.json records it',
+          `none, and no output range is recorded for ${npy} (no summary naming a run's meta.json with one)`,
+        );
+      }
+      const used: [number, number] = range ?? recorded!.range;
       const lock = lockOutput(opts.out, '--out');
       try {
         const { files } = writeImageFolder(opts.out, t.data, shape, used, '--out');
-        const from = range ? '--range' : recorded ? `recorded in ${recorded.source}` : 'the default';
+        const from = range ? '--range' : `recorded in ${recorded!.source}`;
         printResult(
           opts.json,
           { npy, out: opts.out, images: files.length, shape, range: used, rangeFrom: from },
