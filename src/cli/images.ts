@@ -13,11 +13,12 @@ import { lockOutput } from '../io/lock.js';
 import { npyToFloat32 } from '../io/npy.js';
 import { readNpy } from '../io/npyfile.js';
 import { parseMeta } from '../models/meta.js';
+import { parseNumberText } from '../refine/options.js';
 import { printResult } from './common.js';
 
 /** `lo,hi` with lo < hi, both finite, else an error naming --range. */
 function parseRange(text: string): [number, number] {
-  const parts = text.split(',').map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
+  const parts = text.split(',').map((p) => parseNumberText(p) ?? Number.NaN);
   if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) {
     fail('invalid_argument', '--range', 'two finite numbers lo,hi with lo < hi (e.g. -1,1 for a tanh generator, 0,1 for a sigmoid one)', describe(text));
   }
@@ -26,8 +27,8 @@ function parseRange(text: string): [number, number] {
 
 /**
  * The generator output range recorded for the run that wrote `npy`: its summary (`.json` beside
- * it, written by refine, sample and merge) names the run's meta.json, whose output range `train`
- * records. Undefined when any of it is missing.
+ * it, written by refine and merge; sample writes none) names the run's meta.json, whose output
+ * range `train` records. Undefined when any of it is missing.
  */
 function recordedRange(npy: string): { range: [number, number]; source: string } | undefined {
   try {
