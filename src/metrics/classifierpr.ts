@@ -203,23 +203,14 @@ export async function classifierPrCurve(realInput: SampleInput, fakeInput: Sampl
   };
   if (nTest * nTrain * d >= SMALL) {
     // only which training rows are nearest matters here, not their distances nor their order
-    await forEachNearestIndexBlock(
-      test,
-      nTest,
-      train,
-      nTrain,
-      d,
-      k,
-      (i0, rows, indices) => {
-        const index = lowHalves(indices);
-        for (let b = 0; b < rows; b++) {
-          let c = 0;
-          for (let j = 0; j < k; j++) if (index[2 * (b * k + j)] >= r.nTrain) c++;
-          score(i0 + b, c);
-        }
-      },
-      false,
-    );
+    await forEachNearestIndexBlock(test, nTest, train, nTrain, d, k, (i0, rows, indices) => {
+      const index = lowHalves(indices);
+      for (let b = 0; b < rows; b++) {
+        let c = 0;
+        for (let j = 0; j < k; j++) if (index[2 * (b * k + j)] >= r.nTrain) c++;
+        score(i0 + b, c);
+      }
+    });
   } else {
     const nn = await kNearest({ data: test, n: nTest, d }, { data: train, n: nTrain, d }, k, { blockSize });
     for (let i = 0; i < nTest; i++) {

@@ -128,29 +128,28 @@ export async function forEachNearestBlock(
   );
 }
 
-/** Sessions of rankGraph, by whether the k indices of a row come in order. */
-const rankSessions = new Map<boolean, Promise<Session>>();
+let rankSession: Promise<Session> | undefined;
 
 /**
  * The `k` rows of b ranked first for each row of a by rankOp (then TopK: ascending, ties by lower
- * index), nearest first when `sorted`, else in an order of onnxruntime's choosing (the same set:
- * TopK breaks ties by index either way; about 8% faster at k = 71 of 10,000). The Add and clamp
- * of dist2Op are left out. Only the indices leave onnxruntime.
+ * index), in an order of onnxruntime's choosing (TopK unsorted: the same set as sorted, ties
+ * broken by index either way, and about 8% faster at k = 71 of 10,000). The Add and clamp of
+ * dist2Op are left out. Only the indices leave onnxruntime.
  */
-function rankGraph(sorted: boolean): Graph {
+function rankGraph(): Graph {
   const g = new Graph();
   const score = rankOp(g, g.addInput('a', 'float64', ['rows', 'd']), g.addInput('b', 'float64', ['cols', 'd']));
-  g.add('TopK', [score, g.addInput('k', 'int64', [1])], { axis: int(1), largest: int(0), sorted: int(sorted ? 1 : 0) }, ['values', 'indices']);
+  g.add('TopK', [score, g.addInput('k', 'int64', [1])], { axis: int(1), largest: int(0), sorted: int(0) }, ['values', 'indices']);
   g.outputs = ['indices'];
   return g;
 }
 
 /**
  * Indices of the `k` nearest rows of `b` (nb x d) to each row of `a` (na x d), in blocks of
- * consecutive rows of `a`: `visit(i0, rows, indices)`, rows x k (rankGraph's choice: Euclidean,
- * ties by lower index, up to the rounding of the ranking score), nearest first unless `sorted` is
- * false (for callers that only count them). For callers that need which rows are nearest and not
- * how far they are. Needs 1 ≤ k ≤ nb.
+ * consecutive rows of `a`: `visit(i0, rows, indices)`, rows x k, each row's k in no particular
+ * order (rankGraph's choice: Euclidean, ties by lower index, up to the rounding of the ranking
+ * score). For callers that count which rows are nearest, not how far or in what order. Needs
+ * 1 ≤ k ≤ nb.
  */
 export async function forEachNearestIndexBlock(
   a: Float64Array,
@@ -160,12 +159,10 @@ export async function forEachNearestIndexBlock(
   d: number,
   k: number,
   visit: (i0: number, rows: number, indices: BigInt64Array) => void,
-  sorted = true,
 ): Promise<void> {
-  if (!rankSessions.has(sorted)) rankSessions.set(sorted, Session.create(rankGraph(sorted)));
+  rankSession ??= Session.create(rankGraph());
   const kTensor = { data: BigInt64Array.of(BigInt(k)), shape: [1] };
-  const session = await rankSessions.get(sorted)!;
-  await forEachRowBlock(session, a, na, b, nb, d, { k: kTensor }, (i0, rows, out) => visit(i0, rows, out.indices.data as BigInt64Array));
+  await forEachRowBlock(await rankSession, a, na, b, nb, d, { k: kTensor }, (i0, rows, out) => visit(i0, rows, out.indices.data as BigInt64Array));
 }
 
 let batchStepSession: Promise<Session> | undefined;
