@@ -8,7 +8,7 @@
  */
 import { describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { asSamples, type SampleInput } from './linalg.js';
+import { allFinite, asSamples, type SampleInput } from './linalg.js';
 import { jsAgainstUniform } from './modes.js';
 
 /** Inception Score over splits. */
@@ -72,7 +72,7 @@ export function classProbabilities(outputs: Float32Array | Float64Array, n: numb
 }
 
 /**
- * Inception Score of classifier logits [n, K] (or probabilities: see classProbabilities) (any classifier: the samples' class distribution
+ * Inception Score of classifier logits [n, K], or probabilities (see classProbabilities), of any classifier (the samples' class distribution
  * should be confident per sample and diverse overall). Options: `splits` (default 10), `seed`
  * of the shuffle (default 0), `shuffle` (default true).
  */
@@ -81,7 +81,7 @@ export function inceptionScore(logitsInput: SampleInput, options: { splits?: num
   const splits = options.splits ?? 10;
   if (!Number.isSafeInteger(splits) || splits < 1 || splits > n)
     fail('invalid_argument', 'splits', `an integer in [1, ${n}] (the number of samples)`, describe(options.splits));
-  if (!data.every(Number.isFinite)) fail('invalid_argument', 'logits', 'finite logits', 'a non-finite value');
+  if (!allFinite(data)) fail('invalid_argument', 'logits', 'finite logits', 'a non-finite value');
   const p = classProbabilities(data, n, k);
   const order = options.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : new Rng(options.seed ?? 0, IS_STREAM).permutation(n);
   const scores: number[] = [];

@@ -5,7 +5,7 @@
 import { describe, fail } from '../errors.js';
 import { matmul64, meanCovariance } from './dense.js';
 import { psdCholesky, tridiagonalEigenvalues, tridiagonalizeBlocked } from './eigen.js';
-import { asSamples, checkPair, checkSamples, type SampleInput, type Samples, trace } from './linalg.js';
+import { allFinite, asSamples, checkPair, checkSamples, type SampleInput, type Samples, trace } from './linalg.js';
 
 /** Mean and unbiased covariance of a sample set (reusable, e.g. cached statistics of the real data). */
 export interface GaussianStats {
@@ -74,7 +74,7 @@ export async function frechetFromStats(a: GaussianStats, b: GaussianStats): Prom
     if (!(s.mean instanceof Float64Array) || s.mean.length !== s.d || !(s.cov instanceof Float64Array) || s.cov.length !== s.d * s.d) {
       fail('invalid_argument', name, 'GaussianStats with a mean of length d and a d x d covariance', describe(s));
     }
-    if (!s.mean.every(Number.isFinite) || !s.cov.every(Number.isFinite)) {
+    if (!allFinite(s.mean) || !allFinite(s.cov)) {
       fail('invalid_argument', name, 'GaussianStats with finite entries', 'a non-finite mean or covariance entry');
     }
   }

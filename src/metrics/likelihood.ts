@@ -28,6 +28,7 @@ import { DataTarget } from '../targets/data.js';
 import { GeneratorRunner } from '../targets/generator.js';
 import type { Tensor } from '../tensor.js';
 import { forEachDist2Block } from './gram.js';
+import { allFinite } from './linalg.js';
 
 /** Stream of the prior draws (not the samples' stream: a generator's own samples are not among them). */
 export const LIKELIHOOD_STREAM = 0x4c4b;
@@ -145,7 +146,7 @@ export async function ganLikelihood(pair: ModelPair, x: Tensor, options: Likelih
     await gen.release();
     await target?.release();
   }
-  if (!score.every(Number.isFinite)) fail('internal', 'discriminator', 'finite scores of generated samples', 'a non-finite value');
+  if (!allFinite(score)) fail('internal', 'discriminator', 'finite scores of generated samples', 'a non-finite value');
 
   const perSample = new Float64Array(m);
   const effectiveSamples = new Float64Array(m);
