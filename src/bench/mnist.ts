@@ -276,7 +276,8 @@ export async function mnistInstrument(out: string, hooks: { onStage?: (text: str
     accuracy = JSON.parse(readFileSync(join(clfDir, 'classifier.json'), 'utf8')).accuracy;
   } else {
     hooks.onStage?.('training the digit classifier');
-    accuracy = (await trainClassifier({ out: clfDir, signal: hooks.signal })).accuracy;
+    // No classifier.json: nothing finished is there (an interrupted run's files at most), so replace it.
+    accuracy = (await trainClassifier({ out: clfDir, overwrite: true, signal: hooks.signal })).accuracy;
   }
   const features = loadGraph(join(clfDir, 'features.onnx'));
   const classifier = loadGraph(join(clfDir, 'classifier.onnx'));

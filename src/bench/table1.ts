@@ -204,7 +204,9 @@ export async function runTable1(
           if (m.critic) {
             const cdDir = join(o.out, `seed-${seed}`, `cd-critic${tag}`);
             const realSource = (b: number, rng: Rng) => dataset.sample(b, rng);
-            cdPair ??= loadPair({ run: (await finetuneCritic(pair, { ...m.critic, real: realSource, out: cdDir, seed, signal: hooks.signal })).dir });
+            cdPair ??= loadPair({
+              run: (await finetuneCritic(pair, { ...m.critic, real: realSource, out: cdDir, seed, resume: true, signal: hooks.signal })).dir,
+            });
           }
           samples = (await m.runner({ ...ctx, pair: m.dre ? drePair! : m.critic ? cdPair! : pair }, m.options as never)).samples;
         }

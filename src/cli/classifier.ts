@@ -24,12 +24,14 @@ export function registerClassifier(program: Command): void {
     .option('--features <n>', `width of the feature layer (default ${D.features})`, intArg(1))
     .option('--shift <n>', `largest random shift of a training image in pixels (default ${D.shift})`, intArg(0))
     .option('--seed <n>', 'random seed (default 0)', intArg())
+    .option('--overwrite', 'write into an --out that holds an earlier classifier, replacing it (otherwise refused)', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
       const bar = progress('train-classifier', !opts.quiet);
       const r = await trainClassifier({
         out: opts.out,
+        overwrite: opts.overwrite,
         dataset: opts.dataset,
         realDir: opts.realDir,
         epochs: opts.epochs,

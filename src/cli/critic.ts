@@ -111,17 +111,19 @@ export function registerCritic(program: Command): void {
     .option('--seed <n>', `random seed (default ${F.seed})`, intArg())
     .option('--checkpoint-every <n>', `steps between checkpoints (default ${F.checkpointEvery})`, intArg(1))
     .option('--resume', 'continue from the checkpoint in --out', false)
+    .option('--overwrite', 'train afresh into an --out that holds an earlier run, replacing it (otherwise refused)', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts, command: Command) => {
       const pair = pairFromFlags(opts);
       const real = realSource(opts, pair);
-      const notTraining = ['json', 'quiet', 'run', 'generator', 'discriminator', 'latentPrior', 'dOutput', 'real', 'dataset', 'out'];
+      const notTraining = ['json', 'quiet', 'run', 'generator', 'discriminator', 'latentPrior', 'dOutput', 'real', 'dataset', 'out', 'overwrite'];
       const given = Object.fromEntries(Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !notTraining.includes(k)));
       const bar = progress('finetune-critic', !opts.quiet);
       const r = await finetuneCritic(pair, {
         ...given,
         out: opts.out,
+        overwrite: opts.overwrite,
         real: real.source,
         signal: signal(),
         onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss.toFixed(3)} D(real) ${p.dReal.toFixed(3)} D(neg) ${p.dNegative.toFixed(3)}`),
@@ -150,18 +152,20 @@ export function registerCritic(program: Command): void {
     .option('--seed <n>', `random seed (default ${C.seed})`, intArg())
     .option('--checkpoint-every <n>', `steps between checkpoints (default ${C.checkpointEvery})`, intArg(1))
     .option('--resume', 'continue from the checkpoint in --out', false)
+    .option('--overwrite', 'train afresh into an --out that holds an earlier run, replacing it (otherwise refused)', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts, command: Command) => {
       const gan = loadPair({ run: opts.gan });
       const target = loadPair({ run: opts.target }, false);
       const given = Object.fromEntries(
-        Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'gan', 'target', 'out'].includes(k)),
+        Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'gan', 'target', 'out', 'overwrite'].includes(k)),
       );
       const bar = progress('train-corrector', !opts.quiet);
       const r = await trainCorrector(gan, target, {
         ...given,
         out: opts.out,
+        overwrite: opts.overwrite,
         signal: signal(),
         onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss.toFixed(3)}`),
       }).finally(() => bar.stop());
@@ -186,6 +190,7 @@ export function registerCritic(program: Command): void {
     .option('--seed <n>', 'random seed: the --seed of the refine runs whose dre-* network this is', intArg(), 0);
   registerMethodOptions(ratio, Object.keys(DRE_SPECS));
   ratio
+    .option('--overwrite', 'write into an --out that holds an earlier run, replacing it (otherwise refused)', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts, command: Command) => {
@@ -197,6 +202,7 @@ export function registerCritic(program: Command): void {
       const r = await trainRatio(pair, {
         ...given,
         out: opts.out,
+        overwrite: opts.overwrite,
         real: real.tensor,
         seed: opts.seed,
         signal: signal(),

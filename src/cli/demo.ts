@@ -30,6 +30,7 @@ export function registerDemo(program: Command): void {
       DEMO_DEFAULTS.ddls.noise,
     )
     .option('--no-metropolis', 'unadjusted Langevin (no MALA correction)')
+    .option('--overwrite', 'run again into an --out that holds an earlier demo, replacing it (otherwise refused)', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
@@ -39,6 +40,7 @@ export function registerDemo(program: Command): void {
         {
           ...DEMO_DEFAULTS,
           out: opts.out,
+          overwrite: opts.overwrite,
           dataset: opts.dataset,
           seed: opts.seed,
           n: opts.n,

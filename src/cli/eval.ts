@@ -13,7 +13,7 @@ import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32 } from '../io/npyfile.js';
 import { readNpz, writeNpz } from '../io/npz.js';
-import { checkOutputs, type NamedPath } from '../io/paths.js';
+import { checkEarlierOutputs, checkOutputs, type NamedPath } from '../io/paths.js';
 import { evaluate, METRIC_NAMES, parseMetricList } from '../metrics/evaluate.js';
 import type { GaussianStats } from '../metrics/frechet.js';
 import { loadModel } from '../onnx/modelfile.js';
@@ -94,6 +94,7 @@ export function registerEval(program: Command): void {
     .option('--likelihood-cost <c>', 'likelihood: ground cost l1 (sum |y - G(x)|, default) or l2 (half squared distance)', choiceArg(['l1', 'l2'] as const))
     .option('--no-likelihood-critic', "likelihood: leave D out (the noise model's likelihood alone)")
     .option('--curves-png <file>', 'plot the PR curves (prd, cpr) to a PNG')
+    .option('--overwrite', 'replace an earlier --save-stats or --curves-png file (otherwise refused)', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
@@ -124,6 +125,7 @@ export function registerEval(program: Command): void {
         outputs.push({ path: opts.saveStats, option: '--save-stats' });
       }
       checkOutputs(outputs, inputs);
+      checkEarlierOutputs(outputs, { overwrite: opts.overwrite }, false);
       const features = opts.features === undefined ? undefined : loadModel(opts.features);
       const classifier = opts.classifier === undefined ? undefined : loadModel(opts.classifier);
       const fake = readSamples(opts.fake, '--fake');

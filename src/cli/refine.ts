@@ -41,6 +41,7 @@ export function registerRefine(program: Command): void {
     .option('--batch-size <n>', 'rows per model call (default: about 24 MiB of intermediate values of G then D, 64 to 10000 rows)', intArg(1))
     .option('--chunk-size <n>', 'samples per resumable chunk', intArg(1), 10000)
     .option('--resume', 'continue an interrupted run of the same command', false)
+    .option('--overwrite', "replace an earlier result at --out (OUT.npy, OUT.json, --png) and discard an interrupted run's chunks; otherwise refused", false)
     .option(
       '--shard <i/n|auto>',
       'produce only shard i of n (rows floor(i N/n) .. floor((i+1) N/n)) into OUT.shard-i-of-n.npy; auto: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX + REFINERY_SHARD_COUNT; join them with `refinery merge`',
@@ -102,6 +103,7 @@ export function registerRefine(program: Command): void {
     const r = await refineToFile(pair, options, {
       out,
       resume: opts.resume,
+      overwrite: opts.overwrite,
       png: opts.png,
       inputs: [...(real?.file ? [{ path: real.file, option: '--real' }] : []), ...(start?.inputs ?? [])],
       provenance: { real: real?.description ?? null, ...(start ? { latents: start.description } : {}) },

@@ -83,6 +83,50 @@ test('an output that is an input, another output or a file of the run folder is 
   assert.ok(!existsSync(p('a.npy')) && !existsSync(p('a.json')) && !existsSync(join(RUN, 'meta.npy')));
 });
 
+test('an earlier result is never replaced unasked: each command refuses it (exit 2) and leaves it as it was; --overwrite replaces it, --resume continues', () => {
+  // refine: OUT.npy and its summary; then --overwrite replaces both.
+  const refineArgs = ['refine', '--run', RUN, '--method', 'sir', '--n', '40', '--quiet'];
+  const out = p('earlier.npy');
+  assert.equal(cli([...refineArgs, '--out', out]).code, 0);
+  const kept = { npy: sha(out), json: sha(p('earlier.json')) };
+  refused(cli([...refineArgs, '--seed', '1', '--out', out]), '--out', `${out} exists`, '--overwrite');
+  assert.deepEqual({ npy: sha(out), json: sha(p('earlier.json')) }, kept);
+  // The summary alone (an OUT.npy removed by hand) and a --png are results too.
+  const png = p('earlier-plot.png');
+  writeFileSync(png, 'a picture');
+  refused(cli([...refineArgs, '--out', p('fresh.npy'), '--png', png]), '--png', 'exists');
+  assert.equal(readFileSync(png, 'utf8'), 'a picture');
+  assert.ok(!existsSync(p('fresh.npy')) && !existsSync(p('fresh.npy.parts')), 'nothing written by the refused run');
+  refused(cli([...refineArgs, '--out', out, '--resume', '--overwrite']), '--overwrite', 'either');
+  assert.equal(cli([...refineArgs, '--seed', '1', '--out', out, '--overwrite']).code, 0);
+  assert.notEqual(sha(out), kept.npy);
+  assert.equal(JSON.parse(readFileSync(p('earlier.json'), 'utf8')).seed, 1);
+  // train: a finished run folder (the suite's own) is refused, byte for byte kept; --resume
+  // continues it (already at its last step: the same networks); --overwrite trains afresh.
+  const files = ['generator.onnx', 'discriminator.onnx', 'meta.json'];
+  const run = Object.fromEntries(files.map((f) => [f, sha(join(RUN, f))]));
+  refused(cli(['train', '--out', RUN, ...TRAIN, '--seed', '3']), '--out', 'meta.json', '--resume');
+  assert.deepEqual(Object.fromEntries(files.map((f) => [f, sha(join(RUN, f))])), run);
+  const copy = p('run-copy');
+  assert.equal(cli(['train', '--out', copy, ...TRAIN]).code, 0);
+  assert.equal(cli(['train', '--out', copy, ...TRAIN, '--resume']).code, 0);
+  for (const f of ['generator.onnx', 'discriminator.onnx']) assert.equal(sha(join(copy, f)), run[f], f);
+  assert.equal(cli(['train', '--out', copy, ...TRAIN, '--seed', '3', '--overwrite']).code, 0);
+  assert.notEqual(sha(join(copy, 'generator.onnx')), run['generator.onnx']);
+  // An empty folder is no earlier output.
+  mkdirSync(p('empty-run'));
+  assert.equal(cli(['train', '--out', p('empty-run'), ...TRAIN]).code, 0);
+  // sample, eval's saved statistics and the demo refuse an existing output before any work.
+  refused(cli(['sample', '--run', RUN, '--n', '10', '--out', out]), '--out', 'exists');
+  assert.equal(cli(['sample', '--run', RUN, '--n', '10', '--out', out, '--overwrite']).code, 0);
+  const stats = p('stats.npz');
+  writeFileSync(stats, 'earlier statistics');
+  refused(cli(['eval', '--dataset', 'grid25', '--fake', real, '--save-stats', stats]), '--save-stats', 'exists');
+  assert.equal(readFileSync(stats, 'utf8'), 'earlier statistics');
+  refused(cli(['demo', '--out', copy, '--quiet']), '--out', 'generator.onnx', '--overwrite');
+  assert.ok(!existsSync(join(copy, 'run')), 'the refused demo wrote nothing');
+});
+
 test('two runs never write one file: a second run on a locked output is refused naming the holder; a dead holder is no obstacle', async () => {
   const out = p('locked.npy');
   const args = ['refine', '--generator', join(fx(), 'generator.onnx'), '--discriminator', join(fx(), 'discriminator.onnx'), '--method', 'ddls', '--n', '3000'];
@@ -94,10 +138,13 @@ test('two runs never write one file: a second run on a locked output is refused 
   assert.ok(existsSync(`${out}.lock-holder.json`), 'the first run holds the lock');
   const b = cli([...args, '--num-steps', '1', '--seed', '2', '--out', out, '--quiet']);
   refused(b, '--out', 'locked by pid', String(a.pid));
-  // Kill the holder without warning: its lock is stale, the next run proceeds (and resumes its chunks).
+  // Kill the holder without warning: its lock is stale. Its finished chunks are work: a run
+  // without --resume or --overwrite is refused, naming them; --overwrite proceeds.
+  for (let i = 0; i < 200 && !existsSync(join(`${out}.parts`, 'manifest.json')); i++) await new Promise((r) => setTimeout(r, 50));
   a.kill('SIGKILL');
   await exited;
-  const c = cli([...args, '--num-steps', '1', '--seed', '2', '--out', out, '--quiet']);
+  refused(cli([...args, '--num-steps', '1', '--seed', '2', '--out', out, '--quiet']), '--out (its parts folder', 'manifest.json');
+  const c = cli([...args, '--num-steps', '1', '--seed', '2', '--out', out, '--quiet', '--overwrite']);
   assert.equal(c.code, 0, c.stderr);
   assert.equal(JSON.parse(readFileSync(p('locked.json'), 'utf8')).seed, 2);
   assert.ok(!existsSync(`${out}.lock`) && !existsSync(`${out}.lock-holder.json`), 'the lock is released');
@@ -177,10 +224,13 @@ test('a corrupt parts manifest or a file where the parts folder goes is refused 
   mkdirSync(`${out}.parts`);
   writeFileSync(join(`${out}.parts`, 'manifest.json'), '{"identity": ');
   const args = ['refine', '--run', RUN, '--method', 'sir', '--n', '50', '--out', out, '--quiet'];
-  refused(cli([...args, '--resume']), join(`${out}.parts`, 'manifest.json'), 'without --resume');
+  refused(cli([...args, '--resume']), join(`${out}.parts`, 'manifest.json'), 'with --overwrite instead of --resume');
   assert.ok(existsSync(join(`${out}.parts`, 'manifest.json')));
-  // Without --resume the old parts are discarded and the run starts afresh.
-  assert.equal(cli(args).code, 0);
+  // Without --resume they are refused (an interrupted run's chunks are work); --overwrite discards
+  // them and starts afresh.
+  refused(cli(args), '--out (its parts folder', '--overwrite) replaces it');
+  assert.ok(existsSync(join(`${out}.parts`, 'manifest.json')));
+  assert.equal(cli([...args, '--overwrite']).code, 0);
   const file = p('file.npy');
   writeFileSync(`${file}.parts`, 'x');
   refused(cli(['refine', '--run', RUN, '--method', 'sir', '--n', '50', '--out', file, '--quiet']), '--out (its parts folder', 'not an existing file');

@@ -21,6 +21,7 @@ export function registerSample(program: Command): void {
     .option('--batch-size <n>', 'rows per generator call', intArg(1), 4096)
     .option('--device <d>', `where the generator runs: ${DEVICES.join(' or ')}`, choiceArg(DEVICES), 'cpu')
     .option('--png <file>', 'also write a picture of the samples (scatter for 2-D data, grid for images)')
+    .option('--overwrite', 'replace an earlier --out (and --png); otherwise refused', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts) => {
@@ -29,7 +30,7 @@ export function registerSample(program: Command): void {
       const r = await sampleToFile(
         pair,
         { n: opts.n, seed: opts.seed, batchSize: opts.batchSize, device: opts.device, signal: signal(), onProgress: bar.update },
-        { out: opts.out, png: opts.png, names: { out: '--out', png: '--png' } },
+        { out: opts.out, png: opts.png, overwrite: opts.overwrite, names: { out: '--out', png: '--png' } },
       ).finally(() => bar.stop());
       printResult(opts.json, { ...r, n: opts.n, seed: opts.seed, generator: pair.files.generator }, `wrote ${opts.n} samples to ${r.out}`);
     });

@@ -124,6 +124,7 @@ export function registerTrain(program: Command): void {
       intArg(1),
     )
     .option('--resume', 'continue from the checkpoint in --out', false)
+    .option('--overwrite', 'train afresh into an --out that holds an earlier run, replacing it (otherwise refused)', false)
     .option('--json', 'print the result as JSON', false)
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts, command: Command) => {
@@ -135,14 +136,15 @@ export function registerTrain(program: Command): void {
       if (IMAGE_GANS.includes(model) && opts.realDir !== undefined && opts.dataset !== undefined)
         fail('invalid_argument', '--real-dir', 'either --real-dir or --dataset', 'both');
       // Only training options given on the command line override the model's defaults (--json,
-      // --quiet and --model are not training options: they must not enter the resume fingerprint).
+      // --quiet, --model and --overwrite are not training options: they must not enter the resume
+      // fingerprint).
       const given = Object.fromEntries(
-        Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'model'].includes(k)),
+        Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !['json', 'quiet', 'model', 'overwrite'].includes(k)),
       );
       const bar = progress('train', !opts.quiet);
       if (model === 'alphagan') {
         const image = (IMAGE_DATASET_NAMES as readonly string[]).includes(String(given.dataset ?? AG.dataset));
-        const a = await trainAlphaGan({ ...AG, ...(image ? AGI : {}), ...given, out: opts.out } as AlphaGanOptions, {
+        const a = await trainAlphaGan({ ...AG, ...(image ? AGI : {}), ...given, out: opts.out, overwrite: opts.overwrite } as AlphaGanOptions, {
           signal: signal(),
           onProgress: (p) => bar.update(p.step, p.steps, `loss_d ${p.lossD.toFixed(3)} loss_g ${p.lossG.toFixed(3)} rec ${p.reconstruction.toFixed(3)}`),
         }).finally(() => bar.stop());
@@ -155,7 +157,7 @@ export function registerTrain(program: Command): void {
       }
       if (model === 'vae') {
         const image = (IMAGE_DATASET_NAMES as readonly string[]).includes(String(given.dataset ?? VAE_DEFAULTS.dataset));
-        const v = await trainVae({ ...VAE_DEFAULTS, ...(image ? VAE_IMAGE_DEFAULTS : {}), ...given, out: opts.out } as VaeOptions, {
+        const v = await trainVae({ ...VAE_DEFAULTS, ...(image ? VAE_IMAGE_DEFAULTS : {}), ...given, out: opts.out, overwrite: opts.overwrite } as VaeOptions, {
           signal: signal(),
           onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss.toFixed(3)} kl ${p.kl.toFixed(3)}`),
         }).finally(() => bar.stop());
@@ -171,7 +173,7 @@ export function registerTrain(program: Command): void {
           bar.update(p.step, p.steps, `loss_d ${p.lossD.toFixed(3)} loss_g ${p.lossG.toFixed(3)}`),
         signal: signal(),
       };
-      const r = await trainGan({ ...given, model, out: opts.out, ...hooks } as TrainGanOptions).finally(() => bar.stop());
+      const r = await trainGan({ ...given, model, out: opts.out, overwrite: opts.overwrite, ...hooks } as TrainGanOptions).finally(() => bar.stop());
       const { pair: _pair, ...result } = r;
       printResult(
         opts.json,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
-import { checkOutputs } from './paths.js';
+import { checkEarlierOutputs, checkOutputs, type EarlierOutputs } from './paths.js';
 
 /** A lock not refreshed for this long belongs to a dead or frozen process and may be taken. */
 const STALE_MS = 120_000;
@@ -132,9 +132,16 @@ export function assertHeld(lock: Lock, option: string, file: string): void {
 /**
  * Open the run folder `out` to write a pair into (generator.onnx, discriminator.onnx, meta.json):
  * refused, naming `out`, where one of those would be a file of the pair it is made from
- * (`sources`) or cannot be written; then created and locked for this process.
+ * (`sources`) or cannot be written; then created and locked for this process, and refused if it
+ * holds an earlier run that `earlier` does not allow (checkEarlierOutputs; `resumable`: the writer
+ * can continue it).
  */
-export function lockRunFolder(out: string, sources: { generator: string; discriminator: string; meta?: string }): Lock {
+export function lockRunFolder(
+  out: string,
+  sources: { generator: string; discriminator: string; meta?: string },
+  earlier: EarlierOutputs,
+  resumable: boolean,
+): Lock {
   const inputs = [
     { path: sources.generator, option: 'generator' },
     { path: sources.discriminator, option: 'discriminator' },
@@ -146,5 +153,12 @@ export function lockRunFolder(out: string, sources: { generator: string; discrim
     inputs,
   );
   mkdirSync(out, { recursive: true });
-  return lockOutput(out, 'out');
+  const lock = lockOutput(out, 'out');
+  try {
+    checkEarlierOutputs([{ path: out, option: 'out', kind: 'folder' }], earlier, resumable);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return lock;
 }

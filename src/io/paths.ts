@@ -3,9 +3,10 @@
  * resolving links), two outputs of one run never share a path, every output can be written (its
  * folder exists or can be made, is not a file, is writable; the output is not a folder; neither
  * it nor its folder is write-protected by its permission bits, even for root), and the disk has
- * room for what the run will write.
+ * room for what the run will write; and, once the outputs are locked, that none holds an earlier
+ * result the run was not told to replace or continue (checkEarlierOutputs).
  */
-import { accessSync, constants, existsSync, lstatSync, realpathSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RefineryError, type Issue } from '../errors.js';
 import { formatBytes } from '../platform/memory.js';
@@ -140,4 +141,44 @@ export function checkDiskSpace(p: string, bytes: number, option: string, what: s
       { path: option, expected: `an output that fits on the disk of ${p} (${formatBytes(free)} free)`, received: `${what}: ${formatBytes(bytes)}` },
     ]);
   }
+}
+
+/**
+ * What a run does with what an earlier run left at its outputs: refuse it (the default), replace
+ * it (`overwrite`), or, where the writer can, continue the run that left it (`resume`).
+ */
+export interface EarlierOutputs {
+  /** Replace an earlier output (and discard an interrupted run's work). Default false. */
+  overwrite?: boolean;
+  /** Continue the interrupted run that wrote the outputs. Default false. */
+  resume?: boolean;
+}
+
+/**
+ * Refuse outputs that already hold something (a file, or a folder with entries other than hidden
+ * ones) unless `policy` allows it: `overwrite`, or `resume` where the writer can continue
+ * (`resumable`). A name used twice thus never replaces a computed result or discards an
+ * interrupted run's work unasked. Something of the other kind in an output's place (a folder
+ * where a file goes) is left to checkOutputs. All are reported at once, naming each option.
+ */
+export function checkEarlierOutputs(outputs: (NamedPath & { kind?: 'file' | 'folder' })[], policy: EarlierOutputs, resumable: boolean): void {
+  if (policy.overwrite && policy.resume && resumable)
+    throw new RefineryError('invalid_argument', [{ path: 'overwrite', expected: 'either resume or overwrite', received: 'both' }]);
+  if (policy.overwrite || (resumable && policy.resume)) return;
+  const issues: Issue[] = [];
+  for (const o of outputs) {
+    if (!existsSync(o.path)) continue;
+    const folder = statSync(o.path).isDirectory();
+    if (folder !== (o.kind === 'folder')) continue;
+    let received = `${o.path} exists`;
+    if (folder) {
+      const entries = readdirSync(o.path).filter((e) => !e.startsWith('.'));
+      if (entries.length === 0) continue;
+      const shown = entries.sort().slice(0, 6).join(', ');
+      received = `the folder ${o.path} holds ${shown}${entries.length > 6 ? `, … (${entries.length} entries)` : ''}`;
+    }
+    const how = resumable ? 'overwrite (--overwrite) replaces it, resume (--resume) continues the run that wrote it' : 'overwrite (--overwrite) replaces it';
+    issues.push({ path: o.option, expected: `a path that holds no earlier output (${how})`, received });
+  }
+  if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
 }

@@ -5,7 +5,8 @@
  *
  * - every output location is checked before any work starts (not an input, not another output,
  *   not a file of a run folder, writable, room on the disk), and the outputs are locked for the
- *   whole run, so two runs never write one file;
+ *   whole run, so two runs never write one file; an earlier OUT.npy, OUT.json, PNG or
+ *   OUT.npy.parts/ is refused unless `overwrite` (or `resume`, which continues the parts);
  * - each finished chunk is written atomically to OUT.npy.parts/ as soon as it is done: an
  *   interrupted run loses at most the chunk in flight, and `resume` continues it to the
  *   bit-identical result (the parts' manifest records everything that determines the output);
@@ -22,7 +23,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { faultPoint } from '../io/faults.js';
 import { type Lock, lockOutputs } from '../io/lock.js';
 import { encodeNpy, npyHeader, parseNpy } from '../io/npy.js';
-import { checkDiskSpace, checkOutputs, type NamedPath } from '../io/paths.js';
+import { checkDiskSpace, checkEarlierOutputs, checkOutputs, type EarlierOutputs, type NamedPath } from '../io/paths.js';
 import type { ModelPair } from '../models/pair.js';
 import { asGraph, type Graph, type OnnxModel } from '../onnx/graph.js';
 import { encodeGraph } from '../onnx/model.js';
@@ -41,6 +42,11 @@ export interface RefineFileOptions {
   out: string;
   /** Continue an interrupted run of the same options from OUT.npy.parts/. Default false. */
   resume?: boolean;
+  /**
+   * Replace an earlier result at `out` (OUT.npy, OUT.json, the PNG) and discard an interrupted
+   * run's OUT.npy.parts/. Default false: a run refuses them (before any work), unless `resume`.
+   */
+  overwrite?: boolean;
   /** Also draw the samples (a scatter plot for 2-D samples, a grid of the first images) to this PNG. */
   png?: string;
   /** Title of the PNG. Default: the method and n. */
@@ -101,12 +107,17 @@ function readManifest(path: string): Manifest {
     return fail(
       'invalid_file',
       path,
-      'the JSON manifest of an interrupted run (or run without --resume to start afresh)',
+      'the JSON manifest of an interrupted run (or run with --overwrite instead of --resume to start afresh)',
       e instanceof Error ? e.message : String(e),
     );
   }
   if (typeof m !== 'object' || m === null || typeof (m as Manifest).identity !== 'string') {
-    fail('invalid_file', path, 'a manifest { identity } of an interrupted run (or run without --resume to start afresh)', JSON.stringify(m).slice(0, 80));
+    fail(
+      'invalid_file',
+      path,
+      'a manifest { identity } of an interrupted run (or run with --overwrite instead of --resume to start afresh)',
+      JSON.stringify(m).slice(0, 80),
+    );
   }
   return m as Manifest;
 }
@@ -135,8 +146,8 @@ function removeStaleTemps(dir: string, names: string[]): void {
   for (const f of readdirSync(dir)) if (names.some((n) => f.startsWith(`${n}.tmp-`))) rmSync(join(dir, f), { force: true });
 }
 
-/** Where a run's outputs go and what it read. */
-interface OutputFiles {
+/** Where a run's outputs go, what it read, and what it may do with earlier outputs there. */
+interface OutputFiles extends EarlierOutputs {
   out: string;
   png?: string;
   inputs?: NamedPath[];
@@ -144,7 +155,9 @@ interface OutputFiles {
 
 /**
  * Check a run's outputs before any work (see checkOutputs; the .npy and .png names; room for
- * `bytes` on the disk), make their folders and lock them. Returns the lock.
+ * `bytes` on the disk), make their folders and lock them; then refuse earlier outputs there
+ * unless `file` allows them (checkEarlierOutputs; `resumable`: the run can continue its own).
+ * Returns the lock.
  */
 function guardOutputs(
   pair: ModelPair,
@@ -153,6 +166,7 @@ function guardOutputs(
   extra: (NamedPath & { kind?: 'file' | 'folder' })[],
   bytes: number,
   how: string,
+  resumable: boolean,
 ): Lock {
   const { out } = file;
   if (typeof out !== 'string' || !out.endsWith('.npy')) fail('invalid_argument', names.out, 'a file name ending in .npy', String(out));
@@ -167,7 +181,14 @@ function guardOutputs(
   if (bytes > 0) checkDiskSpace(out, bytes, 'n', `the output, ${how}`);
   mkdirSync(dirname(out) || '.', { recursive: true });
   if (file.png) mkdirSync(dirname(file.png) || '.', { recursive: true });
-  return lockOutputs([{ path: out, option: names.out }, ...(file.png ? [{ path: file.png, option: names.png }] : [])]);
+  const lock = lockOutputs([{ path: out, option: names.out }, ...(file.png ? [{ path: file.png, option: names.png }] : [])]);
+  try {
+    checkEarlierOutputs(outputs, { overwrite: file.overwrite, resume: file.resume }, resumable);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return lock;
 }
 
 /**
@@ -194,6 +215,7 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
     ],
     typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? 2 * 4 * n * pair.meta.dataShape.reduce((a, b) => a * b, 1) : 0,
     'twice (the chunks, then the assembled file)',
+    true,
   );
   let createdParts = false;
   try {
@@ -383,14 +405,21 @@ export interface SampleFileResult {
 export async function sampleToFile(
   pair: ModelPair,
   options: SampleOptions,
-  file: { out: string; png?: string; pngTitle?: string; names?: { out?: string; png?: string } },
+  file: {
+    out: string;
+    png?: string;
+    pngTitle?: string;
+    /** Replace an earlier `out` (and `png`); otherwise refused. Default false. */
+    overwrite?: boolean;
+    names?: { out?: string; png?: string };
+  },
 ): Promise<SampleFileResult> {
   const t0 = performance.now();
   const names = { out: file.names?.out ?? 'out', png: file.names?.png ?? 'png' };
   const o = checkSampleOptions(options);
   checkSampleSize(pair);
   const size = pair.meta.dataShape.reduce((a, b) => a * b, 1);
-  const lock = guardOutputs(pair, file, names, [], 4 * o.n * size, 'once');
+  const lock = guardOutputs(pair, file, names, [], 4 * o.n * size, 'once', false);
   const tmp = `${file.out}.tmp-${process.pid}`;
   const shape = [o.n, ...pair.meta.dataShape];
   const preview = file.png ? new Preview(pair.meta) : undefined;

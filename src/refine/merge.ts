@@ -16,7 +16,7 @@ import { RefineryError, fail, type Issue } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { lockOutputs } from '../io/lock.js';
 import { npyHeader } from '../io/npy.js';
-import { checkDiskSpace, checkOutputs } from '../io/paths.js';
+import { checkDiskSpace, checkEarlierOutputs, checkOutputs } from '../io/paths.js';
 import { mergeSummaries } from '../run/summary.js';
 import type { RefineSummary } from './refine.js';
 import { shardRows } from './shard.js';
@@ -91,7 +91,15 @@ function readRecord(npy: string, option: string): ShardRecord {
  * Merge the shard outputs `inputs` (their .npy files, in any order; each with its .json beside
  * it) into `file.out` (see the module doc).
  */
-export function mergeShards(inputs: string[], file: { out: string; names?: { inputs?: string; out?: string } }): MergeResult {
+export function mergeShards(
+  inputs: string[],
+  file: {
+    out: string;
+    /** Replace an earlier OUT.npy and OUT.json; otherwise refused. Default false. */
+    overwrite?: boolean;
+    names?: { inputs?: string; out?: string };
+  },
+): MergeResult {
   const names = { inputs: file.names?.inputs ?? 'inputs', out: file.names?.out ?? 'out' };
   if (!Array.isArray(inputs) || inputs.length === 0) fail('invalid_argument', names.inputs, 'the .npy outputs of the shards of one run', 'none');
   const out = file.out;
@@ -144,11 +152,12 @@ export function mergeShards(inputs: string[], file: { out: string; names?: { inp
   }
   const shape = [first.total, ...rowShape];
 
+  const outputs = [
+    { path: out, option: names.out },
+    { path: summaryFile, option: `${names.out} (its summary ${basename(summaryFile)})` },
+  ];
   checkOutputs(
-    [
-      { path: out, option: names.out },
-      { path: summaryFile, option: `${names.out} (its summary ${basename(summaryFile)})` },
-    ],
+    outputs,
     ordered.flatMap((s) => [
       { path: s.file, option: names.inputs },
       { path: s.file.replace(/\.npy$/, '.json'), option: names.inputs },
@@ -160,6 +169,7 @@ export function mergeShards(inputs: string[], file: { out: string; names?: { inp
   const lock = lockOutputs([{ path: out, option: names.out }]);
   const tmp = `${out}.tmp-${process.pid}`;
   try {
+    checkEarlierOutputs(outputs, { overwrite: file.overwrite }, false);
     const hash = createHash('sha256');
     const fd = openSync(tmp, 'w');
     try {

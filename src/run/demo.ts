@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getDataset } from '../data/dataset.js';
 import { checkMemory } from '../platform/memory.js';
-import { checkOutputs } from '../io/paths.js';
+import { checkEarlierOutputs, checkOutputs } from '../io/paths.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npyfile.js';
 import type { DdlsOptions } from '../methods/dynamics/ddls.js';
@@ -19,6 +19,8 @@ import { refineLatentDdls } from './latent.js';
 
 export interface DemoOptions {
   out: string;
+  /** Run again into an `out` that holds an earlier demo, replacing it; otherwise refused. Default false. */
+  overwrite?: boolean;
   dataset: string;
   seed: number;
   n: number;
@@ -58,10 +60,11 @@ export async function runDemo(
   // Generator samples, refined samples and latents, each [n, 2], with the chain's working copies.
   checkMemory(4 * 2 * o.n * 8, 'n', `${o.n} samples`);
   checkOutputs([{ path: o.out, option: 'out', kind: 'folder' }], []);
+  checkEarlierOutputs([{ path: o.out, option: 'out', kind: 'folder' }], { overwrite: o.overwrite }, false);
   mkdirSync(o.out, { recursive: true });
   const runDir = join(o.out, 'run');
   const trained = await trainMlp(
-    { ...MLP_DEFAULTS, ...o.train, dataset: o.dataset, seed: o.seed, out: runDir },
+    { ...MLP_DEFAULTS, ...o.train, dataset: o.dataset, seed: o.seed, out: runDir, overwrite: o.overwrite },
     { onProgress: hooks.onTrain, signal: hooks.signal },
   );
   const pair = loadPair({ run: runDir });

@@ -289,7 +289,7 @@ export async function trainAlphaGan(
 ): Promise<AlphaGanResult> {
   const o = options;
   validate(o);
-  return withRunFolder(o.out, async () => {
+  return withRunFolder(o.out, { resume: o.resume, overwrite: o.overwrite }, true, async () => {
     const n = alphaGanNets(o);
     const k = o.latentDim;
     const ds = isImage(o.dataset) ? getImageDataset(o.dataset) : getDataset(o.dataset);

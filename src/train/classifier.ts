@@ -40,6 +40,8 @@ export interface LabelledImages {
 export interface ClassifierOptions {
   /** Run folder to write. */
   out: string;
+  /** Write into an `out` that holds an earlier run, replacing it; otherwise refused. Default false. */
+  overwrite?: boolean;
   /** Seed of the parameter initialisation, the shuffles and the shifts. */
   seed: number;
   /** Passes over the training images. */
@@ -184,7 +186,7 @@ export async function fitClassifier(
   const K = data.classes.length;
   const arch: Arch = { shape: data.shape, classes: K, width: o.width, features: o.features };
   const specs = params(arch);
-  return withRunFolder(o.out, async () => {
+  return withRunFolder(o.out, { overwrite: o.overwrite }, false, async () => {
     const t0 = performance.now();
     const values = initConvParams(specs, new Rng(o.seed, 0));
     const adam = adamInit(values);

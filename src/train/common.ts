@@ -11,7 +11,7 @@ import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { faultPoint } from '../io/faults.js';
 import { lockOutput } from '../io/lock.js';
-import { checkOutputs } from '../io/paths.js';
+import { checkEarlierOutputs, checkOutputs, type EarlierOutputs } from '../io/paths.js';
 import { encodeNpy, parseNpy } from '../io/npy.js';
 import { encodeGraph } from '../onnx/model.js';
 import { generatorGraph, type ModelPair } from '../models/pair.js';
@@ -21,13 +21,15 @@ export * from './loop.js';
 
 /**
  * Run `f` holding the lock of the run folder `out` (checked first: a folder that can be written),
- * so that two trainings never write one run folder.
+ * so that two trainings never write one run folder; a folder holding an earlier run is refused
+ * unless `earlier` allows it (`resume` where the trainer can continue it: `resumable`).
  */
-export async function withRunFolder<T>(out: string, f: () => Promise<T>): Promise<T> {
+export async function withRunFolder<T>(out: string, earlier: EarlierOutputs, resumable: boolean, f: () => Promise<T>): Promise<T> {
   checkOutputs([{ path: out, option: 'out', kind: 'folder' }], []);
   mkdirSync(out, { recursive: true });
   const lock = lockOutput(out, 'out');
   try {
+    checkEarlierOutputs([{ path: out, option: 'out', kind: 'folder' }], earlier, resumable);
     return await f();
   } finally {
     lock.release();
@@ -118,14 +120,19 @@ function readCheckpointArray(dir: string, file: string, hash: string | undefined
   try {
     bytes = readFileSync(p);
   } catch {
-    return fail('invalid_file', p, `the array named by ${manifestPath}`, 'a missing file (the checkpoint is incomplete: rerun without --resume)');
+    return fail(
+      'invalid_file',
+      p,
+      `the array named by ${manifestPath}`,
+      'a missing file (the checkpoint is incomplete: rerun with --overwrite instead of --resume)',
+    );
   }
   if (hash !== undefined && sha256(bytes) !== hash) {
     fail(
       'invalid_file',
       p,
       `the content recorded in ${manifestPath} (sha256 ${hash.slice(0, 16)}...)`,
-      `other content (sha256 ${sha256(bytes).slice(0, 16)}...): the checkpoint is corrupt; rerun without --resume`,
+      `other content (sha256 ${sha256(bytes).slice(0, 16)}...): the checkpoint is corrupt; rerun with --overwrite instead of --resume`,
     );
   }
   return parseNpy(bytes, p).data;
@@ -150,7 +157,7 @@ export function loadCheckpoint(dir: string, s: TrainState, options: Record<strin
     fail(
       'invalid_file',
       jsonPath,
-      `checkpoint version ${CHECKPOINT_VERSION} (version 1 could mix two steps after a kill; rerun without --resume)`,
+      `checkpoint version ${CHECKPOINT_VERSION} (version 1 could mix two steps after a kill; rerun with --overwrite instead of --resume)`,
       String(info.version),
     );
   }

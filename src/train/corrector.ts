@@ -30,7 +30,7 @@ import { type CriticHooks, type FinetuneCriticOptions, type FinetuneCriticResult
 /** Options of `trainCorrector` (the CLI's `train-corrector` flags in camelCase). */
 export type TrainCorrectorOptions = Pick<
   FinetuneCriticOptions,
-  'steps' | 'batchSize' | 'lr' | 'lrDecay' | 'beta1' | 'beta2' | 'seed' | 'checkpointEvery' | 'resume'
+  'steps' | 'batchSize' | 'lr' | 'lrDecay' | 'beta1' | 'beta2' | 'seed' | 'checkpointEvery' | 'resume' | 'overwrite'
 >;
 
 /**

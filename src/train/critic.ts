@@ -100,6 +100,8 @@ export interface FinetuneCriticOptions {
   checkpointEvery: number;
   /** Continue from out/checkpoint.* when present. */
   resume: boolean;
+  /** Train afresh into an `out` that holds an earlier run (or its checkpoint), replacing it; otherwise refused unless `resume`. Default false. */
+  overwrite?: boolean;
 }
 
 /**
@@ -332,7 +334,7 @@ export async function runFinetune(pair: ModelPair, options: FinetuneCriticCall, 
     ...FINETUNE_CRITIC_DEFAULTS,
     ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
   } as FinetuneCriticOptions;
-  const known = new Set([...Object.keys(FINETUNE_CRITIC_DEFAULTS), 'out']);
+  const known = new Set([...Object.keys(FINETUNE_CRITIC_DEFAULTS), 'out', 'overwrite']);
   const unknown = Object.keys(rest).filter((k) => !known.has(k));
   if (unknown.length > 0)
     throw new RefineryError(
@@ -354,7 +356,7 @@ export async function runFinetune(pair: ModelPair, options: FinetuneCriticCall, 
   const d = discriminatorGraph(pair);
   const names = trainableInitializers(d);
   if (names.length === 0) fail('invalid_model', 'discriminator', 'float initializers (weights) to train', 'none: its output depends on no initializer');
-  const lock = lockRunFolder(o.out, pair.files);
+  const lock = lockRunFolder(o.out, pair.files, { resume: o.resume, overwrite: o.overwrite }, true);
   try {
     return await train(pair, d, names, real, o, size, hooks, write);
   } finally {
@@ -374,7 +376,7 @@ async function train(
 ): Promise<FinetuneCriticResult> {
   const values = names.map((n) => Float32Array.from(d.initializers.get(n)!.data as Float32Array));
   const state: TrainState = { step: 0, gValues: [], dValues: values, gAdam: adamInit([]), dAdam: adamInit(values), spectral: [], lossD: NaN, lossG: NaN };
-  const { out: _out, resume: _r, steps: _s, checkpointEvery: _c, ...fingerprint } = o;
+  const { out: _out, resume: _r, overwrite: _ow, steps: _s, checkpointEvery: _c, ...fingerprint } = o;
   const fp = { ...fingerprint, clip: Number.isFinite(o.clip) ? o.clip : 'Infinity', trained: names.length };
   const store = folderStore(o.out);
   const resumedFrom = o.resume && store.load(state, fp) ? state.step : 0;

@@ -147,5 +147,5 @@ test('WoW (the Wasserstein-2 gradient penalty of image space) moves the generato
     batchSize: 32,
     checkpointEvery: 1000,
   } as const;
-  await learnsShapes(t, (r) => trainDcgan({ ...o, ...r }), { steps: 300, finetuneD: 100, untrained: join(root, 'wow0'), trained: join(root, 'wow') });
+  await learnsShapes(t, (r) => trainDcgan({ ...o, ...r }), { steps: 300, finetuneD: 100, untrained: join(root, 'wow0'), trained: join(root, 'wow-shapes') });
 });

@@ -264,7 +264,7 @@ export async function trainDcgan(options: DcganOptions, hooks: GanHooks = {}): P
 export async function trainImageGan(model: 'dcgan' | 'sagan', options: DcganOptions, hooks: GanHooks = {}): Promise<DcganResult> {
   const o = options;
   validateDcganOptions(o);
-  return withRunFolder(o.out, async () => {
+  return withRunFolder(o.out, { resume: o.resume, overwrite: o.overwrite }, true, async () => {
     const { data, fingerprint: fp } = loadData(o);
     const nets = dcganNets({
       latentDim: o.latentDim,

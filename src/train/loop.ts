@@ -67,6 +67,8 @@ export interface TrainRunOptions {
   checkpointEvery: number;
   /** Continue from out/checkpoint.* when present. */
   resume: boolean;
+  /** Train afresh into an `out` that holds an earlier run (or its checkpoint), replacing it; otherwise refused unless `resume`. Default false. */
+  overwrite?: boolean;
 }
 
 /** Options every GAN trainer shares. */
@@ -322,11 +324,11 @@ export interface TrainState {
 }
 
 /**
- * The options that must agree for --resume: all but out, resume, steps, finetuneD and
+ * The options that must agree for --resume: all but out, resume, overwrite, steps, finetuneD and
  * checkpointEvery (so a finished run can be extended), plus anything in `extra` (e.g. a data fingerprint).
  */
 export function checkpointOptions(o: object, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const { out: _out, resume: _resume, steps: _steps, finetuneD: _f, checkpointEvery: _ce, ...rest } = o as Record<string, unknown>;
+  const { out: _out, resume: _resume, overwrite: _ow, steps: _steps, finetuneD: _f, checkpointEvery: _ce, ...rest } = o as Record<string, unknown>;
   // The normal prior is the one runs had before priors were an option: their checkpoints still match.
   if (rest.prior === 'normal') delete rest.prior;
   return { ...rest, ...extra };

@@ -113,7 +113,7 @@ test('the Lipschitz GAN (lgan loss, max-gradient penalty) moves the generator on
     beta2: 0.9,
     gpWeight: 1,
   } as const;
-  const trained = await trainedOntoRing(o, 1500, 'lgan');
+  const trained = await trainedOntoRing(o, 1500, 'lgan-ring');
   // The penalty bounds the critic's slope over the whole square around the ring (measured 0.13);
   // without it (negative control) the exp objective's critic log-ratio/2 is steep (measured 40).
   const unpenalised = join(root, 'lgan-nogp');

@@ -22,7 +22,7 @@ export type TrainResult = GanResult;
 export async function trainMlp(options: MlpOptions, hooks: GanHooks = {}): Promise<TrainResult> {
   const o = options;
   validateMlpOptions(o);
-  return withRunFolder(o.out, async () => {
+  return withRunFolder(o.out, { resume: o.resume, overwrite: o.overwrite }, true, async () => {
     const r = await runMlpGan(o, folderStore(o.out), hooks);
     writeFileAtomic(join(o.out, 'generator.onnx'), r.generator);
     writeFileAtomic(join(o.out, 'discriminator.onnx'), r.discriminator);

@@ -31,6 +31,8 @@ export type TrainRatioOptions = DreOptions & {
 /** The argument of `trainRatio`: the run folder `out`, held-out real samples, options and hooks. */
 export type TrainRatioCall = Partial<TrainRatioOptions> & {
   out: string;
+  /** Write into an `out` that holds an earlier run, replacing it; otherwise refused. Default false. */
+  overwrite?: boolean;
   /** Held-out real samples [m, ...dataShape] (not the data a metric will compare against). */
   real: Tensor;
   signal?: AbortSignal;
@@ -54,13 +56,13 @@ export interface TrainRatioResult {
  */
 export async function trainRatio(pair: ModelPair, call: TrainRatioCall): Promise<TrainRatioResult> {
   if (typeof call !== 'object' || call === null) fail('invalid_argument', 'options', 'an object { out, real, ... }', describe(call));
-  const { out, real, signal, onProgress, seed: givenSeed, ...given } = call;
+  const { out, overwrite, real, signal, onProgress, seed: givenSeed, ...given } = call;
   if (typeof out !== 'string' || out === '') fail('invalid_argument', 'out', 'a folder path', describe(out));
   const seed = givenSeed ?? 0;
   if (!Number.isSafeInteger(seed)) fail('invalid_argument', 'seed', 'a safe integer (|seed| < 2^53)', describe(givenSeed));
   const o = resolveOptions<DreOptions>(DRE_SPECS, DRE_DEFAULTS, given, 'trainRatio');
   const data = checkRealTensor(real, pair.meta.dataShape);
-  const lock = lockRunFolder(out, pair.files);
+  const lock = lockRunFolder(out, pair.files, { overwrite }, false);
   try {
     const r = await trainDre({ pair, real: data, seed, signal, onProgress }, o);
     writeFileAtomic(join(out, 'generator.onnx'), generatorBytes(pair));

@@ -41,7 +41,8 @@ export interface TrainGanResult extends GanResult {
 
 const DEFAULTS: Record<GanModel, Record<string, unknown>> = { mlp: MLP_DEFAULTS, dcgan: DCGAN_DEFAULTS, sagan: SAGAN_DEFAULTS };
 
-const HOOK_KEYS = ['model', 'out', 'signal', 'onProgress'];
+/** Keys that are not training options of a model: where and how to write, and the hooks. */
+const HOOK_KEYS = ['model', 'out', 'overwrite', 'signal', 'onProgress'];
 
 /** Train a GAN and write its run folder `options.out`; returns the losses, the meta and the pair. */
 export async function trainGan(options: TrainGanOptions): Promise<TrainGanResult> {
@@ -61,7 +62,7 @@ export async function trainGan(options: TrainGanOptions): Promise<TrainGanResult
   }
   if (issues.length > 0) throw new RefineryError('invalid_argument', issues);
   const hooks: GanHooks = { signal: options.signal, onProgress: options.onProgress };
-  const o = { ...defaults, ...given, out: options.out };
+  const o = { ...defaults, ...given, out: options.out, overwrite: options.overwrite };
   const r =
     model === 'dcgan'
       ? await trainDcgan(o as DcganOptions, hooks)

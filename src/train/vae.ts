@@ -203,7 +203,7 @@ function validate(o: VaeOptions): void {
 export async function trainVae(options: VaeOptions, hooks: { signal?: AbortSignal; onProgress?: (p: VaeProgress) => void } = {}): Promise<VaeResult> {
   const o = options;
   validate(o);
-  return withRunFolder(o.out, async () => {
+  return withRunFolder(o.out, { resume: o.resume, overwrite: o.overwrite }, true, async () => {
     const n = nets(o);
     const k = o.latentDim;
     const sampleReal = isImage(o.dataset)
