@@ -623,7 +623,21 @@ test('export-images: a refine output as a folder of PNGs, in the output range th
   assert.deepEqual(JSON.parse(e2.stdout).range, [-1, 1]);
   const again = cli('export-images', out, '--out', dir);
   assert.equal(again.code, 2);
-  assert.match(again.stderr, /--out: expected a new folder/);
+  assert.match(
+    again.stderr,
+    /--out: expected a path that holds no earlier output \(overwrite \(--overwrite\) replaces it\), received the folder .* holds 000000.png/,
+  );
+  const replaced = cli('export-images', out, '--out', dir, '--range', '-1,1', '--overwrite', '--json');
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.deepEqual(readImageFolder(dir, { range: [-1, 1] }).data, readImageFolder(join(root, 'exported-b'), { range: [-1, 1] }).data);
+  // a folder replaced whole never holds the input
+  const inside = join(dir, 'inside.npy');
+  copyFileSync(out, inside);
+  const holds = cli('export-images', inside, '--out', dir, '--range', '0,1', '--overwrite');
+  assert.equal(holds.code, 2);
+  assert.match(holds.stderr, /--out: expected a folder that does not hold the input/);
+  assert.ok(existsSync(inside));
+  rmSync(inside);
   // no recorded range (sample writes no summary): --range or --run is required, --run reads its meta.json
   const sampled = join(root, 'sampled.npy');
   assert.equal(cli('sample', '--run', run, '--n', '2', '--out', sampled, '--quiet').code, 0);

@@ -4,11 +4,11 @@
  * torch-fidelity, `refinery eval --fake DIR`).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Command } from 'commander';
 import { writeImageFolder } from '../data/images.js';
 import { describe, fail } from '../errors.js';
-import { checkOutputs } from '../io/paths.js';
+import { canonicalPath, checkEarlierOutputs, checkOutputs } from '../io/paths.js';
 import { lockOutput } from '../io/lock.js';
 import { npyToFloat32 } from '../io/npy.js';
 import { readNpy } from '../io/npyfile.js';
@@ -56,18 +56,22 @@ export function registerExportImages(program: Command): void {
     .command('export-images')
     .description('write the images of a .npy [n, channels, height, width] (from refine, sample or merge) as a folder of PNG files, one per sample, in order')
     .argument('<npy>', 'a .npy of images: [n, 1 or 3, height, width], or [n, height, width] for grey ones')
-    .requiredOption('--out <dir>', 'the folder to write: a new one (000000.png, 000001.png, ...)')
+    .requiredOption('--out <dir>', 'the folder to write (000000.png, 000001.png, ...): a new or empty one, unless --overwrite')
     .option('--range <lo,hi>', 'the values that map to black and white, e.g. -1,1 (tanh) or 0,1 (sigmoid)')
     .option(
       '--run <dir>',
       "a run folder whose meta.json records the generator's output range (default: the run named by the .npy's summary, as refine and merge write it)",
     )
+    .option('--overwrite', 'replace an --out folder that holds files (the whole folder)', false)
     .option('--json', 'print the result as JSON', false)
-    .action((npy: string, opts: { out: string; range?: string; run?: string; json: boolean }) => {
+    .action((npy: string, opts: { out: string; range?: string; run?: string; overwrite: boolean; json: boolean }) => {
       if (!npy.toLowerCase().endsWith('.npy') || !existsSync(npy)) fail('invalid_file', 'npy', 'an existing .npy file of images', npy);
       const range = opts.range !== undefined ? parseRange(opts.range) : undefined;
       checkOutputs([{ path: opts.out, option: '--out', kind: 'folder' }], [{ path: npy, option: 'npy' }]);
-      if (existsSync(opts.out)) fail('invalid_argument', '--out', 'a new folder (it must not exist yet)', `${opts.out}, which exists`);
+      // A folder replaced whole must not hold the input.
+      if (canonicalPath(npy).startsWith(canonicalPath(opts.out) + sep))
+        fail('invalid_argument', '--out', 'a folder that does not hold the input', `${opts.out}, which holds ${npy}`);
+      checkEarlierOutputs([{ path: opts.out, option: '--out', kind: 'folder' }], opts, false);
       const t = npyToFloat32(readNpy(npy));
       const shape = t.shape.length === 3 ? [t.shape[0], 1, t.shape[1], t.shape[2]] : t.shape;
       if (shape.length !== 4 || (shape[1] !== 1 && shape[1] !== 3)) {
@@ -87,7 +91,7 @@ export function registerExportImages(program: Command): void {
       const used: [number, number] = range ?? recorded!.range;
       const lock = lockOutput(opts.out, '--out');
       try {
-        const { files } = writeImageFolder(opts.out, t.data, shape, used, '--out');
+        const { files } = writeImageFolder(opts.out, t.data, shape, used, { option: '--out', overwrite: opts.overwrite });
         const from = range ? '--range' : `recorded in ${recorded!.source}`;
         printResult(
           opts.json,

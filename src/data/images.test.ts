@@ -201,7 +201,7 @@ test('shapes28 renders each class with its exact area, anti-aliased, inside the 
   assert.equal(seen.size, 4);
 });
 
-test('writeImageFolder: one PNG per image in sample order, read back as the values quantized to 8 bits; a new folder, written whole', () => {
+test('writeImageFolder: one PNG per image in sample order, read back as the values quantized to 8 bits; a new folder, written whole; an earlier one replaced only when asked', () => {
   const rng = new Rng(11);
   for (const [c, range] of [
     [3, [-1, 1]],
@@ -223,8 +223,28 @@ test('writeImageFolder: one PNG per image in sample order, read back as the valu
     assert.deepEqual(back.data, want);
     // control: read with another range, the values differ
     assert.notDeepEqual(readImageFolder(dir, { range: [lo - 1, hi] }).data, want);
-    expectError(() => writeImageFolder(dir, data, shape, range), 'invalid_argument', 'out', 'exists');
+    expectError(() => writeImageFolder(dir, data, shape, range), 'invalid_argument', 'out', 'holds 000000.png');
+    assert.deepEqual(readImageFolder(dir, { range }).data, want, 'the refused call left the folder as it was');
   }
+  // overwrite replaces the folder whole (an old file the new images do not have is gone); an
+  // empty folder counts as new; a file in the folder's place is refused
+  const swap = join(root, 'out-3');
+  writeFileSync(join(swap, 'notes.txt'), 'earlier');
+  const two = Float32Array.from({ length: 2 * 60 }, (_, i) => (i % 7) / 7);
+  assert.deepEqual(writeImageFolder(swap, two, [2, 3, 5, 4], [0, 1], { overwrite: true }).files, ['000000.png', '000001.png']);
+  assert.deepEqual(readdirSync(swap), ['000000.png', '000001.png']);
+  assert.deepEqual(readImageFolder(swap, { range: [0, 1] }).shape, [2, 3, 5, 4]);
+  assert.deepEqual(
+    readdirSync(root).filter((f) => f.startsWith('out-3.')),
+    [],
+    'no temporary or old folder left',
+  );
+  const empty = join(root, 'empty-out');
+  mkdirSync(empty);
+  writeImageFolder(empty, two, [2, 3, 5, 4], [0, 1], { option: '--out' });
+  assert.equal(readdirSync(empty).length, 2);
+  writeFileSync(join(root, 'a-file'), 'x');
+  expectError(() => writeImageFolder(join(root, 'a-file'), two, [2, 3, 5, 4], [0, 1], { overwrite: true }), 'invalid_argument', 'out', 'the file');
   expectError(() => writeImageFolder(join(root, 'two'), new Float32Array(2 * 2 * 9), [2, 2, 3, 3], [-1, 1]), 'shape_mismatch', 'out', '2 channels');
   expectError(() => writeImageFolder(join(root, 'flat'), new Float32Array(8), [4, 2], [-1, 1]), 'shape_mismatch', 'out', '[4, 2]');
   // a non-finite value fails the whole folder: nothing is left, not even the temporary one

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { PNG } from 'pngjs';
 import { RefineryError, describe, fail } from '../errors.js';
+import { checkEarlierOutputs } from '../io/paths.js';
 import type { Rng } from '../rng.js';
 import { mnistDataset } from './mnist.js';
 
@@ -180,10 +181,19 @@ export function encodeImagePng(values: Float32Array, shape: [number, number, num
  * Write n images [n, c, h, w] (c = 1 or 3, values in `range`) as PNG files `dir/000000.png`,
  * `000001.png`, ... in sample order (names padded to 6 digits, more for a million images or
  * more, so that sorted names keep the order: readImageFolder reads them back in it). The folder
- * is a new one, written whole or not at all: the files go to `dir.tmp-<pid>` beside it, renamed
- * to `dir` at the end (removed on failure). `option` names `dir` in errors.
+ * is written whole or not at all: the files go to `dir.tmp-<pid>` beside it, renamed to `dir` at
+ * the end (removed on failure). An existing `dir` with files in it is refused unless `overwrite`,
+ * which replaces it whole once the new one is written (the old one is renamed aside, then
+ * removed); an empty one counts as new. `option` names `dir` in errors (default 'out').
  */
-export function writeImageFolder(dir: string, data: Float32Array, shape: readonly number[], range: [number, number], option = 'out'): { files: string[] } {
+export function writeImageFolder(
+  dir: string,
+  data: Float32Array,
+  shape: readonly number[],
+  range: [number, number],
+  options: { option?: string; overwrite?: boolean } = {},
+): { files: string[] } {
+  const option = options.option ?? 'out';
   if (shape.length !== 4 || shape.some((v) => !Number.isSafeInteger(v) || v < 1)) {
     fail('shape_mismatch', option, 'images [n, channels, height, width]', `shape [${shape.join(', ')}]`);
   }
@@ -192,7 +202,8 @@ export function writeImageFolder(dir: string, data: Float32Array, shape: readonl
   if (data.length !== n * c * h * w) fail('shape_mismatch', option, `${n * c * h * w} values (shape [${shape.join(', ')}])`, `${data.length}`);
   checkRange(range, 'range');
   const target = resolve(dir);
-  if (existsSync(target)) fail('invalid_argument', option, 'a new folder (it must not exist yet)', `${dir}, which exists`);
+  if (existsSync(target) && !statSync(target).isDirectory()) fail('invalid_argument', option, 'a folder path (not an existing file)', `the file ${dir}`);
+  checkEarlierOutputs([{ path: dir, option, kind: 'folder' }], { overwrite: options.overwrite }, false);
   const digits = Math.max(6, String(n - 1).length);
   const files = Array.from({ length: n }, (_, i) => `${String(i).padStart(digits, '0')}.png`);
   const tmp = `${target}.tmp-${process.pid}`;
@@ -204,7 +215,13 @@ export function writeImageFolder(dir: string, data: Float32Array, shape: readonl
     for (let i = 0; i < n; i++) {
       writeFileSync(join(tmp, files[i]), encodeImagePng(data.subarray(i * size, (i + 1) * size), [c, h, w], range, `${option} image ${i}`));
     }
-    renameSync(tmp, target);
+    if (existsSync(target)) {
+      const old = `${target}.old-${process.pid}`;
+      rmSync(old, { recursive: true, force: true });
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(tmp, target);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
