@@ -3,7 +3,8 @@
  * built-in dataset, or cached statistics), on the samples or in a feature space (any ONNX
  * embedding), with the Inception Score and class statistics of a classifier.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../data/dataset.js';
 import { IMAGE_DATASET_NAMES, readImageFolder } from '../data/images.js';
@@ -12,6 +13,7 @@ import { type BuiltinDataset, sampleDataset } from '../data/sample.js';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpyFloat32 } from '../io/npyfile.js';
+import { lockOutputs } from '../io/lock.js';
 import { readNpz, writeNpz } from '../io/npz.js';
 import { checkEarlierOutputs, checkOutputs, type NamedPath } from '../io/paths.js';
 import { evaluate, METRIC_NAMES, parseMetricList } from '../metrics/evaluate.js';
@@ -125,74 +127,81 @@ export function registerEval(program: Command): void {
         outputs.push({ path: opts.saveStats, option: '--save-stats' });
       }
       checkOutputs(outputs, inputs);
-      checkEarlierOutputs(outputs, { overwrite: opts.overwrite }, false);
-      const features = opts.features === undefined ? undefined : loadModel(opts.features);
-      const classifier = opts.classifier === undefined ? undefined : loadModel(opts.classifier);
-      const fake = readSamples(opts.fake, '--fake');
-      let real: Tensor | undefined;
-      if (opts.real !== undefined) real = readSamples(opts.real, '--real');
-      else if (opts.dataset === 'mnist' && opts.realN === undefined) {
-        const t = mnistSplit('train');
-        real = { data: t.data, shape: [t.n, 1, MNIST_SIZE, MNIST_SIZE] };
-      } else if (opts.dataset !== undefined) {
-        opts.realN ??= 10000;
-        checkMemory(4 * 784 * opts.realN, '--real-n', `${opts.realN} real samples`);
-        real = sampleDataset(opts.dataset as BuiltinDataset, opts.realN, { seed: opts.seed });
+      // Locked for the whole run (two runs never write one file), then no earlier file unasked.
+      for (const o of outputs) mkdirSync(dirname(o.path) || '.', { recursive: true });
+      const lock = outputs.length > 0 ? lockOutputs(outputs) : undefined;
+      try {
+        checkEarlierOutputs(outputs, { overwrite: opts.overwrite }, false);
+        const features = opts.features === undefined ? undefined : loadModel(opts.features);
+        const classifier = opts.classifier === undefined ? undefined : loadModel(opts.classifier);
+        const fake = readSamples(opts.fake, '--fake');
+        let real: Tensor | undefined;
+        if (opts.real !== undefined) real = readSamples(opts.real, '--real');
+        else if (opts.dataset === 'mnist' && opts.realN === undefined) {
+          const t = mnistSplit('train');
+          real = { data: t.data, shape: [t.n, 1, MNIST_SIZE, MNIST_SIZE] };
+        } else if (opts.dataset !== undefined) {
+          opts.realN ??= 10000;
+          checkMemory(4 * 784 * opts.realN, '--real-n', `${opts.realN} real samples`);
+          real = sampleDataset(opts.dataset as BuiltinDataset, opts.realN, { seed: opts.seed });
+        }
+        const realStats = opts.realStats === undefined ? undefined : readStats(opts.realStats);
+        if (real && real.shape.slice(1).join('x') !== fake.shape.slice(1).join('x')) {
+          fail('shape_mismatch', '--fake', `samples of the real data's shape [n, ${real.shape.slice(1).join(', ')}]`, `[${fake.shape.join(', ')}]`);
+        }
+        if (metrics?.includes('likelihood') && opts.run === undefined) fail('invalid_argument', '--run', "a GAN's run folder for --metrics likelihood", 'none');
+        const pair = opts.run === undefined ? undefined : pairFromFlags({ run: opts.run });
+        const bar = progressStages(!opts.quiet);
+        const r = await evaluate(real, fake, {
+          metrics: metrics ?? (opts.saveStats !== undefined ? ['fd'] : undefined),
+          dataset: (DATASET_NAMES as readonly string[]).includes(opts.dataset) ? (opts.dataset as DatasetName) : undefined,
+          seed: opts.seed,
+          prK: opts.prK,
+          dcK: opts.dcK,
+          mmdBandwidth: opts.mmdBandwidth,
+          isSplits: opts.isSplits,
+          cprClassifier: opts.cprClassifier,
+          confidence: opts.confidence,
+          batchSize: opts.batchSize,
+          features,
+          classifier,
+          realStats,
+          pair,
+          likelihood: { lambda: opts.likelihoodLambda, samples: opts.likelihoodSamples, cost: opts.likelihoodCost, critic: opts.likelihoodCritic },
+          signal: signal(),
+          onProgress: bar.update,
+        }).finally(() => bar.stop());
+        if (opts.curvesPng) writeFileAtomic(opts.curvesPng, prCurvePng(r.curves, { title: 'precision-recall' }));
+        if (opts.saveStats !== undefined && r.realStats) {
+          const s = r.realStats;
+          writeNpz(opts.saveStats, {
+            mu: { data: s.mean, shape: [s.d] },
+            sigma: { data: s.cov, shape: [s.d, s.d] },
+            n: { data: new Float64Array([s.n]), shape: [] },
+          });
+        }
+        const result = {
+          fake: opts.fake,
+          real:
+            opts.real ??
+            (opts.dataset
+              ? `dataset ${opts.dataset} (n=${real?.shape[0]}${opts.realN === undefined ? '' : `, seed ${opts.seed}`})`
+              : `statistics ${opts.realStats}`),
+          features: opts.features ?? null,
+          classifier: opts.classifier ?? null,
+          run: opts.run ?? null,
+          nFake: fake.shape[0],
+          nReal: real?.shape[0] ?? realStats?.n ?? null,
+          ...r.metrics,
+          seconds: r.seconds,
+        };
+        const lines = Object.entries(r.metrics).map(
+          ([k, v]) =>
+            `${k.padEnd(7)} ${JSON.stringify(v, (key, val) => (key === 'modeCounts' || key === 'classCounts' || key === 'splits' ? undefined : typeof val === 'number' ? Number(val.toPrecision(4)) : val))}`,
+        );
+        printResult(opts.json, result, lines.join('\n'));
+      } finally {
+        lock?.release();
       }
-      const realStats = opts.realStats === undefined ? undefined : readStats(opts.realStats);
-      if (real && real.shape.slice(1).join('x') !== fake.shape.slice(1).join('x')) {
-        fail('shape_mismatch', '--fake', `samples of the real data's shape [n, ${real.shape.slice(1).join(', ')}]`, `[${fake.shape.join(', ')}]`);
-      }
-      if (metrics?.includes('likelihood') && opts.run === undefined) fail('invalid_argument', '--run', "a GAN's run folder for --metrics likelihood", 'none');
-      const pair = opts.run === undefined ? undefined : pairFromFlags({ run: opts.run });
-      const bar = progressStages(!opts.quiet);
-      const r = await evaluate(real, fake, {
-        metrics: metrics ?? (opts.saveStats !== undefined ? ['fd'] : undefined),
-        dataset: (DATASET_NAMES as readonly string[]).includes(opts.dataset) ? (opts.dataset as DatasetName) : undefined,
-        seed: opts.seed,
-        prK: opts.prK,
-        dcK: opts.dcK,
-        mmdBandwidth: opts.mmdBandwidth,
-        isSplits: opts.isSplits,
-        cprClassifier: opts.cprClassifier,
-        confidence: opts.confidence,
-        batchSize: opts.batchSize,
-        features,
-        classifier,
-        realStats,
-        pair,
-        likelihood: { lambda: opts.likelihoodLambda, samples: opts.likelihoodSamples, cost: opts.likelihoodCost, critic: opts.likelihoodCritic },
-        signal: signal(),
-        onProgress: bar.update,
-      }).finally(() => bar.stop());
-      if (opts.curvesPng) writeFileAtomic(opts.curvesPng, prCurvePng(r.curves, { title: 'precision-recall' }));
-      if (opts.saveStats !== undefined && r.realStats) {
-        const s = r.realStats;
-        writeNpz(opts.saveStats, {
-          mu: { data: s.mean, shape: [s.d] },
-          sigma: { data: s.cov, shape: [s.d, s.d] },
-          n: { data: new Float64Array([s.n]), shape: [] },
-        });
-      }
-      const result = {
-        fake: opts.fake,
-        real:
-          opts.real ??
-          (opts.dataset
-            ? `dataset ${opts.dataset} (n=${real?.shape[0]}${opts.realN === undefined ? '' : `, seed ${opts.seed}`})`
-            : `statistics ${opts.realStats}`),
-        features: opts.features ?? null,
-        classifier: opts.classifier ?? null,
-        run: opts.run ?? null,
-        nFake: fake.shape[0],
-        nReal: real?.shape[0] ?? realStats?.n ?? null,
-        ...r.metrics,
-        seconds: r.seconds,
-      };
-      const lines = Object.entries(r.metrics).map(
-        ([k, v]) =>
-          `${k.padEnd(7)} ${JSON.stringify(v, (key, val) => (key === 'modeCounts' || key === 'classCounts' || key === 'splits' ? undefined : typeof val === 'number' ? Number(val.toPrecision(4)) : val))}`,
-      );
-      printResult(opts.json, result, lines.join('\n'));
     });
 }

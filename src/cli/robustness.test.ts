@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { lockOutputs } from '../io/lock.js';
 import { readNpy, writeNpy } from '../io/npyfile.js';
 import { Graph, int } from '../onnx/graph.js';
 import { encodeGraph } from '../onnx/model.js';
@@ -123,6 +124,15 @@ test('an earlier result is never replaced unasked: each command refuses it (exit
   writeFileSync(stats, 'earlier statistics');
   refused(cli(['eval', '--dataset', 'grid25', '--fake', real, '--save-stats', stats]), '--save-stats', 'exists');
   assert.equal(readFileSync(stats, 'utf8'), 'earlier statistics');
+  // eval's outputs are locked too: a second writer of the same statistics is refused, naming the holder.
+  const held = lockOutputs([{ path: p('held.npz'), option: 'test' }]);
+  try {
+    refused(cli(['eval', '--dataset', 'grid25', '--fake', real, '--save-stats', p('held.npz')]), '--save-stats', 'locked by pid', String(process.pid));
+  } finally {
+    held.release();
+  }
+  assert.equal(cli(['eval', '--dataset', 'grid25', '--fake', real, '--save-stats', p('held.npz'), '--quiet']).code, 0);
+  assert.ok(existsSync(p('held.npz')) && !existsSync(p('held.npz.lock')));
   refused(cli(['demo', '--out', copy, '--quiet']), '--out', 'generator.onnx', '--overwrite');
   assert.ok(!existsSync(join(copy, 'run')), 'the refused demo wrote nothing');
 });
