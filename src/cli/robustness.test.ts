@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -102,6 +102,20 @@ test('an earlier result is never replaced unasked: each command refuses it (exit
   assert.equal(cli([...refineArgs, '--seed', '1', '--out', out, '--overwrite']).code, 0);
   assert.notEqual(sha(out), kept.npy);
   assert.equal(JSON.parse(readFileSync(p('earlier.json'), 'utf8')).seed, 1);
+  // --resume of the finished run returns it as it is (not written again); of other options, or of an
+  // OUT.npy changed since its summary, it is refused and the files are kept.
+  const finished = { sha: sha(out), mtime: statSync(out).mtimeMs, json: sha(p('earlier.json')) };
+  const again = cli([...refineArgs, '--seed', '1', '--out', out, '--resume', '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).sha256, finished.sha);
+  assert.deepEqual({ sha: sha(out), mtime: statSync(out).mtimeMs, json: sha(p('earlier.json')) }, finished);
+  refused(cli([...refineArgs, '--seed', '2', '--out', out, '--resume']), '--resume', 'the options of the finished run');
+  const changed = readFileSync(out);
+  changed[changed.length - 1] ^= 1;
+  writeFileSync(out, changed);
+  refused(cli([...refineArgs, '--seed', '1', '--out', out, '--resume']), '--out', 'SHA-256');
+  assert.equal(cli([...refineArgs, '--seed', '1', '--out', out, '--overwrite']).code, 0);
+  assert.equal(sha(out), finished.sha);
   // train: a finished run folder (the suite's own) is refused, byte for byte kept; --resume
   // continues it (already at its last step: the same networks); --overwrite trains afresh.
   const files = ['generator.onnx', 'discriminator.onnx', 'meta.json'];

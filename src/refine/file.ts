@@ -16,7 +16,21 @@
  * - a run that fails on the user's input (exit 2) leaves no parts of its own behind.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -40,7 +54,11 @@ import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 export interface RefineFileOptions {
   /** Output .npy path; the summary goes to the same name with .json. */
   out: string;
-  /** Continue an interrupted run of the same options from OUT.npy.parts/. Default false. */
+  /**
+   * Continue an interrupted run of the same options from OUT.npy.parts/; a finished one (OUT.npy
+   * and the OUT.json of the same run, no parts left) is returned as it is, and one of other options
+   * refused. Default false.
+   */
   resume?: boolean;
   /**
    * Replace an earlier result at `out` (OUT.npy, OUT.json, the PNG) and discard an interrupted
@@ -75,7 +93,7 @@ export interface RefineFileResult {
   summary: RefineSummary;
   /** Chunks the run was split into: ceil(n / chunkSize). */
   chunks: number;
-  /** Chunks read back from OUT.npy.parts/ of an interrupted run instead of computed (0 without `resume`). */
+  /** Chunks read back from OUT.npy.parts/ of an interrupted run instead of computed (0 without `resume`; all of them when `resume` found the run finished). */
   resumedChunks: number;
   /** Wall-clock time of the call, in seconds. */
   seconds: number;
@@ -89,6 +107,58 @@ export function graphSha256(g: Graph): string {
 }
 
 /** SHA-256 of an array's bytes. */
+/** SHA-256 of a file's bytes, read in blocks. */
+function fileSha256(path: string): string {
+  const hash = createHash('sha256');
+  const buf = new Uint8Array(1 << 24);
+  const fd = openSync(path, 'r');
+  try {
+    for (let r = readSync(fd, buf, 0, buf.length, null); r > 0; r = readSync(fd, buf, 0, buf.length, null)) hash.update(buf.subarray(0, r));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The summary of the finished result at `out` that `resume` finds when no parts folder is left:
+ * that of the same run (run id and slice), with OUT.npy the file it describes. A result of other
+ * options is refused (resuming continues a run; it does not replace another one), as is an
+ * OUT.npy changed since.
+ */
+function finishedRecord(out: string, summaryFile: string, runId: string, shard: unknown, option: string): Record<string, unknown> {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  } catch (e) {
+    return fail(
+      'invalid_file',
+      summaryFile,
+      'the JSON summary of a finished run (or run with --overwrite instead of --resume)',
+      e instanceof Error ? e.message : String(e),
+    );
+  }
+  const previous = (record.run as { id?: unknown } | undefined)?.id;
+  if (previous !== runId || JSON.stringify(record.shard ?? null) !== JSON.stringify(shard)) {
+    throw new RefineryError('invalid_argument', [
+      {
+        path: 'resume',
+        expected: `the options of the finished run in ${summaryFile} (run ${String(previous).slice(0, 12)}, shard ${JSON.stringify(record.shard ?? null)}; overwrite replaces it)`,
+        received: `run ${runId.slice(0, 12)}, shard ${JSON.stringify(shard)}`,
+      },
+    ]);
+  }
+  const sha = fileSha256(out);
+  if (sha !== record.sha256)
+    fail(
+      'invalid_file',
+      option,
+      `the array its summary ${summaryFile} describes (SHA-256 ${String(record.sha256).slice(0, 16)}…; overwrite computes it again)`,
+      `SHA-256 ${sha.slice(0, 16)}…`,
+    );
+  return record;
+}
+
 function arraySha256(a: Float32Array): string {
   return createHash('sha256')
     .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
@@ -254,6 +324,24 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
     // What the parts folder's layout depends on too: the slice and the chunks.
     const identity = JSON.stringify({ run: runIdentity, shard, chunkSize: plan.chunkSize });
 
+    // A finished run resumed: its result is returned as it is, nothing computed again.
+    if (file.resume && !existsSync(partsDir) && existsSync(out) && existsSync(summaryFile) && (!file.png || existsSync(file.png))) {
+      const record = finishedRecord(out, summaryFile, runId, shard, names.out);
+      const chunks = typeof record.chunks === 'number' ? record.chunks : plan.chunks;
+      const seconds = (performance.now() - t0) / 1000;
+      return {
+        out,
+        summaryFile,
+        png: file.png,
+        shape: record.shape as number[],
+        sha256: record.sha256 as string,
+        summary: record.summary as RefineSummary,
+        chunks,
+        resumedChunks: chunks,
+        seconds,
+        record,
+      };
+    }
     const manifestPath = join(partsDir, 'manifest.json');
     if (existsSync(partsDir)) {
       if (file.resume) {
