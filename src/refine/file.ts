@@ -35,6 +35,7 @@ import { basename, dirname, join } from 'node:path';
 import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { faultPoint } from '../io/faults.js';
+import { readJsonFile } from '../io/json.js';
 import { type Lock, lockOutputs } from '../io/lock.js';
 import { encodeNpy, npyHeader, parseNpy } from '../io/npy.js';
 import { checkDiskSpace, checkEarlierOutputs, checkOutputs, type EarlierOutputs, type NamedPath } from '../io/paths.js';
@@ -106,7 +107,6 @@ export function graphSha256(g: Graph): string {
   return createHash('sha256').update(encodeGraph(g)).digest('hex');
 }
 
-/** SHA-256 of an array's bytes. */
 /** SHA-256 of a file's bytes, read in blocks. */
 function fileSha256(path: string): string {
   const hash = createHash('sha256');
@@ -127,17 +127,7 @@ function fileSha256(path: string): string {
  * OUT.npy changed since.
  */
 function finishedRecord(out: string, summaryFile: string, runId: string, shard: unknown, option: string): Record<string, unknown> {
-  let record: Record<string, unknown>;
-  try {
-    record = JSON.parse(readFileSync(summaryFile, 'utf8'));
-  } catch (e) {
-    return fail(
-      'invalid_file',
-      summaryFile,
-      'the JSON summary of a finished run (or run with --overwrite instead of --resume)',
-      e instanceof Error ? e.message : String(e),
-    );
-  }
+  const record = readJsonFile(summaryFile, 'the JSON summary of a finished run (or run with --overwrite instead of --resume)') as Record<string, unknown>;
   const previous = (record.run as { id?: unknown } | undefined)?.id;
   if (previous !== runId || JSON.stringify(record.shard ?? null) !== JSON.stringify(shard)) {
     throw new RefineryError('invalid_argument', [
@@ -159,6 +149,7 @@ function finishedRecord(out: string, summaryFile: string, runId: string, shard: 
   return record;
 }
 
+/** SHA-256 of an array's bytes. */
 function arraySha256(a: Float32Array): string {
   return createHash('sha256')
     .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
@@ -170,17 +161,7 @@ interface Manifest {
 }
 
 function readManifest(path: string): Manifest {
-  let m: unknown;
-  try {
-    m = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    return fail(
-      'invalid_file',
-      path,
-      'the JSON manifest of an interrupted run (or run with --overwrite instead of --resume to start afresh)',
-      e instanceof Error ? e.message : String(e),
-    );
-  }
+  const m = readJsonFile(path, 'the JSON manifest of an interrupted run (or run with --overwrite instead of --resume to start afresh)');
   if (typeof m !== 'object' || m === null || typeof (m as Manifest).identity !== 'string') {
     fail(
       'invalid_file',

@@ -10,10 +10,11 @@
  * output unit is written as refineToFile writes it (array to a temporary file, summary, rename).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { RefineryError, fail, type Issue } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { readJsonFile } from '../io/json.js';
 import { lockOutputs } from '../io/lock.js';
 import { npyHeader } from '../io/npy.js';
 import { checkDiskSpace, checkEarlierOutputs, checkOutputs } from '../io/paths.js';
@@ -59,12 +60,7 @@ function readRecord(npy: string, option: string): ShardRecord {
   if (!npy.endsWith('.npy')) fail('invalid_argument', option, 'the .npy output of `refine --shard i/n`', npy);
   if (!existsSync(npy)) fail('invalid_argument', option, 'the .npy output of a shard', `${npy} (no such file)`);
   if (!existsSync(json)) fail('invalid_argument', option, `the summary ${basename(json)} beside ${basename(npy)}`, `${json} (no such file)`);
-  let record: Record<string, unknown>;
-  try {
-    record = JSON.parse(readFileSync(json, 'utf8'));
-  } catch (e) {
-    return fail('invalid_file', json, 'the JSON summary of a shard', e instanceof Error ? e.message : String(e));
-  }
+  const record = readJsonFile(json, 'the JSON summary of a shard') as Record<string, unknown>;
   const run = record.run as { id?: unknown; n?: unknown } | undefined;
   const shard = record.shard as { index?: unknown; count?: unknown; start?: unknown; end?: unknown } | null | undefined;
   if (typeof run?.id !== 'string' || typeof run.n !== 'number') fail('invalid_file', json, 'a summary with the run id (written by refine)', 'no run id');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { RefineryError, fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { faultPoint } from '../io/faults.js';
+import { readJsonFile } from '../io/json.js';
 import { lockOutput } from '../io/lock.js';
 import { checkEarlierOutputs, checkOutputs, type EarlierOutputs } from '../io/paths.js';
 import { encodeNpy, parseNpy } from '../io/npy.js';
@@ -147,12 +148,7 @@ function readCheckpointArray(dir: string, file: string, hash: string | undefined
 export function loadCheckpoint(dir: string, s: TrainState, options: Record<string, unknown>): boolean {
   const jsonPath = join(dir, 'checkpoint.json');
   if (!existsSync(jsonPath)) return false;
-  let info: CheckpointManifest;
-  try {
-    info = JSON.parse(readFileSync(jsonPath, 'utf8'));
-  } catch (e) {
-    return fail('invalid_file', jsonPath, 'a JSON checkpoint written by `refinery train`', e instanceof Error ? e.message : String(e));
-  }
+  const info = readJsonFile(jsonPath, 'a JSON checkpoint written by `refinery train`') as CheckpointManifest;
   if (info.version !== CHECKPOINT_VERSION) {
     fail(
       'invalid_file',
