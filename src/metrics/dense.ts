@@ -13,7 +13,6 @@ import { covariance, matmul, mean, type Samples } from './linalg.js';
 const SMALL = 2e6;
 
 let matmulSession: Promise<Session> | undefined;
-let gramSession: Promise<Session> | undefined;
 
 function session(build: (g: Graph) => void): Promise<Session> {
   const g = new Graph();
@@ -77,38 +76,86 @@ export async function trailingUpdate64(t: Float64Array, m: number, p: number, x:
 /** Values of a chunk of centred data (bounds the session's centred copy: 64 MB; 4096 rows of 2048-d features). */
 const CHUNK_VALUES = 4096 * 2048;
 
+/** Sessions of `meanCovariances` by the number of chunks they take in one run (1 or 2). */
+const gramSessions = new Map<number, Promise<Session>>();
+
 /**
- * Mean and unbiased covariance (1/(n-1)) Σ (x - mu)(x - mu)ᵀ of `x` (n ≥ 2), two-pass: the mean,
- * then the centred rows' Gram matrix accumulated chunk by chunk (XᵀX on onnxruntime). The result
- * is exactly symmetric.
+ * A session whose run takes `count` chunks x0, x1, ... with their means mean0, mean1, ... and
+ * returns each chunk's centred Gram matrix gram0, gram1, ... (Σ_rows (x - mean)ᵀ(x - mean)). Each
+ * chunk has its own copy of the same two operators, so a chunk's Gram matrix has the same bits
+ * whichever session computed it.
  */
+function gramSession(count: number): Promise<Session> {
+  if (!gramSessions.has(count)) {
+    gramSessions.set(
+      count,
+      session((g) => {
+        for (let i = 0; i < count; i++) {
+          const c = g.op('Sub', [g.addInput(`x${i}`, 'float64', [`rows${i}`, `d${i}`]), g.addInput(`mean${i}`, 'float64', [`d${i}`])]);
+          g.add('Gemm', [c, c], { transA: int(1) }, [`gram${i}`]);
+        }
+        g.outputs = Array.from({ length: count }, (_, i) => `gram${i}`);
+      }),
+    );
+  }
+  return gramSessions.get(count)!;
+}
+
+/** Mean and unbiased covariance of one sample set: `meanCovariances([x])[0]`. */
 export async function meanCovariance(x: Samples): Promise<{ mean: Float64Array; cov: Float64Array }> {
-  const { data, n, d } = x;
-  const mu = mean(x);
-  if (n * d * d < SMALL) return { mean: mu, cov: covariance(x, mu) };
-  gramSession ??= session((g) => {
-    const x = g.addInput('x', 'float64', ['rows', 'd']);
-    const c = g.op('Sub', [x, g.addInput('mean', 'float64', ['d'])]);
-    g.add('MatMul', [g.op('Transpose', [c], {}), c], {}, ['gram']);
-    g.outputs = ['gram'];
+  return (await meanCovariances([x]))[0];
+}
+
+/**
+ * Mean and unbiased covariance (1/(n-1)) Σ (x - mu)(x - mu)ᵀ of each set (n ≥ 2), two-pass: the
+ * mean, then the centred rows' Gram matrix accumulated chunk by chunk (XᵀX on onnxruntime). Sets
+ * of one chunk each are computed two per session run (the real and the fake set of a Fréchet
+ * distance: one call's overhead instead of two, the threads kept busy between them), with the same
+ * bits as alone. The results are exactly symmetric. `chunkValues` (values per chunk) is for tests.
+ */
+export async function meanCovariances(sets: readonly Samples[], chunkValues = CHUNK_VALUES): Promise<{ mean: Float64Array; cov: Float64Array }[]> {
+  const results: { mean: Float64Array; cov: Float64Array }[] = sets.map((x) => ({ mean: mean(x), cov: new Float64Array(x.d * x.d) }));
+  // Chunks to compute: [set, first row, rows], small sets in JavaScript.
+  const chunks: [number, number, number][] = [];
+  sets.forEach((x, i) => {
+    if (x.n * x.d * x.d < SMALL) {
+      results[i].cov = covariance(x, results[i].mean);
+      return;
+    }
+    const chunkRows = Math.max(1, Math.floor(chunkValues / x.d));
+    for (let start = 0; start < x.n; start += chunkRows) chunks.push([i, start, Math.min(chunkRows, x.n - start)]);
   });
-  const s = await gramSession;
-  const cov = new Float64Array(d * d);
-  const chunkRows = Math.max(1, Math.floor(CHUNK_VALUES / d));
-  for (let start = 0; start < n; start += chunkRows) {
-    const rows = Math.min(chunkRows, n - start);
+  const feed = ([i, start, rows]: [number, number, number], k: number) => {
+    const { data, d } = sets[i];
     // Centred inside the session (the same subtractions as in JavaScript), so float64 rows are not copied.
     const part = data.subarray(start * d, (start + rows) * d);
-    const chunk = part instanceof Float64Array ? part : Float64Array.from(part);
-    const gram = (await s.run64({ x: { data: chunk, shape: [rows, d] }, mean: { data: mu, shape: [d] } })).gram.data;
-    for (let k = 0; k < gram.length; k++) cov[k] += gram[k];
+    return {
+      [`x${k}`]: { data: part instanceof Float64Array ? part : Float64Array.from(part), shape: [rows, d] },
+      [`mean${k}`]: { data: results[i].mean, shape: [d] },
+    };
+  };
+  // Pairs of chunks per run, then the odd one; each Gram matrix is added to its set's sum in chunk order.
+  for (let c = 0; c < chunks.length; c += 2) {
+    const group = chunks.slice(c, c + 2);
+    const s = await gramSession(group.length);
+    const out = await s.run64(Object.assign({}, ...group.map(feed)));
+    group.forEach(([i], k) => {
+      const cov = results[i].cov;
+      const gram = out[`gram${k}`].data;
+      for (let e = 0; e < gram.length; e++) cov[e] += gram[e];
+    });
   }
-  for (let a = 0; a < d; a++) {
-    for (let b = a; b < d; b++) {
-      const v = (0.5 * (cov[a * d + b] + cov[b * d + a])) / (n - 1);
-      cov[a * d + b] = v;
-      cov[b * d + a] = v;
+  sets.forEach((x, i) => {
+    if (x.n * x.d * x.d < SMALL) return;
+    const { cov } = results[i];
+    const d = x.d;
+    for (let a = 0; a < d; a++) {
+      for (let b = a; b < d; b++) {
+        const v = (0.5 * (cov[a * d + b] + cov[b * d + a])) / (x.n - 1);
+        cov[a * d + b] = v;
+        cov[b * d + a] = v;
+      }
     }
-  }
-  return { mean: mu, cov };
+  });
+  return results;
 }

@@ -3,7 +3,7 @@
  * features; here the features come from the caller, e.g. raw 2-D coordinates or any embedding).
  */
 import { describe, fail } from '../errors.js';
-import { matmul64, meanCovariance } from './dense.js';
+import { matmul64, meanCovariances } from './dense.js';
 import { psdCholesky, tridiagonalEigenvalues, tridiagonalizeBlocked } from './eigen.js';
 import { allFinite, asSamples, checkPair, checkSamples, type SampleInput, type Samples, trace } from './linalg.js';
 
@@ -39,13 +39,16 @@ export interface FrechetResult {
 export async function gaussianStats(xInput: SampleInput, name = 'samples'): Promise<GaussianStats> {
   const x = asSamples(xInput, name);
   checkSamples(x, name, 2);
-  return statsOf(x);
+  return (await statsOf(x))[0];
 }
 
-/** gaussianStats of samples the caller has already validated (checkSamples, n ≥ 2). */
-export async function statsOf(x: Samples): Promise<GaussianStats> {
-  const { mean, cov } = await meanCovariance(x);
-  return { mean, cov, n: x.n, d: x.d };
+/**
+ * gaussianStats of each of the sets, which the caller has already validated (checkSamples, n ≥
+ * 2): the real and the fake set of a distance computed together (see meanCovariances), each with
+ * the same bits as alone.
+ */
+export async function statsOf(...sets: Samples[]): Promise<GaussianStats[]> {
+  return (await meanCovariances(sets)).map(({ mean, cov }, i) => ({ mean, cov, n: sets[i].n, d: sets[i].d }));
 }
 
 /**
@@ -127,5 +130,6 @@ export async function frechetDistance(realInput: SampleInput, fakeInput: SampleI
   const real = asSamples(realInput, 'real');
   const fake = asSamples(fakeInput, 'fake');
   checkPair(real, fake, 2, 2);
-  return frechetFromStats(await statsOf(real), await statsOf(fake));
+  const [a, b] = await statsOf(real, fake);
+  return frechetFromStats(a, b);
 }
