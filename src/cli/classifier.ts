@@ -12,7 +12,7 @@ export function registerClassifier(program: Command): void {
     .description('train an image classifier; writes classifier.onnx (x -> logits), features.onnx (x -> features) and classifier.json')
     .requiredOption('--out <dir>', 'folder to write')
     .option('--dataset <name>', 'mnist (its 8,000 training digits; 2,000 held out) or shapes28 (default mnist)', choiceArg(['mnist', 'shapes28'] as const))
-    .option('--real-dir <dir>', 'a folder of PNG images in one subfolder per class, instead of --dataset (a fifth is held out)')
+    .option('--real-dir <dir>', 'a folder of PNG or JPEG images in one subfolder per class, instead of --dataset (a fifth is held out)')
     .option('--epochs <n>', `passes over the training images (default ${D.epochs})`, intArg(1))
     .option('--batch-size <n>', `batch size (default ${D.batchSize})`, intArg(1))
     .option(

@@ -589,6 +589,31 @@ test('train --model alphagan writes an encoder; refine --reconstruct refines the
   assert.ok(wrong.stderr.includes('--loss'), wrong.stderr);
 });
 
+test('eval --fake DIR of JPEGs: the pixels PIL decodes (FD 0 against them as a .npy; a one-level shift gives its exact mean term)', () => {
+  const jpegs = join(repoRoot, 'test', 'fixtures', 'jpeg');
+  const golden = readNpy(join(jpegs, 'golden.npy'));
+  const [n, h, w] = golden.shape;
+  const pixels = golden.data as Uint8Array;
+  const asNpy = (shift: number) => {
+    // [n, h, w, 3] bytes → [n, 3, h, w] in [-1, 1], as an image folder reads them
+    const data = new Float32Array(n * 3 * h * w);
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < h * w; p++) for (let k = 0; k < 3; k++) data[(i * 3 + k) * h * w + p] = -1 + (2 / 255) * (pixels[(i * h * w + p) * 3 + k] + shift);
+    const file = join(root, `jpeg-golden-${shift}.npy`);
+    writeFileSync(file, encodeNpy({ data, shape: [n, 3, h, w] }));
+    return file;
+  };
+  const fd = (real: string) => {
+    const r = cli('eval', '--fake', join(jpegs, 'images'), '--real', real, '--metrics', 'fd', '--json', '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).fd;
+  };
+  assert.ok(fd(asNpy(0)).distance < 1e-9);
+  const shifted = fd(asNpy(1));
+  const expected = 3 * h * w * (2 / 255) ** 2;
+  assert.ok(Math.abs(shifted.meanTerm - expected) < 1e-6 * expected, `mean term ${shifted.meanTerm} against ${expected}`);
+});
+
 test('export-images: a refine output as a folder of PNGs, in the output range the run records; eval reads the folder', async () => {
   const { parseMeta, metaJson } = await import('../models/meta.js');
   const { readImageFolder } = await import('../data/images.js');
@@ -611,7 +636,7 @@ test('export-images: a refine output as a folder of PNGs, in the output range th
   assert.ok(String(result.rangeFrom).includes('meta.json'));
   assert.deepEqual(readdirSync(dir), ['000000.png', '000001.png', '000002.png', '000003.png', '000004.png']);
   const x = readNpy(out);
-  const back = readImageFolder(dir, { range: [0, 1] });
+  const back = await readImageFolder(dir, { range: [0, 1] });
   assert.deepEqual(back.shape, x.shape);
   const values = x.data as Float32Array;
   for (let i = 0; i < values.length; i++) {
@@ -629,7 +654,7 @@ test('export-images: a refine output as a folder of PNGs, in the output range th
   );
   const replaced = cli('export-images', out, '--out', dir, '--range', '-1,1', '--overwrite', '--json');
   assert.equal(replaced.code, 0, replaced.stderr);
-  assert.deepEqual(readImageFolder(dir, { range: [-1, 1] }).data, readImageFolder(join(root, 'exported-b'), { range: [-1, 1] }).data);
+  assert.deepEqual((await readImageFolder(dir, { range: [-1, 1] })).data, (await readImageFolder(join(root, 'exported-b'), { range: [-1, 1] })).data);
   // a folder replaced whole never holds the input
   const inside = join(dir, 'inside.npy');
   copyFileSync(out, inside);

@@ -25,15 +25,15 @@ import { readRealSamples } from './real.js';
 
 const positive = numberArg((n) => n > 0, 'a positive number');
 
-/** The positives: --real (a .npy or a folder of PNGs) or a built-in dataset (--dataset, default the pair's). */
-function realSource(opts: { real?: string; dataset?: string }, pair: ModelPair): { source: RealSource; description: string } {
+/** The positives: --real (a .npy or a folder of PNGs and JPEGs) or a built-in dataset (--dataset, default the pair's). */
+async function realSource(opts: { real?: string; dataset?: string }, pair: ModelPair): Promise<{ source: RealSource; description: string }> {
   const shape = pair.meta.dataShape;
   if (opts.real !== undefined && opts.dataset !== undefined) fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', 'both');
   if (opts.real !== undefined) {
-    if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file or folder of PNG images', opts.real);
+    if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file or folder of PNG or JPEG images', opts.real);
     const t = statSync(opts.real).isDirectory()
-      ? (() => {
-          const f = readImageFolder(opts.real, { range: pair.meta.outputRange ?? [-1, 1], grayscale: shape[0] === 1, option: '--real' });
+      ? await (async () => {
+          const f = await readImageFolder(opts.real!, { range: pair.meta.outputRange ?? [-1, 1], grayscale: shape[0] === 1, option: '--real' });
           return { data: f.data, shape: [...f.shape] };
         })()
       : readNpyFloat32(opts.real);
@@ -69,7 +69,7 @@ export function registerCritic(program: Command): void {
     .option('--discriminator <file>', 'discriminator ONNX file: x -> [batch, 1]')
     .option('--latent-prior <p>', `${LATENT_PRIORS.join(' or ')} (required without a meta.json)`, choiceArg(LATENT_PRIORS))
     .option('--d-output <kind>', `what D outputs: ${D_OUTPUTS.join(', ')} (required without a meta.json)`, choiceArg(D_OUTPUTS))
-    .option('--real <path>', 'real samples (.npy [m, ...data shape], or a folder of PNG images)')
+    .option('--real <path>', 'real samples (.npy [m, ...data shape], or a folder of PNG or JPEG images)')
     .option('--dataset <name>', "a built-in dataset to draw real samples from (default: the pair's meta.json dataset)")
     .option('--loss <l>', `${CRITIC_LOSSES.join(', ')} (default ${F.loss}: maximum likelihood of p_g exp(D))`, choiceArg(CRITIC_LOSSES))
     .option(
@@ -116,7 +116,7 @@ export function registerCritic(program: Command): void {
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts, command: Command) => {
       const pair = pairFromFlags(opts);
-      const real = realSource(opts, pair);
+      const real = await realSource(opts, pair);
       const notTraining = ['json', 'quiet', 'run', 'generator', 'discriminator', 'latentPrior', 'dOutput', 'real', 'dataset', 'out', 'overwrite'];
       const given = Object.fromEntries(Object.entries(opts).filter(([k]) => command.getOptionValueSource(k) === 'cli' && !notTraining.includes(k)));
       const bar = progress('finetune-critic', !opts.quiet);
@@ -184,7 +184,7 @@ export function registerCritic(program: Command): void {
     .option('--run <dir>', 'run folder of the generator (its discriminator, if any, is not read)')
     .option('--generator <file>', 'generator ONNX file: z [batch, latent_dim] -> x')
     .option('--latent-prior <p>', `${LATENT_PRIORS.join(' or ')} (required without a meta.json, checked against it otherwise)`, choiceArg(LATENT_PRIORS))
-    .option('--real <path>', 'held-out real samples (.npy [m, ...data shape], or a folder of PNG images)')
+    .option('--real <path>', 'held-out real samples (.npy [m, ...data shape], or a folder of PNG or JPEG images)')
     .option('--dataset <name>', 'draw held-out real samples from a built-in 2-D dataset instead of --real')
     .option('--real-n <n>', 'real samples drawn with --dataset', intArg(1), 10000)
     .option('--seed <n>', 'random seed: the --seed of the refine runs whose dre-* network this is', intArg(), 0);
@@ -195,7 +195,7 @@ export function registerCritic(program: Command): void {
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts, command: Command) => {
       const pair = loadPair({ run: opts.run, generator: opts.generator, latentPrior: opts.latentPrior }, false);
-      const real = readRealSamples(opts, pair.meta);
+      const real = await readRealSamples(opts, pair.meta);
       if (real === undefined) fail('invalid_argument', '--real', 'held-out real samples (--real FILE|DIR or --dataset NAME)', 'nothing');
       const given = Object.fromEntries(Object.keys(DRE_SPECS).flatMap((k) => (command.getOptionValueSource(k) === 'cli' ? [[k, opts[k]]] : [])));
       const bar = progress('train-ratio', !opts.quiet);

@@ -1,5 +1,5 @@
 /**
- * `refinery eval`: metrics of fake samples against real ones (a .npy, a folder of PNGs, a
+ * `refinery eval`: metrics of fake samples against real ones (a .npy, a folder of PNGs or JPEGs, a
  * built-in dataset, or cached statistics), on the samples or in a feature space (any ONNX
  * embedding), with the Inception Score and class statistics of a classifier.
  */
@@ -26,10 +26,10 @@ import { pairFromFlags, printResult, signal } from './common.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progressStages } from './progress.js';
 
-/** A .npy [n, ...] or a folder of PNG images (values in [-1, 1]). */
-function readSamples(path: string, option: string): Tensor {
-  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG images', path);
-  const t = statSync(path).isDirectory() ? readImageFolder(path, { option }) : readNpyFloat32(path);
+/** A .npy [n, ...] or a folder of PNG and JPEG images (values in [-1, 1]). */
+async function readSamples(path: string, option: string): Promise<Tensor> {
+  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG or JPEG images', path);
+  const t = statSync(path).isDirectory() ? await readImageFolder(path, { option }) : readNpyFloat32(path);
   if (t.shape.length < 2 || t.shape[0] < 1) fail('shape_mismatch', option, 'an array [n, ...] with n >= 1', `[${t.shape.join(', ')}]`);
   return { data: t.data, shape: [...t.shape] };
 }
@@ -53,8 +53,8 @@ export function registerEval(program: Command): void {
     .description(
       'evaluate fake samples against real ones: mode metrics, Frechet distance, KID/MMD, precision/recall, density/coverage, PR curves, Inception Score, GAN likelihoods',
     )
-    .requiredOption('--fake <path>', 'fake samples: .npy [n, ...] or a folder of PNG images')
-    .option('--real <path>', 'real samples: .npy [m, ...] or a folder of PNG images')
+    .requiredOption('--fake <path>', 'fake samples: .npy [n, ...] or a folder of PNG or JPEG images')
+    .option('--real <path>', 'real samples: .npy [m, ...] or a folder of PNG or JPEG images')
     .option(
       '--dataset <name>',
       `built-in dataset: ${DATASET_NAMES.join(', ')} (real samples drawn from it; its modes give the mode metrics), shapes28, or mnist (its 8,000 training digits)`,
@@ -134,9 +134,9 @@ export function registerEval(program: Command): void {
         checkEarlierOutputs(outputs, { overwrite: opts.overwrite }, false);
         const features = opts.features === undefined ? undefined : loadModel(opts.features);
         const classifier = opts.classifier === undefined ? undefined : loadModel(opts.classifier);
-        const fake = readSamples(opts.fake, '--fake');
+        const fake = await readSamples(opts.fake, '--fake');
         let real: Tensor | undefined;
-        if (opts.real !== undefined) real = readSamples(opts.real, '--real');
+        if (opts.real !== undefined) real = await readSamples(opts.real, '--real');
         else if (opts.dataset === 'mnist' && opts.realN === undefined) {
           const t = mnistSplit('train');
           real = { data: t.data, shape: [t.n, 1, MNIST_SIZE, MNIST_SIZE] };

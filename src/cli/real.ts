@@ -1,4 +1,4 @@
-/** Held-out real samples for the command line: a .npy file, a folder of PNG images, or a built-in dataset. */
+/** Held-out real samples for the command line: a .npy file, a folder of PNG or JPEG images, or a built-in dataset. */
 import { existsSync, statSync } from 'node:fs';
 import { getDataset } from '../data/dataset.js';
 import { readImageFolder } from '../data/images.js';
@@ -18,13 +18,13 @@ export interface RealSamples {
   description: string;
 }
 
-/** Samples of the generator's shape from `path` (a .npy [m, ...data shape] or a folder of PNGs); errors name `option`. */
-export function readSamplesPath(path: string, meta: ModelMeta, option: string): Tensor {
+/** Samples of the generator's shape from `path` (a .npy [m, ...data shape] or a folder of PNGs and JPEGs); errors name `option`. */
+export async function readSamplesPath(path: string, meta: ModelMeta, option: string): Promise<Tensor> {
   const { dataShape } = meta;
-  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG images', path);
+  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG or JPEG images', path);
   let t: Tensor;
   if (statSync(path).isDirectory()) {
-    const f = readImageFolder(path, { range: meta.outputRange ?? [-1, 1], grayscale: dataShape[0] === 1, option });
+    const f = await readImageFolder(path, { range: meta.outputRange ?? [-1, 1], grayscale: dataShape[0] === 1, option });
     t = { data: f.data, shape: [...f.shape] };
   } else {
     t = readNpyFloat32(path);
@@ -35,12 +35,15 @@ export function readSamplesPath(path: string, meta: ModelMeta, option: string): 
   return t;
 }
 
-/** Read --real (a .npy or a folder of PNGs) or draw --real-n samples of --dataset; undefined when neither is given. */
-export function readRealSamples(opts: { real?: string; dataset?: string; realN: number; seed: number }, meta: ModelMeta): RealSamples | undefined {
+/** Read --real (a .npy or a folder of PNGs and JPEGs) or draw --real-n samples of --dataset; undefined when neither is given. */
+export async function readRealSamples(
+  opts: { real?: string; dataset?: string; realN: number; seed: number },
+  meta: ModelMeta,
+): Promise<RealSamples | undefined> {
   const { dataShape } = meta;
   if (opts.real !== undefined && opts.dataset !== undefined)
     fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', `--real ${opts.real} and --dataset ${opts.dataset}`);
-  if (opts.real !== undefined) return { tensor: readSamplesPath(opts.real, meta, '--real'), file: opts.real, description: opts.real };
+  if (opts.real !== undefined) return { tensor: await readSamplesPath(opts.real, meta, '--real'), file: opts.real, description: opts.real };
   if (opts.dataset !== undefined) {
     if (dataShape.length !== 1 || dataShape[0] !== 2)
       fail('invalid_argument', '--dataset', 'a generator of 2-D samples (built-in datasets are 2-D)', `samples of shape [${dataShape.join(', ')}]`);

@@ -47,7 +47,7 @@ export function registerRefine(program: Command): void {
       'produce only shard i of n (rows floor(i N/n) .. floor((i+1) N/n)) into OUT.shard-i-of-n.npy; auto: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX + REFINERY_SHARD_COUNT; join them with `refinery merge`',
     )
     .option('--device <d>', `where the models run: ${DEVICES.join(' or ')}`, choiceArg(DEVICES), 'cpu')
-    .option('--real <path>', 'held-out real samples (.npy [m, ...data shape], or a folder of PNG images) for MH starts, calibration and DRE')
+    .option('--real <path>', 'held-out real samples (.npy [m, ...data shape], or a folder of PNG or JPEG images) for MH starts, calibration and DRE')
     .option('--dataset <name>', 'draw held-out real samples from a built-in dataset instead of --real')
     .option('--real-n <n>', 'real samples drawn with --dataset', intArg(1), 10000)
     .option(
@@ -63,7 +63,7 @@ export function registerRefine(program: Command): void {
     )
     .option(
       '--reconstruct <path>',
-      'refine reconstructions: start each row at the code of a real sample (.npy or folder of PNGs) from the encoder; --n defaults to its rows (dynamics methods)',
+      'refine reconstructions: start each row at the code of a real sample (.npy or folder of PNGs or JPEGs) from the encoder; --n defaults to its rows (dynamics methods)',
     )
     .option(
       '--encoder <file>',
@@ -80,7 +80,7 @@ export function registerRefine(program: Command): void {
     const pair = pairFromFlags(opts);
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard, process.env, '--shard');
     const out = shard ? shardFileName(opts.out, shard) : opts.out;
-    const real = readRealSamples(opts, pair.meta);
+    const real = await readRealSamples(opts, pair.meta);
     const start = await readStartLatents(opts, pair);
     if (start && command.getOptionValueSource('n') !== 'cli') opts.n = start.tensor.shape[0];
     const bar = progressStages(!opts.quiet);
@@ -145,7 +145,7 @@ async function readStartLatents(
       'an encoder ONNX for --reconstruct (--encoder F.onnx, or a --run folder with encoder.onnx: train --model alphagan or vae)',
       encoder ?? 'none',
     );
-  const x = readSamplesPath(opts.reconstruct, pair.meta, '--reconstruct');
+  const x = await readSamplesPath(opts.reconstruct, pair.meta, '--reconstruct');
   const z = await encodeLatents(loadGraph(encoder), x, { latentDim: pair.meta.latentDim, path: '--encoder' });
   return {
     tensor: z,

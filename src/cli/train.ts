@@ -67,7 +67,7 @@ export function registerTrain(program: Command): void {
       '--dataset <name>',
       `mlp: ${DATASET_NAMES.join(', ')} (default ${M.dataset}); dcgan, sagan: ${IMAGE_DATASET_NAMES.join(', ')} (default ${C.dataset}); vae, alphagan: any of them (default ${VAE_DEFAULTS.dataset}, ${AG.dataset})`,
     )
-    .option('--real-dir <dir>', 'dcgan, sagan: train on a folder of PNG images (all the same size) instead of --dataset')
+    .option('--real-dir <dir>', 'dcgan, sagan: train on a folder of PNG or JPEG images (all the same size) instead of --dataset')
     .option('--grayscale', 'dcgan, sagan with --real-dir: read the images as one channel (default: one channel when all are grey)')
     .option('--loss <loss>', `one of ${GAN_LOSSES.join(', ')} (${both('loss')})`, choiceArg(GAN_LOSSES))
     .option('--spectral-norm', `spectral normalisation of D (default: mlp off, dcgan and sagan on)`)

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { RefineryError } from '../errors.js';
+import { readNpy } from '../io/npyfile.js';
 import { Rng } from '../rng.js';
 import {
   drawShape,
@@ -37,39 +39,47 @@ const grey = (v: number) => [v, v, v];
 /** Distinct grey levels for image k (values 0..255). */
 const level = (k: number, x: number, y: number) => (k * 61 + x * 17 + y * 29) % 256;
 
-function expectError(fn: () => unknown, code: string, pathIncludes: string, receivedIncludes?: string): void {
-  assert.throws(fn, (e: unknown) => {
+const checkError =
+  (code: string, pathIncludes: string, receivedIncludes?: string) =>
+  (e: unknown): true => {
     assert.ok(e instanceof RefineryError, `expected a RefineryError, got ${e}`);
     assert.equal(e.code, code);
     assert.ok(e.issues[0].path.includes(pathIncludes), `path ${e.issues[0].path} should name ${pathIncludes}`);
     if (receivedIncludes) assert.ok(e.issues[0].received.includes(receivedIncludes), `received ${e.issues[0].received} should say ${receivedIncludes}`);
     return true;
-  });
+  };
+
+function expectError(fn: () => unknown, code: string, pathIncludes: string, receivedIncludes?: string): void {
+  assert.throws(fn, checkError(code, pathIncludes, receivedIncludes));
 }
 
-test('a folder of grey PNGs reads back as [n, 1, h, w] in [-1, 1] (or [0, 1]), files sorted', () => {
+async function expectRejection(promise: Promise<unknown>, code: string, pathIncludes: string, receivedIncludes?: string): Promise<void> {
+  await assert.rejects(promise, checkError(code, pathIncludes, receivedIncludes));
+}
+
+test('a folder of grey PNGs reads back as [n, 1, h, w] in [-1, 1] (or [0, 1]), files sorted', async () => {
   const dir = join(root, 'grey');
   mkdirSync(dir);
   const [w, h] = [5, 4];
   // Written out of order: the reader sorts by name.
   for (const k of [2, 0, 1]) writePng(join(dir, `img${k}.png`), w, h, (x, y) => grey(level(k, x, y)));
-  const f = readImageFolder(dir);
+  const f = await readImageFolder(dir);
   assert.deepEqual(f.shape, [3, 1, h, w]);
   assert.deepEqual(f.files, ['img0.png', 'img1.png', 'img2.png']);
   assert.deepEqual([...f.labels], [-1, -1, -1]);
   for (let k = 0; k < 3; k++) {
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) assert.equal(f.data[(k * h + y) * w + x], Math.fround(-1 + (2 / 255) * level(k, x, y)));
   }
-  const unit = readImageFolder(dir, { range: [0, 1] });
+  const unit = await readImageFolder(dir, { range: [0, 1] });
   assert.equal(unit.data[7], Math.fround(level(0, 2, 1) / 255));
   assert.equal(Math.min(...unit.data) >= 0 && Math.max(...unit.data) <= 1, true);
   // Forced RGB: grey replicated in three planes.
-  const rgb = readImageFolder(dir, { grayscale: false });
+  const rgb = await readImageFolder(dir, { grayscale: false });
   assert.deepEqual(rgb.shape, [3, 3, h, w]);
   for (let c = 0; c < 3; c++) assert.equal(rgb.data[c * h * w + 6], f.data[6]);
 });
 
-test('colour PNGs read as three planes; grayscale: true gives luma; class subfolders give labels', () => {
+test('colour PNGs read as three planes; grayscale: true gives luma; class subfolders give labels', async () => {
   const dir = join(root, 'rgb');
   mkdirSync(join(dir, 'b'), { recursive: true });
   mkdirSync(join(dir, 'a'));
@@ -77,7 +87,7 @@ test('colour PNGs read as three planes; grayscale: true gives luma; class subfol
   writePng(join(dir, 'b', 'x.png'), 3, 2, colour(0));
   writePng(join(dir, 'a', 'y.png'), 3, 2, colour(1));
   writeFileSync(join(dir, '.DS_Store'), 'hidden files are skipped');
-  const f = readImageFolder(dir);
+  const f = await readImageFolder(dir);
   assert.deepEqual(f.shape, [2, 3, 2, 3]);
   assert.deepEqual(f.files, [join('a', 'y.png'), join('b', 'x.png')]);
   assert.deepEqual(f.classes, ['a', 'b']);
@@ -88,11 +98,11 @@ test('colour PNGs read as three planes; grayscale: true gives luma; class subfol
     [f.data[5], f.data[6 + 5], f.data[12 + 5]],
     [r, g, b].map((v) => Math.fround(-1 + (2 / 255) * v)),
   );
-  const luma = readImageFolder(dir, { grayscale: true, range: [0, 255] });
+  const luma = await readImageFolder(dir, { grayscale: true, range: [0, 255] });
   assert.deepEqual(luma.shape, [2, 1, 2, 3]);
   assert.ok(Math.abs(luma.data[5] - (0.299 * r + 0.587 * g + 0.114 * b)) < 1e-3);
   // Sampling from the folder returns whole stored images.
-  const ds = imageFolderDataset(dir);
+  const ds = await imageFolderDataset(dir);
   const s = ds.sampleLabeled(20, new Rng(3));
   for (let i = 0; i < 20; i++) {
     const k = s.labels[i];
@@ -101,38 +111,84 @@ test('colour PNGs read as three planes; grayscale: true gives luma; class subfol
   assert.ok(new Set(s.labels).size === 2, 'both images drawn in 20 draws');
 });
 
-test('transparent pixels are composited onto black', () => {
+test('transparent pixels are composited onto black', async () => {
   const dir = join(root, 'alpha');
   mkdirSync(dir);
   writePng(join(dir, 'a.png'), 2, 1, (x) => [200, 200, 200, x === 0 ? 255 : 51]);
-  const f = readImageFolder(dir, { range: [0, 255] });
+  const f = await readImageFolder(dir, { range: [0, 255] });
   assert.deepEqual([...f.data], [200, 40]);
 });
 
-test('mixed sizes are refused, naming the file and both sizes', () => {
+test('mixed sizes are refused, naming the file and both sizes', async () => {
   const dir = join(root, 'mixed');
   mkdirSync(dir);
   writePng(join(dir, 'a.png'), 4, 4, () => grey(0));
   writePng(join(dir, 'b.png'), 4, 5, () => grey(0));
-  expectError(() => readImageFolder(dir), 'shape_mismatch', 'b.png', '4x5');
-  assert.throws(() => readImageFolder(dir), /4x4/);
+  await expectRejection(readImageFolder(dir), 'shape_mismatch', 'b.png', '4x5');
+  await assert.rejects(readImageFolder(dir), /4x4/);
 });
 
-test('a non-PNG file, a corrupt PNG, an empty or missing folder are refused, naming the file', () => {
+test('a file neither PNG nor JPEG, a corrupt PNG, an empty or missing folder are refused, naming the file', async () => {
   const dir = join(root, 'notpng');
   mkdirSync(dir);
   writePng(join(dir, 'a.png'), 4, 4, () => grey(9));
   writeFileSync(join(dir, 'notes.txt'), 'not an image');
-  expectError(() => readImageFolder(dir), 'invalid_file', 'notes.txt');
+  await expectRejection(readImageFolder(dir), 'invalid_file', 'notes.txt');
   const corrupt = join(root, 'corrupt');
   mkdirSync(corrupt);
   writeFileSync(join(corrupt, 'c.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('garbage')]));
-  expectError(() => readImageFolder(corrupt), 'invalid_file', 'c.png');
+  await expectRejection(readImageFolder(corrupt), 'invalid_file', 'c.png');
   const empty = join(root, 'empty');
   mkdirSync(empty);
-  expectError(() => readImageFolder(empty), 'invalid_argument', 'realDir');
-  expectError(() => readImageFolder(join(root, 'missing')), 'invalid_argument', 'realDir');
-  expectError(() => readImageFolder(dir, { range: [1, 1] }), 'invalid_argument', 'range');
+  await expectRejection(readImageFolder(empty), 'invalid_argument', 'realDir');
+  await expectRejection(readImageFolder(join(root, 'missing')), 'invalid_argument', 'realDir');
+  await expectRejection(readImageFolder(dir, { range: [1, 1] }), 'invalid_argument', 'range');
+});
+
+/** scripts/reference/jpeg_golden.py's JPEGs and PIL's decoding of them. */
+const JPEG_FIXTURES = fileURLToPath(new URL('../../test/fixtures/jpeg/', import.meta.url));
+
+test("JPEGs read as PIL decodes them (pytorch-fid's reader), bit for bit: baseline, progressive, 4:2:0, 4:2:2, 4:4:4, greyscale; with PNGs in one folder", async () => {
+  const golden = readNpy(join(JPEG_FIXTURES, 'golden.npy'));
+  assert.deepEqual(golden.shape, [5, 16, 24, 3]);
+  const pil = golden.data as Uint8Array;
+  const f = await readImageFolder(join(JPEG_FIXTURES, 'images'), { range: [0, 255] });
+  assert.deepEqual(f.shape, [5, 3, 16, 24]);
+  assert.deepEqual(f.files, ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg', 'e.jpg']);
+  const hw = 16 * 24;
+  let differing = 0;
+  for (let i = 0; i < 5; i++)
+    for (let p = 0; p < hw; p++) for (let k = 0; k < 3; k++) if (f.data[(i * 3 + k) * hw + p] !== pil[(i * hw + p) * 3 + k]) differing++;
+  assert.equal(differing, 0, `${differing} of ${5 * hw * 3} values differ from PIL's`);
+  // The greyscale JPEG alone reads as one channel; a folder of JPEGs and PNGs reads both.
+  const mixed = join(root, 'jpeg-and-png');
+  mkdirSync(mixed);
+  writeFileSync(join(mixed, 'e.jpg'), readFileSync(join(JPEG_FIXTURES, 'images', 'e.jpg')));
+  writePng(join(mixed, 'p.png'), 24, 16, (x, y) => grey(level(1, x, y)));
+  const m = await readImageFolder(mixed, { range: [0, 255] });
+  assert.deepEqual(m.shape, [2, 1, 16, 24]);
+  for (let p = 0; p < hw; p++) assert.equal(m.data[p], pil[(4 * hw + p) * 3]);
+  for (let y = 0; y < 16; y++) for (let x = 0; x < 24; x++) assert.equal(m.data[hw + y * 24 + x], level(1, x, y));
+});
+
+test("a truncated JPEG, a CMYK JPEG and a JPEG-looking file of garbage are refused naming the file and libjpeg's reason; good files decode after them", async () => {
+  const bytes = readFileSync(join(JPEG_FIXTURES, 'images', 'a.jpg'));
+  const cases: [string, Uint8Array, string][] = [
+    ['truncated', bytes.subarray(0, Math.floor(bytes.length / 2)), 'Premature end of JPEG file'],
+    ['cmyk', readFileSync(join(JPEG_FIXTURES, 'cmyk.jpg')), 'Unsupported color conversion'],
+    ['garbage', Buffer.concat([bytes.subarray(0, 4), Buffer.alloc(300, 7)]), 'JPEG'],
+  ];
+  for (const [name, data, reason] of cases) {
+    const dir = join(root, `jpeg-${name}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, `${name}.jpg`), data);
+    await expectRejection(readImageFolder(dir), 'invalid_file', `${name}.jpg`, reason);
+    // The decoder is usable again after the failure.
+    assert.equal(
+      (await readImageFolder(join(JPEG_FIXTURES, 'images'), { range: [0, 255] })).data[0],
+      (readNpy(join(JPEG_FIXTURES, 'golden.npy')).data as Uint8Array)[0],
+    );
+  }
 });
 
 test('shapes28 is deterministic, in [-1, 1], and sample() agrees with sampleLabeled()', () => {
@@ -201,7 +257,7 @@ test('shapes28 renders each class with its exact area, anti-aliased, inside the 
   assert.equal(seen.size, 4);
 });
 
-test('writeImageFolder: one PNG per image in sample order, read back as the values quantized to 8 bits; a new folder, written whole; an earlier one replaced only when asked', () => {
+test('writeImageFolder: one PNG per image in sample order, read back as the values quantized to 8 bits; a new folder, written whole; an earlier one replaced only when asked', async () => {
   const rng = new Rng(11);
   for (const [c, range] of [
     [3, [-1, 1]],
@@ -216,15 +272,15 @@ test('writeImageFolder: one PNG per image in sample order, read back as the valu
     assert.deepEqual(readdirSync(dir), files);
     assert.equal(files[0], '000000.png');
     assert.equal(files[12], '000012.png');
-    const back = readImageFolder(dir, { range });
+    const back = await readImageFolder(dir, { range });
     assert.deepEqual(back.shape, shape);
     const [lo, hi] = range;
     const want = Float32Array.from(data, (v) => lo + ((hi - lo) / 255) * Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo))) * 255));
     assert.deepEqual(back.data, want);
     // control: read with another range, the values differ
-    assert.notDeepEqual(readImageFolder(dir, { range: [lo - 1, hi] }).data, want);
+    assert.notDeepEqual((await readImageFolder(dir, { range: [lo - 1, hi] })).data, want);
     expectError(() => writeImageFolder(dir, data, shape, range), 'invalid_argument', 'out', 'holds 000000.png');
-    assert.deepEqual(readImageFolder(dir, { range }).data, want, 'the refused call left the folder as it was');
+    assert.deepEqual((await readImageFolder(dir, { range })).data, want, 'the refused call left the folder as it was');
   }
   // overwrite replaces the folder whole (an old file the new images do not have is gone); an
   // empty folder counts as new; a file in the folder's place is refused
@@ -233,7 +289,7 @@ test('writeImageFolder: one PNG per image in sample order, read back as the valu
   const two = Float32Array.from({ length: 2 * 60 }, (_, i) => (i % 7) / 7);
   assert.deepEqual(writeImageFolder(swap, two, [2, 3, 5, 4], [0, 1], { overwrite: true }).files, ['000000.png', '000001.png']);
   assert.deepEqual(readdirSync(swap), ['000000.png', '000001.png']);
-  assert.deepEqual(readImageFolder(swap, { range: [0, 1] }).shape, [2, 3, 5, 4]);
+  assert.deepEqual((await readImageFolder(swap, { range: [0, 1] })).shape, [2, 3, 5, 4]);
   assert.deepEqual(
     readdirSync(root).filter((f) => f.startsWith('out-3.')),
     [],

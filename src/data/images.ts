@@ -1,5 +1,5 @@
 /**
- * Image data for training and evaluating image GANs: a folder of PNG files decoded to float32
+ * Image data for training and evaluating image GANs: a folder of PNG and JPEG files decoded to float32
  * NCHW tensors, and `shapes28`, a built-in synthetic dataset (28x28 grayscale anti-aliased
  * shapes of four classes) so image training works with no download.
  *
@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { PNG } from 'pngjs';
 import { RefineryError, describe, fail } from '../errors.js';
+import { decodeJpeg, isJpeg } from '../io/jpeg.js';
 import { checkEarlierOutputs } from '../io/paths.js';
 import type { Rng } from '../rng.js';
 import { mnistDataset } from './mnist.js';
@@ -44,7 +45,7 @@ export interface ReadImagesOptions {
   option?: string;
 }
 
-/** A folder of PNGs read into memory. */
+/** A folder of PNGs and JPEGs read into memory. */
 export interface ImageFolder {
   /** [n, c, h, w] row-major. */
   data: Float32Array;
@@ -85,33 +86,47 @@ function listFiles(dir: string): string[] {
 }
 
 /**
- * Read every PNG under `dir` (recursively; hidden files skipped) into one float32 NCHW tensor.
- * Each pixel p in 0..255 (16-bit images are rescaled to 8 bits, alpha is composited onto black:
- * p * a / 255) becomes lo + (hi - lo) * p / 255. All images must have the same width and height;
- * any other file, or a file that does not decode as a PNG, is an error naming the file.
+ * Read every PNG and JPEG under `dir` (recursively; hidden files skipped; told apart by their
+ * first bytes, not their names) into one float32 NCHW tensor. Each pixel p in 0..255 (16-bit PNGs
+ * are rescaled to 8 bits, alpha is composited onto black: p * a / 255) becomes lo + (hi - lo) *
+ * p / 255. JPEGs decode to the pixels PIL gives (see io/jpeg.ts). All images must have the same
+ * width and height; any other file, or a file that does not decode, is an error naming the file.
  */
-export function readImageFolder(dir: string, options: ReadImagesOptions = {}): ImageFolder {
+export async function readImageFolder(dir: string, options: ReadImagesOptions = {}): Promise<ImageFolder> {
   const opt = options.option ?? 'realDir';
   const range = options.range ?? [-1, 1];
   checkRange(range, 'range');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail('invalid_argument', opt, 'a folder of PNG images', describe(dir));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail('invalid_argument', opt, 'a folder of PNG or JPEG images', describe(dir));
   const files = listFiles(dir);
-  if (files.length === 0) fail('invalid_argument', opt, 'a folder holding at least one PNG image', `an empty folder ${dir}`);
+  if (files.length === 0) fail('invalid_argument', opt, 'a folder holding at least one PNG or JPEG image', `an empty folder ${dir}`);
   const decoded: { rgb: Uint8Array; width: number; height: number; grey: boolean }[] = [];
   let first: { file: string; width: number; height: number } | undefined;
   for (const file of files) {
     const full = join(dir, file);
     const bytes = readFileSync(full);
-    if (bytes.length < 8 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
-      fail('invalid_file', full, `a PNG image (${opt} must hold only PNG files)`, `a file that is not a PNG (${bytes.length} bytes)`);
-    }
-    let png: ReturnType<typeof PNG.sync.read>;
-    try {
-      png = PNG.sync.read(bytes);
-    } catch (e) {
-      throw new RefineryError('invalid_file', [
-        { path: full, expected: 'a PNG image that decodes', received: `a corrupt PNG (${e instanceof Error ? e.message : String(e)})` },
-      ]);
+    let png: { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
+    if (isJpeg(bytes)) {
+      try {
+        png = await decodeJpeg(bytes);
+      } catch (e) {
+        throw new RefineryError('invalid_file', [
+          {
+            path: full,
+            expected: 'a JPEG image that decodes (greyscale or YCbCr, complete)',
+            received: `a JPEG that does not (libjpeg: ${e instanceof Error ? e.message : String(e)})`,
+          },
+        ]);
+      }
+    } else if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
+      try {
+        png = PNG.sync.read(bytes);
+      } catch (e) {
+        throw new RefineryError('invalid_file', [
+          { path: full, expected: 'a PNG image that decodes', received: `a corrupt PNG (${e instanceof Error ? e.message : String(e)})` },
+        ]);
+      }
+    } else {
+      fail('invalid_file', full, `a PNG or JPEG image (${opt} must hold only PNG and JPEG files)`, `a file that is neither (${bytes.length} bytes)`);
     }
     const { width, height, data } = png;
     if (first === undefined) first = { file, width, height };
@@ -230,8 +245,8 @@ export function writeImageFolder(
 }
 
 /** An ImageDataset drawing uniformly, with replacement, from the images of a folder. */
-export function imageFolderDataset(dir: string, options: ReadImagesOptions = {}): ImageDataset {
-  return folderDataset(readImageFolder(dir, options), dir);
+export async function imageFolderDataset(dir: string, options: ReadImagesOptions = {}): Promise<ImageDataset> {
+  return folderDataset(await readImageFolder(dir, options), dir);
 }
 
 /** An ImageDataset drawing uniformly, with replacement (index rng.int(n) per image), from `f`. */

@@ -11,7 +11,7 @@ const root = mkdtempSync(join(tmpdir(), 'refinery-classifier-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('learns shapes28 (far above chance) and exports consistent classifier and feature graphs', async () => {
-  const data = classifierData({ dataset: 'shapes28' });
+  const data = await classifierData({ dataset: 'shapes28' });
   const small = { ...data, train: { data: data.train.data.subarray(0, 6000 * 784), labels: data.train.labels.subarray(0, 6000), n: 6000 }, test: data.test };
   const o = { out: join(root, 'shapes'), seed: 0, epochs: 3, batchSize: 64, lr: 3e-3, width: 8, features: 32, shift: 1 };
   const r = await fitClassifier(small, o);

@@ -284,12 +284,12 @@ export async function measure(classifier: Graph, set: LabelledImages, shape: num
   return { accuracy: right.reduce((a, b) => a + b, 0) / set.n, classAccuracy: right.map((r, k) => (total[k] > 0 ? r / total[k] : Number.NaN)) };
 }
 
-/** Options of `trainClassifier`: the data (a built-in dataset or a folder of PNGs in class subfolders) and the training options. */
+/** Options of `trainClassifier`: the data (a built-in dataset or a folder of PNGs or JPEGs in class subfolders) and the training options. */
 export type TrainClassifierOptions = Partial<Omit<ClassifierOptions, 'out'>> & {
   out: string;
   /** Built-in image dataset: 'mnist' (default: its 8,000 training digits; the 2,000 held out measure it) or 'shapes28'. */
   dataset?: 'mnist' | 'shapes28';
-  /** A folder of PNG images in one subfolder per class (instead of `dataset`); a seeded fifth is held out. */
+  /** A folder of PNG or JPEG images in one subfolder per class (instead of `dataset`); a seeded fifth is held out. */
   realDir?: string;
   /** Stops training before the next step (throws a 'cancelled' RefineryError). */
   signal?: AbortSignal;
@@ -298,17 +298,22 @@ export type TrainClassifierOptions = Partial<Omit<ClassifierOptions, 'out'>> & {
 };
 
 /** The training and held-out images of a classifier. */
-export function classifierData(o: { dataset?: string; realDir?: string; seed?: number }): {
+export async function classifierData(o: { dataset?: string; realDir?: string; seed?: number }): Promise<{
   train: LabelledImages;
   test: LabelledImages;
   shape: [number, number, number];
   classes: string[];
-} {
+}> {
   if (o.realDir !== undefined && o.dataset !== undefined) fail('invalid_argument', 'realDir', 'either realDir or dataset', 'both');
   if (o.realDir !== undefined) {
-    const f = readImageFolder(o.realDir, { option: 'realDir' });
+    const f = await readImageFolder(o.realDir, { option: 'realDir' });
     if (f.classes.length < 2 || f.labels.some((l) => l < 0)) {
-      fail('invalid_argument', 'realDir', 'a folder with one subfolder of PNG images per class (at least 2 classes)', `${f.classes.length} class folders`);
+      fail(
+        'invalid_argument',
+        'realDir',
+        'a folder with one subfolder of PNG or JPEG images per class (at least 2 classes)',
+        `${f.classes.length} class folders`,
+      );
     }
     const [n, c, h, w] = f.shape;
     const perm = new Rng(o.seed ?? 0, 0x73706c74).permutation(n);
@@ -327,7 +332,7 @@ export function classifierData(o: { dataset?: string; realDir?: string; seed?: n
 }
 
 /**
- * Train an image classifier (see the module doc) on a built-in dataset or a folder of PNGs in class
+ * Train an image classifier (see the module doc) on a built-in dataset or a folder of PNGs or JPEGs in class
  * subfolders, and write classifier.onnx (x -> logits), features.onnx (x -> features) and
  * classifier.json into `out`; usable as the feature extractor and classifier of `evaluate` and as
  * DRE-F-SP's features.
@@ -338,5 +343,5 @@ export async function trainClassifier(options: TrainClassifierOptions): Promise<
   for (const k of Object.keys(rest))
     if (!(k in CLASSIFIER_DEFAULTS)) fail('invalid_argument', k, `an option of trainClassifier (${Object.keys(CLASSIFIER_DEFAULTS).join(', ')})`, k);
   validateClassifierOptions(o);
-  return fitClassifier(classifierData({ dataset, realDir, seed: o.seed }), o, { signal, onProgress });
+  return fitClassifier(await classifierData({ dataset, realDir, seed: o.seed }), o, { signal, onProgress });
 }

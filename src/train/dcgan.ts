@@ -1,6 +1,6 @@
 /**
  * A small, seeded DCGAN-style trainer for images (Radford et al. 2016, without batch
- * normalisation): the built-in `shapes28` dataset or a folder of PNGs. Same losses, Adam loop,
+ * normalisation): the built-in `shapes28` dataset or a folder of PNGs or JPEGs. Same losses, Adam loop,
  * D fine-tuning phase, checkpoints and exports as the 2-D trainer (see common.ts); writes
  * generator.onnx (z [batch, latent] -> x [batch, c, h, w] in [-1, 1]), discriminator.onnx
  * (x -> logit [batch, 1]) and meta.json.
@@ -42,7 +42,7 @@ export { GAN_LOSSES, type GanLoss, type TrainProgress } from './common.js';
 export interface DcganOptions extends GanLoopOptions {
   /** Built-in image dataset (used when realDir is not set). */
   dataset: string;
-  /** A folder of PNG images (all the same size) to train on instead of a built-in dataset. */
+  /** A folder of PNG or JPEG images (all the same size) to train on instead of a built-in dataset. */
   realDir?: string;
   /** For realDir: force one channel (true) or three (false); default: one when all images are grey. */
   grayscale?: boolean;
@@ -227,11 +227,11 @@ export function validateDcganOptions(o: DcganOptions): void {
 }
 
 /** The training images and what identifies them for --resume; checks that their size fits the networks. */
-function loadData(o: DcganOptions): { data: ImageDataset; fingerprint: Record<string, unknown> } {
+async function loadData(o: DcganOptions): Promise<{ data: ImageDataset; fingerprint: Record<string, unknown> }> {
   let data: ImageDataset;
   let fp: Record<string, unknown> = {};
   if (o.realDir !== undefined) {
-    const folder = readImageFolder(o.realDir, { grayscale: o.grayscale, option: 'realDir' });
+    const folder = await readImageFolder(o.realDir, { grayscale: o.grayscale, option: 'realDir' });
     data = folderDataset(folder, o.realDir);
     // A resumed run must see the same images, wherever the folder now is.
     fp = { realDir: { images: folder.shape[0], shape: folder.shape.slice(1), fnv1a: fingerprint(folder.data) } };
@@ -265,7 +265,7 @@ export async function trainImageGan(model: 'dcgan' | 'sagan', options: DcganOpti
   const o = options;
   validateDcganOptions(o);
   return withRunFolder(o.out, { resume: o.resume, overwrite: o.overwrite }, true, async () => {
-    const { data, fingerprint: fp } = loadData(o);
+    const { data, fingerprint: fp } = await loadData(o);
     const nets = dcganNets({
       latentDim: o.latentDim,
       imageShape: data.shape,
