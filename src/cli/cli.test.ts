@@ -589,7 +589,7 @@ test('train --model alphagan writes an encoder; refine --reconstruct refines the
   assert.ok(wrong.stderr.includes('--loss'), wrong.stderr);
 });
 
-test('eval --fake DIR of JPEGs: the pixels PIL decodes (FD 0 against them as a .npy; a one-level shift gives its exact mean term)', () => {
+test('eval --fake DIR of JPEGs: the pixels PIL decodes (FD 0 against them as a .npy; a one-level shift gives its exact mean term); a .npy of uint8 pixels reads as the folder does', () => {
   const jpegs = join(repoRoot, 'test', 'fixtures', 'jpeg');
   const golden = readNpy(join(jpegs, 'golden.npy'));
   const [n, h, w] = golden.shape;
@@ -612,6 +612,18 @@ test('eval --fake DIR of JPEGs: the pixels PIL decodes (FD 0 against them as a .
   const shifted = fd(asNpy(1));
   const expected = 3 * h * w * (2 / 255) ** 2;
   assert.ok(Math.abs(shifted.meanTerm - expected) < 1e-6 * expected, `mean term ${shifted.meanTerm} against ${expected}`);
+  // The same pixels as a .npy of uint8 [n, 3, h, w] (torch-fidelity's format) map to [-1, 1] as the folder's do: the same bits.
+  const bytes = new Uint8Array(n * 3 * h * w);
+  for (let i = 0; i < n; i++) for (let p = 0; p < h * w; p++) for (let k = 0; k < 3; k++) bytes[(i * 3 + k) * h * w + p] = pixels[(i * h * w + p) * 3 + k];
+  const u8 = join(root, 'jpeg-golden-u8.npy');
+  writeFileSync(u8, encodeNpy({ data: bytes, shape: [n, 3, h, w] }));
+  assert.equal(fd(u8).meanTerm, 0);
+  // Channels last ([n, h, w, 3], numpy's image layout) is refused naming the option, not read as something else.
+  const last = join(root, 'jpeg-golden-nhwc.npy');
+  writeFileSync(last, encodeNpy({ data: pixels, shape: [n, h, w, 3] }));
+  const r = cli('eval', '--fake', last, '--real', join(jpegs, 'images'), '--metrics', 'fd', '--quiet');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--fake: expected samples of the real data's shape \[n, 3, 16, 24\], received \[5, 16, 24, 3\]/);
 });
 
 test('export-images: a refine output as a folder of PNGs, in the output range the run records; eval reads the folder', async () => {

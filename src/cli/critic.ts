@@ -4,12 +4,10 @@
  * other. Defaults are FINETUNE_CRITIC_DEFAULTS (commander sets none, so that only the options
  * given enter the resume fingerprint as given).
  */
-import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DATASET_NAMES, getDataset } from '../data/dataset.js';
-import { getImageDataset, IMAGE_DATASET_NAMES, readImageFolder } from '../data/images.js';
+import { getImageDataset, IMAGE_DATASET_NAMES } from '../data/images.js';
 import { fail } from '../errors.js';
-import { readNpyFloat32 } from '../io/npyfile.js';
 import { D_OUTPUTS, LATENT_PRIORS } from '../models/meta.js';
 import type { ModelPair } from '../models/pair.js';
 import { loadPair } from '../models/load.js';
@@ -21,7 +19,7 @@ import { pairFromFlags, printResult, signal } from './common.js';
 import { registerMethodOptions } from './methods.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progress } from './progress.js';
-import { readRealSamples } from './real.js';
+import { readRealSamples, readSamplesPath } from './real.js';
 
 const positive = numberArg((n) => n > 0, 'a positive number');
 
@@ -30,16 +28,7 @@ async function realSource(opts: { real?: string; dataset?: string }, pair: Model
   const shape = pair.meta.dataShape;
   if (opts.real !== undefined && opts.dataset !== undefined) fail('invalid_argument', '--dataset', 'either --real or --dataset, not both', 'both');
   if (opts.real !== undefined) {
-    if (!existsSync(opts.real)) fail('invalid_file', '--real', 'an existing .npy file or folder of PNG or JPEG images', opts.real);
-    const t = statSync(opts.real).isDirectory()
-      ? await (async () => {
-          const f = await readImageFolder(opts.real!, { range: pair.meta.outputRange ?? [-1, 1], grayscale: shape[0] === 1, option: '--real' });
-          return { data: f.data, shape: [...f.shape] };
-        })()
-      : readNpyFloat32(opts.real);
-    if (t.shape.slice(1).join('x') !== shape.join('x'))
-      fail('shape_mismatch', '--real', `an array of shape [m, ${shape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
-    return { source: t, description: opts.real };
+    return { source: await readSamplesPath(opts.real, pair.meta, '--real'), description: opts.real };
   }
   const name = opts.dataset ?? pair.meta.dataset;
   if (name === undefined) fail('invalid_argument', '--real', 'real samples (--real FILE|DIR or --dataset NAME): the pair names no dataset', 'nothing');

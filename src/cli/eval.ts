@@ -3,16 +3,15 @@
  * built-in dataset, or cached statistics), on the samples or in a feature space (any ONNX
  * embedding), with the Inception Score and class statistics of a classifier.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../data/dataset.js';
-import { IMAGE_DATASET_NAMES, readImageFolder } from '../data/images.js';
+import { IMAGE_DATASET_NAMES } from '../data/images.js';
 import { MNIST_SIZE, mnistSplit } from '../data/mnist.js';
 import { type BuiltinDataset, sampleDataset } from '../data/sample.js';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readNpyFloat32 } from '../io/npyfile.js';
 import { lockOutputs } from '../io/lock.js';
 import { readNpz, writeNpz } from '../io/npz.js';
 import { checkEarlierOutputs, checkOutputs, type NamedPath } from '../io/paths.js';
@@ -25,11 +24,11 @@ import type { Tensor } from '../tensor.js';
 import { pairFromFlags, printResult, signal } from './common.js';
 import { choiceArg, intArg, numberArg } from './parse.js';
 import { progressStages } from './progress.js';
+import { readSamplesFile } from './real.js';
 
-/** A .npy [n, ...] or a folder of PNG and JPEG images (values in [-1, 1]). */
+/** A .npy [n, ...] or a folder of PNG and JPEG images (pixels, and a .npy of uint8, in [-1, 1]). */
 async function readSamples(path: string, option: string): Promise<Tensor> {
-  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG or JPEG images', path);
-  const t = statSync(path).isDirectory() ? await readImageFolder(path, { option }) : readNpyFloat32(path);
+  const t = await readSamplesFile(path, option, [-1, 1]);
   if (t.shape.length < 2 || t.shape[0] < 1) fail('shape_mismatch', option, 'an array [n, ...] with n >= 1', `[${t.shape.join(', ')}]`);
   return { data: t.data, shape: [...t.shape] };
 }

@@ -1,9 +1,10 @@
 /** Held-out real samples for the command line: a .npy file, a folder of PNG or JPEG images, or a built-in dataset. */
 import { existsSync, statSync } from 'node:fs';
 import { getDataset } from '../data/dataset.js';
-import { readImageFolder } from '../data/images.js';
+import { pixelsToRange, readImageFolder } from '../data/images.js';
 import { fail } from '../errors.js';
-import { readNpyFloat32 } from '../io/npyfile.js';
+import { npyToFloat32 } from '../io/npy.js';
+import { readNpy } from '../io/npyfile.js';
 import type { ModelMeta } from '../models/meta.js';
 import { Rng } from '../rng.js';
 import { REAL_STREAM } from '../data/sample.js';
@@ -18,17 +19,26 @@ export interface RealSamples {
   description: string;
 }
 
-/** Samples of the generator's shape from `path` (a .npy [m, ...data shape] or a folder of PNGs and JPEGs); errors name `option`. */
+/**
+ * Samples from `path`: a .npy [n, ...] or a folder of PNG and JPEG images. A folder's pixels, and
+ * the values of a .npy of uint8 (8-bit images as an array, e.g. torch-fidelity's input format),
+ * map from 0..255 to `range` as readImageFolder maps them; a .npy of any other dtype is taken as
+ * it is. `grayscale` as readImageFolder's; errors name `option`.
+ */
+export async function readSamplesFile(path: string, option: string, range: [number, number], grayscale?: boolean): Promise<Tensor> {
+  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG or JPEG images', path);
+  if (statSync(path).isDirectory()) {
+    const f = await readImageFolder(path, { range, grayscale, option });
+    return { data: f.data, shape: [...f.shape] };
+  }
+  const array = readNpy(path);
+  return array.dtype === '|u1' ? { data: pixelsToRange(array.data as Uint8Array, range), shape: [...array.shape] } : npyToFloat32(array);
+}
+
+/** Samples of the generator's shape from `path` (see readSamplesFile; pixels map to the run's output range); errors name `option`. */
 export async function readSamplesPath(path: string, meta: ModelMeta, option: string): Promise<Tensor> {
   const { dataShape } = meta;
-  if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG or JPEG images', path);
-  let t: Tensor;
-  if (statSync(path).isDirectory()) {
-    const f = await readImageFolder(path, { range: meta.outputRange ?? [-1, 1], grayscale: dataShape[0] === 1, option });
-    t = { data: f.data, shape: [...f.shape] };
-  } else {
-    t = readNpyFloat32(path);
-  }
+  const t = await readSamplesFile(path, option, meta.outputRange ?? [-1, 1], dataShape[0] === 1);
   if (t.shape.slice(1).join('x') !== dataShape.join('x')) {
     fail('shape_mismatch', option, `an array of shape [m, ${dataShape.join(', ')}] (the generator's sample shape)`, `[${t.shape.join(', ')}]`);
   }

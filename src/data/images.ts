@@ -171,6 +171,19 @@ export async function readImageFolder(dir: string, options: ReadImagesOptions = 
 }
 
 /**
+ * 8-bit pixel values (an array of images saved as uint8, e.g. torch-fidelity's input format) as
+ * readImageFolder maps a folder's pixels: p in 0..255 becomes lo + (hi - lo) * p / 255.
+ */
+export function pixelsToRange(pixels: Uint8Array, range: [number, number]): Float32Array {
+  checkRange(range, 'range');
+  const [lo, hi] = range;
+  const scale = (hi - lo) / 255;
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = lo + scale * pixels[i];
+  return out;
+}
+
+/**
  * One image [c, h, w] (c = 1 grey, c = 3 RGB; values in `range`) as PNG bytes, each value mapped
  * to round(clamp((v - lo) / (hi - lo), 0, 1) * 255) (the grids' mapping: readImageFolder with the
  * same range reads back lo + (hi - lo) * p / 255). A non-finite value is an error naming `path`.
