@@ -88,7 +88,7 @@ export {
 export type { SampleInput, Samples } from './metrics/linalg.js';
 export { frechetDistance, frechetFromStats, gaussianStats, type FrechetResult, type GaussianStats } from './metrics/frechet.js';
 export { inceptionScore, classStatistics, type InceptionScore, type ClassStatistics } from './metrics/classifier.js';
-export { extractFeatures, type FeatureOptions } from './metrics/features.js';
+export { extractFeatures, type FeatureOptions, type SampleSource } from './metrics/features.js';
 export { encodeLatents, type EncodeOptions } from './models/encoder.js';
 export { kid, mmd, type KidOptions, type KidResult, type MmdOptions, type MmdResult } from './metrics/kid.js';
 export { improvedPrecisionRecall, densityCoverage, type ManifoldOptions, type PrecisionRecall, type DensityCoverage } from './metrics/prdc.js';
@@ -138,7 +138,7 @@ export type { Activation } from './train/mlp.js';
 // Data: built-in datasets, PNG folders, .npy files.
 export { sampleDataset, BUILTIN_DATASETS, type BuiltinDataset } from './data/sample.js';
 export { getDataset, DATASET_NAMES, type Dataset2D, type DatasetName } from './data/dataset.js';
-export { readImageFolder, writeImageFolder, type ImageFolder, type ReadImagesOptions } from './data/images.js';
+export { openImageFolder, readImageFolder, writeImageFolder, type ImageFolder, type ImageFolderSource, type ReadImagesOptions } from './data/images.js';
 export { parseNpy, encodeNpy, type NpyArray, type NpyInput, type NpyData, type NpyDtype } from './io/npy.js';
 export { readNpy, writeNpy } from './io/npyfile.js';
 export { readNpz, writeNpz } from './io/npz.js';

@@ -589,7 +589,7 @@ test('train --model alphagan writes an encoder; refine --reconstruct refines the
   assert.ok(wrong.stderr.includes('--loss'), wrong.stderr);
 });
 
-test('eval --fake DIR of JPEGs: the pixels PIL decodes (FD 0 against them as a .npy; a one-level shift gives its exact mean term); a .npy of uint8 pixels reads as the folder does', () => {
+test('eval --fake DIR of JPEGs: the pixels PIL decodes (FD 0 against them as a .npy; a one-level shift gives its exact mean term); a .npy of uint8 pixels reads as the folder does, streamed through features too', async () => {
   const jpegs = join(repoRoot, 'test', 'fixtures', 'jpeg');
   const golden = readNpy(join(jpegs, 'golden.npy'));
   const [n, h, w] = golden.shape;
@@ -618,6 +618,21 @@ test('eval --fake DIR of JPEGs: the pixels PIL decodes (FD 0 against them as a .
   const u8 = join(root, 'jpeg-golden-u8.npy');
   writeFileSync(u8, encodeNpy({ data: bytes, shape: [n, 3, h, w] }));
   assert.equal(fd(u8).meanTerm, 0);
+  // Through a feature extractor the folder is streamed (a batch of 2 images at a time): the same values as the array.
+  const { Graph, int, ints } = await import('../onnx/graph.js');
+  const { encodeGraph } = await import('../onnx/model.js');
+  const g = new Graph();
+  g.add('ReduceMean', [g.addInput('x', 'float32', ['batch', 3, h, w])], { axes: ints([2, 3]), keepdims: int(0) }, ['f']);
+  g.outputs = ['f'];
+  const means = join(root, 'channel-means.onnx');
+  writeFileSync(means, encodeGraph(g));
+  const featured = (fake: string) => {
+    const r = cli('eval', '--fake', fake, '--real', asNpy(1), '--features', means, '--batch-size', '2', '--metrics', 'fd,kid', '--json', '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    const { fd: f, kid } = JSON.parse(r.stdout);
+    return { f, kid };
+  };
+  assert.deepEqual(featured(join(jpegs, 'images')), featured(u8));
   // Channels last ([n, h, w, 3], numpy's image layout) is refused naming the option, not read as something else.
   const last = join(root, 'jpeg-golden-nhwc.npy');
   writeFileSync(last, encodeNpy({ data: pixels, shape: [n, h, w, 3] }));

@@ -3,11 +3,11 @@
  * built-in dataset, or cached statistics), on the samples or in a feature space (any ONNX
  * embedding), with the Inception Score and class statistics of a classifier.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../data/dataset.js';
-import { IMAGE_DATASET_NAMES } from '../data/images.js';
+import { IMAGE_DATASET_NAMES, openImageFolder } from '../data/images.js';
 import { MNIST_SIZE, mnistSplit } from '../data/mnist.js';
 import { type BuiltinDataset, sampleDataset } from '../data/sample.js';
 import { fail } from '../errors.js';
@@ -15,7 +15,9 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { lockOutputs } from '../io/lock.js';
 import { readNpz, writeNpz } from '../io/npz.js';
 import { checkEarlierOutputs, checkOutputs, type NamedPath } from '../io/paths.js';
-import { evaluate, METRIC_NAMES, parseMetricList } from '../metrics/evaluate.js';
+import { evaluate, METRIC_NAMES, type MetricName, parseMetricList } from '../metrics/evaluate.js';
+import type { SampleSource } from '../metrics/features.js';
+import type { OnnxModel } from '../onnx/graph.js';
 import type { GaussianStats } from '../metrics/frechet.js';
 import { loadModel } from '../onnx/modelfile.js';
 import { checkMemory } from '../platform/memory.js';
@@ -26,11 +28,42 @@ import { choiceArg, intArg, numberArg } from './parse.js';
 import { progressStages } from './progress.js';
 import { readSamplesFile } from './real.js';
 
-/** A .npy [n, ...] or a folder of PNG and JPEG images (pixels, and a .npy of uint8, in [-1, 1]). */
-async function readSamples(path: string, option: string): Promise<Tensor> {
+/**
+ * A .npy [n, ...] or a folder of PNG and JPEG images (pixels, and a .npy of uint8, in [-1, 1]). A
+ * folder whose images only models read (the features, the classifier) is opened as a source
+ * with their input's channels, its images decoded a batch at a time as the models take them.
+ */
+async function readSamples(path: string, option: string, channels?: 1 | 3): Promise<Tensor | SampleSource> {
+  if (channels !== undefined && existsSync(path) && statSync(path).isDirectory()) return openImageFolder(path, { option, channels });
   const t = await readSamplesFile(path, option, [-1, 1]);
   if (t.shape.length < 2 || t.shape[0] < 1) fail('shape_mismatch', option, 'an array [n, ...] with n >= 1', `[${t.shape.join(', ')}]`);
   return { data: t.data, shape: [...t.shape] };
+}
+
+/**
+ * The channels that image folders are read with when only models read their images (the
+ * features for every comparison, the classifier for 'is' and 'classes'), from the models' input
+ * [batch, c, h, w] with c = 1 or 3; undefined (read whole, channels from the images) when a metric
+ * reads the samples themselves, when the models disagree or do not fix c, or with `wholeNeeded`
+ * (a run for the likelihood, a built-in dataset's modes).
+ */
+export function streamedChannels(
+  metrics: MetricName[] | undefined,
+  features: OnnxModel | undefined,
+  classifier: OnnxModel | undefined,
+  wholeNeeded: boolean,
+): 1 | 3 | undefined {
+  if (wholeNeeded) return undefined;
+  const comparisons = (metrics ?? METRIC_NAMES).filter((m) => m !== 'is' && m !== 'classes' && m !== 'modes' && m !== 'likelihood');
+  if (metrics?.some((m) => m === 'modes' || m === 'likelihood')) return undefined;
+  if (comparisons.length > 0 && features === undefined) return undefined;
+  const models = [features, classifier].filter((m): m is OnnxModel => m !== undefined);
+  if (models.length === 0) return undefined;
+  const channels = models.map((m) => {
+    const shape = m.inputs[0]?.shape;
+    return shape?.length === 4 && (shape[1] === 1 || shape[1] === 3) ? shape[1] : undefined;
+  });
+  return channels.every((c) => c !== undefined && c === channels[0]) ? (channels[0] as 1 | 3) : undefined;
 }
 
 /** Cached statistics: an .npz with mu [d] and sigma [d, d] (pytorch-fid's format), and n when Refinery wrote it. */
@@ -133,9 +166,12 @@ export function registerEval(program: Command): void {
         checkEarlierOutputs(outputs, { overwrite: opts.overwrite }, false);
         const features = opts.features === undefined ? undefined : loadModel(opts.features);
         const classifier = opts.classifier === undefined ? undefined : loadModel(opts.classifier);
-        const fake = await readSamples(opts.fake, '--fake');
-        let real: Tensor | undefined;
-        if (opts.real !== undefined) real = await readSamples(opts.real, '--real');
+        // Image folders are streamed when only the models read the images: the features for the
+        // comparisons (or no comparison asked) and the classifier, all taking the same channels.
+        const streamed = streamedChannels(metrics, features, classifier, opts.run !== undefined || (DATASET_NAMES as readonly string[]).includes(opts.dataset));
+        const fake = await readSamples(opts.fake, '--fake', streamed);
+        let real: Tensor | SampleSource | undefined;
+        if (opts.real !== undefined) real = await readSamples(opts.real, '--real', streamed);
         else if (opts.dataset === 'mnist' && opts.realN === undefined) {
           const t = mnistSplit('train');
           real = { data: t.data, shape: [t.n, 1, MNIST_SIZE, MNIST_SIZE] };

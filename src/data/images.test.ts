@@ -12,6 +12,7 @@ import {
   drawShape,
   getImageDataset,
   imageFolderDataset,
+  openImageFolder,
   readImageFolder,
   renderShape,
   SHAPES28_CLASSES,
@@ -189,6 +190,34 @@ test("a truncated JPEG, a CMYK JPEG and a JPEG-looking file of garbage are refus
       (readNpy(join(JPEG_FIXTURES, 'golden.npy')).data as Uint8Array)[0],
     );
   }
+});
+
+test('openImageFolder: images decoded when read, in any chunks, with the bits readImageFolder gives for the same channels; a bad file fails the read that reaches it', async () => {
+  const dir = join(root, 'source');
+  mkdirSync(join(dir, 'b'), { recursive: true });
+  mkdirSync(join(dir, 'a'));
+  for (let k = 0; k < 5; k++) writePng(join(dir, k < 2 ? 'a' : 'b', `${k}.png`), 5, 3, (x, y) => [level(k, x, y), level(k + 1, x, y), level(k + 2, x, y)]);
+  writePng(join(dir, 'b', 'grey.png'), 5, 3, (x, y) => grey(level(9, x, y)));
+  for (const channels of [1, 3] as const) {
+    const whole = await readImageFolder(dir, { grayscale: channels === 1, range: [0, 1] });
+    const source = await openImageFolder(dir, { channels, range: [0, 1] });
+    assert.deepEqual(source.shape, whole.shape);
+    assert.deepEqual([source.files, source.classes, [...source.labels]], [whole.files, whole.classes, [...whole.labels]]);
+    const size = channels * 15;
+    const parts = [await source.read(0, 2), await source.read(2, 3), await source.read(5, 1), await source.read(6, 0)];
+    assert.deepEqual(Float32Array.from(parts.flatMap((p) => [...p])), whole.data, `channels ${channels}`);
+    assert.equal(parts[0].length, 2 * size);
+    await expectRejection(source.read(5, 2), 'invalid_argument', 'read');
+  }
+  // Only the first image is decoded on opening: a broken file or another size fails the read that reaches it.
+  writeFileSync(join(dir, 'b', 'z-notes.txt'), 'not an image');
+  writePng(join(dir, 'b', 'y-big.png'), 6, 3, () => grey(0));
+  const source = await openImageFolder(dir, { channels: 3 });
+  assert.equal(source.shape[0], 8);
+  assert.equal((await source.read(0, 6)).length, 6 * 45);
+  await expectRejection(source.read(6, 1), 'shape_mismatch', 'y-big.png', '6x3');
+  await expectRejection(source.read(7, 1), 'invalid_file', 'z-notes.txt');
+  await expectRejection(openImageFolder(dir, { channels: 2 as 3 }), 'invalid_argument', 'channels');
 });
 
 test('shapes28 is deterministic, in [-1, 1], and sample() agrees with sampleLabeled()', () => {

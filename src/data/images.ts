@@ -85,6 +85,89 @@ function listFiles(dir: string): string[] {
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** One decoded image: its RGB bytes (alpha composited onto black) and whether every pixel is grey. */
+interface DecodedImage {
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+  grey: boolean;
+}
+
+/** Decode the PNG or JPEG file `full` (told apart by its first bytes); errors name the file, and `opt` for a file of another kind. */
+async function decodeImageFile(full: string, opt: string): Promise<DecodedImage> {
+  const bytes = readFileSync(full);
+  let image: { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
+  if (isJpeg(bytes)) {
+    try {
+      image = await decodeJpeg(bytes);
+    } catch (e) {
+      throw new RefineryError('invalid_file', [
+        {
+          path: full,
+          expected: 'a JPEG image that decodes (greyscale or YCbCr, complete)',
+          received: `a JPEG that does not (libjpeg: ${e instanceof Error ? e.message : String(e)})`,
+        },
+      ]);
+    }
+  } else if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
+    try {
+      image = PNG.sync.read(bytes);
+    } catch (e) {
+      throw new RefineryError('invalid_file', [
+        { path: full, expected: 'a PNG image that decodes', received: `a corrupt PNG (${e instanceof Error ? e.message : String(e)})` },
+      ]);
+    }
+  } else {
+    fail('invalid_file', full, `a PNG or JPEG image (${opt} must hold only PNG and JPEG files)`, `a file that is neither (${bytes.length} bytes)`);
+  }
+  const { width, height, data } = image;
+  const rgb = new Uint8Array(width * height * 3);
+  let grey = true;
+  for (let i = 0; i < width * height; i++) {
+    const a = data[4 * i + 3];
+    for (let k = 0; k < 3; k++) rgb[3 * i + k] = a === 255 ? data[4 * i + k] : Math.round((data[4 * i + k] * a) / 255);
+    if (rgb[3 * i] !== rgb[3 * i + 1] || rgb[3 * i] !== rgb[3 * i + 2]) grey = false;
+  }
+  return { rgb, width, height, grey };
+}
+
+/** Refuse an image whose size differs from the first one's, naming both files. */
+function checkSize(d: DecodedImage, full: string, first: { file: string; width: number; height: number }): void {
+  if (d.width !== first.width || d.height !== first.height) {
+    fail('shape_mismatch', full, `an image of ${first.width}x${first.height} pixels (width x height, as ${first.file})`, `${d.width}x${d.height}`);
+  }
+}
+
+/** Write image `d` as c planes (c = 1: its grey value, or its luma 0.299 R + 0.587 G + 0.114 B; c = 3: R, G, B) into out[base...], mapped to `range`. */
+function writePlanes(d: DecodedImage, c: number, range: [number, number], out: Float32Array, base: number): void {
+  const hw = d.width * d.height;
+  const [lo, hi] = range;
+  const scale = (hi - lo) / 255;
+  for (let p = 0; p < hw; p++) {
+    const r = d.rgb[3 * p];
+    const g = d.rgb[3 * p + 1];
+    const b = d.rgb[3 * p + 2];
+    if (c === 1) out[base + p] = lo + scale * (d.grey ? r : 0.299 * r + 0.587 * g + 0.114 * b);
+    else {
+      out[base + p] = lo + scale * r;
+      out[base + hw + p] = lo + scale * g;
+      out[base + 2 * hw + p] = lo + scale * b;
+    }
+  }
+}
+
+/** The image files of a folder (sorted), with the ImageFolder layout's labels; errors name `opt`. */
+function listImages(dir: string, opt: string): { files: string[]; labels: Int32Array; classes: string[] } {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail('invalid_argument', opt, 'a folder of PNG or JPEG images', describe(dir));
+  const files = listFiles(dir);
+  if (files.length === 0) fail('invalid_argument', opt, 'a folder holding at least one PNG or JPEG image', `an empty folder ${dir}`);
+  // ImageFolder layout: images inside first-level subfolders are labelled by the subfolder.
+  const top = files.map((f) => (f.includes(sep) ? f.slice(0, f.indexOf(sep)) : undefined));
+  const classes = [...new Set(top.filter((t): t is string => t !== undefined))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const labels = Int32Array.from(top, (t) => (t === undefined ? -1 : classes.indexOf(t)));
+  return { files, labels, classes };
+}
+
 /**
  * Read every PNG and JPEG under `dir` (recursively; hidden files skipped; told apart by their
  * first bytes, not their names) into one float32 NCHW tensor. Each pixel p in 0..255 (16-bit PNGs
@@ -96,78 +179,70 @@ export async function readImageFolder(dir: string, options: ReadImagesOptions = 
   const opt = options.option ?? 'realDir';
   const range = options.range ?? [-1, 1];
   checkRange(range, 'range');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail('invalid_argument', opt, 'a folder of PNG or JPEG images', describe(dir));
-  const files = listFiles(dir);
-  if (files.length === 0) fail('invalid_argument', opt, 'a folder holding at least one PNG or JPEG image', `an empty folder ${dir}`);
-  const decoded: { rgb: Uint8Array; width: number; height: number; grey: boolean }[] = [];
-  let first: { file: string; width: number; height: number } | undefined;
+  const { files, labels, classes } = listImages(dir, opt);
+  const decoded: DecodedImage[] = [];
   for (const file of files) {
     const full = join(dir, file);
-    const bytes = readFileSync(full);
-    let png: { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
-    if (isJpeg(bytes)) {
-      try {
-        png = await decodeJpeg(bytes);
-      } catch (e) {
-        throw new RefineryError('invalid_file', [
-          {
-            path: full,
-            expected: 'a JPEG image that decodes (greyscale or YCbCr, complete)',
-            received: `a JPEG that does not (libjpeg: ${e instanceof Error ? e.message : String(e)})`,
-          },
-        ]);
-      }
-    } else if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
-      try {
-        png = PNG.sync.read(bytes);
-      } catch (e) {
-        throw new RefineryError('invalid_file', [
-          { path: full, expected: 'a PNG image that decodes', received: `a corrupt PNG (${e instanceof Error ? e.message : String(e)})` },
-        ]);
-      }
-    } else {
-      fail('invalid_file', full, `a PNG or JPEG image (${opt} must hold only PNG and JPEG files)`, `a file that is neither (${bytes.length} bytes)`);
-    }
-    const { width, height, data } = png;
-    if (first === undefined) first = { file, width, height };
-    else if (width !== first.width || height !== first.height) {
-      fail('shape_mismatch', full, `an image of ${first.width}x${first.height} pixels (width x height, as ${first.file})`, `${width}x${height}`);
-    }
-    const rgb = new Uint8Array(width * height * 3);
-    let grey = true;
-    for (let i = 0; i < width * height; i++) {
-      const a = data[4 * i + 3];
-      for (let k = 0; k < 3; k++) rgb[3 * i + k] = a === 255 ? data[4 * i + k] : Math.round((data[4 * i + k] * a) / 255);
-      if (rgb[3 * i] !== rgb[3 * i + 1] || rgb[3 * i] !== rgb[3 * i + 2]) grey = false;
-    }
-    decoded.push({ rgb, width, height, grey });
+    const d = await decodeImageFile(full, opt);
+    if (decoded.length > 0) checkSize(d, full, { file: files[0], ...decoded[0] });
+    decoded.push(d);
   }
-  const { width, height } = first!;
+  const { width, height } = decoded[0];
   const c = (options.grayscale ?? decoded.every((d) => d.grey)) ? 1 : 3;
   const n = decoded.length;
-  const hw = width * height;
-  const data = new Float32Array(n * c * hw);
-  const [lo, hi] = range;
-  const scale = (hi - lo) / 255;
-  decoded.forEach((d, i) => {
-    const base = i * c * hw;
-    for (let p = 0; p < hw; p++) {
-      const r = d.rgb[3 * p];
-      const g = d.rgb[3 * p + 1];
-      const b = d.rgb[3 * p + 2];
-      if (c === 1) data[base + p] = lo + scale * (d.grey ? r : 0.299 * r + 0.587 * g + 0.114 * b);
-      else {
-        data[base + p] = lo + scale * r;
-        data[base + hw + p] = lo + scale * g;
-        data[base + 2 * hw + p] = lo + scale * b;
-      }
+  const data = new Float32Array(n * c * width * height);
+  for (let i = 0; i < n; i++) writePlanes(decoded[i], c, range, data, i * c * width * height);
+  return { data, shape: [n, c, height, width], range: [range[0], range[1]], files, labels, classes };
+}
+
+/** An image folder whose images are decoded when read (`openImageFolder`): a SampleSource with the folder's files and labels. */
+export interface ImageFolderSource {
+  /** [n, c, h, w]: number of images, channels (as asked), height, width (of the first image). */
+  shape: [number, number, number, number];
+  /** Value range pixel values 0..255 map to. */
+  range: [number, number];
+  /** Paths of the images relative to the folder, in the order of the rows (sorted). */
+  files: string[];
+  /** Class index of each image: the index of its first-level subfolder in `classes`, or -1 for top-level files. */
+  labels: Int32Array;
+  /** Sorted names of the first-level subfolders holding images (ImageFolder layout), or [] when none. */
+  classes: string[];
+  /** Images start to start + count - 1, decoded now, as readImageFolder with the same channels gives them (the same bits). */
+  read(start: number, count: number): Promise<Float32Array>;
+}
+
+/**
+ * A folder of PNGs and JPEGs as readImageFolder reads it, decoded a few images at a time when
+ * read, so that a set too large to hold as float32 (50,000 images of 256 x 256 x 3: 39 GB) can
+ * go through a feature extractor a batch at a time. The channels are given (1: grey or luma; 3:
+ * RGB, grey replicated), since deciding them as readImageFolder does would decode every image
+ * first. Only the first image is decoded here; an image of another size, or a file that is not
+ * an image, fails the read that reaches it, naming the file.
+ */
+export async function openImageFolder(dir: string, options: Omit<ReadImagesOptions, 'grayscale'> & { channels: 1 | 3 }): Promise<ImageFolderSource> {
+  const opt = options.option ?? 'realDir';
+  const range = options.range ?? [-1, 1];
+  checkRange(range, 'range');
+  if (options.channels !== 1 && options.channels !== 3) fail('invalid_argument', 'channels', '1 or 3', describe(options.channels));
+  const c = options.channels;
+  const { files, labels, classes } = listImages(dir, opt);
+  const first = { file: files[0], ...(await decodeImageFile(join(dir, files[0]), opt)) };
+  const { width, height } = first;
+  const size = c * width * height;
+  const read = async (start: number, count: number): Promise<Float32Array> => {
+    if (!(Number.isSafeInteger(start) && Number.isSafeInteger(count) && start >= 0 && count >= 0 && start + count <= files.length)) {
+      fail('invalid_argument', 'read', `rows within [0, ${files.length})`, `start ${start}, count ${count}`);
     }
-  });
-  // ImageFolder layout: images inside first-level subfolders are labelled by the subfolder.
-  const top = files.map((f) => (f.includes(sep) ? f.slice(0, f.indexOf(sep)) : undefined));
-  const classes = [...new Set(top.filter((t): t is string => t !== undefined))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const labels = Int32Array.from(top, (t) => (t === undefined ? -1 : classes.indexOf(t)));
-  return { data, shape: [n, c, height, width], range: [lo, hi], files, labels, classes };
+    const out = new Float32Array(count * size);
+    for (let i = 0; i < count; i++) {
+      const full = join(dir, files[start + i]);
+      const d = await decodeImageFile(full, opt);
+      checkSize(d, full, first);
+      writePlanes(d, c, range, out, i * size);
+    }
+    return out;
+  };
+  return { shape: [files.length, c, height, width], range: [range[0], range[1]], files, labels, classes, read };
 }
 
 /**

@@ -48,6 +48,47 @@ test('with a feature extractor the metrics compare features; cached real statist
   assert.ok(r.metrics.pr && r.metrics.kid);
 });
 
+/** `t` as a SampleSource that records the rows of each read. */
+function spySource(t: { data: Float32Array; shape: number[] }) {
+  const size = t.data.length / t.shape[0];
+  const reads: number[] = [];
+  return {
+    reads,
+    shape: t.shape,
+    read: async (start: number, count: number) => {
+      reads.push(count);
+      return t.data.slice(start * size, (start + count) * size);
+    },
+  };
+}
+
+test('sample sources: streamed through the features and the classifier a batch at a time, read whole only where the samples are compared; the same results as arrays', async () => {
+  const real = images(400, 0);
+  const fake = images(300, 0.5);
+  const options = { features: channelMeans(), classifier: twoClasses(), metrics: ['fd', 'kid', 'pr', 'is', 'classes'] as const, batchSize: 64 };
+  const arrays = await evaluate(real, fake, { ...options, metrics: [...options.metrics] });
+  const r = spySource(real);
+  const f = spySource(fake);
+  const sources = await evaluate(r, f, { ...options, metrics: [...options.metrics] });
+  assert.deepEqual(sources.metrics, arrays.metrics);
+  assert.ok(Math.max(...r.reads, ...f.reads) <= 64, `reads of ${[...r.reads, ...f.reads]} rows`);
+  // the real set once through the features; the fake set through the features and the classifier
+  assert.equal(
+    r.reads.reduce((a, b) => a + b, 0),
+    400,
+  );
+  assert.equal(
+    f.reads.reduce((a, b) => a + b, 0),
+    600,
+  );
+  // Without features the comparisons read the samples: each source once, whole.
+  const r2 = spySource(real);
+  const f2 = spySource(fake);
+  const raw = await evaluate(r2, f2, { metrics: ['fd', 'mmd'] });
+  assert.deepEqual(raw.metrics, (await evaluate(real, fake, { metrics: ['fd', 'mmd'] })).metrics);
+  assert.deepEqual([r2.reads, f2.reads], [[400], [300]]);
+});
+
 test('a classifier gives the Inception Score and class statistics; without real samples only what needs none runs', async () => {
   const fake = images(200, 0);
   const r = await evaluate(undefined, fake, { classifier: twoClasses() });

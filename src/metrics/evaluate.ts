@@ -10,7 +10,7 @@ import { frechetFromStats, type GaussianStats, gaussianStats, statsOf } from './
 import { kid, type MmdResult, mmd } from './kid.js';
 import { asSamples, checkPair, type SampleInput, type Samples } from './linalg.js';
 import { type ClassStatistics, classStatistics, type InceptionScore, inceptionScore } from './classifier.js';
-import { extractFeatures } from './features.js';
+import { extractFeatures, isSampleSource, type SampleSource } from './features.js';
 import type { OnnxModel } from '../onnx/graph.js';
 import type { Tensor } from '../tensor.js';
 import { ganLikelihood, type LikelihoodOptions } from './likelihood.js';
@@ -163,10 +163,22 @@ function asTensor(x: SampleInput): Tensor {
  * undefined when only 'fd' with `realStats`, 'is' and 'classes' are asked). With `features`, the
  * sample-comparison metrics are computed on the features of both sets. Options are checked
  * first, all at once, each error naming its key.
+ *
+ * Either set may be a SampleSource (rows read on demand, e.g. `openImageFolder`): the features
+ * and the classifier read it a batch at a time, so only their outputs are held; it is read whole
+ * only where the samples themselves are needed (comparisons without `features`, 'modes',
+ * 'likelihood'). The results are those of the same rows as an array.
  */
-export async function evaluate(realInput: SampleInput | undefined, fakeInput: SampleInput, options: EvaluateOptions = {}): Promise<EvaluateResult> {
-  const rawReal = realInput === undefined ? undefined : asSamples(realInput, 'real');
-  const rawFake = asSamples(fakeInput, 'fake');
+export async function evaluate(
+  realInput: SampleInput | SampleSource | undefined,
+  fakeInput: SampleInput | SampleSource,
+  options: EvaluateOptions = {},
+): Promise<EvaluateResult> {
+  // Rows and dimension of each set (a source's from its shape: it is not read here).
+  const counted = (x: SampleInput | SampleSource, name: string): { n: number; d: number } =>
+    isSampleSource(x) ? { n: x.shape[0], d: x.shape.slice(1).reduce((a, b) => a * b, 1) } : asSamples(x, name);
+  const rawReal = realInput === undefined ? undefined : counted(realInput, 'real');
+  const rawFake = counted(fakeInput, 'fake');
   const o = options;
   const dataset = o.dataset === undefined ? undefined : getDataset(o.dataset);
   const names =
@@ -233,8 +245,11 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
     seconds[name] = (performance.now() - t0) / 1000 + (seconds[name] ?? 0);
     return r;
   };
-  const extract = (model: OnnxModel, x: SampleInput, label: string, path: string) =>
-    extractFeatures(model, asTensor(x), {
+  // A set as an array: a source read whole (its values are checked as an array's are).
+  const whole = async (x: SampleInput | SampleSource, name: string): Promise<Samples> =>
+    isSampleSource(x) ? asSamples({ data: await x.read(0, x.shape[0]), shape: x.shape }, name) : asSamples(x, name);
+  const extract = (model: OnnxModel, x: SampleInput | SampleSource, label: string, path: string) =>
+    extractFeatures(model, isSampleSource(x) ? x : asTensor(x), {
       batchSize: o.batchSize,
       signal: o.signal,
       path,
@@ -242,8 +257,8 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
     });
   // The comparison space: features of both sets, or the samples themselves.
   const compared = names.some((m) => m !== 'modes' && m !== 'is' && m !== 'classes' && m !== 'likelihood');
-  let real = rawReal;
-  let fake = rawFake;
+  let real: Samples | undefined;
+  let fake: Samples | undefined;
   if (o.features && compared) {
     const ff = await timed('features', () => extract(o.features!, fakeInput, 'features (fake)', 'features'));
     fake = asSamples(ff, 'fake features');
@@ -251,8 +266,13 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
       const rf = await timed('features', () => extract(o.features!, realInput, 'features (real)', 'features'));
       real = asSamples(rf, 'real features');
     }
+  } else {
+    // The samples themselves: arrays as they are, sources read whole only when they are compared.
+    const own = async (x: SampleInput | SampleSource, name: string) => (isSampleSource(x) && !compared ? undefined : whole(x, name));
+    fake = await own(fakeInput, 'fake');
+    real = realInput === undefined ? undefined : await own(realInput, 'real');
   }
-  if (real) checkPair(real, fake, 1, 1);
+  if (real && fake) checkPair(real, fake, 1, 1);
   let realStats = o.realStats;
   let logits: Promise<Tensor> | undefined;
   for (const name of names) {
@@ -260,7 +280,7 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
     switch (name) {
       case 'modes': {
         if (rawFake.d !== 2) fail('shape_mismatch', 'fake', '2-D samples for the mode metrics', `${rawFake.d}-D`);
-        metrics.modes = await timed(name, () => modeMetrics(rawFake.data, dataset!));
+        metrics.modes = await timed(name, async () => modeMetrics((await whole(fakeInput, 'fake')).data, dataset!));
         break;
       }
       case 'fd': {
@@ -268,12 +288,12 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
           // Sets that checkPair validated above are not scanned again; gaussianStats reports n < 2.
           const stats = async (x: Samples, name: string) => (real && x.n >= 2 ? (await statsOf(x))[0] : gaussianStats(x, name));
           let fakeStats: GaussianStats;
-          if (realStats === undefined && real && real.n >= 2 && fake.n >= 2) {
+          if (realStats === undefined && real && real.n >= 2 && fake!.n >= 2) {
             // Both sets' statistics in one go (the same bits as one by one).
-            [realStats, fakeStats] = await statsOf(real, fake);
+            [realStats, fakeStats] = await statsOf(real, fake!);
           } else {
             realStats ??= await stats(real!, 'real');
-            fakeStats = await stats(fake, 'fake');
+            fakeStats = await stats(fake!, 'fake');
           }
           return frechetFromStats(realStats, fakeStats);
         });
@@ -281,13 +301,13 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
         break;
       }
       case 'kid': {
-        const r = await timed(name, () => kid(real!, fake, { seed, numSubsets: o.kidSubsets, subsetSize: o.kidSubsetSize }));
+        const r = await timed(name, () => kid(real!, fake!, { seed, numSubsets: o.kidSubsets, subsetSize: o.kidSubsetSize }));
         metrics.kid = { mean: r.mean, std: r.std, subsetSize: r.subsetSize, numSubsets: r.numSubsets };
         break;
       }
       case 'mmd':
         metrics.mmd = await timed(name, () =>
-          mmd(real!, fake, { seed, bandwidth: o.mmdBandwidth }).catch((e: unknown) => {
+          mmd(real!, fake!, { seed, bandwidth: o.mmdBandwidth }).catch((e: unknown) => {
             // The median heuristic's failure, in this function's terms.
             if (!(e instanceof RefineryError) || e.issues[0]?.path !== 'bandwidth') throw e;
             fail(
@@ -300,19 +320,19 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
         );
         break;
       case 'pr':
-        metrics.pr = await timed(name, () => improvedPrecisionRecall(real!, fake, { k: prK }));
+        metrics.pr = await timed(name, () => improvedPrecisionRecall(real!, fake!, { k: prK }));
         break;
       case 'dc':
-        metrics.dc = await timed(name, () => densityCoverage(real!, fake, { k: dcK }));
+        metrics.dc = await timed(name, () => densityCoverage(real!, fake!, { k: dcK }));
         break;
       case 'prd': {
-        const r = await timed(name, () => prd(real!, fake, { seed, numClusters: PRD_CLUSTERS }));
+        const r = await timed(name, () => prd(real!, fake!, { seed, numClusters: PRD_CLUSTERS }));
         metrics.prd = { f8: r.f8, f1over8: r.f1over8, numClusters: r.numClusters, numRuns: r.numRuns };
         curves.push({ label: 'PRD', precision: r.precision, recall: r.recall });
         break;
       }
       case 'cpr': {
-        const r = await timed(name, () => classifierPrCurve(real!, fake, { seed, classifier: o.cprClassifier }));
+        const r = await timed(name, () => classifierPrCurve(real!, fake!, { seed, classifier: o.cprClassifier }));
         metrics.cpr = { f8: r.f8, f1over8: r.f1over8, k: r.k, classifier: r.classifier };
         curves.push({ label: 'classifier PR', precision: r.precision, recall: r.recall });
         break;
@@ -326,8 +346,8 @@ export async function evaluate(realInput: SampleInput | undefined, fakeInput: Sa
         break;
       }
       case 'likelihood': {
-        const of = async (x: SampleInput) => {
-          const r = await ganLikelihood(o.pair!, asTensor(x), { ...o.likelihood, seed, signal: o.signal });
+        const of = async (x: SampleInput | SampleSource) => {
+          const r = await ganLikelihood(o.pair!, asTensor(await whole(x, x === fakeInput ? 'fake' : 'real')), { ...o.likelihood, seed, signal: o.signal });
           const meanEffectiveSamples = r.effectiveSamples.reduce((a, v) => a + v, 0) / r.effectiveSamples.length;
           return { summary: { mean: r.mean, std: r.std, meanEffectiveSamples }, r };
         };

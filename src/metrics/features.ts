@@ -10,6 +10,23 @@ import { fmtShape } from '../onnx/ops/util.js';
 import { Session } from '../onnx/session.js';
 import type { Tensor } from '../tensor.js';
 
+/**
+ * Rows read on demand (e.g. an image folder: `openImageFolder`), for sets too large to hold
+ * whole: `shape[0]` rows of shape `shape.slice(1)`; `read(start, count)` returns rows start to
+ * start + count - 1, row-major. `extractFeatures` and `evaluate` read it a batch at a time.
+ */
+export interface SampleSource {
+  /** [n, ...]: the number of rows, then the shape of one row. */
+  shape: readonly number[];
+  /** Rows start to start + count - 1, row-major (count times the row size values). */
+  read(start: number, count: number): Promise<Float32Array>;
+}
+
+/** Whether `x` is a SampleSource (rows read on demand) rather than an array. */
+export function isSampleSource(x: unknown): x is SampleSource {
+  return typeof x === 'object' && x !== null && typeof (x as SampleSource).read === 'function' && Array.isArray((x as SampleSource).shape);
+}
+
 /** Options of `extractFeatures`; all optional. */
 export interface FeatureOptions {
   /** Rows per model call. Default 500. */
@@ -22,8 +39,11 @@ export interface FeatureOptions {
   path?: string;
 }
 
-/** The model's output for every row of `x` (shape `[n, ...]`), as shape `[n, k]` (further output axes are flattened). */
-export async function extractFeatures(model: OnnxModel, x: Tensor, options: FeatureOptions = {}): Promise<Tensor> {
+/**
+ * The model's output for every row of `x` (shape `[n, ...]`, an array or a SampleSource read a
+ * batch at a time), as shape `[n, k]` (further output axes are flattened).
+ */
+export async function extractFeatures(model: OnnxModel, x: Tensor | SampleSource, options: FeatureOptions = {}): Promise<Tensor> {
   const path = options.path ?? 'features';
   // Features only run forward: a model beyond Refinery's graph toolkit runs as it is.
   const forwardOnly = model instanceof ForwardOnlyModel;
@@ -44,11 +64,9 @@ export async function extractFeatures(model: OnnxModel, x: Tensor, options: Feat
     for (let start = 0; start < n; start += batchSize) {
       if (options.signal?.aborted) throw new RefineryError('cancelled', [{ path, expected: `${n} samples`, received: `a stop after ${start}` }]);
       const rows = Math.min(batchSize, n - start);
-      const r = (
-        await session.runRows({ [g.inputs[0].name]: { data: x.data.subarray(start * size, (start + rows) * size), shape: [rows, ...rowShape] } }, [
-          g.outputs[0],
-        ])
-      )[g.outputs[0]];
+      const data = isSampleSource(x) ? await x.read(start, rows) : x.data.subarray(start * size, (start + rows) * size);
+      if (data.length !== rows * size) fail('internal', path, `${rows * size} values from the source`, String(data.length));
+      const r = (await session.runRows({ [g.inputs[0].name]: { data, shape: [rows, ...rowShape] } }, [g.outputs[0]]))[g.outputs[0]];
       if (out === undefined) {
         k = r.data.length / rows;
         if (!Number.isInteger(k) || k < 1) fail('invalid_model', `${path} output ${g.outputs[0]}`, 'an output [batch, k]', fmtShape(r.shape));
