@@ -197,7 +197,7 @@ export async function readImageFolder(dir: string, options: ReadImagesOptions = 
 
 /** An image folder whose images are decoded when read (`openImageFolder`): a SampleSource with the folder's files and labels. */
 export interface ImageFolderSource {
-  /** [n, c, h, w]: number of images, channels (as asked), height, width (of the first image). */
+  /** The shape [n, c, h, w]: number of images, channels (as asked), height, width (of the first image). */
   shape: [number, number, number, number];
   /** Value range pixel values 0..255 map to. */
   range: [number, number];

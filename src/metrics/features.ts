@@ -16,7 +16,7 @@ import type { Tensor } from '../tensor.js';
  * start + count - 1, row-major. `extractFeatures` and `evaluate` read it a batch at a time.
  */
 export interface SampleSource {
-  /** [n, ...]: the number of rows, then the shape of one row. */
+  /** The shape [n, ...]: the number of rows, then the shape of one row. */
   shape: readonly number[];
   /** Rows start to start + count - 1, row-major (count times the row size values). */
   read(start: number, count: number): Promise<Float32Array>;
