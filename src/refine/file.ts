@@ -48,7 +48,7 @@ import { checkSampleSize } from '../platform/memory.js';
 import { VERSION } from '../version.js';
 import { checkSampleOptions, generateRows, type SampleOptions } from './sample.js';
 import type { OptionSpec } from './options.js';
-import { checkChunkOutput, describeOptions, planRefine, type RefineOptions, type RefineSummary } from './refine.js';
+import { checkChunkOutput, describeOptions, prepareRefine, type RefineOptions, type RefineSummary, resolveRefine } from './refine.js';
 import { generatorGraph, discriminatorGraph } from '../models/pair.js';
 
 /** Where `refineToFile` writes, what it may not overwrite, and what it records. */
@@ -272,10 +272,11 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
   try {
     removeStaleTemps(dirname(out), [basename(out), basename(summaryFile)]);
     removeStaleTemps(partsDir, ['manifest.json', 'chunk']);
-    const plan = await planRefine(pair, options);
-    const specs = plan.method.options as Record<string, OptionSpec>;
+    // What the run is; its preparation (DRE-F-SP's training, the calibration) waits until it is known to be needed.
+    const head = resolveRefine(pair, options);
+    const specs = head.method.options as Record<string, OptionSpec>;
     const identityOptions: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(plan.options)) {
+    for (const [k, v] of Object.entries(head.options)) {
       if (v === undefined) continue;
       identityOptions[k] =
         specs[k]?.type.kind === 'model' ? `sha256:${graphSha256(asGraph(v as OnnxModel, k))}` : v === Number.POSITIVE_INFINITY ? 'Infinity' : v;
@@ -284,15 +285,15 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
       generator: graphSha256(generatorGraph(pair)),
       discriminator: discriminatorGraph(pair) ? graphSha256(discriminatorGraph(pair)) : null,
     };
-    const realSha = plan.real ? arraySha256(plan.real) : null;
-    const latentsSha = plan.latents ? arraySha256(plan.latents) : null;
+    const realSha = head.real ? arraySha256(head.real) : null;
+    const latentsSha = head.latents ? arraySha256(head.latents) : null;
     // What determines the run's rows (not how it is cut: chunk size, batch size, shards).
     const runIdentity = {
-      method: plan.method.id,
+      method: head.method.id,
       options: identityOptions,
-      n: plan.total,
-      seed: plan.seed,
-      calibrate: plan.calibrate,
+      n: head.total,
+      seed: head.seed,
+      calibrate: head.calibrate,
       models,
       real: realSha,
       // Start latents (refining reconstructions): a run from other latents is another run.
@@ -301,14 +302,14 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
       dOutput: pair.meta.dOutput,
     };
     const runId = createHash('sha256').update(JSON.stringify(runIdentity)).digest('hex');
-    const shard = plan.shard ? { ...plan.shard, start: plan.first, end: plan.first + plan.n } : null;
+    const shard = head.shard ? { ...head.shard, start: head.first, end: head.first + head.n } : null;
     // What the parts folder's layout depends on too: the slice and the chunks.
-    const identity = JSON.stringify({ run: runIdentity, shard, chunkSize: plan.chunkSize });
+    const identity = JSON.stringify({ run: runIdentity, shard, chunkSize: head.chunkSize });
 
     // A finished run resumed: its result is returned as it is, nothing computed again.
     if (file.resume && !existsSync(partsDir) && existsSync(out) && existsSync(summaryFile) && (!file.png || existsSync(file.png))) {
       const record = finishedRecord(out, summaryFile, runId, shard, names.out);
-      const chunks = typeof record.chunks === 'number' ? record.chunks : plan.chunks;
+      const chunks = typeof record.chunks === 'number' ? record.chunks : head.chunks;
       const seconds = (performance.now() - t0) / 1000;
       return {
         out,
@@ -323,6 +324,8 @@ export async function refineToFile(pair: ModelPair, options: RefineOptions, file
         record,
       };
     }
+    const plan = await prepareRefine(head);
+
     const manifestPath = join(partsDir, 'manifest.json');
     if (existsSync(partsDir)) {
       if (file.resume) {

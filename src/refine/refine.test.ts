@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { RefineryError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { rejectsWith } from '../testing/assert.js';
 import { BIMODAL, exactPair, infPair, sampleMixture } from '../testing/exact.js';
+import { refineToFile } from './file.js';
 import type { MethodDefinition } from './method.js';
 import { keyOfFlag, type OptionSpec } from './options.js';
 import { planRefine, type RefineOptions, refine } from './refine.js';
@@ -153,6 +157,30 @@ test('calibration and DRE run once per run, before the chunks, and are reported'
   assert.equal(plan.calibration?.method, 'logistic');
   assert.equal(plan.pair.meta.dOutput, 'logit');
   assert.match(plan.pair.files.discriminator, /calibration/);
+});
+
+test('refineToFile --resume of a finished run: neither DRE-F-SP nor the calibration is run again; an unfinished one prepares as before', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'refinery-prepare-'));
+  try {
+    const out = join(dir, 'dre.npy');
+    const options = { method: 'dre-sir', n: 30, chunkSize: 10, real, dreSteps: 10, calibrate: 'logistic', pool: 3 } as RefineOptions;
+    const stages = async (file: { out: string; resume?: boolean }) => {
+      const seen = new Set<string>();
+      const r = await refineToFile(pair, { ...options, onProgress: (p) => seen.add(p.stage) }, file);
+      return { r, seen: [...seen].sort() };
+    };
+    const first = await stages({ out });
+    assert.deepEqual(first.seen, ['calibrate', 'dre', 'dre-sir']);
+    const again = await stages({ out, resume: true });
+    assert.deepEqual(again.seen, [], 'nothing prepared or drawn again');
+    assert.equal(again.r.resumedChunks, 3);
+    assert.equal(again.r.sha256, first.r.sha256);
+    // Negative control: a run not yet finished (its other half) prepares, then draws.
+    const shard = await stages({ out: join(dir, 'shard.npy'), resume: true });
+    assert.deepEqual(shard.seen, ['calibrate', 'dre', 'dre-sir']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a +Inf region of D stays non-finite through isotonic calibration: rejected and counted by every selection method', async () => {

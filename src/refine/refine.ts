@@ -150,10 +150,9 @@ const COMMON_KEYS = new Set([
 ]);
 
 /** A planned run: everything resolved and prepared; `runChunk` produces chunk c. */
-export interface RefinePlan {
+/** What a run is before any preparation (`resolveRefine`): its options checked and resolved, its rows and chunks. */
+export interface RefineHead {
   method: MethodDefinition<MethodId, object>;
-  /** The pair the runner reads (after preparation and calibration). */
-  pair: ModelPair;
   /** The pair as given (for provenance). */
   source: ModelPair;
   /** Rows this plan produces (the shard's, or the run's). */
@@ -173,15 +172,25 @@ export interface RefinePlan {
   latents?: Float32Array;
   /** Method options with defaults filled in. */
   options: Record<string, unknown>;
-  reports: Record<string, unknown>;
-  calibration?: CalibrationReport;
   /** Values per sample row. */
   rowSize: number;
   /** Rows of chunk c (chunk c starts at run row first + c chunkSize). */
   rows(c: number): number;
-  runChunk(c: number): Promise<RefineOutput>;
   signal?: AbortSignal;
   onProgress?: (p: RefineProgress) => void;
+  /** The device the run asks for, when one is given. */
+  device?: Device;
+  /** The first chunk's live view, when asked. */
+  watch?: ReturnType<typeof resolveWatch>;
+}
+
+/** A run ready to draw (`planRefine`): the head, and the pair after the method's preparation and the calibration. */
+export interface RefinePlan extends RefineHead {
+  /** The pair the runner reads (after preparation and calibration). */
+  pair: ModelPair;
+  reports: Record<string, unknown>;
+  calibration?: CalibrationReport;
+  runChunk(c: number): Promise<RefineOutput>;
 }
 
 function isSafeInt(v: unknown, min: number): v is number {
@@ -240,10 +249,20 @@ function checkCommon(options: Record<string, unknown>): Issue[] {
 }
 
 /**
- * Plan a run: resolve and check every option (all problems at once), check the real samples,
- * then run the method's preparation stage and the calibration. Throws before any sample is drawn.
+ * Plan a run: resolve and check every option (all problems at once), check the real samples
+ * (`resolveRefine`), then run the method's preparation stage and the calibration
+ * (`prepareRefine`). Throws before any sample is drawn.
  */
 export async function planRefine(pair: ModelPair, options: RefineOptions): Promise<RefinePlan> {
+  return prepareRefine(resolveRefine(pair, options));
+}
+
+/**
+ * Resolve and check every option of a run (all problems at once) and its real samples and
+ * latents: what the run is, before its preparation (DRE-F-SP's training, the calibration), so
+ * that a finished run can be recognised without preparing it again.
+ */
+export function resolveRefine(pair: ModelPair, options: RefineOptions): RefineHead {
   if (typeof options !== 'object' || options === null) fail('invalid_argument', 'options', 'an object { method, n, ... }', describe(options));
   const all = options as unknown as Record<string, unknown>;
   const method = getMethod(all.method);
@@ -291,8 +310,53 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
   checkSampleSize(pair);
   checkMemory(4 * chunkRows * (3 * rowSize + pair.meta.latentDim), chunkSize < n ? 'chunkSize' : 'n', `${chunkRows} samples of ${rowSize} values`);
   method.check?.(resolved as never, { pair, n: total, chunkRows, batchSize, hasReal: real !== undefined });
-
+  const chunks = Math.ceil(n / chunkSize);
+  const rows = (c: number) => Math.min(chunkSize, n - c * chunkSize);
   const device = all.device as Device | undefined;
+  return {
+    method,
+    source: pair,
+    n,
+    total,
+    shard,
+    first,
+    seed,
+    batchSize,
+    chunkSize,
+    chunks,
+    calibrate: calibrateWith,
+    real,
+    latents,
+    options: resolved,
+    rowSize,
+    rows,
+    signal,
+    onProgress,
+    device,
+    watch,
+  };
+}
+
+/** Run a resolved run's preparation (the method's, then the calibration): the plan that draws its chunks. */
+export async function prepareRefine(head: RefineHead): Promise<RefinePlan> {
+  const {
+    method,
+    source: pair,
+    real,
+    seed,
+    batchSize,
+    signal,
+    onProgress,
+    device,
+    watch,
+    calibrate: calibrateWith,
+    chunkSize,
+    first,
+    total,
+    latents,
+    rows,
+  } = head;
+  const resolved = head.options;
   let runPair: ModelPair = device === undefined ? pair : { ...pair, device };
   const reports: Record<string, unknown> = {};
   if (method.prepare) {
@@ -311,31 +375,13 @@ export async function planRefine(pair: ModelPair, options: RefineOptions): Promi
     calibration = c.report;
     onProgress?.({ stage: 'calibrate', done: 1, total: 1 });
   }
-  const chunks = Math.ceil(n / chunkSize);
-  const rows = (c: number) => Math.min(chunkSize, n - c * chunkSize);
   const shared = new Map<string, unknown>();
+  const n = head.n;
   return {
-    method,
+    ...head,
     pair: runPair,
-    source: pair,
-    n,
-    total,
-    shard,
-    first,
-    seed,
-    batchSize,
-    chunkSize,
-    chunks,
-    calibrate: calibrateWith,
-    real,
-    latents,
-    options: resolved,
     reports,
     calibration,
-    rowSize,
-    rows,
-    signal,
-    onProgress,
     runChunk: (c) => {
       const start = c * chunkSize;
       const r = rows(c);
