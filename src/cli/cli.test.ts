@@ -609,6 +609,10 @@ test('eval --fake DIR of JPEGs: the pixels PIL decodes (FD 0 against them as a .
     return JSON.parse(r.stdout).fd;
   };
   assert.ok(fd(asNpy(0)).distance < 1e-9);
+  // Reading a folder whole shows its progress (a line at the end when stderr is not a terminal).
+  const shown = cli('eval', '--fake', join(jpegs, 'images'), '--real', asNpy(0), '--metrics', 'fd');
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stderr, /reading --fake: 5\/5 \(100%\)/);
   const shifted = fd(asNpy(1));
   const expected = 3 * h * w * (2 / 255) ** 2;
   assert.ok(Math.abs(shifted.meanTerm - expected) < 1e-6 * expected, `mean term ${shifted.meanTerm} against ${expected}`);

@@ -33,9 +33,14 @@ import { readSamplesFile } from './real.js';
  * folder whose images only models read (the features, the classifier) is opened as a source
  * with their input's channels, its images decoded a batch at a time as the models take them.
  */
-async function readSamples(path: string, option: string, channels?: 1 | 3): Promise<Tensor | SampleSource> {
+async function readSamples(
+  path: string,
+  option: string,
+  channels: 1 | 3 | undefined,
+  onProgress: (p: { stage: string; done: number; total: number }) => void,
+): Promise<Tensor | SampleSource> {
   if (channels !== undefined && existsSync(path) && statSync(path).isDirectory()) return openImageFolder(path, { option, channels });
-  const t = await readSamplesFile(path, option, [-1, 1]);
+  const t = await readSamplesFile(path, option, [-1, 1], undefined, (done, total) => onProgress({ stage: `reading ${option}`, done, total }));
   if (t.shape.length < 2 || t.shape[0] < 1) fail('shape_mismatch', option, 'an array [n, ...] with n >= 1', `[${t.shape.join(', ')}]`);
   return { data: t.data, shape: [...t.shape] };
 }
@@ -162,6 +167,8 @@ export function registerEval(program: Command): void {
       // Locked for the whole run (two runs never write one file), then no earlier file unasked.
       for (const o of outputs) mkdirSync(dirname(o.path) || '.', { recursive: true });
       const lock = outputs.length > 0 ? lockOutputs(outputs) : undefined;
+      // Stopped however the command ends: a bar left running would keep the process alive after an error.
+      const bar = progressStages(!opts.quiet);
       try {
         checkEarlierOutputs(outputs, { overwrite: opts.overwrite }, false);
         const features = opts.features === undefined ? undefined : loadModel(opts.features);
@@ -169,9 +176,9 @@ export function registerEval(program: Command): void {
         // Image folders are streamed when only the models read the images: the features for the
         // comparisons (or no comparison asked) and the classifier, all taking the same channels.
         const streamed = streamedChannels(metrics, features, classifier, opts.run !== undefined || (DATASET_NAMES as readonly string[]).includes(opts.dataset));
-        const fake = await readSamples(opts.fake, '--fake', streamed);
+        const fake = await readSamples(opts.fake, '--fake', streamed, bar.update);
         let real: Tensor | SampleSource | undefined;
-        if (opts.real !== undefined) real = await readSamples(opts.real, '--real', streamed);
+        if (opts.real !== undefined) real = await readSamples(opts.real, '--real', streamed, bar.update);
         else if (opts.dataset === 'mnist' && opts.realN === undefined) {
           const t = mnistSplit('train');
           real = { data: t.data, shape: [t.n, 1, MNIST_SIZE, MNIST_SIZE] };
@@ -186,7 +193,6 @@ export function registerEval(program: Command): void {
         }
         if (metrics?.includes('likelihood') && opts.run === undefined) fail('invalid_argument', '--run', "a GAN's run folder for --metrics likelihood", 'none');
         const pair = opts.run === undefined ? undefined : pairFromFlags({ run: opts.run });
-        const bar = progressStages(!opts.quiet);
         const r = await evaluate(real, fake, {
           metrics: metrics ?? (opts.saveStats !== undefined ? ['fd'] : undefined),
           dataset: (DATASET_NAMES as readonly string[]).includes(opts.dataset) ? (opts.dataset as DatasetName) : undefined,
@@ -205,7 +211,8 @@ export function registerEval(program: Command): void {
           likelihood: { lambda: opts.likelihoodLambda, samples: opts.likelihoodSamples, cost: opts.likelihoodCost, critic: opts.likelihoodCritic },
           signal: signal(),
           onProgress: bar.update,
-        }).finally(() => bar.stop());
+        });
+        bar.stop();
         if (opts.curvesPng) writeFileAtomic(opts.curvesPng, prCurvePng(r.curves, { title: 'precision-recall' }));
         if (opts.saveStats !== undefined && r.realStats) {
           const s = r.realStats;
@@ -236,6 +243,7 @@ export function registerEval(program: Command): void {
         );
         printResult(opts.json, result, lines.join('\n'));
       } finally {
+        bar.stop();
         lock?.release();
       }
     });

@@ -59,6 +59,10 @@ export function progressStages(enabled: boolean): { update: (p: { stage: string;
       }
       current.bar.update(Math.round(p.done), p.total);
     },
-    stop: () => current?.bar.stop(),
+    // Idempotent: a command may stop its bar when its work ends and again when it exits.
+    stop: () => {
+      current?.bar.stop();
+      current = undefined;
+    },
   };
 }

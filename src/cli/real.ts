@@ -25,10 +25,16 @@ export interface RealSamples {
  * map from 0..255 to `range` as readImageFolder maps them; a .npy of any other dtype is taken as
  * it is. `grayscale` as readImageFolder's; errors name `option`.
  */
-export async function readSamplesFile(path: string, option: string, range: [number, number], grayscale?: boolean): Promise<Tensor> {
+export async function readSamplesFile(
+  path: string,
+  option: string,
+  range: [number, number],
+  grayscale?: boolean,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Tensor> {
   if (!existsSync(path)) fail('invalid_file', option, 'an existing .npy file or folder of PNG or JPEG images', path);
   if (statSync(path).isDirectory()) {
-    const f = await readImageFolder(path, { range, grayscale, option });
+    const f = await readImageFolder(path, { range, grayscale, option, onProgress });
     return { data: f.data, shape: [...f.shape] };
   }
   const array = readNpy(path);

@@ -43,6 +43,8 @@ export interface ReadImagesOptions {
   grayscale?: boolean;
   /** CLI option the folder came from, for error paths (default 'realDir'). */
   option?: string;
+  /** Called as images are decoded (readImageFolder), with the images done and their number. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** A folder of PNGs and JPEGs read into memory. */
@@ -186,6 +188,7 @@ export async function readImageFolder(dir: string, options: ReadImagesOptions = 
     const d = await decodeImageFile(full, opt);
     if (decoded.length > 0) checkSize(d, full, { file: files[0], ...decoded[0] });
     decoded.push(d);
+    if (options.onProgress && (decoded.length % 100 === 0 || decoded.length === files.length)) options.onProgress(decoded.length, files.length);
   }
   const { width, height } = decoded[0];
   const c = (options.grayscale ?? decoded.every((d) => d.grey)) ? 1 : 3;
