@@ -56,8 +56,11 @@ export function registerDemo(program: Command): void {
           },
           signal: signal(),
         },
-      );
-      refineBar.stop();
+      ).finally(() => {
+        // however the demo ends: a terminal bar left running would keep the process alive
+        trainBar.stop();
+        refineBar.stop();
+      });
       const line = (name: string, m: typeof r.before) =>
         `${name.padEnd(10)} modes ${String(m.recoveredModes).padStart(2)}/${m.numModes}  high quality ${m.highQualityPercent.toFixed(1).padStart(5)}%  std ${m.std.toFixed(4)}`;
       printResult(

@@ -25,6 +25,7 @@ export function progress(title: string, enabled: boolean): Progress {
       },
       stop() {
         if (started) bar.stop();
+        started = false;
       },
     };
   }
