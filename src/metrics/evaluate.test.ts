@@ -87,6 +87,8 @@ test('sample sources: streamed through the features and the classifier a batch a
   const raw = await evaluate(r2, f2, { metrics: ['fd', 'mmd'] });
   assert.deepEqual(raw.metrics, (await evaluate(real, fake, { metrics: ['fd', 'mmd'] })).metrics);
   assert.deepEqual([r2.reads, f2.reads], [[400], [300]]);
+  // A source's shape is checked as an array's is.
+  await rejectsWith(evaluate(real, { shape: [300], read: f.read }, { metrics: ['fd'] }), 'invalid_argument', 'fake.shape');
 });
 
 test('a classifier gives the Inception Score and class statistics; without real samples only what needs none runs', async () => {

@@ -175,8 +175,12 @@ export async function evaluate(
   options: EvaluateOptions = {},
 ): Promise<EvaluateResult> {
   // Rows and dimension of each set (a source's from its shape: it is not read here).
-  const counted = (x: SampleInput | SampleSource, name: string): { n: number; d: number } =>
-    isSampleSource(x) ? { n: x.shape[0], d: x.shape.slice(1).reduce((a, b) => a * b, 1) } : asSamples(x, name);
+  const counted = (x: SampleInput | SampleSource, name: string): { n: number; d: number } => {
+    if (!isSampleSource(x)) return asSamples(x, name);
+    if (x.shape.length < 2 || !x.shape.every((v) => Number.isSafeInteger(v) && v >= 0))
+      fail('invalid_argument', `${name}.shape`, '[n, ...] with at least two axes of non-negative integers', `[${x.shape.join(', ')}]`);
+    return { n: x.shape[0], d: x.shape.slice(1).reduce((a, b) => a * b, 1) };
+  };
   const rawReal = realInput === undefined ? undefined : counted(realInput, 'real');
   const rawFake = counted(fakeInput, 'fake');
   const o = options;
