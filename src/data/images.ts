@@ -1,7 +1,8 @@
 /**
- * Image data for training and evaluating image GANs: a folder of PNG and JPEG files decoded to float32
- * NCHW tensors, and `shapes28`, a built-in synthetic dataset (28x28 grayscale anti-aliased
- * shapes of four classes) so image training works with no download.
+ * Image data for training and evaluating image GANs: a folder of PNG and JPEG files decoded to
+ * float32 NCHW tensors (whole, or a batch at a time), and `shapes28`, a built-in synthetic
+ * dataset (28x28 grayscale anti-aliased shapes of four classes) so image training works with no
+ * download.
  *
  * Pixels map linearly from 0..255 to a value range, [-1, 1] by default (the range of a tanh
  * generator): v = lo + (hi - lo) * p / 255.
