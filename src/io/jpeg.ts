@@ -46,11 +46,21 @@ async function ready(): Promise<void> {
   live = true;
 }
 
+/** The decodings asked for, one after another: libjpeg's messages are collected per decoding. */
+let queue: Promise<unknown> = Promise.resolve();
+
 /**
  * Decode a JPEG file's bytes. Throws an Error whose message is libjpeg's (e.g. "Premature end of
  * JPEG file" for a truncated file, "Unsupported color conversion request" for a CMYK one).
+ * Decodings run one at a time, in the order asked, whoever asks.
  */
-export async function decodeJpeg(bytes: Uint8Array): Promise<DecodedJpeg> {
+export function decodeJpeg(bytes: Uint8Array): Promise<DecodedJpeg> {
+  const run = queue.then(() => decodeNow(bytes));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function decodeNow(bytes: Uint8Array): Promise<DecodedJpeg> {
   await ready();
   messages.length = 0;
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
