@@ -7,7 +7,8 @@ Writes OUT_DIR/images/{a..e}.jpg (24 x 16 pixels, a width and height that are no
 the 16-pixel chroma blocks): baseline 4:2:0 at quality 75, 4:2:2 at 95, 4:4:4 at 90, progressive
 4:2:0 at 85, and a greyscale one; OUT_DIR/golden.npy, uint8 [5, 16, 24, 3], the pixels of
 `Image.open(f).convert('RGB')` of each, in file order (what pytorch-fid and torch-fidelity read);
-and OUT_DIR/cmyk.jpg, a CMYK JPEG, which Refinery refuses. The pictures are smooth gradients
+and OUT_DIR/cmyk.jpg, a CMYK JPEG, which Refinery refuses. It also checks that PIL decodes a.jpg
+with an extraneous byte before its end marker (a libjpeg warning) to a.jpg's pixels. The pictures are smooth gradients
 with noise, so the chroma upsampling and the IDCT both show in the pixels.
 """
 import os
@@ -42,4 +43,12 @@ picture(4).convert("L").save(f"{out}/images/e.jpg", quality=85)
 golden = np.stack([np.asarray(Image.open(f"{out}/images/{n}.jpg").convert("RGB")) for n in "abcde"])
 np.save(f"{out}/golden.npy", golden)
 picture(5).convert("CMYK").save(f"{out}/cmyk.jpg", quality=90)
+# PIL lets libjpeg's warnings other than a truncated file pass: a.jpg with one extraneous byte
+# before its end marker decodes to a.jpg's pixels (the test builds that file from a.jpg).
+data = open(f"{out}/images/a.jpg", "rb").read()
+assert data[-2:] == b"\xff\xd9"
+with open(f"{out}/extraneous.tmp.jpg", "wb") as f:
+    f.write(data[:-2] + b"\x12" + data[-2:])
+assert (np.asarray(Image.open(f"{out}/extraneous.tmp.jpg").convert("RGB")) == golden[0]).all()
+os.remove(f"{out}/extraneous.tmp.jpg")
 print(golden.shape, golden.dtype)

@@ -28,3 +28,12 @@ test('decodings asked at once each get their own result and their own libjpeg me
     }
   }
 });
+
+test("libjpeg's warnings other than a truncated file pass, as PIL lets them: extraneous bytes before the end marker decode to PIL's pixels", async () => {
+  const good = readFileSync(join(FIXTURES, 'images', 'a.jpg'));
+  assert.deepEqual([...good.subarray(good.length - 2)], [0xff, 0xd9]);
+  const extraneous = Buffer.concat([good.subarray(0, good.length - 2), Buffer.from([0x12]), good.subarray(good.length - 2)]);
+  const pil = readNpy(join(FIXTURES, 'golden.npy')).data as Uint8Array; // PIL gives the clean file's pixels for this one too
+  const r = await decodeJpeg(extraneous);
+  for (let p = 0; p < 24 * 16; p++) for (let k = 0; k < 3; k++) assert.equal(r.data[4 * p + k], pil[3 * p + k]);
+});

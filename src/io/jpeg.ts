@@ -6,8 +6,10 @@
  * check this bit for bit against PIL's decoding of baseline, progressive, 4:2:0, 4:2:2, 4:4:4
  * and greyscale files. EXIF orientation is ignored, as PIL's `open` ignores it.
  *
- * libjpeg's warnings (a truncated file, corrupt data it skipped over) fail the decoding, naming
- * the warning: libjpeg would fill what is missing with grey, and PIL refuses a truncated file.
+ * A truncated file fails the decoding with libjpeg's warning ("Premature end of JPEG file"):
+ * libjpeg would fill what is missing with grey, and PIL refuses it ("image file is truncated").
+ * libjpeg's other warnings (e.g. "Corrupt JPEG data: 1 extraneous bytes before marker 0xd9")
+ * pass, as PIL lets them pass: the pixels are libjpeg's either way.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -46,12 +48,16 @@ async function ready(): Promise<void> {
   live = true;
 }
 
+/** libjpeg's warning for a file that ends before its image does (JWRN_JPEG_EOF). */
+const TRUNCATED = 'Premature end of JPEG file';
+
 /** The decodings asked for, one after another: libjpeg's messages are collected per decoding. */
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
  * Decode a JPEG file's bytes. Throws an Error whose message is libjpeg's (e.g. "Premature end of
- * JPEG file" for a truncated file, "Unsupported color conversion request" for a CMYK one).
+ * JPEG file" for a truncated file, "Unsupported color conversion request" for a CMYK one, with
+ * any warnings before it).
  * Decodings run one at a time, in the order asked, whoever asks.
  */
 export function decodeJpeg(bytes: Uint8Array): Promise<DecodedJpeg> {
@@ -71,6 +77,6 @@ async function decodeNow(bytes: Uint8Array): Promise<DecodedJpeg> {
     live = false;
     throw new Error(messages.join('; ') || (e instanceof Error ? e.message : String(e)));
   }
-  if (messages.length > 0) throw new Error(messages.join('; '));
+  if (messages.some((m) => m.includes(TRUNCATED))) throw new Error(messages.join('; '));
   return { width: image.width, height: image.height, data: image.data };
 }
