@@ -101,11 +101,6 @@ function gramSession(count: number): Promise<Session> {
   return gramSessions.get(count)!;
 }
 
-/** Mean and unbiased covariance of one sample set: `meanCovariances([x])[0]`. */
-export async function meanCovariance(x: Samples): Promise<{ mean: Float64Array; cov: Float64Array }> {
-  return (await meanCovariances([x]))[0];
-}
-
 /**
  * Mean and unbiased covariance (1/(n-1)) Σ (x - mu)(x - mu)ᵀ of each set (n ≥ 2), two-pass: the
  * mean, then the centred rows' Gram matrix accumulated chunk by chunk (XᵀX on onnxruntime). Sets
